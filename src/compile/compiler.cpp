@@ -1,0 +1,512 @@
+// compiler.cpp: the compiler. One pass over the form, emitting stack-machine code; names are
+// resolved to parameter slots, slots of enclosing lambdas, or lookups by name; builtins and the
+// prelude's do are inlined while their names keep their original meaning (see vm/watched.def).
+#include "compile/compiler.h"
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "compile/opcodes.h"
+#include "compile/proto.h"
+#include "config/limits.h"
+#include "value/equal.h"
+#include "value/make.h"
+#include "vm/vm.h"
+
+namespace valk {
+
+namespace {
+
+// Names a compiled lambda knows statically. A chunk (eval, if, load, top level) knows none:
+// its frame is whatever frame runs it.
+struct Scope {
+  const Scope* parent;
+  const std::vector<Symbol*>* params;  // null: opaque, resolve by name from here on
+};
+
+// How far sequence bodies may be duplicated for tail calls (see compile_sequence_call).
+constexpr int kMaxSequenceDuplication = 2;
+
+class Compiler {
+ public:
+  Compiler(VM& vm, const Scope* parent, ProtoKind kind)
+      : vm_(vm), kind_(kind), x_(new ProtoExtra) {
+    scope_.parent = parent;
+    scope_.params = kind == ProtoKind::kLambda ? &x_->params : nullptr;
+  }
+  ~Compiler() { delete x_; }
+
+  // Returns a Proto or an Error value.
+  Value lambda(Value formals, Value body, SrcPos pos);
+  Value chunk(Value code, SrcPos pos);
+
+ private:
+  // ---- emission ----
+  uint32_t pc() const { return uint32_t(x_->code.size()); }
+  void emit(Op op, uint32_t a, int stack_effect);
+  void emit_word(uint32_t w) { x_->code.push_back(w); }
+  void adjust(int effect);
+  void mark(SrcPos pos);
+  uint32_t constant(Value v);
+  void patch(uint32_t at, uint32_t target) { x_->code[at] = encode(op_of(x_->code[at]), target); }
+  uint32_t add_site(Symbol* sym, uint32_t form_start, Value form, bool tail);
+  void fail(std::string message);
+
+  // ---- forms ----
+  void expr(Value form, SrcPos pos, bool tail);
+  void body(Value list, SrcPos pos, bool tail);  // a Q-expression run as code
+  void ret(bool tail) {
+    if (tail) emit(Op::RET, 0, -1);
+  }
+  void symbol(Symbol* s, SrcPos pos);
+  void call_form(Value form, SrcPos pos, bool tail, bool written_with_parens);
+  bool special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool tail);
+  void generic_call(Value form, SrcPos pos, size_t n, bool tail);
+  void sequence_call(Value form, SrcPos pos, size_t n);
+  void inline_if(Value form, SrcPos pos, bool tail);
+  void inline_lambda(Value form, SrcPos pos, bool tail);
+  void inline_do(Value form, SrcPos pos, size_t n, bool tail);
+  void inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tail);
+  bool resolves_locally(const Symbol* s) const;
+  Value finish(SrcPos pos);
+
+  VM& vm_;
+  ProtoKind kind_;
+  ProtoExtra* x_;
+  Scope scope_{};
+  std::unordered_map<uint64_t, uint32_t> const_index_;
+  int depth_ = 0;
+  int max_depth_ = 0;
+  int nesting_ = 0;
+  int sequence_duplication_ = 0;
+  bool makes_closures_ = false;
+  std::string error_;
+};
+
+// Guards the C recursion of the compiler: one level per nested form.
+class NestingGuard {
+ public:
+  explicit NestingGuard(int& depth) : depth_(depth) { ++depth_; }
+  ~NestingGuard() { --depth_; }
+  NestingGuard(const NestingGuard&) = delete;
+  NestingGuard& operator=(const NestingGuard&) = delete;
+
+ private:
+  int& depth_;
+};
+
+void Compiler::adjust(int effect) {
+  depth_ += effect;
+  if (depth_ > max_depth_) max_depth_ = depth_;
+}
+
+void Compiler::emit(Op op, uint32_t a, int stack_effect) {
+  if (a > kMaxOperand) {
+    fail("code too large to compile (operand out of range)");
+    a = 0;
+  }
+  x_->code.push_back(encode(op, a));
+  adjust(stack_effect);
+}
+
+void Compiler::mark(SrcPos pos) {
+  if (!pos.known()) return;
+  if (!x_->lines.empty() && x_->lines.back().pc == pc()) {
+    x_->lines.back().pos = pos;
+    return;
+  }
+  if (!x_->lines.empty() && x_->lines.back().pos == pos) return;
+  x_->lines.push_back(LineEntry{pc(), pos});
+}
+
+uint32_t Compiler::constant(Value v) {
+  auto it = const_index_.find(v.bits());
+  if (it != const_index_.end()) return it->second;
+  uint32_t k = uint32_t(x_->consts.size());
+  x_->consts.push_back(v);
+  const_index_.emplace(v.bits(), k);
+  return k;
+}
+
+uint32_t Compiler::add_site(Symbol* sym, uint32_t form_start, Value form, bool tail) {
+  InlineSite site{};
+  site.op_pc = pc();
+  site.form_start = form_start;
+  site.end_pc = pc() + 1;
+  site.sym = sym;
+  site.form = constant(form);
+  site.extra1 = site.form;
+  site.extra2 = site.form;
+  site.tail = tail;
+  x_->sites.push_back(site);
+  return uint32_t(x_->sites.size() - 1);
+}
+
+void Compiler::fail(std::string message) {
+  if (error_.empty()) error_ = std::move(message);
+}
+
+bool Compiler::resolves_locally(const Symbol* s) const {
+  for (const Scope* sc = &scope_; sc && sc->params; sc = sc->parent) {
+    for (Symbol* p : *sc->params) {
+      if (p == s) return true;
+    }
+  }
+  return false;
+}
+
+// ---- names -----------------------------------------------------------------------------
+
+void Compiler::symbol(Symbol* s, SrcPos pos) {
+  int depth = -1;  // -1: this lambda's own frame; 0: the frame it closed over; ...
+  for (const Scope* sc = &scope_; sc && sc->params; sc = sc->parent, ++depth) {
+    const auto& params = *sc->params;
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (params[i] != s) continue;
+      if (depth < 0) {
+        emit(Op::LOCAL, uint32_t(i), +1);
+        return;
+      }
+      if (depth < (1 << 12) && i < (1 << 12)) {
+        mark(pos);
+        emit(Op::UPVAL, (uint32_t(depth) << 12) | uint32_t(i), +1);
+        emit_word(constant(Value::object(s)));
+        return;
+      }
+      goto by_name;  // too far to encode: look it up by name
+    }
+  }
+by_name:
+  mark(pos);
+  emit(Op::NAME, constant(Value::object(s)), +1);
+}
+
+// ---- expressions -------------------------------------------------------------------------
+
+void Compiler::expr(Value form, SrcPos pos, bool tail) {
+  NestingGuard guard(nesting_);
+  if (nesting_ > limits::kMaxNesting) {
+    fail("code nested deeper than " + std::to_string(limits::kMaxNesting) + " levels");
+    return;
+  }
+  if (form.is_fixnum() && form.fixnum_value() >= kMinSmallInt && form.fixnum_value() <= kMaxSmallInt) {
+    emit(Op::INT, uint32_t(form.fixnum_value()) & kMaxOperand, +1);
+  } else if (form.is_nil()) {
+    emit(Op::NIL, 0, +1);
+  } else if (form.is_empty_sexpr()) {
+    emit(Op::EMPTY, 0, +1);
+  } else if (is_symbol(form)) {
+    symbol(form.as<Symbol>(), pos);
+  } else if (is_scons(form)) {
+    call_form(form, pos, tail, true);
+    return;
+  } else {
+    emit(Op::CONST, constant(form), +1);  // strings, Q-expressions, big integers, functions
+  }
+  ret(tail);
+}
+
+void Compiler::body(Value list, SrcPos pos, bool tail) {
+  NestingGuard guard(nesting_);
+  if (nesting_ > limits::kMaxNesting) {
+    fail("code nested deeper than " + std::to_string(limits::kMaxNesting) + " levels");
+    return;
+  }
+  if (list.is_empty_list()) {
+    emit(Op::EMPTY, 0, +1);  // an empty Q-expression run as code is ()
+    ret(tail);
+    return;
+  }
+  call_form(list, pos, tail, false);
+}
+
+void Compiler::call_form(Value form, SrcPos pos, bool tail, bool written_with_parens) {
+  size_t n = list_length(form);
+  Value head = car(form);
+  SrcPos head_pos = cell_pos(form);
+  if (!pos.known()) pos = head_pos;
+  if (n == 1) {
+    // A single element is its own value; written (f), a function declaring no parameters is
+    // called (LANGUAGE.md 4.2).
+    expr(head, head_pos, tail && !written_with_parens);
+    if (!written_with_parens) return;
+    mark(pos);
+    if (tail) {
+      emit(Op::TAILCALL0, 0, 0);
+      emit(Op::RET, 0, -1);
+    } else {
+      emit(Op::CALL0, 0, 0);
+    }
+    return;
+  }
+  if (is_symbol(head)) {
+    Symbol* s = head.as<Symbol>();
+    if (!resolves_locally(s) && vm_.watch_intact(s) && special_form(s, form, pos, n, tail)) return;
+  }
+  if (tail && is_scons(head) && sequence_duplication_ < kMaxSequenceDuplication) {
+    sequence_call(form, pos, n);
+    return;
+  }
+  generic_call(form, pos, n, tail);
+}
+
+void Compiler::generic_call(Value form, SrcPos pos, size_t n, bool tail) {
+  for (Value cell = form; is_cons(cell); cell = cdr(cell)) expr(car(cell), cell_pos(cell), false);
+  uint32_t nargs = uint32_t(n - 1);
+  mark(pos);
+  if (tail) {
+    emit(Op::TAILCALL, nargs, -int(nargs));
+    emit(Op::RET, 0, -1);  // reached only when the tail call could not replace the frame
+  } else {
+    emit(Op::CALL, nargs, -int(nargs));
+  }
+}
+
+// A body like {(= {a} 1) (f a)} in tail position: its head is usually not a function, in which
+// case the value is the last element, so the last element can be a tail call. When the head
+// does turn out to be a function, the elements are evaluated again as arguments; both paths
+// evaluate the same elements in the same order, each path once.
+void Compiler::sequence_call(Value form, SrcPos pos, size_t n) {
+  ++sequence_duplication_;
+  expr(car(form), cell_pos(form), false);
+  uint32_t jump = pc();
+  emit(Op::JMPFN, 0, 0);
+  int depth_with_head = depth_;
+  emit(Op::POP, 0, -1);
+  size_t i = 1;
+  for (Value cell = cdr(form); is_cons(cell); cell = cdr(cell), ++i) {
+    expr(car(cell), cell_pos(cell), i == n - 1);
+    if (i < n - 1) emit(Op::POP, 0, -1);
+  }
+  patch(jump, pc());
+  depth_ = depth_with_head;
+  for (Value cell = cdr(form); is_cons(cell); cell = cdr(cell)) expr(car(cell), cell_pos(cell), false);
+  uint32_t nargs = uint32_t(n - 1);
+  mark(pos);
+  emit(Op::TAILCALL, nargs, -int(nargs));
+  emit(Op::RET, 0, -1);
+  --sequence_duplication_;
+}
+
+// ---- inlined forms -------------------------------------------------------------------------
+
+bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool tail) {
+  Value a1 = n > 1 ? car(cdr(form)) : Value();
+  Value a2 = n > 2 ? car(cdr(cdr(form))) : Value();
+  Value a3 = n > 3 ? car(cdr(cdr(cdr(form)))) : Value();
+  switch (WatchId(head->watch)) {
+    case WatchId::If:
+      if (n != 4 || !is_qexpr(a2) || !is_qexpr(a3)) return false;
+      inline_if(form, pos, tail);
+      return true;
+    case WatchId::Lambda:
+      if (n != 3 || !is_qexpr(a1) || !is_qexpr(a2) || !check_formals(a1).empty()) return false;
+      inline_lambda(form, pos, tail);
+      return true;
+    case WatchId::Do: inline_do(form, pos, n, tail); return true;
+    case WatchId::Add: return n == 3 && (inline_operator(Op::ADD, form, pos, n, tail), true);
+    case WatchId::Sub:
+      if (n == 2) return inline_operator(Op::NEG, form, pos, n, tail), true;
+      return n == 3 && (inline_operator(Op::SUB, form, pos, n, tail), true);
+    case WatchId::Mul: return n == 3 && (inline_operator(Op::MUL, form, pos, n, tail), true);
+    case WatchId::Div: return n == 3 && (inline_operator(Op::DIV, form, pos, n, tail), true);
+    case WatchId::Lt: return n == 3 && (inline_operator(Op::LT, form, pos, n, tail), true);
+    case WatchId::Gt: return n == 3 && (inline_operator(Op::GT, form, pos, n, tail), true);
+    case WatchId::Le: return n == 3 && (inline_operator(Op::LE, form, pos, n, tail), true);
+    case WatchId::Ge: return n == 3 && (inline_operator(Op::GE, form, pos, n, tail), true);
+    case WatchId::Eq: return n == 3 && (inline_operator(Op::EQ, form, pos, n, tail), true);
+    case WatchId::Ne: return n == 3 && (inline_operator(Op::NE, form, pos, n, tail), true);
+    default: return false;
+  }
+}
+
+void Compiler::inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tail) {
+  uint32_t start = pc();
+  Value cell = cdr(form);
+  for (size_t i = 1; i < n; ++i, cell = cdr(cell)) expr(car(cell), cell_pos(cell), false);
+  add_site(car(form).as<Symbol>(), start, form, false);
+  mark(pos);
+  emit(op, 0, n == 3 ? -1 : 0);
+  ret(tail);
+}
+
+// (if c {then} {else}): the branches run inline in this frame.
+void Compiler::inline_if(Value form, SrcPos pos, bool tail) {
+  uint32_t start = pc();
+  Value cond_cell = cdr(form);
+  Value then_cell = cdr(cond_cell);
+  Value else_cell = cdr(then_cell);
+  expr(car(cond_cell), cell_pos(cond_cell), false);
+  uint32_t site_index = add_site(car(form).as<Symbol>(), start, form, tail);
+  x_->sites[site_index].extra1 = constant(car(then_cell));
+  x_->sites[site_index].extra2 = constant(car(else_cell));
+  mark(pos);
+  uint32_t branch = pc();
+  emit(Op::IF, 0, -1);
+  int depth_at_branch = depth_;
+  body(car(then_cell), cell_pos(then_cell), tail);
+  uint32_t skip = pc();
+  if (!tail) emit(Op::JMP, 0, 0);
+  patch(branch, pc());
+  depth_ = depth_at_branch;
+  body(car(else_cell), cell_pos(else_cell), tail);
+  if (tail) {
+    emit(Op::RET, 0, 0);  // where the slow path returns the value of a rebound if
+  } else {
+    patch(skip, pc());
+  }
+  x_->sites[site_index].end_pc = tail ? pc() - 1 : pc();
+}
+
+void Compiler::inline_lambda(Value form, SrcPos pos, bool tail) {
+  Value formals = car(cdr(form));
+  Value lambda_body = car(cdr(cdr(form)));
+  Compiler inner(vm_, &scope_, ProtoKind::kLambda);
+  inner.nesting_ = nesting_;
+  Value proto = inner.lambda(formals, lambda_body, cell_pos(cdr(cdr(form))));
+  if (is_error(proto)) {
+    fail(std::string(proto.as<ErrorObj>()->message.as<String>()->view()));
+    emit(Op::NIL, 0, +1);
+    return;
+  }
+  uint32_t site_index = add_site(car(form).as<Symbol>(), pc(), form, false);
+  x_->sites[site_index].extra1 = constant(formals);
+  x_->sites[site_index].extra2 = constant(lambda_body);
+  mark(pos);
+  emit(Op::CLOSURE, constant(proto), +1);
+  makes_closures_ = true;
+  ret(tail);
+}
+
+// (do a b c): evaluates a and b for their effects, then c, in tail position when the do is.
+// GUARD checks at the start, as the original looked do up first, that do still means the
+// prelude's do; if not, the form runs as written.
+void Compiler::inline_do(Value form, SrcPos pos, size_t n, bool tail) {
+  uint32_t start = pc();
+  uint32_t site_index = add_site(car(form).as<Symbol>(), start, form, tail);
+  mark(pos);
+  emit(Op::GUARD, site_index, 0);
+  size_t i = 1;
+  for (Value cell = cdr(form); is_cons(cell); cell = cdr(cell), ++i) {
+    bool last = i == n - 1;
+    expr(car(cell), cell_pos(cell), last && tail);
+    if (!last) emit(Op::POP, 0, -1);
+  }
+  if (tail) {
+    x_->sites[site_index].end_pc = pc();
+    emit(Op::RET, 0, 0);
+  } else {
+    x_->sites[site_index].end_pc = pc();
+  }
+}
+
+// ---- whole prototypes --------------------------------------------------------------------
+
+Value Compiler::finish(SrcPos pos) {
+  if (!error_.empty()) return make_error(vm_.heap(), error_);
+  x_->pos = pos;
+  uint32_t nparams = uint32_t(x_->params.size());
+  Proto* p = make_proto(vm_.heap(), kind_, x_, uint32_t(max_depth_) + 1);
+  x_ = nullptr;  // the proto owns it now
+  if (nparams > 0xffff) return make_error(vm_.heap(), "too many parameters");
+  if (makes_closures_) p->pflags |= protoflag::kMakesClosures;
+  return Value::object(p);
+}
+
+Value Compiler::lambda(Value formals, Value lambda_body, SrcPos pos) {
+  bool variadic = false;
+  uint16_t nrequired = 0;
+  for (Value f = formals; is_cons(f); f = cdr(f)) {
+    Symbol* s = car(f).as<Symbol>();
+    if (s->name() == "&") {
+      variadic = true;
+      continue;
+    }
+    x_->params.push_back(s);
+    if (!variadic) ++nrequired;
+  }
+  // Names that become parameters can be bound by frames from now on (LANGUAGE.md 5).
+  for (Symbol* s : x_->params) vm_.note_scope_binding(s, symflag::kParamBound);
+  if (!pos.known() && is_cons(lambda_body)) pos = cell_pos(lambda_body);
+  body(lambda_body, pos, true);
+  Value result = finish(pos);
+  if (is_error(result)) return result;
+  Proto* p = result.as<Proto>();
+  p->nrequired = nrequired;
+  if (variadic) p->pflags |= protoflag::kVariadic;
+  p->formals = formals;
+  p->body = lambda_body;
+  return result;
+}
+
+Value Compiler::chunk(Value code, SrcPos pos) {
+  if (!pos.known() && is_cons(code)) pos = cell_pos(code);
+  if (is_qexpr(code)) {
+    body(code, pos, true);
+  } else {
+    expr(code, pos, true);
+  }
+  Value result = finish(pos);
+  if (!is_error(result)) result.as<Proto>()->body = code;
+  return result;
+}
+
+bool cached_matches(Value cached, ProtoKind kind, Value formals) {
+  if (!is_obj(cached, ObjType::kProto)) return false;
+  const Proto* p = cached.as<Proto>();
+  if (p->kind != kind) return false;
+  return kind != ProtoKind::kLambda || values_equal(p->formals, formals);
+}
+
+void cache_on(VM& vm, Value code, Value proto) {
+  if (!is_cons(code) || !(code.obj()->flags & consflag::kHasSource)) return;
+  code.as<SourceCons>()->code = proto;
+  vm.heap().write_barrier(code.obj(), proto);
+}
+
+Value cached(Value code, ProtoKind kind, Value formals) {
+  if (!is_cons(code) || !(code.obj()->flags & consflag::kHasSource)) return Value::undefined();
+  Value c = code.as<SourceCons>()->code;
+  return cached_matches(c, kind, formals) ? c : Value::undefined();
+}
+
+}  // namespace
+
+std::string check_formals(Value formals) {
+  if (!is_qexpr(formals)) {
+    return std::string("\\: parameters must be a Q-expression, got ") + type_name(formals);
+  }
+  for (Value f = formals; is_cons(f); f = cdr(f)) {
+    Value name = car(f);
+    if (!is_symbol(name)) return std::string("\\: cannot use ") + type_name(name) + " as a parameter";
+    if (name.as<Symbol>()->name() != "&") continue;
+    Value rest = cdr(f);
+    if (!is_cons(rest) || !cdr(rest).is_empty_list() || !is_symbol(car(rest)) ||
+        car(rest).as<Symbol>()->name() == "&") {
+      return "Function format invalid. Symbol '&' not followed by single symbol.";
+    }
+  }
+  return "";
+}
+
+Value compile_lambda(VM& vm, Value formals, Value body) {
+  Value hit = cached(body, ProtoKind::kLambda, formals);
+  if (!hit.is_undefined()) return hit;
+  static const Scope kOpaque{nullptr, nullptr};
+  Compiler c(vm, &kOpaque, ProtoKind::kLambda);
+  Value proto = c.lambda(formals, body, SrcPos{});
+  if (!is_error(proto)) cache_on(vm, body, proto);
+  return proto;
+}
+
+Value compile_code(VM& vm, Value code, ProtoKind kind, SrcPos pos) {
+  Value hit = cached(code, kind, Value::undefined());
+  if (!hit.is_undefined()) return hit;
+  Compiler c(vm, nullptr, kind);
+  Value proto = c.chunk(code, pos);
+  if (!is_error(proto)) cache_on(vm, code, proto);
+  return proto;
+}
+
+}  // namespace valk

@@ -1,0 +1,80 @@
+// disasm.cpp: the disassembler; operand formats come from opcodes.def.
+#include "compile/disasm.h"
+
+#include <cstdio>
+
+#include "compile/opcodes.h"
+#include "compile/proto.h"
+#include "value/print.h"
+#include "value/srcpos.h"
+
+namespace valk {
+
+namespace {
+
+std::string describe_operand(const Proto* p, Op op, uint32_t ins, uint32_t extra) {
+  switch (op) {
+    case Op::CONST:
+    case Op::NAME:
+    case Op::CLOSURE: {
+      Value k = p->consts[operand(ins)];
+      return is_obj(k, ObjType::kProto) ? "<proto>" : readable(k);
+    }
+    case Op::UPVAL:
+      return "depth " + std::to_string(operand(ins) >> 12) + " slot " + std::to_string(operand(ins) & 0xfff) +
+             " (" + readable(p->consts[extra]) + ")";
+    case Op::LOCAL: {
+      uint32_t slot = operand(ins);
+      return std::to_string(slot) + (slot < p->nparams ? " (" + std::string(p->params[slot]->name()) + ")" : "");
+    }
+    case Op::INT: return std::to_string(signed_operand(ins));
+    case Op::GUARD: {
+      const InlineSite& s = p->extra->sites[operand(ins)];
+      return "site " + std::to_string(operand(ins)) + " (" + std::string(s.sym->name()) + ")";
+    }
+    default:
+      break;
+  }
+  switch (kOpInfo[int(op)].format) {
+    case OpFormat::A:
+    case OpFormat::X: return std::to_string(operand(ins));
+    case OpFormat::S: return std::to_string(signed_operand(ins));
+    case OpFormat::N: return "";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string disassemble(const Proto* p, const SourceFiles& files, int indent) {
+  std::string pad(size_t(indent), ' ');
+  std::string out = pad;
+  out += p->kind == ProtoKind::kLambda ? "lambda " : "chunk ";
+  if (is_symbol(p->name)) out += std::string(p->name.as<Symbol>()->name()) + " ";
+  if (!p->formals.is_undefined()) out += readable(p->formals) + " ";
+  out += "(" + std::to_string(p->nparams) + " params, stack " + std::to_string(p->max_stack) + ")\n";
+  SrcPos last;
+  for (uint32_t pc = 0; pc < p->ncode;) {
+    uint32_t ins = p->code[pc];
+    Op op = op_of(ins);
+    uint32_t extra = instruction_words(op) == 2 ? p->code[pc + 1] : 0;
+    char head[64];
+    std::snprintf(head, sizeof head, "%s%5u  %-10s", pad.c_str(), pc, kOpInfo[int(op)].name);
+    std::string line = head;
+    line += describe_operand(p, op, ins, extra);
+    SrcPos pos = proto_pos_at(p, pc);
+    if (pos.known() && !(pos == last)) {
+      while (line.size() < pad.size() + 44) line += ' ';
+      line += " ; " + files.format(pos);
+      last = pos;
+    }
+    out += line + "\n";
+    pc += uint32_t(instruction_words(op));
+  }
+  for (uint32_t i = 0; i < p->nconsts; ++i) {
+    if (is_obj(p->consts[i], ObjType::kProto)) out += disassemble(p->consts[i].as<Proto>(), files, indent + 4);
+  }
+  return out;
+}
+
+}  // namespace valk

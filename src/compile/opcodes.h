@@ -1,0 +1,39 @@
+// opcodes.h: the instruction set, generated from opcodes.def, and instruction encoding helpers.
+#pragma once
+
+#include <cstdint>
+
+namespace valk {
+
+enum class Op : uint8_t {
+#define OP(name, format, watched, doc) name,
+#include "compile/opcodes.def"
+#undef OP
+  kCount
+};
+
+inline constexpr int kOpCount = int(Op::kCount);
+
+enum class OpFormat : uint8_t { N, A, S, X };
+
+struct OpInfo {
+  const char* name;
+  OpFormat format;
+  const char* watched;  // name of the builtin or prelude function it stands for, or ""
+  const char* doc;
+};
+
+extern const OpInfo kOpInfo[kOpCount];
+
+inline constexpr uint32_t encode(Op op, uint32_t a = 0) { return uint32_t(op) | (a << 8); }
+inline constexpr Op op_of(uint32_t ins) { return Op(ins & 0xff); }
+inline constexpr uint32_t operand(uint32_t ins) { return ins >> 8; }
+inline constexpr int32_t signed_operand(uint32_t ins) { return int32_t(ins) >> 8; }
+inline constexpr uint32_t kMaxOperand = (1u << 24) - 1;
+inline constexpr int32_t kMinSmallInt = -(1 << 23);
+inline constexpr int32_t kMaxSmallInt = (1 << 23) - 1;
+
+// Words an instruction takes, itself included.
+inline int instruction_words(Op op) { return kOpInfo[int(op)].format == OpFormat::X ? 2 : 1; }
+
+}  // namespace valk

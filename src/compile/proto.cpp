@@ -1,0 +1,55 @@
+// proto.cpp: allocation, finalization and queries of compiled prototypes.
+#include "compile/proto.h"
+
+#include <algorithm>
+
+namespace valk {
+
+namespace {
+void finalize_proto(Object* o) {
+  auto* p = static_cast<Proto*>(o);
+  delete p->extra;
+  p->extra = nullptr;
+}
+}  // namespace
+
+void register_proto_finalizer() { register_finalizer(ObjType::kProto, finalize_proto); }
+
+Proto* make_proto(Heap& heap, ProtoKind kind, ProtoExtra* extra, uint32_t max_stack) {
+  auto* p = static_cast<Proto*>(heap.alloc_old(sizeof(Proto), ObjType::kProto));
+  p->nparams = uint16_t(extra->params.size());
+  p->nrequired = p->nparams;
+  p->kind = kind;
+  p->pflags = 0;
+  p->reserved = 0;
+  p->max_stack = max_stack;
+  p->ncode = uint32_t(extra->code.size());
+  p->nconsts = uint32_t(extra->consts.size());
+  p->code = extra->code.data();
+  p->consts = extra->consts.data();
+  p->params = extra->params.data();
+  p->intrinsic = nullptr;
+  p->formals = Value::undefined();
+  p->body = Value::undefined();
+  p->name = Value::undefined();
+  p->extra = extra;
+  return p;
+}
+
+SrcPos proto_pos_at(const Proto* p, uint32_t pc) {
+  const auto& lines = p->extra->lines;
+  auto it = std::upper_bound(lines.begin(), lines.end(), pc,
+                             [](uint32_t target, const LineEntry& e) { return target < e.pc; });
+  if (it == lines.begin()) return p->extra->pos;
+  return std::prev(it)->pos;
+}
+
+const InlineSite* proto_site_at(const Proto* p, uint32_t op_pc) {
+  const auto& sites = p->extra->sites;
+  auto it = std::lower_bound(sites.begin(), sites.end(), op_pc,
+                             [](const InlineSite& s, uint32_t target) { return s.op_pc < target; });
+  if (it == sites.end() || it->op_pc != op_pc) return nullptr;
+  return &*it;
+}
+
+}  // namespace valk

@@ -1,0 +1,59 @@
+// proto.h: storage behind a compiled prototype (instructions, constants, parameter names, the
+// line table and the inline sites) and the queries the VM makes of it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "gc/heap.h"
+#include "value/object.h"
+
+namespace valk {
+
+// A place where the compiler inlined a builtin or prelude function. The VM uses it on the slow
+// path (the name was rebound) to call what the name means now, and to find forms in flight.
+struct InlineSite {
+  uint32_t op_pc;       // the instruction standing for the call
+  uint32_t form_start;  // first instruction of the whole form
+  uint32_t end_pc;      // where execution continues with the form's value
+  Symbol* sym;          // the name inlined
+  // Constant indices (constants are what the collector traces):
+  uint32_t form;        // the form as written (GUARD runs it when the name was rebound)
+  uint32_t extra1;      // if: the then-branch; \: the formals
+  uint32_t extra2;      // if: the else-branch; \: the body
+  bool tail;            // the form is in tail position
+};
+
+struct LineEntry {
+  uint32_t pc;
+  SrcPos pos;
+};
+
+struct ProtoExtra {
+  std::vector<uint32_t> code;
+  std::vector<Value> consts;
+  std::vector<Symbol*> params;
+  std::vector<LineEntry> lines;  // sorted by pc
+  std::vector<InlineSite> sites; // sorted by op_pc
+  SrcPos pos;                    // where the code starts
+};
+
+// Allocates a prototype in the old space that takes ownership of `extra`.
+Proto* make_proto(Heap& heap, ProtoKind kind, ProtoExtra* extra, uint32_t max_stack);
+
+// Source position of the instruction at pc (the nearest entry at or before it).
+SrcPos proto_pos_at(const Proto* p, uint32_t pc);
+// The inline site whose instruction is at op_pc, or null.
+const InlineSite* proto_site_at(const Proto* p, uint32_t op_pc);
+// Index of sym among the parameters, or -1.
+inline int proto_param_index(const Proto* p, const Symbol* sym) {
+  for (uint32_t i = 0; i < p->nparams; ++i) {
+    if (p->params[i] == sym) return int(i);
+  }
+  return -1;
+}
+
+// Registers the finalizer that frees a prototype's storage when it dies.
+void register_proto_finalizer();
+
+}  // namespace valk

@@ -1,0 +1,59 @@
+// limits.h: every build-time limit and default setting of the runtime, in one place.
+// Each is named, says why it has the value it has, and is covered by a test named after it
+// (tests/unit/config/limits_test.cpp and the Valk suites). Runtime settings are in docs/SETTINGS.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace valk::limits {
+
+// Nesting of brackets the reader accepts, and nesting of code the compiler compiles. Both walk
+// the form with C recursion (compiler) or an explicit stack (reader); past this depth they stop
+// with a clean error instead of exhausting the C stack. Real code nests a few dozen levels.
+inline constexpr int kMaxNesting = 1000;
+
+// Calls that may be active at once on one fiber (non-tail recursion depth). Frames live on the
+// heap, so this bounds memory (~100 bytes a frame), not the C stack. A 100,000-deep recursion
+// must work; runaway recursion ends with the error "stack overflow".
+inline constexpr uint32_t kMaxCallDepth = 1'000'000;
+
+// Nested entries of C++ into the VM (host code calling Valk that calls host code ...). Builtins
+// never re-enter the VM (they return continuation requests instead), so only embedders count.
+inline constexpr int kMaxVmReentry = 200;
+
+// Longest file `load` or `valk FILE` will read, and longest REPL entry.
+inline constexpr size_t kMaxSourceBytes = size_t(1) << 30;
+
+// Columns and lines beyond these are reported as the largest value (positions are packed in
+// 64 bits: 20 bits of file id, 28 of line, 16 of column).
+inline constexpr uint32_t kMaxSourceFiles = (1u << 20) - 1;
+inline constexpr uint32_t kMaxLine = (1u << 28) - 1;
+inline constexpr uint32_t kMaxColumn = (1u << 16) - 1;
+
+// Initial sizes of the VM stacks; both grow by doubling up to what kMaxCallDepth needs.
+inline constexpr size_t kInitialStackSlots = 4096;
+inline constexpr size_t kInitialFrames = 256;
+
+// Collector defaults (overridable by --heap-limit / VALK_HEAP_LIMIT and --nursery /
+// VALK_NURSERY, see docs/SETTINGS.md).
+inline constexpr size_t kDefaultNurseryBytes = size_t(2) << 20;       // fits in L2 on most machines
+inline constexpr size_t kMinNurseryBytes = size_t(64) << 10;
+inline constexpr size_t kDefaultHeapLimitBytes = size_t(0);           // 0: no limit but the machine
+inline constexpr size_t kMinOldSpaceTrigger = size_t(8) << 20;        // first major collection
+inline constexpr double kOldSpaceGrowthFactor = 2.0;                  // next major at live * this
+
+// Objects at least this large skip the slabs and are allocated on their own.
+inline constexpr size_t kLargeObjectBytes = 2048;
+
+// Size of one slab page of the old space.
+inline constexpr size_t kSlabPageBytes = size_t(64) << 10;
+
+// Watched symbols (builtins and prelude functions the compiler inlines or runs natively) fit in
+// one 64-bit mask.
+inline constexpr int kMaxWatchedSymbols = 64;
+
+// Width the test module pads test names to (the original's layout).
+inline constexpr int kTestNameWidth = 97;
+
+}  // namespace valk::limits

@@ -1,0 +1,439 @@
+// heap.cpp: allocation, the minor (evacuating) and major (mark & sweep) collections, and the
+// heap verifier. See docs/MEMORY.md for the design and heap.h for the contract.
+#include "gc/heap.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <unordered_set>
+
+#include "config/limits.h"
+
+namespace valk {
+
+namespace {
+
+using Finalizer = void (*)(Object*);
+Finalizer g_finalizers[size_t(ObjType::kCount)] = {};
+
+// Cell sizes of the old space's size classes; objects above the last go to the large space.
+constexpr uint32_t kClassSizes[] = {16,  24,  32,  40,  48,  56,   64,   80,   96,   112,
+                                    128, 160, 192, 224, 256, 320,  384,  448,  512,  640,
+                                    768, 896, 1024, 1280, 1536, 1792, 2048};
+constexpr size_t kClassCount = sizeof(kClassSizes) / sizeof(kClassSizes[0]);
+static_assert(kClassSizes[kClassCount - 1] == limits::kLargeObjectBytes);
+
+uint64_t now_us() {
+  using namespace std::chrono;
+  return uint64_t(duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
+Object* free_next(Object* cell) { return *reinterpret_cast<Object**>(reinterpret_cast<char*>(cell) + 8); }
+void set_free_next(Object* cell, Object* next) {
+  *reinterpret_cast<Object**>(reinterpret_cast<char*>(cell) + 8) = next;
+}
+Value& forward_slot(Object* o) { return *reinterpret_cast<Value*>(reinterpret_cast<char*>(o) + 8); }
+
+}  // namespace
+
+void register_finalizer(ObjType type, Finalizer fn) { g_finalizers[size_t(type)] = fn; }
+
+struct Heap::Page {
+  uint32_t cell_bytes;
+  uint32_t ncells;
+  uint32_t carved;  // cells handed out by bumping so far; the rest were never used
+  uint32_t live;    // live cells after the last sweep
+  static constexpr size_t kHeader = 16;
+  char* cell(uint32_t i) { return reinterpret_cast<char*>(this) + kHeader + size_t(i) * cell_bytes; }
+};
+
+Heap::Heap(const HeapConfig& config) : config_(config) {
+  if (config_.nursery_bytes < limits::kMinNurseryBytes) config_.nursery_bytes = limits::kMinNurseryBytes;
+  config_.nursery_bytes = round_size(config_.nursery_bytes);
+  classes_.resize(kClassCount);
+  class_of_size_.assign(limits::kLargeObjectBytes / 8 + 1, 0);
+  size_t c = 0;
+  for (size_t words = 0; words <= limits::kLargeObjectBytes / 8; ++words) {
+    while (kClassSizes[c] < words * 8) ++c;
+    class_of_size_[words] = uint8_t(c);
+  }
+  for (size_t i = 0; i < kClassCount; ++i) classes_[i].cell_bytes = kClassSizes[i];
+  nursery_.bytes = config_.nursery_bytes;
+  nursery_.begin = static_cast<char*>(std::malloc(nursery_.bytes));
+  if (!nursery_.begin) std::abort();
+  reset_nursery();
+  major_trigger_ = limits::kMinOldSpaceTrigger;
+  collection_wanted_ = config_.stress;
+}
+
+Heap::~Heap() {
+  for (auto& sc : classes_) {
+    for (Page* p : sc.pages) {
+      for (uint32_t i = 0; i < p->carved; ++i) {
+        auto* o = reinterpret_cast<Object*>(p->cell(i));
+        if (o->type != ObjType::kFree && g_finalizers[size_t(o->type)]) g_finalizers[size_t(o->type)](o);
+      }
+      std::free(p);
+    }
+  }
+  for (Object* o : large_) {
+    if (g_finalizers[size_t(o->type)]) g_finalizers[size_t(o->type)](o);
+    std::free(o);
+  }
+  // Young objects own no outside memory (protos are always old), so the nursery is just freed.
+  for (auto& chunk : overflow_) std::free(chunk.begin);
+  std::free(nursery_.begin);
+}
+
+size_t Heap::object_size(const Object* o) {
+  switch (o->type) {
+    case ObjType::kCons:
+      return (o->flags & consflag::kHasSource) ? sizeof(SourceCons) : sizeof(Cons);
+    case ObjType::kInt: return sizeof(BoxedInt);
+    case ObjType::kString:
+      return round_size(sizeof(String) + static_cast<const String*>(o)->length + 1);
+    case ObjType::kClosure: return sizeof(Closure);
+    case ObjType::kPartial: return round_size(sizeof(Partial) + 8 * size_t(o->aux));
+    case ObjType::kProto: return round_size(sizeof(Proto));
+    case ObjType::kEnv: return round_size(sizeof(Env) + 8 * size_t(o->aux));
+    case ObjType::kBinding: return sizeof(Binding);
+    case ObjType::kResidue: return sizeof(Residue);
+    case ObjType::kError: return sizeof(ErrorObj);
+    case ObjType::kSymbol:
+    case ObjType::kBuiltin:
+    case ObjType::kFree:
+    case ObjType::kCount: break;
+  }
+  return 16;
+}
+
+// ---- allocation ----------------------------------------------------------------------------
+
+Object* Heap::alloc_slow(size_t bytes, ObjType type) {
+  if (bytes >= limits::kLargeObjectBytes) {
+    Object* o = alloc_large(bytes);
+    set_header(o, type, gcbit::kOld | gcbit::kLarge);
+    remember(o);
+    stats_.bytes_allocated += bytes;
+    return o;
+  }
+  // The nursery is full between safe points: chain another chunk and ask for a collection.
+  size_t chunk_bytes = config_.nursery_bytes;
+  NurseryChunk chunk{static_cast<char*>(std::malloc(chunk_bytes)), chunk_bytes};
+  if (!chunk.begin) std::abort();
+  overflow_.push_back(chunk);
+  nursery_top_ = chunk.begin;
+  nursery_end_ = chunk.begin + chunk.bytes;
+  request_collection();
+  return alloc(bytes, type);
+}
+
+Object* Heap::alloc_old(size_t bytes, ObjType type) {
+  bytes = round_size(bytes);
+  Object* o;
+  if (bytes >= limits::kLargeObjectBytes) {
+    o = alloc_large(bytes);
+    set_header(o, type, gcbit::kOld | gcbit::kLarge);
+  } else {
+    o = alloc_in_old_space(bytes);
+    set_header(o, type, gcbit::kOld);
+  }
+  remember(o);
+  stats_.bytes_allocated += bytes;
+  if (old_in_use_ + large_bytes_ > major_trigger_) request_collection();
+  return o;
+}
+
+Object* Heap::alloc_large(size_t bytes) {
+  auto* o = static_cast<Object*>(std::malloc(bytes));
+  if (!o) std::abort();
+  large_.push_back(o);
+  large_bytes_ += bytes;
+  if (!in_collection_ && old_in_use_ + large_bytes_ > major_trigger_) request_collection();
+  return o;
+}
+
+Heap::Page* Heap::new_page(SizeClass& sc) {
+  auto* p = static_cast<Page*>(std::malloc(limits::kSlabPageBytes));
+  if (!p) std::abort();
+  p->cell_bytes = sc.cell_bytes;
+  p->ncells = uint32_t((limits::kSlabPageBytes - Page::kHeader) / sc.cell_bytes);
+  p->carved = 0;
+  p->live = 0;
+  sc.pages.push_back(p);
+  old_committed_ += limits::kSlabPageBytes;
+  return p;
+}
+
+Object* Heap::alloc_in_old_space(size_t bytes) {
+  SizeClass& sc = classes_[class_of_size_[bytes / 8]];
+  old_in_use_ += sc.cell_bytes;
+  if (Object* cell = sc.free_list) {
+    sc.free_list = free_next(cell);
+    return cell;
+  }
+  if (!sc.current || sc.current->carved == sc.current->ncells) sc.current = new_page(sc);
+  return reinterpret_cast<Object*>(sc.current->cell(sc.current->carved++));
+}
+
+void Heap::remember(Object* o) {
+  o->gc |= gcbit::kRemembered;
+  remembered_.push_back(o);
+}
+
+size_t Heap::heap_bytes() const {
+  size_t n = old_committed_ + large_bytes_ + nursery_.bytes;
+  for (auto& c : overflow_) n += c.bytes;
+  return n;
+}
+
+// ---- collection ----------------------------------------------------------------------------
+
+void Heap::collect(RootSource& roots, bool full) {
+  bool major_due = full || old_in_use_ + large_bytes_ > major_trigger_ ||
+                   (config_.stress && ++stress_counter_ % 8 == 0);
+  uint64_t start = now_us();
+  if (major_due) {
+    major(roots);
+    uint64_t pause = now_us() - start;
+    stats_.major_count++;
+    stats_.major_pause_total_us += pause;
+    if (pause > stats_.major_pause_max_us) stats_.major_pause_max_us = pause;
+  } else {
+    minor(roots);
+    uint64_t pause = now_us() - start;
+    stats_.minor_count++;
+    stats_.minor_pause_total_us += pause;
+    if (pause > stats_.minor_pause_max_us) stats_.minor_pause_max_us = pause;
+  }
+  stats_.live_after_last = old_in_use_ + large_bytes_;
+  collection_wanted_ = config_.stress;
+  if (!collection_wanted_) poll_.lower();
+  check_limit();
+}
+
+void Heap::check_limit() {
+  if (config_.heap_limit == 0) return;
+  out_of_memory_ = old_in_use_ + large_bytes_ > config_.heap_limit;
+}
+
+void Heap::reset_nursery() {
+  for (auto& c : overflow_) std::free(c.begin);
+  overflow_.clear();
+  nursery_top_ = nursery_.begin;
+  nursery_end_ = nursery_.begin + nursery_.bytes;
+}
+
+void Heap::evacuate(Value& slot) {
+  if (!slot.is_object()) return;
+  Object* o = slot.obj();
+  if (o->gc & (gcbit::kOld | gcbit::kImmortal)) return;
+  if (o->gc & gcbit::kForwarded) {
+    slot = forward_slot(o);
+    return;
+  }
+  size_t bytes = object_size(o);
+  Object* copy = alloc_in_old_space(bytes);
+  std::memcpy(copy, o, bytes);
+  copy->gc = gcbit::kOld;
+  o->gc = gcbit::kForwarded;
+  forward_slot(o) = Value::object(copy);
+  stats_.bytes_promoted += bytes;
+  gray_.push_back(copy);
+  slot = Value::object(copy);
+}
+
+namespace {
+class EvacuatingVisitor final : public RootVisitor {
+ public:
+  explicit EvacuatingVisitor(Heap& heap, void (Heap::*fn)(Value&)) : heap_(heap), fn_(fn) {}
+  void visit_range(Value* begin, Value* end) override {
+    for (Value* v = begin; v != end; ++v) (heap_.*fn_)(*v);
+  }
+
+ private:
+  Heap& heap_;
+  void (Heap::*fn_)(Value&);
+};
+}  // namespace
+
+void Heap::minor(RootSource& roots) {
+  in_collection_ = true;
+  EvacuatingVisitor visitor(*this, &Heap::evacuate);
+  roots.trace_roots(visitor);
+  for (Object* o : remembered_) {
+    o->gc &= uint8_t(~gcbit::kRemembered);
+    trace_fields(o, [this](Value& v) { evacuate(v); });
+  }
+  remembered_.clear();
+  while (!gray_.empty()) {
+    Object* o = gray_.back();
+    gray_.pop_back();
+    trace_fields(o, [this](Value& v) { evacuate(v); });
+  }
+  reset_nursery();
+  in_collection_ = false;
+}
+
+namespace {
+class MarkingVisitor final : public RootVisitor {
+ public:
+  explicit MarkingVisitor(std::vector<Object*>& gray) : gray_(gray) {}
+  void visit_range(Value* begin, Value* end) override {
+    for (Value* v = begin; v != end; ++v) mark(*v);
+  }
+  void mark(Value v) {
+    if (!v.is_object()) return;
+    Object* o = v.obj();
+    if (o->gc & (gcbit::kMarked | gcbit::kImmortal)) return;
+    o->gc |= gcbit::kMarked;
+    gray_.push_back(o);
+  }
+
+ private:
+  std::vector<Object*>& gray_;
+};
+}  // namespace
+
+void Heap::major(RootSource& roots) {
+  minor(roots);  // empties the nursery: from here on every object is old and none moves
+  in_collection_ = true;
+  MarkingVisitor marker(gray_);
+  roots.trace_roots(marker);
+  while (!gray_.empty()) {
+    Object* o = gray_.back();
+    gray_.pop_back();
+    trace_fields(o, [&marker](Value& v) { marker.mark(v); });
+  }
+  sweep();
+  update_trigger();
+  in_collection_ = false;
+}
+
+void Heap::sweep() {
+  old_in_use_ = 0;
+  old_committed_ = 0;
+  for (auto& sc : classes_) sweep_class(sc);
+  sweep_large();
+}
+
+void Heap::sweep_class(SizeClass& sc) {
+  sc.free_list = nullptr;
+  std::vector<Page*> kept;
+  kept.reserve(sc.pages.size());
+  for (Page* p : sc.pages) {
+    Object* page_free = nullptr;
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < p->carved; ++i) {
+      auto* o = reinterpret_cast<Object*>(p->cell(i));
+      if (o->type != ObjType::kFree && (o->gc & gcbit::kMarked)) {
+        o->gc &= uint8_t(~gcbit::kMarked);
+        ++live;
+        continue;
+      }
+      if (o->type != ObjType::kFree && g_finalizers[size_t(o->type)]) g_finalizers[size_t(o->type)](o);
+      o->type = ObjType::kFree;
+      o->gc = 0;
+      set_free_next(o, page_free);
+      page_free = o;
+    }
+    p->live = live;
+    if (live == 0 && p != sc.current) {  // an empty page goes back to the system
+      std::free(p);
+      continue;
+    }
+    // Thread this page's free cells onto the class's list.
+    for (Object* c = page_free; c;) {
+      Object* next = free_next(c);
+      set_free_next(c, sc.free_list);
+      sc.free_list = c;
+      c = next;
+    }
+    kept.push_back(p);
+    old_in_use_ += size_t(live) * sc.cell_bytes;
+    old_committed_ += limits::kSlabPageBytes;
+  }
+  sc.pages.swap(kept);
+}
+
+void Heap::sweep_large() {
+  std::vector<Object*> kept;
+  large_bytes_ = 0;
+  for (Object* o : large_) {
+    if (o->gc & gcbit::kMarked) {
+      o->gc &= uint8_t(~gcbit::kMarked);
+      kept.push_back(o);
+      large_bytes_ += object_size(o);
+      continue;
+    }
+    if (g_finalizers[size_t(o->type)]) g_finalizers[size_t(o->type)](o);
+    std::free(o);
+  }
+  large_.swap(kept);
+}
+
+void Heap::update_trigger() {
+  size_t live = old_in_use_ + large_bytes_;
+  size_t next = size_t(double(live) * limits::kOldSpaceGrowthFactor);
+  major_trigger_ = next < limits::kMinOldSpaceTrigger ? limits::kMinOldSpaceTrigger : next;
+}
+
+// ---- verification --------------------------------------------------------------------------
+
+namespace {
+class CollectingVisitor final : public RootVisitor {
+ public:
+  std::vector<Value> found;
+  void visit_range(Value* begin, Value* end) override {
+    for (Value* v = begin; v != end; ++v) found.push_back(*v);
+  }
+};
+
+std::string describe(const Object* o, const char* what) {
+  return std::string(what) + " (object at " + std::to_string(reinterpret_cast<uintptr_t>(o)) +
+         ", type " + std::to_string(int(o->type)) + ")";
+}
+}  // namespace
+
+std::string Heap::verify(RootSource& roots) {
+  CollectingVisitor collect;
+  roots.trace_roots(collect);
+  std::unordered_set<Object*> seen;
+  std::vector<Object*> work;
+  std::string problem;
+  auto check = [&](Value v) {
+    if (!problem.empty() || !v.is_object()) return;
+    Object* o = v.obj();
+    if (seen.count(o)) return;
+    if (o->type == ObjType::kFree || o->type >= ObjType::kCount) {
+      problem = describe(o, "reference to a freed or invalid object");
+    } else if (o->gc & gcbit::kForwarded) {
+      problem = describe(o, "reference to a forwarded object");
+    } else if (!(o->gc & (gcbit::kOld | gcbit::kImmortal))) {
+      problem = describe(o, "reference into the nursery after a collection");
+    } else if (o->gc & gcbit::kMarked) {
+      problem = describe(o, "mark bit left set after a collection");
+    }
+    seen.insert(o);
+    work.push_back(o);
+  };
+  for (Value v : collect.found) check(v);
+  while (problem.empty() && !work.empty()) {
+    Object* o = work.back();
+    work.pop_back();
+    trace_fields(o, [&](Value& v) { check(v); });
+  }
+  if (!problem.empty()) return problem;
+  for (auto& sc : classes_) {
+    size_t carved = 0, free_cells = 0;
+    for (Page* p : sc.pages) carved += p->carved;
+    for (Object* c = sc.free_list; c; c = free_next(c)) {
+      if (c->type != ObjType::kFree) return describe(c, "free list holds a cell in use");
+      if (++free_cells > carved) return "free list longer than the cells carved: a cycle";
+    }
+  }
+  return "";
+}
+
+}  // namespace valk

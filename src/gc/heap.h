@@ -1,0 +1,192 @@
+// heap.h: the garbage-collected heap: a bump-allocated nursery, an old space of size-class slabs
+// and large objects, a remembered set fed by the write barrier, and statistics.
+// Collection happens only when the VM asks for it at a safe point; allocation never collects.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gc/poll.h"
+#include "value/object.h"
+
+namespace valk {
+
+// What the collector needs from its owner: every slot that holds a root.
+class RootVisitor {
+ public:
+  virtual void visit_range(Value* begin, Value* end) = 0;
+  void visit(Value& v) { visit_range(&v, &v + 1); }
+
+ protected:
+  ~RootVisitor() = default;
+};
+
+class RootSource {
+ public:
+  virtual void trace_roots(RootVisitor& visitor) = 0;
+
+ protected:
+  ~RootSource() = default;
+};
+
+struct HeapConfig {
+  size_t nursery_bytes;  // size of the nursery chunk
+  size_t heap_limit;     // 0: unlimited; else "out of memory" past it
+  bool stress;           // collect at every safe point
+  bool verify;           // check heap invariants after every collection
+};
+
+struct GcStats {
+  uint64_t minor_count = 0;
+  uint64_t major_count = 0;
+  uint64_t minor_pause_total_us = 0;
+  uint64_t minor_pause_max_us = 0;
+  uint64_t major_pause_total_us = 0;
+  uint64_t major_pause_max_us = 0;
+  uint64_t bytes_allocated = 0;  // since start, young and old
+  uint64_t bytes_promoted = 0;   // copied from the nursery to the old space, since start
+  uint64_t live_after_last = 0;  // old-space bytes in use after the last collection
+};
+
+class Heap {
+ public:
+  explicit Heap(const HeapConfig& config);
+  ~Heap();
+  Heap(const Heap&) = delete;
+  Heap& operator=(const Heap&) = delete;
+
+  // A young object of `bytes` (a multiple of 8, at least 16) with its header set. Never fails
+  // and never collects; large requests go to the old space.
+  Object* alloc(size_t bytes, ObjType type) {
+    bytes = round_size(bytes);
+    if (bytes <= size_t(nursery_end_ - nursery_top_)) {
+      Object* o = reinterpret_cast<Object*>(nursery_top_);
+      nursery_top_ += bytes;
+      stats_.bytes_allocated += bytes;
+      set_header(o, type, 0);
+      return o;
+    }
+    return alloc_slow(bytes, type);
+  }
+  // An object in the old space from the start (it never moves). It is put in the remembered set,
+  // since its creator is about to store possibly-young values into it.
+  Object* alloc_old(size_t bytes, ObjType type);
+
+  static bool is_young(Value v) {
+    return v.is_object() && (v.obj()->gc & (gcbit::kOld | gcbit::kImmortal)) == 0;
+  }
+  // Call after storing `stored` into `holder` once holder was constructed.
+  void write_barrier(Object* holder, Value stored) {
+    if ((holder->gc & (gcbit::kOld | gcbit::kImmortal)) && is_young(stored) &&
+        !(holder->gc & gcbit::kRemembered)) {
+      remember(holder);
+    }
+  }
+
+  // True when the owner should collect at its next safe point.
+  bool collection_wanted() const { return collection_wanted_; }
+  // Collects: minor unless the old space has grown past its trigger (or `full`).
+  void collect(RootSource& roots, bool full);
+  // True once the heap limit was passed and a collection could not get back under it.
+  bool out_of_memory() const { return out_of_memory_; }
+  void clear_out_of_memory() { out_of_memory_ = false; }
+
+  // Checks every invariant of a quiescent heap (after a collection): objects reachable from the
+  // roots are valid, none is young or forwarded, free lists are well formed. Returns an empty
+  // string when all hold, else a description of the first violation.
+  std::string verify(RootSource& roots);
+
+  const GcStats& stats() const { return stats_; }
+  const HeapConfig& config() const { return config_; }
+  size_t heap_bytes() const;  // old space committed + large objects + nursery
+  size_t nursery_bytes() const { return config_.nursery_bytes; }
+  size_t old_bytes_in_use() const { return old_in_use_; }
+  void set_stress(bool on) {
+    config_.stress = on;
+    if (on) request_collection();
+  }
+  // The word the owner polls at safe points; the heap raises `bit` in it when it wants to collect.
+  void set_poll(PollWord poll) {
+    poll_ = poll;
+    if (collection_wanted_) poll_.raise();
+  }
+
+  static size_t round_size(size_t bytes) {
+    bytes = (bytes + 7) & ~size_t(7);
+    return bytes < 16 ? 16 : bytes;
+  }
+  static size_t object_size(const Object* o);
+
+ private:
+  struct Page;
+  struct SizeClass {
+    uint32_t cell_bytes = 0;
+    Object* free_list = nullptr;
+    Page* current = nullptr;  // page being carved by bumping
+    std::vector<Page*> pages;
+  };
+  struct NurseryChunk {
+    char* begin;
+    size_t bytes;
+  };
+
+  static void set_header(Object* o, ObjType type, uint8_t gc) {
+    o->type = type;
+    o->gc = gc;
+    o->flags = 0;
+    o->aux = 0;
+  }
+  Object* alloc_slow(size_t bytes, ObjType type);
+  Object* alloc_in_old_space(size_t bytes);
+  Object* alloc_large(size_t bytes);
+  Page* new_page(SizeClass& sc);
+  void remember(Object* o);
+  void request_collection() {
+    collection_wanted_ = true;
+    poll_.raise();
+  }
+
+  void minor(RootSource& roots);
+  void major(RootSource& roots);
+  void evacuate(Value& slot);
+  void sweep();
+  void sweep_class(SizeClass& sc);
+  void sweep_large();
+  void reset_nursery();
+  void update_trigger();
+  void check_limit();
+
+  HeapConfig config_;
+  GcStats stats_;
+  char* nursery_top_ = nullptr;
+  char* nursery_end_ = nullptr;
+  NurseryChunk nursery_{};
+  std::vector<NurseryChunk> overflow_;  // chunks chained when the nursery filled between safe points
+  std::vector<SizeClass> classes_;
+  std::vector<uint8_t> class_of_size_;  // (bytes / 8) -> class index
+  std::vector<Object*> large_;
+  std::vector<Object*> remembered_;
+  std::vector<Object*> gray_;  // marking worklist, and the scan list of a minor collection
+  size_t old_in_use_ = 0;      // bytes of live-or-unswept old objects
+  size_t old_committed_ = 0;   // bytes of slab pages
+  size_t large_bytes_ = 0;
+  size_t major_trigger_ = 0;
+  bool collection_wanted_ = false;
+  bool out_of_memory_ = false;
+  bool in_collection_ = false;
+  uint64_t stress_counter_ = 0;
+  PollWord poll_;
+};
+
+// Code run when the collector frees an object of `type` that owns memory outside the heap.
+void register_finalizer(ObjType type, void (*fn)(Object*));
+
+// Calls f(Value&) for every reference an object holds.
+template <class F>
+void trace_fields(Object* o, F&& f);
+
+}  // namespace valk
+
+#include "gc/trace.h"

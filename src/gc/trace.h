@@ -1,0 +1,77 @@
+// trace.h: which fields of each object type hold references. The one place that knows, used by
+// the minor collection (to evacuate), the major collection (to mark) and the heap verifier.
+#pragma once
+
+#include "value/object.h"
+
+namespace valk {
+
+template <class F>
+void trace_fields(Object* o, F&& f) {
+  switch (o->type) {
+    case ObjType::kCons: {
+      auto* c = static_cast<Cons*>(o);
+      f(c->car);
+      f(c->cdr);
+      if (o->flags & consflag::kHasSource) f(static_cast<SourceCons*>(o)->code);
+      break;
+    }
+    case ObjType::kSymbol:
+      f(static_cast<Symbol*>(o)->global);
+      break;
+    case ObjType::kClosure: {
+      auto* c = static_cast<Closure*>(o);
+      f(c->proto);
+      f(c->env);
+      break;
+    }
+    case ObjType::kPartial: {
+      auto* p = static_cast<Partial*>(o);
+      f(p->fn);
+      for (uint32_t i = 0; i < o->aux; ++i) f(p->args()[i]);
+      break;
+    }
+    case ObjType::kProto: {
+      auto* p = static_cast<Proto*>(o);
+      f(p->formals);
+      f(p->body);
+      f(p->name);
+      for (uint32_t i = 0; i < p->nconsts; ++i) f(p->consts[i]);
+      break;
+    }
+    case ObjType::kEnv: {
+      auto* e = static_cast<Env*>(o);
+      f(e->proto);
+      f(e->parent);
+      f(e->extras);
+      for (uint32_t i = 0; i < o->aux; ++i) f(e->slots()[i]);
+      break;
+    }
+    case ObjType::kBinding: {
+      auto* b = static_cast<Binding*>(o);
+      f(b->value);
+      f(b->next);
+      break;
+    }
+    case ObjType::kResidue: {
+      auto* r = static_cast<Residue*>(o);
+      f(r->next);
+      f(r->value);
+      break;
+    }
+    case ObjType::kError: {
+      auto* e = static_cast<ErrorObj*>(o);
+      f(e->message);
+      f(e->trace);
+      break;
+    }
+    case ObjType::kFree:
+    case ObjType::kInt:
+    case ObjType::kString:
+    case ObjType::kBuiltin:
+    case ObjType::kCount:
+      break;
+  }
+}
+
+}  // namespace valk

@@ -1,0 +1,81 @@
+// builtin.h: how a builtin is declared. Every builtin is a row of a table (name, parameters,
+// docstring, arity, C++ function) next to its code, so (doc f) and the reference cannot drift.
+// A plain builtin computes a value and returns; a native builtin is a continuation the VM calls
+// again after each Valk call it asks for, so builtins never re-enter the VM from C++.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "value/value.h"
+
+namespace valk {
+
+class VM;
+
+struct Args {
+  Value* v;
+  uint32_t n;
+  Value operator[](size_t i) const { return v[i]; }
+  uint32_t size() const { return n; }
+};
+
+// Returns the result, or an Error value (made with vm.error(...)) to raise it.
+using BuiltinFn = Value (*)(VM& vm, Args args);
+
+enum class NativeAction : uint8_t {
+  kReturn,    // done: `value` is the result
+  kCall,      // call the function pushed with `nargs` arguments pushed after it, then resume
+  kTailCall,  // the pushed call replaces this builtin: its result is the result
+  kEval,      // run the chunk `value` (a Proto) in the caller's frame, then resume
+  kTailEval,  // the chunk `value` replaces this builtin
+  kDecline,   // (intrinsics) run the prelude function's Valk body instead
+  kError,     // raise the Error `value`
+};
+
+struct NativeResult {
+  NativeAction action;
+  Value value;
+  uint32_t nargs;
+  static NativeResult ret(Value v) { return {NativeAction::kReturn, v, 0}; }
+  static NativeResult call(uint32_t n) { return {NativeAction::kCall, Value(), n}; }
+  static NativeResult tail_call(uint32_t n) { return {NativeAction::kTailCall, Value(), n}; }
+  static NativeResult eval(Value proto) { return {NativeAction::kEval, proto, 0}; }
+  static NativeResult tail_eval(Value proto) { return {NativeAction::kTailEval, proto, 0}; }
+  static NativeResult decline() { return {NativeAction::kDecline, Value(), 0}; }
+  static NativeResult error(Value e) { return {NativeAction::kError, e, 0}; }
+};
+
+// Called first with `resumed` undefined, then with the result of each call it asked for. When
+// the frame catches errors, an Error value arrives as `resumed` instead of unwinding past it.
+using NativeFn = NativeResult (*)(VM& vm, uint32_t frame, Value resumed);
+
+namespace builtinflag {
+inline constexpr uint8_t kCallBare = 1;  // (f) written alone calls it (it needs no argument)
+inline constexpr uint8_t kDummyArg = 2;  // takes no argument but accepts one and ignores it, as
+                                         // the original's programs call (time-us {})
+inline constexpr uint8_t kCatch = 4;     // native frame that catches errors raised below it
+inline constexpr uint8_t kNullary = kCallBare | kDummyArg;
+}  // namespace builtinflag
+
+struct BuiltinInfo {
+  const char* name;
+  const char* params;  // as written in the reference, e.g. "f & xs"
+  const char* doc;
+  int16_t min_args;
+  int16_t max_args;  // -1: any number
+  uint8_t flags;
+  uint8_t extra_slots;  // native builtins: state slots beyond the arguments
+  BuiltinFn fn;         // plain builtins
+  NativeFn native;      // native builtins
+};
+
+// The tables of each area (lib/*.cpp).
+std::span<const BuiltinInfo> core_builtins();
+std::span<const BuiltinInfo> arith_builtins();
+std::span<const BuiltinInfo> list_builtins();
+std::span<const BuiltinInfo> io_builtins();
+std::span<const BuiltinInfo> system_builtins();
+std::span<const BuiltinInfo> gc_builtins();
+
+}  // namespace valk

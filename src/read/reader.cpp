@@ -1,0 +1,237 @@
+// reader.cpp: the reader. One pass over the bytes with an explicit stack of open lists.
+#include "read/reader.h"
+
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "config/limits.h"
+#include "value/make.h"
+
+namespace valk {
+
+bool is_symbol_char(unsigned char c) {
+  if (c >= 0x80) return true;  // UTF-8 letters
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return c != 0 && std::strchr("_+-*\\/=<>!&?%.:#$^~@|", c) != nullptr;
+}
+
+namespace {
+
+// A list being read: its cells so far and where it was opened.
+struct OpenList {
+  Value head = Value::undefined();
+  Value last = Value::undefined();
+  bool quoted;
+  char close;
+  SrcPos opened;
+};
+
+class Reader {
+ public:
+  Reader(Heap& heap, SymbolTable& symbols, const ReadInput& in)
+      : heap_(heap), symbols_(symbols), in_(in), line_(in.first_line) {}
+
+  ReadResult run();
+
+ private:
+  SrcPos here() const { return SrcPos::make(in_.file, line_, col_); }
+  bool at_end() const { return i_ >= in_.text.size(); }
+  unsigned char peek() const { return static_cast<unsigned char>(in_.text[i_]); }
+  void advance();
+  bool fail(std::string message, SrcPos pos, bool incomplete = false);
+  void append(Value item, SrcPos pos);
+  void skip_comment();
+  bool open_list(char open);
+  bool close_list(char close);
+  bool read_string();
+  bool read_token();
+  ReadResult finish();
+
+  Heap& heap_;
+  SymbolTable& symbols_;
+  const ReadInput& in_;
+  size_t i_ = 0;
+  uint32_t line_;
+  uint32_t col_ = 1;
+  std::vector<OpenList> stack_;
+  ReadError error_{};
+  bool failed_ = false;
+};
+
+void Reader::advance() {
+  unsigned char c = peek();
+  ++i_;
+  if (c == '\n') {
+    ++line_;
+    col_ = 1;
+  } else if ((c & 0xC0) != 0x80) {  // count code points, not UTF-8 continuation bytes
+    ++col_;
+  }
+}
+
+bool Reader::fail(std::string message, SrcPos pos, bool incomplete) {
+  failed_ = true;
+  error_ = ReadError{std::move(message), pos, incomplete};
+  return false;
+}
+
+void Reader::append(Value item, SrcPos pos) {
+  OpenList& list = stack_.back();
+  Value cell = make_source_cons(heap_, item, Value::undefined(), list.quoted, pos);
+  if (list.head.is_undefined()) {
+    list.head = cell;
+  } else {
+    list.last.as<Cons>()->cdr = cell;  // cells under construction: no safe point can intervene
+  }
+  list.last = cell;
+}
+
+void Reader::skip_comment() {
+  while (!at_end() && peek() != '\n') advance();
+}
+
+bool Reader::open_list(char open) {
+  if (int(stack_.size()) > limits::kMaxNesting) {
+    return fail("lists nested deeper than " + std::to_string(limits::kMaxNesting) + " levels",
+                here());
+  }
+  bool quoted = open == '{';
+  stack_.push_back(OpenList{Value::undefined(), Value::undefined(), quoted, quoted ? '}' : ')', here()});
+  advance();
+  return true;
+}
+
+std::string describe_pos(SrcPos p) {
+  return std::to_string(p.line()) + ":" + std::to_string(p.col());
+}
+
+bool Reader::close_list(char close) {
+  if (stack_.size() == 1) return fail(std::string("unexpected '") + close + "'", here());
+  OpenList list = stack_.back();
+  if (list.close != close) {
+    return fail(std::string("expected '") + list.close + "' to close '" + (list.quoted ? '{' : '(') +
+                    "' opened at " + describe_pos(list.opened) + ", found '" + close + "'",
+                here());
+  }
+  stack_.pop_back();
+  advance();
+  Value end = list.quoted ? Value::nil() : Value::empty_sexpr();
+  Value value = end;
+  if (!list.head.is_undefined()) {
+    list.last.as<Cons>()->cdr = end;
+    value = list.head;
+  }
+  append(value, list.opened);
+  return true;
+}
+
+bool Reader::read_string() {
+  SrcPos start = here();
+  advance();  // the opening quote
+  std::string bytes;
+  for (;;) {
+    if (at_end()) return fail("unterminated string", start, true);
+    unsigned char c = peek();
+    if (c == '"') break;
+    if (c != '\\') {
+      bytes += char(c);
+      advance();
+      continue;
+    }
+    SrcPos escape_pos = here();
+    advance();
+    if (at_end()) return fail("unterminated string", start, true);
+    char e = char(peek());
+    const char* from = "abfnrtv\\'\"";
+    const char* to = "\a\b\f\n\r\t\v\\'\"";
+    const char* hit = std::strchr(from, e);
+    if (!hit || e == '\0') {
+      return fail(std::string("invalid escape '\\") + e + "' in string", escape_pos);
+    }
+    bytes += to[hit - from];
+    advance();
+  }
+  advance();  // the closing quote
+  append(make_string(heap_, bytes), start);
+  return true;
+}
+
+// An integer when the whole token is -?[0-9]+, else a symbol (so 5abc and - are symbols).
+bool Reader::read_token() {
+  SrcPos start = here();
+  size_t begin = i_;
+  while (!at_end() && is_symbol_char(peek())) advance();
+  std::string_view tok = in_.text.substr(begin, i_ - begin);
+  size_t digits_from = (tok[0] == '-') ? 1 : 0;
+  bool numeric = tok.size() > digits_from;
+  for (size_t k = digits_from; k < tok.size() && numeric; ++k) numeric = tok[k] >= '0' && tok[k] <= '9';
+  if (!numeric) {
+    append(Value::object(symbols_.intern(tok)), start);
+    return true;
+  }
+  // Accumulate negatively so that the most negative integer reads too.
+  int64_t acc = 0;
+  for (size_t k = digits_from; k < tok.size(); ++k) {
+    int digit = tok[k] - '0';
+    if (acc < (INT64_MIN + digit) / 10) {
+      return fail("integer out of range: " + std::string(tok), start);
+    }
+    acc = acc * 10 - digit;
+  }
+  if (digits_from == 0) {
+    if (acc == INT64_MIN) return fail("integer out of range: " + std::string(tok), start);
+    acc = -acc;
+  }
+  append(make_int(heap_, acc), start);
+  return true;
+}
+
+ReadResult Reader::finish() {
+  if (!failed_ && stack_.size() > 1) {
+    const OpenList& open = stack_.back();
+    fail(std::string("unclosed '") + (open.quoted ? '{' : '(') + "'", open.opened, true);
+  }
+  if (failed_) return ReadResult{Value::nil(), false, error_};
+  OpenList& top = stack_.front();
+  Value end = top.quoted ? Value::nil() : Value::empty_sexpr();
+  if (top.head.is_undefined()) return ReadResult{end, true, {}};
+  top.last.as<Cons>()->cdr = end;
+  return ReadResult{top.head, true, {}};
+}
+
+ReadResult Reader::run() {
+  stack_.push_back(OpenList{Value::undefined(), Value::undefined(), !in_.as_sexpr,
+                            in_.as_sexpr ? ')' : '}', here()});
+  while (!failed_ && !at_end()) {
+    unsigned char c = peek();
+    if (c == ' ' || c == '\t' || c == '\v' || c == '\r' || c == '\n' || c == '\f') {
+      advance();
+    } else if (c == ';') {
+      skip_comment();
+    } else if (c == '(' || c == '{') {
+      open_list(char(c));
+    } else if (c == ')' || c == '}') {
+      close_list(char(c));
+    } else if (c == '"') {
+      read_string();
+    } else if (is_symbol_char(c)) {
+      read_token();
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      std::string shown = (c >= 32 && c < 127) ? std::string(1, char(c)) : std::string(hex);
+      fail("unexpected character '" + shown + "'", here());
+    }
+  }
+  return finish();
+}
+
+}  // namespace
+
+ReadResult read_forms(Heap& heap, SymbolTable& symbols, const ReadInput& input) {
+  Reader reader(heap, symbols, input);
+  return reader.run();
+}
+
+}  // namespace valk

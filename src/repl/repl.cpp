@@ -1,0 +1,147 @@
+// repl.cpp: the REPL on libedit (line editing, history in ~/.valk_history, tab completion of
+// bound names), with Ctrl-C delivered to the VM as an interrupt.
+#include "repl/repl.h"
+
+#include <editline/readline.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+#include "read/reader.h"
+#include "value/print.h"
+
+namespace valk {
+
+namespace {
+
+VM* g_vm = nullptr;  // for the signal handler and the completion callbacks
+
+void on_sigint(int) {
+  if (g_vm) g_vm->interrupt();
+}
+
+char* complete_name(const char* text, int state) {
+  static size_t index;
+  static size_t length;
+  if (state == 0) {
+    index = 0;
+    length = std::strlen(text);
+  }
+  const auto& all = g_vm->symbols().all();
+  while (index < all.size()) {
+    Symbol* s = all[index++];
+    if (s->global.is_undefined()) continue;
+    if (s->name().substr(0, length) == std::string_view(text, length)) return strdup(std::string(s->name()).c_str());
+  }
+  return nullptr;
+}
+
+char** complete(const char* text, int, int) {
+  rl_attempted_completion_over = 1;
+  return rl_completion_matches(text, complete_name);
+}
+
+}  // namespace
+
+std::string format_error_for_user(VM& vm, Value error) {
+  const auto* e = error.as<ErrorObj>();
+  std::string s = "Error: ";
+  s += e->message.as<String>()->view();
+  if (e->pos.known()) s += "\n  at " + vm.files().format(e->pos);
+  for (Value t = e->trace; is_cons(t); t = cdr(t)) {
+    std::string_view line = car(t).as<String>()->view();
+    if (line.substr(0, 11) == "<top level>") continue;
+    s += "\n  in ";
+    s += line;
+  }
+  return s;
+}
+
+Repl::Repl(VM& vm, bool interactive) : vm_(vm), interactive_(interactive) {
+  g_vm = &vm;
+  file_ = vm.files().intern("<repl>");
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  if (!interactive_) return;
+  if (const char* home = std::getenv("HOME")) history_path_ = std::string(home) + "/.valk_history";
+  rl_readline_name = "valk";
+  rl_attempted_completion_function = complete;
+  rl_basic_word_break_characters = const_cast<char*>(" \t\n\"(){};");
+  using_history();
+  stifle_history(1000);
+  if (!history_path_.empty()) read_history(history_path_.c_str());
+}
+
+Repl::~Repl() { g_vm = nullptr; }
+
+bool Repl::read_line(const char* prompt, std::string& line) {
+  if (!interactive_) return static_cast<bool>(std::getline(std::cin, line));
+  std::fflush(vm_.out());
+  char* raw = readline(prompt);
+  if (!raw) return false;
+  line = raw;
+  std::free(raw);
+  return true;
+}
+
+void Repl::print_error(Value error) {
+  std::fflush(vm_.out());
+  std::fprintf(vm_.err(), "%s\n", format_error_for_user(vm_, error).c_str());
+}
+
+void Repl::evaluate(const std::string& text, uint32_t first_line) {
+  ReadResult read = read_forms(vm_.heap(), vm_.symbols(), ReadInput{text, file_, first_line, true});
+  if (!read.ok) {
+    Value e = vm_.error(read.error.message);
+    e.as<ErrorObj>()->pos = read.error.pos;
+    print_error(e);
+    return;
+  }
+  if (read.forms.is_empty_sexpr()) return;  // an empty line or only comments
+  SrcPos pos = cell_pos(read.forms);
+  Value result = vm_.eval_toplevel(read.forms, pos);
+  if (is_error(result)) {
+    print_error(result);
+    return;
+  }
+  std::string out = readable(result);
+  out += '\n';
+  std::fwrite(out.data(), 1, out.size(), vm_.out());
+  std::fflush(vm_.out());
+}
+
+int Repl::run() {
+  std::string entry, line;
+  while (true) {
+    entry.clear();
+    uint32_t first_line = line_;
+    if (!read_line("valkyria> ", line)) break;
+    entry = line;
+    ++line_;
+    // Keep reading while the entry is an unfinished list or string.
+    for (;;) {
+      ReadResult probe = read_forms(vm_.heap(), vm_.symbols(), ReadInput{entry, file_, first_line, true});
+      if (probe.ok || !probe.error.incomplete) break;
+      if (!read_line("......... ", line)) break;
+      entry += '\n';
+      entry += line;
+      ++line_;
+    }
+    if (interactive_ && entry.find_first_not_of(" \t") != std::string::npos) {
+      add_history(entry.c_str());
+      if (!history_path_.empty()) write_history(history_path_.c_str());
+    }
+    evaluate(entry, first_line);
+  }
+  if (interactive_) std::fputc('\n', vm_.out());
+  std::fflush(vm_.out());
+  return 0;
+}
+
+}  // namespace valk

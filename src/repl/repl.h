@@ -1,0 +1,37 @@
+// repl.h: the read-eval-print loop. One entry is one line, or several lines until brackets and
+// strings close; its data are evaluated as one S-expression (`+ 1 2` gives 3). Nothing typed can
+// end it but Ctrl-D (or exit); Ctrl-C stops a running evaluation and returns to the prompt.
+#pragma once
+
+#include <string>
+
+#include "vm/vm.h"
+
+namespace valk {
+
+class Repl {
+ public:
+  // interactive: a terminal, with line editing (libedit), history and completion; else lines
+  // are read from stdin plainly and no prompt is shown.
+  Repl(VM& vm, bool interactive);
+  ~Repl();
+  int run();
+
+  // Evaluates one complete entry and prints its value or its error (also used by tests).
+  void evaluate(const std::string& text, uint32_t first_line);
+
+ private:
+  bool read_line(const char* prompt, std::string& line);
+  void print_error(Value error);
+
+  VM& vm_;
+  bool interactive_;
+  std::string history_path_;
+  uint32_t line_ = 1;
+  uint32_t file_ = 0;
+};
+
+// "Error: message", then where it happened and the chain of calls, for the REPL and -e.
+std::string format_error_for_user(VM& vm, Value error);
+
+}  // namespace valk

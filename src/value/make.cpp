@@ -1,0 +1,72 @@
+// make.cpp: constructors of heap values.
+#include "value/make.h"
+
+#include <cstring>
+
+namespace valk {
+
+Value make_int(Heap& heap, int64_t i) {
+  if (Value::fits_fixnum(i)) return Value::fixnum(i);
+  auto* b = static_cast<BoxedInt*>(heap.alloc(sizeof(BoxedInt), ObjType::kInt));
+  b->value = i;
+  return Value::object(b);
+}
+
+Value make_string(Heap& heap, std::string_view bytes) {
+  auto* s = static_cast<String*>(heap.alloc(sizeof(String) + bytes.size() + 1, ObjType::kString));
+  s->length = bytes.size();
+  if (!bytes.empty()) std::memcpy(s->data(), bytes.data(), bytes.size());
+  s->data()[bytes.size()] = '\0';
+  return Value::object(s);
+}
+
+Value make_cons(Heap& heap, Value car, Value cdr, bool quoted) {
+  auto* c = static_cast<Cons*>(heap.alloc(sizeof(Cons), ObjType::kCons));
+  c->flags = quoted ? consflag::kQuoted : 0;
+  c->car = car;
+  c->cdr = cdr;
+  return Value::object(c);
+}
+
+Value make_source_cons(Heap& heap, Value car, Value cdr, bool quoted, SrcPos pos) {
+  auto* c = static_cast<SourceCons*>(heap.alloc(sizeof(SourceCons), ObjType::kCons));
+  c->flags = uint16_t((quoted ? consflag::kQuoted : 0) | consflag::kHasSource);
+  c->car = car;
+  c->cdr = cdr;
+  c->pos = pos;
+  c->code = Value::undefined();
+  return Value::object(c);
+}
+
+Value make_list(Heap& heap, std::span<const Value> items, bool quoted) {
+  Value list = quoted ? Value::nil() : Value::empty_sexpr();
+  for (size_t i = items.size(); i-- > 0;) list = make_cons(heap, items[i], list, quoted);
+  return list;
+}
+
+Value make_error(Heap& heap, std::string_view message) {
+  Value msg = make_string(heap, message);
+  auto* e = static_cast<ErrorObj*>(heap.alloc(sizeof(ErrorObj), ObjType::kError));
+  e->message = msg;
+  e->pos = SrcPos{};
+  e->trace = Value::nil();
+  return Value::object(e);
+}
+
+void ListBuilder::push(Value item) {
+  Value cell = make_cons(heap_, item, Value::undefined(), quoted_);
+  if (head_.is_undefined()) {
+    head_ = cell;
+  } else {
+    last_.as<Cons>()->cdr = cell;  // the cell is still under construction: no barrier needed
+  }
+  last_ = cell;
+}
+
+Value ListBuilder::finish(Value rest) {
+  if (head_.is_undefined()) return rest;
+  last_.as<Cons>()->cdr = rest;
+  return head_;
+}
+
+}  // namespace valk

@@ -1,0 +1,237 @@
+// object.h: the layouts of every heap object and the small inline helpers to inspect values.
+// Every object starts with an 8-byte header; every reference to another object is a Value
+// field (so the collector traces and moves one kind of slot), except pointers to symbols, which
+// never move and never die.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "value/srcpos.h"
+#include "value/value.h"
+
+namespace valk {
+
+enum class ObjType : uint8_t {
+  kFree = 0,  // a free cell in a slab page
+  kCons,      // one cell of a list; flags say S- or Q-expression and whether it has a position
+  kInt,       // a 64-bit integer that does not fit a fixnum
+  kString,    // immutable bytes
+  kSymbol,    // interned name; holds its global binding (never moves, never dies)
+  kBuiltin,   // a function implemented in C++ (never moves, never dies)
+  kClosure,   // a lambda: compiled code plus the frame it closed over
+  kPartial,   // a function with some arguments already bound
+  kProto,     // compiled code of a lambda body or of a chunk (never moves)
+  kEnv,       // a frame kept on the heap: captured by closures or extended by `=`
+  kBinding,   // one name bound by `=` beyond a frame's parameters
+  kResidue,   // bindings of frames replaced by tail calls, kept for dynamic lookup
+  kError,     // an error: message, position and call chain
+  kCount
+};
+
+// Bits of Object::gc, owned by the collector.
+namespace gcbit {
+inline constexpr uint8_t kMarked = 1;
+inline constexpr uint8_t kOld = 2;         // lives in the old space (slabs or large objects)
+inline constexpr uint8_t kForwarded = 4;   // evacuated: the first field holds the new address
+inline constexpr uint8_t kImmortal = 8;    // outside the heap (symbols, builtins)
+inline constexpr uint8_t kRemembered = 16; // old object in the remembered set
+inline constexpr uint8_t kLarge = 32;      // allocated on its own, outside the slabs
+}  // namespace gcbit
+
+struct Object {
+  ObjType type;
+  uint8_t gc;
+  uint16_t flags;  // meaning depends on the type
+  uint32_t aux;    // meaning depends on the type (counts for variable-sized objects)
+};
+static_assert(sizeof(Object) == 8);
+
+// ---- lists -------------------------------------------------------------------------------
+
+namespace consflag {
+inline constexpr uint16_t kQuoted = 1;     // cell of a Q-expression { }, else of an S-expression ( )
+inline constexpr uint16_t kHasSource = 2;  // a SourceCons made by the reader
+}  // namespace consflag
+
+struct Cons : Object {
+  Value car;
+  Value cdr;
+};
+
+// A cell made by the reader: it knows where its element was written, and caches the code the
+// list compiles to when run by eval, if or as a lambda body (lists never change, so the cache
+// never goes stale).
+struct SourceCons : Cons {
+  SrcPos pos;
+  Value code;  // a Proto, or undefined
+};
+
+// ---- atoms -------------------------------------------------------------------------------
+
+struct BoxedInt : Object {
+  int64_t value;
+};
+
+struct String : Object {
+  uint64_t length;
+  char* data() { return reinterpret_cast<char*>(this + 1); }
+  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+  std::string_view view() const { return {data(), length}; }
+};
+
+namespace symflag {
+inline constexpr uint32_t kParamBound = 1;  // some lambda has it as a parameter
+inline constexpr uint32_t kEqBound = 2;     // `=` has bound it beyond a frame's parameters
+}  // namespace symflag
+
+struct Symbol : Object {
+  Value global;          // binding in the global frame; undefined when unbound
+  uint32_t scope_flags;  // symflag bits: when zero no frame can bind it, so lookups go global
+  int32_t watch;         // index among watched symbols, or -1
+  uint32_t length;
+  uint32_t id;
+  uint64_t hash;
+  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+  std::string_view name() const { return {data(), length}; }
+};
+
+// ---- functions ---------------------------------------------------------------------------
+
+struct BuiltinInfo;
+struct Builtin : Object {
+  const BuiltinInfo* info;
+};
+
+struct Intrinsic;
+struct ProtoExtra;
+
+enum class ProtoKind : uint8_t {
+  kLambda,    // body of a lambda: runs in a new frame holding its parameters
+  kChunk,     // code run by eval, if or load in the frame of whoever ran it
+  kTopLevel,  // a top-level form of a file, the REPL or -e: runs in the global frame
+};
+
+namespace protoflag {
+inline constexpr uint8_t kVariadic = 1;      // formals end with & rest
+inline constexpr uint8_t kMakesClosures = 2; // contains a literal \ form that captures the frame
+}  // namespace protoflag
+
+struct Proto : Object {
+  uint16_t nparams;    // frame slots for parameters, the rest list included
+  uint16_t nrequired;  // parameters before &
+  ProtoKind kind;
+  uint8_t pflags;
+  uint16_t reserved;
+  uint32_t max_stack;  // temporaries the code needs above its parameters
+  uint32_t ncode;
+  uint32_t nconsts;
+  const uint32_t* code;
+  Value* consts;
+  Symbol* const* params;
+  const Intrinsic* intrinsic;  // native fast path of a prelude function, or null
+  Value formals;               // parameter list as written (a Q-expression), or undefined
+  Value body;                  // the code this was compiled from
+  Value name;                  // symbol the function was first defined as, or undefined
+  ProtoExtra* extra;           // owned storage: code, constants, lines, inline sites
+  bool variadic() const { return (pflags & protoflag::kVariadic) != 0; }
+};
+
+struct Closure : Object {
+  Value proto;  // Proto
+  Value env;    // Env the lambda closed over, or undefined
+};
+
+struct Partial : Object {  // aux: number of bound arguments
+  Value fn;
+  Value* args() { return reinterpret_cast<Value*>(this + 1); }
+};
+
+// ---- frames kept on the heap -------------------------------------------------------------
+
+namespace envflag {
+inline constexpr uint16_t kFrozen = 1;  // its frame is gone: no `=` can change it any more
+}  // namespace envflag
+
+struct Env : Object {  // aux: number of slots
+  Value proto;   // Proto whose parameter names name the slots
+  Value parent;  // Env this frame's lambda closed over, or undefined
+  Value extras;  // Binding list made by `=`, or undefined
+  Value* slots() { return reinterpret_cast<Value*>(this + 1); }
+};
+
+struct Binding : Object {
+  Symbol* sym;
+  Value value;
+  Value next;  // Binding or undefined
+};
+
+// One link of the bindings of frames replaced by tail calls: a name and its value, or (sym null)
+// a reference to an Env those frames had closed over.
+struct Residue : Object {
+  Value next;
+  Symbol* sym;
+  Value value;
+};
+
+namespace errflag {
+inline constexpr uint16_t kUncatchable = 1;  // an interrupt: unwinds past load and test runners
+inline constexpr uint16_t kRaised = 2;       // position and call chain already recorded
+}  // namespace errflag
+
+struct ErrorObj : Object {
+  Value message;  // String
+  SrcPos pos;     // where it was raised (unknown when not from code)
+  Value trace;    // Q-expression of Strings, innermost call first
+};
+
+// ---- inspection --------------------------------------------------------------------------
+
+inline bool is_obj(Value v, ObjType t) { return v.is_object() && v.obj()->type == t; }
+inline bool is_cons(Value v) { return is_obj(v, ObjType::kCons); }
+inline bool is_qcons(Value v) {
+  return is_cons(v) && (v.obj()->flags & consflag::kQuoted) != 0;
+}
+inline bool is_scons(Value v) {
+  return is_cons(v) && (v.obj()->flags & consflag::kQuoted) == 0;
+}
+// A Q-expression: {} or a quoted cell. An S-expression: () or an unquoted cell.
+inline bool is_qexpr(Value v) { return v.is_nil() || is_qcons(v); }
+inline bool is_sexpr(Value v) { return v.is_empty_sexpr() || is_scons(v); }
+inline bool is_list(Value v) { return v.is_empty_list() || is_cons(v); }
+inline bool is_int(Value v) { return v.is_fixnum() || is_obj(v, ObjType::kInt); }
+inline bool is_string(Value v) { return is_obj(v, ObjType::kString); }
+inline bool is_symbol(Value v) { return is_obj(v, ObjType::kSymbol); }
+inline bool is_error(Value v) { return is_obj(v, ObjType::kError); }
+inline bool is_closure(Value v) { return is_obj(v, ObjType::kClosure); }
+inline bool is_builtin(Value v) { return is_obj(v, ObjType::kBuiltin); }
+inline bool is_partial(Value v) { return is_obj(v, ObjType::kPartial); }
+inline bool is_function(Value v) {
+  return v.is_object() && (v.obj()->type == ObjType::kClosure ||
+                           v.obj()->type == ObjType::kBuiltin ||
+                           v.obj()->type == ObjType::kPartial);
+}
+
+inline int64_t int_value(Value v) {
+  return v.is_fixnum() ? v.fixnum_value() : v.as<BoxedInt>()->value;
+}
+
+inline Value car(Value v) { return v.as<Cons>()->car; }
+inline Value cdr(Value v) { return v.as<Cons>()->cdr; }
+inline SrcPos cell_pos(Value v) {
+  return (v.obj()->flags & consflag::kHasSource) ? v.as<SourceCons>()->pos : SrcPos{};
+}
+
+// Number of elements of a list (stops at the first non-cell).
+inline size_t list_length(Value v) {
+  size_t n = 0;
+  for (; is_cons(v); v = cdr(v)) ++n;
+  return n;
+}
+
+// Name of a value's type as shown in error messages: Integer, String, Symbol, S-expression,
+// Q-expression, Function, Error.
+const char* type_name(Value v);
+
+}  // namespace valk

@@ -1,0 +1,17 @@
+// print.h: turning values into text. Readable form for the REPL and for values inside lists
+// ({1 2 3}, "hi", (+ 1 2), <lambda {x y}>, Error: msg); display form for print and printf %s,
+// where a string shows its bytes without quotes. Both walk lists without recursion.
+#pragma once
+
+#include <string>
+
+#include "value/value.h"
+
+namespace valk {
+
+void print_readable(std::string& out, Value v);
+void print_display(std::string& out, Value v);
+std::string readable(Value v);
+std::string display(Value v);
+
+}  // namespace valk

@@ -1,0 +1,37 @@
+// frame.h: one activation record of the VM. Frames live in a heap-allocated array beside the
+// value stack, so Valk recursion never recurses in C.
+#pragma once
+
+#include <cstdint>
+
+#include "value/value.h"
+
+namespace valk {
+
+enum class FrameKind : uint8_t {
+  kEntry,   // bottom of one VM entry: returning into it ends the run; stands for the global frame
+  kLambda,  // a lambda's own frame: a scope holding its parameters
+  kChunk,   // code run by eval, if, load or at top level, in the scope of the frame below it
+  kNative,  // a builtin running as a continuation (see vm/native.h)
+};
+
+namespace frameflag {
+inline constexpr uint8_t kCatchErrors = 1;  // errors unwinding to this native frame resume it
+inline constexpr uint8_t kScope = 2;        // a native frame that stands for a prelude function's
+                                            // frame: it is a scope whose names are proto's params
+}  // namespace frameflag
+
+struct Frame {
+  const uint32_t* pc;  // where this frame's code continues (saved when it calls)
+  uint32_t base;       // stack index of parameter slot 0; the callee (or the chunk's proto) is at base-1
+  uint32_t scope;      // index of the frame whose bindings are current here (itself for scopes)
+  FrameKind kind;
+  uint8_t flags;
+  uint16_t step;       // state of a native continuation
+  uint32_t nargs;      // native frames: how many arguments the builtin was called with
+  Value proto;         // the Proto being run (for natives standing for a prelude frame: its names)
+  Value env;           // this frame on the heap (closed over, or extended by =), or undefined
+  Value residue;       // bindings of frames this one replaced by tail calls, or undefined
+};
+
+}  // namespace valk

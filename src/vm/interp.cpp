@@ -1,0 +1,834 @@
+// interp.cpp: the interpreter loop. One function, with small macros for fetch and dispatch
+// (computed goto where the compiler has it, else a switch); everything slow is called out of it.
+// Registers: pc (next instruction), sp (next free slot), bp (parameter slot 0 of the frame),
+// K (constants of the running prototype), code0 (its first instruction), fr (the frame).
+#include <cstring>
+
+#include "compile/compiler.h"
+#include "compile/opcodes.h"
+#include "compile/proto.h"
+#include "value/equal.h"
+#include "value/make.h"
+#include "vm/intrinsic.h"
+#include "vm/vm.h"
+
+#if defined(__GNUC__) && !defined(VALK_SWITCH_DISPATCH)
+#define VALK_COMPUTED_GOTO 1
+#else
+#define VALK_COMPUTED_GOTO 0
+#endif
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+namespace valk {
+
+Value VM::execute(uint32_t entry) {
+#if VALK_COMPUTED_GOTO
+  static const void* const kFast[kOpCount] = {
+#define OP(name, format, watched, doc) &&L_##name,
+#include "compile/opcodes.def"
+#undef OP
+  };
+  static const void* const kSlow[kOpCount] = {
+#define OP(name, format, watched, doc) &&S_##name,
+#include "compile/opcodes.def"
+#undef OP
+  };
+  if (!handlers_known_) {
+    for (int i = 0; i < kOpCount; ++i) {
+      fast_handlers_[i] = kFast[i];
+      slow_handlers_[i] = kSlow[i];
+    }
+    handlers_known_ = true;
+    update_dispatch();
+  }
+  const void* const* dispatch = dispatch_;
+#define DISPATCH()                   \
+  do {                               \
+    ins = *pc++;                     \
+    goto* dispatch[ins & 0xff];      \
+  } while (0)
+#define HANDLER(name) L_##name : S_##name:
+#define WATCHED(name) L_##name:
+#define SLOW(name) S_##name:
+#else
+#define DISPATCH() goto dispatch_top
+#define HANDLER(name) case Op::name: L_##name : S_##name:
+#define WATCHED(name)                              \
+  case Op::name:                                   \
+    if (op_slow_[int(Op::name)]) goto S_##name;    \
+    L_##name:
+#define SLOW(name) S_##name:
+#endif
+
+  Frame* fr;
+  const uint32_t* pc = nullptr;
+  const uint32_t* code0 = nullptr;
+  const Value* K = nullptr;
+  Value* bp;
+  Value* sp;
+  Value* stack_end;
+  uint32_t ins = 0;
+  uint32_t nargs = 0;      // operand of the call being made
+  Value resumed;           // value handed to a native continuation
+  Value err;               // error being raised
+  Proto* proto = nullptr;
+
+#define SAVE()                        \
+  do {                                \
+    fr->pc = pc;                      \
+    sp_ = uint32_t(sp - stack_);      \
+  } while (0)
+#define RELOAD_STACK()                         \
+  do {                                         \
+    sp = stack_ + sp_;                         \
+    bp = stack_ + fr->base;                    \
+    stack_end = stack_ + stack_cap_;           \
+  } while (0)
+#define ENTER_PROTO(p)      \
+  do {                      \
+    proto = (p);            \
+    K = proto->consts;      \
+    code0 = proto->code;    \
+  } while (0)
+#define TOP_FRAME() (fr = &frames_[nframes_ - 1])
+#define RAISE(e)  \
+  do {            \
+    err = (e);    \
+    goto raise;   \
+  } while (0)
+#define RAISE_MSG(msg) RAISE(error(msg))
+// After a call produced its value on the stack without a frame: go on in the caller.
+#define CONTINUE_CALLER()                                                            \
+  do {                                                                               \
+    if (LIKELY(fr->kind == FrameKind::kLambda || fr->kind == FrameKind::kChunk)) {   \
+      pc = fr->pc;                                                                   \
+      DISPATCH();                                                                    \
+    }                                                                                \
+    goto returned;                                                                   \
+  } while (0)
+
+  TOP_FRAME();
+  RELOAD_STACK();
+  if (fr->kind == FrameKind::kNative) {
+    resumed = Value::undefined();
+    goto run_native;
+  }
+  ENTER_PROTO(fr->proto.as<Proto>());
+  pc = fr->pc;
+  DISPATCH();
+
+#if !VALK_COMPUTED_GOTO
+dispatch_top:
+  ins = *pc++;
+  switch (op_of(ins)) {
+#endif
+
+  HANDLER(CONST) {
+    *sp++ = K[operand(ins)];
+    DISPATCH();
+  }
+  HANDLER(INT) {
+    *sp++ = Value::fixnum(signed_operand(ins));
+    DISPATCH();
+  }
+  HANDLER(NIL) {
+    *sp++ = Value::nil();
+    DISPATCH();
+  }
+  HANDLER(EMPTY) {
+    *sp++ = Value::empty_sexpr();
+    DISPATCH();
+  }
+  HANDLER(LOCAL) {
+    *sp++ = bp[operand(ins)];
+    DISPATCH();
+  }
+  HANDLER(UPVAL) {
+    uint32_t a = operand(ins);
+    Symbol* s = K[*pc++].as<Symbol>();
+    if (LIKELY(!(s->scope_flags & symflag::kEqBound))) {
+      Value env = bp[-1].as<Closure>()->env;
+      for (uint32_t depth = a >> 12; depth > 0; --depth) env = env.as<Env>()->parent;
+      *sp++ = env.as<Env>()->slots()[a & 0xfff];
+      DISPATCH();
+    }
+    {
+    // `=` may have bound the name in a frame in between: look it up by name.
+    SAVE();
+    Value v = lookup(s, fr->scope);
+    if (v.is_undefined()) {
+      RAISE_MSG("LEnv: Symbol `" + std::string(s->name()) + "` is not bound");
+    }
+    *sp++ = v;
+    DISPATCH();
+  }
+  }
+  HANDLER(NAME) {
+    Symbol* s = K[operand(ins)].as<Symbol>();
+    if (LIKELY(s->scope_flags == 0)) {
+      Value v = s->global;
+      if (LIKELY(!v.is_undefined())) {
+        *sp++ = v;
+        DISPATCH();
+      }
+      SAVE();
+      RAISE_MSG("LEnv: Symbol `" + std::string(s->name()) + "` is not bound");
+    }
+    SAVE();
+    Value v = lookup(s, fr->scope);
+    if (v.is_undefined()) RAISE_MSG("LEnv: Symbol `" + std::string(s->name()) + "` is not bound");
+    *sp++ = v;
+    DISPATCH();
+  }
+  HANDLER(POP) {
+    --sp;
+    DISPATCH();
+  }
+
+  HANDLER(CALL) {
+    nargs = operand(ins);
+    Value f = sp[-int(nargs) - 1];
+    if (LIKELY(is_closure(f))) {
+      Proto* p = f.as<Closure>()->proto.as<Proto>();
+      if (LIKELY(p->nparams == nargs && !(p->pflags & protoflag::kVariadic) && !p->intrinsic)) {
+        fr->pc = pc;
+        if (UNLIKELY(nframes_ == frames_cap_ || sp + p->max_stack > stack_end)) goto call_generic;
+        Frame* nf = fr + 1;
+        ++nframes_;
+        nf->kind = FrameKind::kLambda;
+        nf->flags = 0;
+        nf->base = uint32_t(sp - stack_) - nargs;
+        nf->scope = nframes_ - 1;
+        nf->proto = Value::object(p);
+        nf->env = Value::undefined();
+        nf->residue = Value::undefined();
+        fr = nf;
+        bp = sp - nargs;
+        ENTER_PROTO(p);
+        pc = code0;
+        if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
+        DISPATCH();
+      }
+    }
+    fr->pc = pc;
+    goto call_generic;
+  }
+
+  HANDLER(TAILCALL) {
+    nargs = operand(ins);
+    Value f = sp[-int(nargs) - 1];
+    if (LIKELY(is_closure(f) && fr->kind == FrameKind::kLambda)) {
+      Proto* p = f.as<Closure>()->proto.as<Proto>();
+      if (LIKELY(p->nparams == nargs && !(p->pflags & protoflag::kVariadic) && !p->intrinsic &&
+                 bp + nargs + p->max_stack <= stack_end)) {
+        Value residue = Value::undefined();
+        Value callee_env = f.as<Closure>()->env;
+        bool plain = proto == p && fr->residue.is_undefined() &&
+                     bp[-1].as<Closure>()->env == callee_env &&
+                     (fr->env.is_undefined() || fr->env.as<Env>()->extras.is_undefined());
+        if (UNLIKELY(!plain)) {
+          SAVE();
+          residue = build_residue(fr, p, callee_env);
+        }
+        if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);
+        std::memmove(bp - 1, sp - nargs - 1, sizeof(Value) * (nargs + 1));
+        sp = bp + nargs;
+        fr->proto = Value::object(p);
+        fr->env = Value::undefined();
+        fr->residue = residue;
+        ENTER_PROTO(p);
+        pc = code0;
+        if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
+        DISPATCH();
+      }
+    }
+    fr->pc = pc;
+    goto tail_generic;
+  }
+
+  HANDLER(CALL0) {
+    fr->pc = pc;
+    nargs = 0;
+    if (callable_without_arguments(sp[-1])) goto call_generic;
+    DISPATCH();
+  }
+  HANDLER(TAILCALL0) {
+    fr->pc = pc;
+    nargs = 0;
+    if (callable_without_arguments(sp[-1])) goto tail_generic;
+    DISPATCH();
+  }
+
+  HANDLER(RET) {
+    Value result = sp[-1];
+    if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);
+    sp = bp - 1;
+    --nframes_;
+    --fr;
+    *sp++ = result;
+    if (UNLIKELY(fr->kind == FrameKind::kNative || fr->kind == FrameKind::kEntry)) goto returned_special;
+    pc = fr->pc;
+    bp = stack_ + fr->base;
+    ENTER_PROTO(fr->proto.as<Proto>());
+    DISPATCH();
+  }
+
+  HANDLER(JMP) {
+    pc = code0 + operand(ins);
+    DISPATCH();
+  }
+  HANDLER(JMPFN) {
+    if (is_function(sp[-1])) pc = code0 + operand(ins);
+    DISPATCH();
+  }
+
+  WATCHED(IF) {
+    Value c = *--sp;
+    if (LIKELY(c.is_fixnum())) {
+      if (c.fixnum_value() == 0) pc = code0 + operand(ins);
+      DISPATCH();
+    }
+    if (is_obj(c, ObjType::kInt)) DISPATCH();  // a boxed integer is never 0
+    SAVE();
+    RAISE_MSG(std::string("if: condition must be an Integer, got ") + type_name(c));
+  }
+  SLOW(IF) {
+    SAVE();
+    const InlineSite* site = proto_site_at(proto, uint32_t(pc - 1 - code0));
+    Value meaning = watched_meaning(site, fr);
+    if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));
+    if (means_original(site->sym, meaning)) goto L_IF;
+    // if was rebound: call what it means now with the condition and both branches.
+    Value cond = sp[-1];
+    sp[-1] = meaning;
+    *sp++ = cond;
+    *sp++ = K[site->extra1];
+    *sp++ = K[site->extra2];
+    nargs = 3;
+    pc = code0 + site->end_pc;
+    fr->pc = pc;
+    goto call_generic;
+  }
+
+  WATCHED(CLOSURE) {
+    SAVE();
+    Value env = capture_env(fr->scope);
+    auto* c = static_cast<Closure*>(heap_.alloc(sizeof(Closure), ObjType::kClosure));
+    c->proto = K[operand(ins)];
+    c->env = env;
+    *sp++ = Value::object(c);
+    DISPATCH();
+  }
+  SLOW(CLOSURE) {
+    SAVE();
+    const InlineSite* site = proto_site_at(proto, uint32_t(pc - 1 - code0));
+    Value meaning = watched_meaning(site, fr);
+    if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));
+    if (means_original(site->sym, meaning)) goto L_CLOSURE;
+    *sp++ = meaning;
+    *sp++ = K[site->extra1];
+    *sp++ = K[site->extra2];
+    nargs = 2;
+    goto call_generic;
+  }
+
+  WATCHED(GUARD) { DISPATCH(); }
+  SLOW(GUARD) {
+    SAVE();
+    const InlineSite* site = &proto->extra->sites[operand(ins)];
+    Value meaning = watched_meaning(site, fr);
+    if (!meaning.is_undefined() && means_original(site->sym, meaning)) DISPATCH();
+    // do no longer means the prelude's do: run the form as written, in this frame.
+    Value chunk = compile_code(*this, K[site->form], ProtoKind::kChunk, proto_pos_at(proto, site->op_pc));
+    if (is_error(chunk)) RAISE(chunk);
+    pc = code0 + site->end_pc;
+    fr->pc = pc;
+    resumed = chunk;
+    goto push_chunk;
+  }
+
+#define ARITH_SLOW(name, arity)                                                  \
+  SLOW(name) {                                                                   \
+    SAVE();                                                                      \
+    const InlineSite* site = proto_site_at(proto, uint32_t(pc - 1 - code0));     \
+    Value meaning = watched_meaning(site, fr);                                   \
+    if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));           \
+    if (means_original(site->sym, meaning)) goto L_##name;                       \
+    std::memmove(sp - (arity) + 1, sp - (arity), sizeof(Value) * (arity));       \
+    sp[-(arity)] = meaning;                                                      \
+    ++sp;                                                                        \
+    nargs = (arity);                                                             \
+    goto call_generic;                                                           \
+  }
+
+  WATCHED(ADD) {
+    Value b = sp[-1], a = sp[-2];
+    int64_t r;
+    if (LIKELY(a.is_fixnum() && b.is_fixnum() &&
+               !__builtin_add_overflow(int64_t(a.bits()), int64_t(b.bits()) - 1, &r))) {
+      sp[-2] = Value::from_bits(uint64_t(r));
+      --sp;
+      DISPATCH();
+    }
+    goto arith_generic;
+  }
+  ARITH_SLOW(ADD, 2)
+  WATCHED(SUB) {
+    Value b = sp[-1], a = sp[-2];
+    int64_t r;
+    if (LIKELY(a.is_fixnum() && b.is_fixnum() &&
+               !__builtin_sub_overflow(int64_t(a.bits()), int64_t(b.bits()) - 1, &r))) {
+      sp[-2] = Value::from_bits(uint64_t(r));
+      --sp;
+      DISPATCH();
+    }
+    goto arith_generic;
+  }
+  ARITH_SLOW(SUB, 2)
+  WATCHED(MUL) {
+    Value b = sp[-1], a = sp[-2];
+    int64_t r;
+    if (LIKELY(a.is_fixnum() && b.is_fixnum() &&
+               !__builtin_mul_overflow(a.fixnum_value(), b.fixnum_value(), &r) && Value::fits_fixnum(r))) {
+      sp[-2] = Value::fixnum(r);
+      --sp;
+      DISPATCH();
+    }
+    goto arith_generic;
+  }
+  ARITH_SLOW(MUL, 2)
+  WATCHED(DIV) {
+    Value b = sp[-1], a = sp[-2];
+    if (LIKELY(a.is_fixnum() && b.is_fixnum() && b.fixnum_value() != 0)) {
+      int64_t r = a.fixnum_value() / b.fixnum_value();
+      if (LIKELY(Value::fits_fixnum(r))) {
+        sp[-2] = Value::fixnum(r);
+        --sp;
+        DISPATCH();
+      }
+    }
+    goto arith_generic;
+  }
+  ARITH_SLOW(DIV, 2)
+  WATCHED(NEG) {
+    Value a = sp[-1];
+    if (LIKELY(a.is_fixnum() && a.fixnum_value() != Value::kFixnumMin)) {
+      sp[-1] = Value::fixnum(-a.fixnum_value());
+      DISPATCH();
+    }
+    goto arith_generic;
+  }
+  ARITH_SLOW(NEG, 1)
+
+#define COMPARE(name, cmp)                                                   \
+  WATCHED(name) {                                                            \
+    Value b = sp[-1], a = sp[-2];                                            \
+    if (LIKELY(a.is_fixnum() && b.is_fixnum())) {                            \
+      sp[-2] = Value::fixnum(int64_t(a.bits()) cmp int64_t(b.bits()) ? 1 : 0); \
+      --sp;                                                                  \
+      DISPATCH();                                                            \
+    }                                                                        \
+    goto arith_generic;                                                      \
+  }                                                                          \
+  ARITH_SLOW(name, 2)
+
+  COMPARE(LT, <)
+  COMPARE(GT, >)
+  COMPARE(LE, <=)
+  COMPARE(GE, >=)
+
+  WATCHED(EQ) {
+    Value b = sp[-1], a = sp[-2];
+    bool eq = a == b || (!(a.is_fixnum() && b.is_fixnum()) && values_equal(a, b));
+    sp[-2] = Value::fixnum(eq ? 1 : 0);
+    --sp;
+    DISPATCH();
+  }
+  ARITH_SLOW(EQ, 2)
+  WATCHED(NE) {
+    Value b = sp[-1], a = sp[-2];
+    bool eq = a == b || (!(a.is_fixnum() && b.is_fixnum()) && values_equal(a, b));
+    sp[-2] = Value::fixnum(eq ? 0 : 1);
+    --sp;
+    DISPATCH();
+  }
+  ARITH_SLOW(NE, 2)
+
+#if !VALK_COMPUTED_GOTO
+    case Op::kCount: break;
+  }
+#endif
+  // Not reached: every handler dispatches.
+  __builtin_unreachable();
+
+  // ---- out-of-line paths ------------------------------------------------------------------
+
+arith_generic : {
+  // An inlined operator met non-fixnum operands (big integers, wrong types, division by zero,
+  // overflow): let the builtin decide, with the builtin's own messages.
+  SAVE();
+  Op op = op_of(ins);
+  uint32_t arity = op == Op::NEG ? 1 : 2;
+  Value r = apply_operator(op, Args{sp - arity, arity});
+  if (is_error(r)) RAISE(r);
+  sp -= arity;
+  *sp++ = r;
+  DISPATCH();
+}
+
+tail_generic:
+  // A tail call that could not simply replace the frame: a chunk frame calling a lambda becomes
+  // that lambda's frame; anything else is an ordinary call whose value the RET after it returns.
+  if (fr->kind == FrameKind::kChunk && is_closure(sp[-int(nargs) - 1])) {
+    Proto* p = sp[-int(nargs) - 1].as<Closure>()->proto.as<Proto>();
+    if (p->nparams == nargs && !(p->pflags & protoflag::kVariadic) && !p->intrinsic &&
+        bp + nargs + p->max_stack <= stack_end) {
+      std::memmove(bp - 1, sp - nargs - 1, sizeof(Value) * (nargs + 1));
+      sp = bp + nargs;
+      fr->kind = FrameKind::kLambda;
+      fr->scope = nframes_ - 1;
+      fr->proto = Value::object(p);
+      fr->env = Value::undefined();
+      fr->residue = Value::undefined();
+      ENTER_PROTO(p);
+      pc = code0;
+      if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
+      DISPATCH();
+    }
+  }
+  goto call_generic;
+
+call_generic : {
+  // The general call: the callee is at sp[-nargs-1] and the caller's pc is saved in fr->pc.
+  Value f = sp[-int(nargs) - 1];
+  if (is_closure(f)) {
+    Proto* p = f.as<Closure>()->proto.as<Proto>();
+    const Intrinsic* in = p->intrinsic;
+    bool run_native_intrinsic = false;
+    if (in && !(broken_ & in->mask) && nargs == p->nparams) {
+      if (in->simple) {
+        SAVE();
+        Value r = in->simple(*this, Args{sp - nargs, nargs});
+        if (!r.is_undefined()) {
+          if (is_error(r)) RAISE(r);
+          sp -= nargs + 1;
+          *sp++ = r;
+          CONTINUE_CALLER();
+        }
+      } else {
+        run_native_intrinsic = true;
+      }
+    }
+    if (nargs < p->nrequired) {
+      SAVE();
+      Value partial = make_partial(f, Args{sp - nargs, nargs});
+      sp -= nargs + 1;
+      *sp++ = partial;
+      CONTINUE_CALLER();
+    }
+    if (!(p->pflags & protoflag::kVariadic) && nargs > p->nparams) {
+      SAVE();
+      RAISE_MSG("More arguments were given than required. Actual: " + std::to_string(nargs) +
+                ", Expected: " + std::to_string(p->nparams));
+    }
+    if (p->pflags & protoflag::kVariadic) {
+      SAVE();
+      Value rest = make_list(heap_, std::span<const Value>(sp - nargs + p->nrequired, nargs - p->nrequired), true);
+      sp = sp - nargs + p->nrequired;
+      *sp++ = rest;
+      nargs = p->nparams;
+    }
+    uint32_t extra = run_native_intrinsic ? in->extra_slots : 0;
+    if (nframes_ >= frames_cap_ || sp + p->max_stack + extra + 8 > stack_end) {
+      SAVE();
+      if (nframes_ >= limits::kMaxCallDepth + 1) {
+        RAISE_MSG("stack overflow: more than " + std::to_string(limits::kMaxCallDepth) + " nested calls");
+      }
+      if (!grow_frames() || !grow_stack(sp_ + p->max_stack + extra + 64)) {
+        RAISE_MSG("out of memory: cannot grow the stack");
+      }
+      TOP_FRAME();
+      RELOAD_STACK();
+    }
+    Frame* nf = fr + 1;
+    ++nframes_;
+    nf->kind = FrameKind::kLambda;
+    nf->flags = 0;
+    nf->base = uint32_t(sp - stack_) - nargs;
+    nf->scope = nframes_ - 1;
+    nf->nargs = nargs;
+    nf->step = 0;
+    nf->proto = Value::object(p);
+    nf->env = Value::undefined();
+    nf->residue = Value::undefined();
+    fr = nf;
+    bp = sp - nargs;
+    if (run_native_intrinsic) {
+      fr->kind = FrameKind::kNative;
+      fr->flags = frameflag::kScope;
+      for (uint32_t i = 0; i < extra; ++i) *sp++ = Value::undefined();
+      resumed = Value::undefined();
+      goto run_native;
+    }
+    ENTER_PROTO(p);
+    pc = code0;
+    if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
+    DISPATCH();
+  }
+  if (is_partial(f)) {
+    // Put the bound arguments before the new ones and call the function they were bound to.
+    auto* part = f.as<Partial>();
+    uint32_t bound = part->aux;
+    if (sp + bound + 8 > stack_end) {
+      SAVE();
+      if (!grow_stack(sp_ + bound + 64)) RAISE_MSG("out of memory: cannot grow the stack");
+      RELOAD_STACK();
+      part = sp[-int(nargs) - 1].as<Partial>();
+    }
+    std::memmove(sp - nargs + bound, sp - nargs, sizeof(Value) * nargs);
+    for (uint32_t i = 0; i < bound; ++i) sp[-int(nargs) + int(i)] = part->args()[i];
+    sp[-int(nargs) - 1] = part->fn;
+    sp += bound;
+    nargs += bound;
+    goto call_generic;
+  }
+  if (is_builtin(f)) {
+    const BuiltinInfo* info = f.as<Builtin>()->info;
+    if ((info->flags & builtinflag::kDummyArg) && nargs == 1) {
+      --sp;  // the original's dummy argument, as in (time-us {})
+      nargs = 0;
+    }
+    if (int(nargs) < info->min_args) {
+      SAVE();
+      RAISE_MSG(std::string(info->name) + ": Fewer arguments were given than required. Actual: " +
+                std::to_string(nargs) + ", Expected: " + std::to_string(info->min_args));
+    }
+    if (info->max_args >= 0 && int(nargs) > info->max_args) {
+      SAVE();
+      RAISE_MSG(std::string(info->name) + ": More arguments were given than required. Actual: " +
+                std::to_string(nargs) + ", Expected: " + std::to_string(info->max_args));
+    }
+    if (info->fn) {
+      SAVE();
+      Value r = info->fn(*this, Args{sp - nargs, nargs});
+      if (is_error(r)) RAISE(r);
+      TOP_FRAME();
+      RELOAD_STACK();
+      sp -= nargs + 1;
+      *sp++ = r;
+      CONTINUE_CALLER();
+    }
+    // A native builtin runs as a continuation in a frame of its own.
+    if (nframes_ >= frames_cap_ || sp + info->extra_slots + 16 > stack_end) {
+      SAVE();
+      if (nframes_ >= limits::kMaxCallDepth + 1) {
+        RAISE_MSG("stack overflow: more than " + std::to_string(limits::kMaxCallDepth) + " nested calls");
+      }
+      if (!grow_frames() || !grow_stack(sp_ + info->extra_slots + 64)) {
+        RAISE_MSG("out of memory: cannot grow the stack");
+      }
+      TOP_FRAME();
+      RELOAD_STACK();
+    }
+    Frame* nf = fr + 1;
+    ++nframes_;
+    nf->kind = FrameKind::kNative;
+    nf->flags = (info->flags & builtinflag::kCatch) ? frameflag::kCatchErrors : 0;
+    nf->base = uint32_t(sp - stack_) - nargs;
+    nf->scope = fr->scope;
+    nf->nargs = nargs;
+    nf->step = 0;
+    nf->proto = Value::undefined();
+    nf->env = Value::undefined();
+    nf->residue = Value::undefined();
+    fr = nf;
+    bp = sp - nargs;
+    for (uint32_t i = 0; i < info->extra_slots; ++i) *sp++ = Value::undefined();
+    resumed = Value::undefined();
+    goto run_native;
+  }
+  // Not a function: the value of an S-expression is its last element (LANGUAGE.md 4.2).
+  if (nargs > 0) {
+    Value last = sp[-1];
+    sp -= nargs + 1;
+    *sp++ = last;
+  }
+  CONTINUE_CALLER();
+}
+
+run_native : {
+  // fr is a native frame: run its continuation with `resumed`.
+  SAVE();
+  uint32_t index = nframes_ - 1;
+  NativeFn k = native_of(*fr);
+  NativeResult r = k(*this, index, resumed);
+  TOP_FRAME();
+  RELOAD_STACK();
+  switch (r.action) {
+    case NativeAction::kReturn:
+      sp = bp - 1;
+      --nframes_;
+      --fr;
+      *sp++ = r.value;
+      goto returned;
+    case NativeAction::kCall:
+      nargs = r.nargs;
+      fr->pc = nullptr;
+      goto call_generic;
+    case NativeAction::kTailCall: {
+      nargs = r.nargs;
+      std::memmove(bp - 1, sp - nargs - 1, sizeof(Value) * (nargs + 1));
+      sp = bp + nargs;
+      --nframes_;
+      --fr;
+      pc = fr->pc;
+      if (fr->kind != FrameKind::kNative && fr->kind != FrameKind::kEntry) {
+        bp = stack_ + fr->base;
+        ENTER_PROTO(fr->proto.as<Proto>());
+      } else {
+        bp = stack_ + fr->base;
+      }
+      goto call_generic;
+    }
+    case NativeAction::kEval:
+      resumed = r.value;
+      fr->pc = nullptr;
+      goto push_chunk;
+    case NativeAction::kTailEval: {
+      // The chunk takes the native frame's place: its value is the builtin's value.
+      Proto* p = r.value.as<Proto>();
+      bp[-1] = r.value;
+      sp = bp;
+      if (sp + p->max_stack + 8 > stack_end) {
+        SAVE();
+        if (!grow_stack(sp_ + p->max_stack + 64)) RAISE_MSG("out of memory: cannot grow the stack");
+        RELOAD_STACK();
+      }
+      fr->kind = FrameKind::kChunk;
+      fr->flags = 0;
+      fr->scope = frames_[nframes_ - 2].scope;
+      fr->proto = r.value;
+      ENTER_PROTO(p);
+      pc = code0;
+      if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
+      DISPATCH();
+    }
+    case NativeAction::kDecline: {
+      // An intrinsic declined: run the prelude function's own Valk body in this frame.
+      Proto* p = fr->proto.as<Proto>();
+      fr->kind = FrameKind::kLambda;
+      fr->flags = 0;
+      sp = bp + p->nparams;
+      ENTER_PROTO(p);
+      pc = code0;
+      DISPATCH();
+    }
+    case NativeAction::kError: RAISE(r.value);
+  }
+  __builtin_unreachable();
+}
+
+push_chunk : {
+  // Run the chunk `resumed` (a Proto) in a frame above fr, in fr's scope; fr->pc is where fr
+  // continues afterwards (null for natives, which are resumed with the value instead).
+  Proto* p = resumed.as<Proto>();
+  if (nframes_ >= frames_cap_ || sp + p->max_stack + 8 > stack_end) {
+    SAVE();
+    if (nframes_ >= limits::kMaxCallDepth + 1) {
+      RAISE_MSG("stack overflow: more than " + std::to_string(limits::kMaxCallDepth) + " nested calls");
+    }
+    if (!grow_frames() || !grow_stack(sp_ + p->max_stack + 64)) RAISE_MSG("out of memory: cannot grow the stack");
+    TOP_FRAME();
+    RELOAD_STACK();
+  }
+  *sp++ = resumed;
+  Frame* nf = fr + 1;
+  ++nframes_;
+  nf->kind = FrameKind::kChunk;
+  nf->flags = 0;
+  nf->base = uint32_t(sp - stack_);
+  nf->scope = fr->scope;
+  nf->nargs = 0;
+  nf->step = 0;
+  nf->proto = resumed;
+  nf->env = Value::undefined();
+  nf->residue = Value::undefined();
+  fr = nf;
+  bp = sp;
+  ENTER_PROTO(p);
+  pc = code0;
+  if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
+  DISPATCH();
+}
+
+returned_special:
+  // RET came back to a native frame or to the entry of this run. The value is on the stack.
+returned:
+  if (fr->kind == FrameKind::kNative) {
+    resumed = *--sp;
+    goto run_native;
+  }
+  if (fr->kind == FrameKind::kEntry) {
+    Value result = sp[-1];
+    sp_ = uint32_t(sp - stack_) - 1;
+    return result;
+  }
+  pc = fr->pc;
+  bp = stack_ + fr->base;
+  ENTER_PROTO(fr->proto.as<Proto>());
+  DISPATCH();
+
+safepoint : {
+  // At a call: every live value is in the stack or the frames. Collect, or stop on Ctrl-C.
+  SAVE();
+  Value problem = at_safepoint();
+  if (!problem.is_undefined()) RAISE(problem);
+  TOP_FRAME();
+  RELOAD_STACK();
+  DISPATCH();
+}
+
+raise : {
+  // Unwind to the nearest frame that catches errors (resuming it with the error) or to the
+  // entry of this run (returning the error).
+  err = raise_at(err);
+  bool catchable = !(err.obj()->flags & errflag::kUncatchable);
+  for (;;) {
+    Frame& top = frames_[nframes_ - 1];
+    if (nframes_ - 1 == entry) {
+      drop_pins_above(entry);
+      sp_ = top.base;
+      return err;
+    }
+    if (catchable && top.kind == FrameKind::kNative && (top.flags & frameflag::kCatchErrors)) {
+      drop_pins_above(nframes_ - 1);
+      const BuiltinInfo* info = stack_[top.base - 1].as<Builtin>()->info;
+      sp_ = top.base + top.nargs + info->extra_slots;
+      TOP_FRAME();
+      RELOAD_STACK();
+      resumed = err;
+      goto run_native;
+    }
+    if (!top.env.is_undefined()) freeze_env(top.env);
+    --nframes_;
+  }
+}
+
+#undef DISPATCH
+#undef HANDLER
+#undef WATCHED
+#undef SLOW
+#undef SAVE
+#undef RELOAD_STACK
+#undef ENTER_PROTO
+#undef TOP_FRAME
+#undef RAISE
+#undef RAISE_MSG
+#undef CONTINUE_CALLER
+#undef ARITH_SLOW
+#undef COMPARE
+}
+
+}  // namespace valk

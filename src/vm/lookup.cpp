@@ -1,0 +1,133 @@
+// lookup.cpp: names at run time (LANGUAGE.md 5). A name is looked up in the frame's own
+// bindings, then the frames its lambda closed over, then the frames replaced by its tail calls,
+// then its caller's frame looked up the same way, and last the global frame. Also def, = and
+// the capture of a frame by closures.
+#include "compile/proto.h"
+#include "value/make.h"
+#include "vm/vm.h"
+
+namespace valk {
+
+namespace {
+
+Value find_binding(Value list, const Symbol* s, bool* found) {
+  for (Value b = list; !b.is_undefined(); b = b.as<Binding>()->next) {
+    if (b.as<Binding>()->sym == s) {
+      *found = true;
+      return b.as<Binding>()->value;
+    }
+  }
+  return Value::undefined();
+}
+
+bool is_scope_frame(const Frame& f) {
+  return f.kind == FrameKind::kLambda || (f.kind == FrameKind::kNative && (f.flags & frameflag::kScope));
+}
+
+}  // namespace
+
+Value VM::lookup_in_env(Value env, Symbol* sym, bool* found) {
+  auto* e = env.as<Env>();
+  int i = proto_param_index(e->proto.as<Proto>(), sym);
+  if (i >= 0) {
+    *found = true;
+    return e->slots()[i];
+  }
+  return find_binding(e->extras, sym, found);
+}
+
+Value VM::lookup(Symbol* sym, uint32_t scope) {
+  for (uint32_t s = scope;;) {
+    const Frame& f = frames_[s];
+    if (f.kind == FrameKind::kEntry) break;
+    bool found = false;
+    if (is_scope_frame(f)) {
+      int i = proto_param_index(f.proto.as<Proto>(), sym);
+      if (i >= 0) return stack_[f.base + i];
+      if (!f.env.is_undefined()) {
+        Value v = find_binding(f.env.as<Env>()->extras, sym, &found);
+        if (found) return v;
+      }
+      for (Value e = stack_[f.base - 1].as<Closure>()->env; !e.is_undefined(); e = e.as<Env>()->parent) {
+        Value v = lookup_in_env(e, sym, &found);
+        if (found) return v;
+      }
+      for (Value r = f.residue; !r.is_undefined(); r = r.as<Residue>()->next) {
+        auto* link = r.as<Residue>();
+        if (link->sym == sym) return link->value;
+        if (!link->sym) {
+          Value v = lookup_in_env(link->value, sym, &found);
+          if (found) return v;
+        }
+      }
+    }
+    s = frames_[s - 1].scope;  // the caller's frame
+  }
+  return sym->global;
+}
+
+void VM::define_global(Symbol* sym, Value value) {
+  if (sym->watch >= 0 && !means_original(sym, value)) pin_forms_in_flight(sym);
+  sym->global = value;
+  // A lambda is named after the first name it is defined as (for error traces).
+  if (is_closure(value)) {
+    Proto* p = value.as<Closure>()->proto.as<Proto>();
+    if (p->name.is_undefined()) p->name = Value::object(sym);
+  }
+  if (sym->watch >= 0) refresh_watch(sym);
+}
+
+Value VM::capture_env(uint32_t scope) {
+  Frame& f = frames_[scope];
+  if (f.kind == FrameKind::kEntry) return Value::undefined();  // the global frame is not captured
+  if (!f.env.is_undefined()) return f.env;
+  const Proto* p = f.proto.as<Proto>();
+  uint32_t n = p->nparams;
+  auto* e = static_cast<Env*>(heap_.alloc(sizeof(Env) + 8 * size_t(n), ObjType::kEnv));
+  e->aux = n;
+  e->proto = f.proto;
+  e->parent = stack_[f.base - 1].as<Closure>()->env;
+  e->extras = Value::undefined();
+  for (uint32_t i = 0; i < n; ++i) e->slots()[i] = stack_[f.base + i];
+  f.env = Value::object(e);
+  return f.env;
+}
+
+void VM::bind_in_scope(Symbol* sym, Value value, uint32_t scope) {
+  Frame& f = frames_[scope];
+  if (f.kind == FrameKind::kEntry) {
+    define_global(sym, value);
+    return;
+  }
+  if (sym->watch >= 0) pin_forms_in_flight(sym);
+  int i = proto_param_index(f.proto.as<Proto>(), sym);
+  if (i >= 0) {
+    stack_[f.base + i] = value;
+    if (!f.env.is_undefined()) {
+      auto* e = f.env.as<Env>();
+      e->slots()[i] = value;
+      heap_.write_barrier(e, value);
+    }
+    return;
+  }
+  auto* e = capture_env(scope).as<Env>();
+  for (Value b = e->extras; !b.is_undefined(); b = b.as<Binding>()->next) {
+    auto* binding = b.as<Binding>();
+    if (binding->sym == sym) {
+      binding->value = value;
+      heap_.write_barrier(binding, value);
+      return;
+    }
+  }
+  auto* binding = static_cast<Binding*>(heap_.alloc(sizeof(Binding), ObjType::kBinding));
+  binding->sym = sym;
+  binding->value = value;
+  binding->next = e->extras;
+  e->extras = Value::object(binding);
+  heap_.write_barrier(e, e->extras);
+  note_scope_binding(sym, symflag::kEqBound);
+}
+
+void VM::freeze_env(Value env) { env.obj()->flags |= envflag::kFrozen; }
+
+}  // namespace valk

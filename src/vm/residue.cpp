@@ -1,0 +1,107 @@
+// residue.cpp: what a tail call must keep of the frame it replaces. In the original every call
+// got a new frame, so a callee could see its caller's names (dynamic scoping, LANGUAGE.md 5).
+// A tail call drops the caller's frame; the bindings the callee could still have seen are kept
+// as the callee frame's residue, looked up after its own frame and closure chain. Names the
+// callee binds itself are dropped (they can never be seen), as are repeats, so a loop of tail
+// calls keeps at most one binding per name: constant space.
+#include <vector>
+
+#include "compile/proto.h"
+#include "vm/vm.h"
+
+namespace valk {
+
+namespace {
+
+struct Entry {
+  Symbol* sym;  // null: `value` is an Env the replaced frames had closed over
+  Value value;
+};
+
+bool in_chain(Value chain, Value env) {
+  for (Value e = chain; !e.is_undefined(); e = e.as<Env>()->parent) {
+    if (e == env) return true;
+  }
+  return false;
+}
+
+class ResidueBuilder {
+ public:
+  ResidueBuilder(const Proto* callee, Value callee_env) : callee_(callee), callee_env_(callee_env) {}
+
+  void binding(Symbol* s, Value v) {
+    if (proto_param_index(callee_, s) >= 0 || seen(s)) return;
+    entries_.push_back(Entry{s, v});
+  }
+  void env(Value e) {
+    if (in_chain(callee_env_, e)) return;  // the callee looks there first anyway
+    for (const Entry& x : entries_) {
+      if (!x.sym && x.value == e) return;
+    }
+    if ((e.obj()->flags & envflag::kFrozen) && fully_shadowed(e)) return;
+    entries_.push_back(Entry{nullptr, e});
+  }
+  Value build(Heap& heap) const {
+    Value list = Value::undefined();
+    for (size_t i = entries_.size(); i-- > 0;) {
+      auto* r = static_cast<Residue*>(heap.alloc(sizeof(Residue), ObjType::kResidue));
+      r->next = list;
+      r->sym = entries_[i].sym;
+      r->value = entries_[i].value;
+      list = Value::object(r);
+    }
+    return list;
+  }
+
+ private:
+  bool seen(const Symbol* s) const {
+    for (const Entry& x : entries_) {
+      if (x.sym == s) return true;
+    }
+    return false;
+  }
+  bool hidden(Symbol* s) const { return proto_param_index(callee_, s) >= 0 || seen(s); }
+  // Every name of a frozen env is bound earlier: nothing can ever be found in it.
+  bool fully_shadowed(Value env) const {
+    auto* e = env.as<Env>();
+    const Proto* p = e->proto.as<Proto>();
+    for (uint32_t i = 0; i < p->nparams; ++i) {
+      if (!hidden(p->params[i])) return false;
+    }
+    for (Value b = e->extras; !b.is_undefined(); b = b.as<Binding>()->next) {
+      if (!hidden(b.as<Binding>()->sym)) return false;
+    }
+    return true;
+  }
+
+  const Proto* callee_;
+  Value callee_env_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace
+
+Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
+  ResidueBuilder b(callee, callee_env);
+  const Proto* own = f->proto.as<Proto>();
+  for (uint32_t i = 0; i < own->nparams; ++i) b.binding(own->params[i], stack_[f->base + i]);
+  if (!f->env.is_undefined()) {
+    for (Value x = f->env.as<Env>()->extras; !x.is_undefined(); x = x.as<Binding>()->next) {
+      b.binding(x.as<Binding>()->sym, x.as<Binding>()->value);
+    }
+  }
+  for (Value e = stack_[f->base - 1].as<Closure>()->env; !e.is_undefined(); e = e.as<Env>()->parent) {
+    b.env(e);
+  }
+  for (Value r = f->residue; !r.is_undefined(); r = r.as<Residue>()->next) {
+    auto* link = r.as<Residue>();
+    if (link->sym) {
+      b.binding(link->sym, link->value);
+    } else {
+      b.env(link->value);
+    }
+  }
+  return b.build(heap_);
+}
+
+}  // namespace valk

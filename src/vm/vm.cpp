@@ -1,0 +1,362 @@
+// vm.cpp: setting up a VM (builtins, prelude, watched names), entering it from C++ (top-level
+// forms, sources, calls), its stacks, its roots, and errors with their positions and call chains.
+#include "vm/vm.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "compile/compiler.h"
+#include "compile/proto.h"
+#include "lib/embedded.h"
+#include "read/reader.h"
+#include "value/make.h"
+#include "vm/intrinsic.h"
+
+namespace valk {
+
+VM::VM(const VmConfig& config)
+    : config_(config), heap_(config.heap), out_(config.out), err_(config.err) {
+  register_proto_finalizer();
+  heap_.set_poll(PollWord{&poll_, pollbit::kCollect});
+  for (auto& v : watch_expected_) v = Value::undefined();
+  stack_cap_ = limits::kInitialStackSlots;
+  stack_ = static_cast<Value*>(std::malloc(sizeof(Value) * stack_cap_));
+  frames_cap_ = limits::kInitialFrames;
+  frames_ = static_cast<Frame*>(std::malloc(sizeof(Frame) * frames_cap_));
+  if (!stack_ || !frames_) std::abort();
+  init_watches();
+  install_builtins();
+  if (config_.load_prelude) load_prelude();
+}
+
+VM::~VM() {
+  std::free(stack_);
+  std::free(frames_);
+  for (Symbol* s : symbols_.all()) {
+    if (is_builtin(s->global) && s->global.obj()->aux == 1) {
+      std::free(s->global.obj());  // builtin objects are owned by the symbol they were made for
+      s->global = Value::undefined();
+    }
+  }
+}
+
+void VM::install_builtins() {
+  std::span<const BuiltinInfo> tables[] = {core_builtins(), arith_builtins(), list_builtins(),
+                                           io_builtins(),   system_builtins(), gc_builtins()};
+  for (auto table : tables) {
+    for (const BuiltinInfo& info : table) {
+      auto* b = static_cast<Builtin*>(std::malloc(sizeof(Builtin)));
+      if (!b) std::abort();
+      b->type = ObjType::kBuiltin;
+      b->gc = gcbit::kImmortal;
+      b->flags = 0;
+      b->aux = 1;  // owned: freed with the VM
+      b->info = &info;
+      Symbol* s = sym(info.name);
+      s->global = Value::object(b);
+      if (s->watch >= 0 && kWatchOrigins[s->watch] == 'B') set_watch_expected(WatchId(s->watch), s->global);
+    }
+  }
+}
+
+void VM::load_prelude() {
+  Value forms = read_embedded(*this, EmbeddedFile::kPrelude);
+  for (Value cell = forms; is_cons(cell); cell = cdr(cell)) {
+    Value r = eval_toplevel(car(cell), cell_pos(cell));
+    if (is_error(r)) {
+      std::fprintf(err_, "prelude: %s\n", describe_error(r).c_str());
+      std::abort();
+    }
+  }
+  for (int id = 0; id < int(WatchId::kCount); ++id) {
+    if (kWatchOrigins[id] == 'P') set_watch_expected(WatchId(id), watched_syms_[id]->global);
+  }
+  attach_intrinsics(*this);
+}
+
+// ---- entering the VM ---------------------------------------------------------------------
+
+uint32_t VM::push_entry() {
+  if (nframes_ + 2 >= frames_cap_) grow_frames();
+  uint32_t i = nframes_++;
+  Frame& f = frames_[i];
+  f.kind = FrameKind::kEntry;
+  f.flags = 0;
+  f.pc = nullptr;
+  f.base = sp_;
+  f.scope = i;
+  f.step = 0;
+  f.nargs = 0;
+  f.proto = Value::undefined();
+  f.env = Value::undefined();
+  f.residue = Value::undefined();
+  ++reentry_;
+  return i;
+}
+
+void VM::pop_entry(uint32_t entry) {
+  nframes_ = entry;
+  sp_ = frames_[entry].base;
+  --reentry_;
+  if (nframes_ == 0) pins_.clear();
+}
+
+// Pushes a chunk frame running `proto` above the top frame, in the scope of the frame below.
+static void push_chunk_frame(Frame* frames, uint32_t& nframes, Value* stack, uint32_t& sp, Value proto) {
+  stack[sp++] = proto;
+  Frame& f = frames[nframes];
+  f.kind = FrameKind::kChunk;
+  f.flags = 0;
+  f.base = sp;
+  f.scope = frames[nframes - 1].scope;
+  f.step = 0;
+  f.nargs = 0;
+  f.pc = proto.as<Proto>()->code;
+  f.proto = proto;
+  f.env = Value::undefined();
+  f.residue = Value::undefined();
+  ++nframes;
+}
+
+Value VM::eval_toplevel(Value form, SrcPos pos) {
+  Value proto = compile_code(*this, form, ProtoKind::kTopLevel, pos);
+  if (is_error(proto)) {
+    auto* e = proto.as<ErrorObj>();
+    if (!e->pos.known()) e->pos = pos;
+    return proto;
+  }
+  if (reentry_ >= limits::kMaxVmReentry) return error("too many nested entries into the VM");
+  uint32_t entry = push_entry();
+  if (!grow_stack(sp_ + proto.as<Proto>()->max_stack + 16)) {
+    pop_entry(entry);
+    return error("out of memory: cannot grow the stack");
+  }
+  push_chunk_frame(frames_, nframes_, stack_, sp_, proto);
+  Value result = execute(entry);
+  pop_entry(entry);
+  return result;
+}
+
+Value VM::host_call_stub(uint32_t nargs) {
+  if (nargs < host_stubs_.size() && !host_stubs_[nargs].is_undefined()) return host_stubs_[nargs];
+  auto* extra = new ProtoExtra;
+  extra->code = {encode(Op::CALL, nargs), encode(Op::RET)};
+  Proto* p = make_proto(heap_, ProtoKind::kChunk, extra, nargs + 2);
+  Value v = Value::object(p);
+  if (nargs < 64) {
+    if (host_stubs_.size() <= nargs) host_stubs_.resize(nargs + 1, Value::undefined());
+    host_stubs_[nargs] = v;
+  }
+  return v;
+}
+
+Value VM::call(Value fn, std::span<const Value> args) {
+  if (reentry_ >= limits::kMaxVmReentry) return error("too many nested entries into the VM");
+  Value stub = host_call_stub(uint32_t(args.size()));
+  uint32_t entry = push_entry();
+  if (!grow_stack(sp_ + args.size() + 16)) {
+    pop_entry(entry);
+    return error("out of memory: cannot grow the stack");
+  }
+  push_chunk_frame(frames_, nframes_, stack_, sp_, stub);
+  stack_[sp_++] = fn;
+  for (Value a : args) stack_[sp_++] = a;
+  Value result = execute(entry);
+  pop_entry(entry);
+  return result;
+}
+
+Value VM::run_source(std::string_view text, std::string_view file_name) {
+  uint32_t file = files_.intern(file_name);
+  ReadResult read = read_forms(heap_, symbols_, ReadInput{text, file, 1, false});
+  if (!read.ok) {
+    Value e = error(read.error.message);
+    e.as<ErrorObj>()->pos = read.error.pos;
+    e.obj()->flags |= errflag::kRaised;
+    return e;
+  }
+  Value forms = read.forms;
+  RootGuard guard(*this, forms);
+  Value last = Value::empty_sexpr();
+  for (Value cell = forms; is_cons(cell); cell = cdr(cell)) {
+    last = eval_toplevel(car(cell), cell_pos(cell));
+    if (is_error(last)) return last;
+  }
+  return last;
+}
+
+Value VM::compile_chunk(Value code) {
+  SrcPos pos = is_cons(code) ? cell_pos(code) : SrcPos{};
+  return compile_code(*this, code, ProtoKind::kChunk, pos);
+}
+
+// ---- stacks ------------------------------------------------------------------------------
+
+bool VM::grow_stack(size_t needed) {
+  if (needed <= stack_cap_) return true;
+  size_t cap = stack_cap_ * 2;
+  while (cap < needed) cap *= 2;
+  auto* bigger = static_cast<Value*>(std::realloc(stack_, sizeof(Value) * cap));
+  if (!bigger) return false;
+  stack_ = bigger;
+  stack_cap_ = cap;
+  return true;
+}
+
+bool VM::grow_frames() {
+  uint32_t limit = limits::kMaxCallDepth + 16;
+  if (frames_cap_ >= limit) return nframes_ + 1 < frames_cap_;
+  uint32_t cap = frames_cap_ * 2 > limit ? limit : frames_cap_ * 2;
+  auto* bigger = static_cast<Frame*>(std::realloc(frames_, sizeof(Frame) * cap));
+  if (!bigger) return false;
+  frames_ = bigger;
+  frames_cap_ = cap;
+  return true;
+}
+
+// ---- collection --------------------------------------------------------------------------
+
+void VM::trace_roots(RootVisitor& visitor) {
+  visitor.visit_range(stack_, stack_ + sp_);
+  for (uint32_t i = 0; i < nframes_; ++i) {
+    visitor.visit(frames_[i].proto);
+    visitor.visit(frames_[i].env);
+    visitor.visit(frames_[i].residue);
+  }
+  for (Symbol* s : symbols_.all()) visitor.visit(s->global);
+  for (auto& v : watch_expected_) visitor.visit(v);
+  for (auto& pin : pins_) visitor.visit(pin.value);
+  for (Value* root : extra_roots_) visitor.visit(*root);
+  for (auto& v : host_stubs_) visitor.visit(v);
+  for (auto& v : embedded_forms_) visitor.visit(v);
+}
+
+void VM::collect_garbage(bool full) {
+  heap_.collect(*this, full);
+  if (heap_.config().verify) {
+    std::string problem = heap_.verify(*this);
+    if (!problem.empty()) {
+      std::fprintf(err_, "heap verification failed: %s\n", problem.c_str());
+      std::abort();
+    }
+  }
+}
+
+Value VM::at_safepoint() {
+  uint32_t bits = poll_.load(std::memory_order_relaxed);
+  if (bits & pollbit::kInterrupt) {
+    poll_.fetch_and(~pollbit::kInterrupt, std::memory_order_relaxed);
+    Value e = error("interrupted");
+    e.obj()->flags |= errflag::kUncatchable;
+    return e;
+  }
+  if (heap_.collection_wanted()) collect_garbage(false);
+  if (heap_.out_of_memory()) {
+    heap_.clear_out_of_memory();
+    return error("out of memory");
+  }
+  return Value::undefined();
+}
+
+// ---- errors ------------------------------------------------------------------------------
+
+Value VM::error(std::string_view message) { return make_error(heap_, message); }
+
+std::string VM::unbound_message(const Symbol* s) const {
+  return "LEnv: Symbol `" + std::string(s->name()) + "` is not bound";
+}
+
+SrcPos VM::frame_position(const Frame& f) const {
+  if ((f.kind != FrameKind::kLambda && f.kind != FrameKind::kChunk) || !f.pc) return SrcPos{};
+  const Proto* p = f.proto.as<Proto>();
+  uint32_t offset = uint32_t(f.pc - p->code);
+  return proto_pos_at(p, offset > 0 ? offset - 1 : 0);
+}
+
+std::string VM::frame_name(const Frame& f) const {
+  switch (f.kind) {
+    case FrameKind::kLambda: {
+      Value name = f.proto.as<Proto>()->name;
+      return is_symbol(name) ? std::string(name.as<Symbol>()->name()) : "<lambda>";
+    }
+    case FrameKind::kChunk:
+      return f.proto.as<Proto>()->kind == ProtoKind::kTopLevel ? "<top level>" : "<eval>";
+    case FrameKind::kNative:
+      if (f.flags & frameflag::kScope) {
+        Value name = f.proto.as<Proto>()->name;
+        return is_symbol(name) ? std::string(name.as<Symbol>()->name()) : "<lambda>";
+      }
+      return stack_[f.base - 1].as<Builtin>()->info->name;
+    case FrameKind::kEntry: break;
+  }
+  return "";
+}
+
+Value VM::raise_at(Value err) {
+  auto* e = err.as<ErrorObj>();
+  if (e->flags & errflag::kRaised) return err;
+  e->flags |= errflag::kRaised;
+  ListBuilder trace(heap_, true);
+  bool positioned = e->pos.known();
+  for (uint32_t i = nframes_; i-- > 0;) {
+    const Frame& f = frames_[i];
+    if (f.kind == FrameKind::kEntry) break;
+    SrcPos pos = frame_position(f);
+    if (!positioned && pos.known()) {
+      e->pos = pos;
+      positioned = true;
+    }
+    // A chunk run by eval or load shares its line with the frame that ran it: skip it.
+    if (f.kind == FrameKind::kChunk && f.proto.as<Proto>()->kind == ProtoKind::kChunk) continue;
+    std::string line = frame_name(f);
+    if (pos.known()) line += " (" + files_.format(pos) + ")";
+    trace.push(make_string(heap_, line));
+  }
+  e->trace = trace.finish();
+  return err;
+}
+
+std::string VM::describe_error(Value err) const {
+  if (!is_error(err)) return "";
+  const auto* e = err.as<ErrorObj>();
+  std::string s;
+  if (e->pos.known()) s += files_.format(e->pos) + ": ";
+  s += e->message.as<String>()->view();
+  for (Value t = e->trace; is_cons(t); t = cdr(t)) {
+    s += "\n  in ";
+    s += car(t).as<String>()->view();
+  }
+  return s;
+}
+
+// ---- calls -------------------------------------------------------------------------------
+
+bool VM::callable_without_arguments(Value v) const {
+  if (is_closure(v)) {
+    const Proto* p = v.as<Closure>()->proto.as<Proto>();
+    return p->nparams == 0 && !(p->pflags & protoflag::kVariadic);
+  }
+  return is_builtin(v) && (v.as<Builtin>()->info->flags & builtinflag::kCallBare);
+}
+
+Value VM::make_partial(Value fn, Args args) {
+  auto* p = static_cast<Partial*>(heap_.alloc(sizeof(Partial) + 8 * size_t(args.n), ObjType::kPartial));
+  p->aux = args.n;
+  p->fn = fn;
+  for (uint32_t i = 0; i < args.n; ++i) p->args()[i] = args[i];
+  return Value::object(p);
+}
+
+NativeFn VM::native_of(const Frame& f) const {
+  Value callee = stack_[f.base - 1];
+  if (f.flags & frameflag::kScope) return callee.as<Closure>()->proto.as<Proto>()->intrinsic->native;
+  return callee.as<Builtin>()->info->native;
+}
+
+Value VM::apply_operator(Op op, Args args) {
+  Symbol* s = sym(kOpInfo[int(op)].watched);
+  Value expected = watch_expected_[s->watch];
+  return expected.as<Builtin>()->info->fn(*this, args);
+}
+
+}  // namespace valk

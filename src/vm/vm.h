@@ -1,0 +1,207 @@
+// vm.h: the virtual machine of one isolate: its heap, symbols, global frame, value stack and
+// frames, the watched names, and the entry points that run code.
+// Error strategy: Valk errors are Error values. Builtins return them; the VM raises them by
+// unwinding its own frames to the nearest catching frame or to the entry of the run. No C++
+// exception is thrown by the runtime and none crosses a C callback.
+#pragma once
+
+#include <atomic>
+#include <cstdio>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compile/opcodes.h"
+#include "gc/heap.h"
+#include "lib/builtin.h"
+#include "value/srcpos.h"
+#include "value/symbol.h"
+#include "vm/frame.h"
+
+namespace valk {
+
+enum class WatchId : uint8_t {
+#define WATCH(id, name, origin) id,
+#include "vm/watched.def"
+#undef WATCH
+  kCount
+};
+inline constexpr uint64_t watch_bit(WatchId id) { return uint64_t(1) << int(id); }
+static_assert(int(WatchId::kCount) <= limits::kMaxWatchedSymbols);
+// Per watched name: 'B' for a builtin, 'P' for a prelude function; and the names.
+extern const char kWatchOrigins[int(WatchId::kCount)];
+extern const char* const kWatchNames[int(WatchId::kCount)];
+
+struct VmConfig {
+  HeapConfig heap{limits::kDefaultNurseryBytes, limits::kDefaultHeapLimitBytes, false, false};
+  FILE* out = stdout;
+  FILE* err = stderr;
+  bool load_prelude = true;
+};
+
+namespace pollbit {
+inline constexpr uint32_t kCollect = 1;    // the heap wants a collection
+inline constexpr uint32_t kInterrupt = 2;  // Ctrl-C: stop the running evaluation
+}  // namespace pollbit
+
+class VM final : public RootSource {
+ public:
+  explicit VM(const VmConfig& config = VmConfig());
+  ~VM();
+  VM(const VM&) = delete;
+  VM& operator=(const VM&) = delete;
+
+  // ---- running code ---------------------------------------------------------------------
+  // Evaluates a form in the global frame (a top-level form of a file, the REPL, -e). Returns
+  // its value, or an Error value carrying its position and call chain.
+  Value eval_toplevel(Value form, SrcPos pos);
+  // Reads `text` and evaluates its forms in order; returns the last value or the first error
+  // (a read error becomes an Error value too).
+  Value run_source(std::string_view text, std::string_view file_name);
+  // Calls a function from C++ with the given arguments.
+  Value call(Value fn, std::span<const Value> args);
+
+  // ---- parts ----------------------------------------------------------------------------
+  Heap& heap() { return heap_; }
+  SymbolTable& symbols() { return symbols_; }
+  SourceFiles& files() { return files_; }
+  FILE* out() const { return out_; }
+  FILE* err() const { return err_; }
+  Symbol* sym(std::string_view name) { return symbols_.intern(name); }
+
+  // ---- errors -----------------------------------------------------------------------------
+  // An Error value with this message (raised when a builtin returns it).
+  Value error(std::string_view message);
+  // "file:line:col: message" followed by one "  in f (file:line:col)" line per call.
+  std::string describe_error(Value error) const;
+
+  // ---- bindings (vm/lookup.cpp) ----------------------------------------------------------
+  uint32_t current_scope() const { return frames_[nframes_ - 1].scope; }
+  // The binding of sym seen from the frame `scope` (LANGUAGE.md 5), undefined when unbound.
+  Value lookup(Symbol* sym, uint32_t scope);
+  void define_global(Symbol* sym, Value value);           // def
+  void bind_in_scope(Symbol* sym, Value value, uint32_t scope);  // =
+  // The frame `scope` as an Env closures can hold (made on first need), or undefined for the
+  // global frame.
+  Value capture_env(uint32_t scope);
+
+  // ---- for native builtins ---------------------------------------------------------------
+  Value& slot(uint32_t frame, uint32_t i) { return stack_[frames_[frame].base + i]; }
+  uint32_t arg_count(uint32_t frame) const { return frames_[frame].nargs; }
+  Frame& frame(uint32_t i) { return frames_[i]; }
+  void push(Value v) { stack_[sp_++] = v; }
+  // Room for `extra` more pushes; slots of frames stay valid (re-read them after this).
+  bool ensure_stack(size_t extra) { return grow_stack(size_t(sp_) + extra + 8); }
+  // Compiles a Q-expression (or any value) as code run in the caller's frame; a compile error
+  // comes back as an Error value.
+  Value compile_chunk(Value code);
+
+  // ---- watched names (vm/watch.cpp) --------------------------------------------------------
+  uint64_t broken_watches() const { return broken_; }
+  bool watch_intact(const Symbol* s) const {
+    return s->watch >= 0 && !(broken_ & (uint64_t(1) << s->watch));
+  }
+  Symbol* watched_symbol(WatchId id) const { return watched_syms_[int(id)]; }
+  // Records what a watched name means originally (a builtin, or a prelude closure).
+  void set_watch_expected(WatchId id, Value value);
+  // Marks that some frame may bind sym (flag: symflag::kParamBound or kEqBound).
+  void note_scope_binding(Symbol* sym, uint32_t flag);
+
+  // ---- control ---------------------------------------------------------------------------
+  void interrupt() { poll_.fetch_or(pollbit::kInterrupt, std::memory_order_relaxed); }
+  void collect_garbage(bool full);
+  void trace_roots(RootVisitor& visitor) override;
+  // Values C++ code holds across a run of the VM (see RootGuard).
+  std::vector<Value*>& extra_roots() { return extra_roots_; }
+  uint32_t frame_count() const { return nframes_; }
+  // Forms of the embedded prelude and test module, read once (lib/embedded.h).
+  Value& embedded_forms(int i) { return embedded_forms_[i]; }
+
+ private:
+  friend class Interpreter;
+  friend struct VmInternals;
+
+  void install_builtins();
+  void load_prelude();
+  void init_watches();
+  void update_dispatch();
+  void refresh_watch(Symbol* sym);
+  void pin_forms_in_flight(Symbol* sym);
+  Value pinned_value(uint32_t frame, uint32_t pc);
+  void drop_pins_above(uint32_t frame);
+
+  // Runs frames from the top until the run that pushed frame `entry` returns (vm/interp.cpp).
+  Value execute(uint32_t entry);
+  // Pushes an entry frame (the global frame of one run), returning its index.
+  uint32_t push_entry();
+  void pop_entry(uint32_t entry);
+  Value host_call_stub(uint32_t nargs);
+  bool grow_stack(size_t needed);
+  bool grow_frames();
+  // Records where an error was raised and the chain of calls, once.
+  Value raise_at(Value error);
+  Value at_safepoint();
+  Value lookup_in_env(Value env, Symbol* sym, bool* found);
+  void freeze_env(Value env);
+  Value build_residue(Frame* f, Proto* callee, Value callee_env);
+  bool callable_without_arguments(Value v) const;
+  Value watched_meaning(const struct InlineSite* site, Frame* fr);
+  bool means_original(const Symbol* s, Value v) const;
+  std::string unbound_message(const Symbol* s) const;
+  Value apply_operator(Op op, Args args);
+  Value make_partial(Value fn, Args args);
+  NativeFn native_of(const Frame& f) const;
+  SrcPos frame_position(const Frame& f) const;
+  std::string frame_name(const Frame& f) const;
+
+  VmConfig config_;
+  Heap heap_;
+  SymbolTable symbols_;
+  SourceFiles files_;
+  FILE* out_;
+  FILE* err_;
+
+  Value* stack_ = nullptr;
+  size_t stack_cap_ = 0;
+  uint32_t sp_ = 0;  // next free stack slot, kept in step with the interpreter at safe points
+  Frame* frames_ = nullptr;
+  uint32_t nframes_ = 0;
+  uint32_t frames_cap_ = 0;
+  int reentry_ = 0;
+
+  std::atomic<uint32_t> poll_{0};
+  const void* dispatch_[kOpCount] = {};       // handlers in use (computed-goto builds)
+  const void* fast_handlers_[kOpCount] = {};
+  const void* slow_handlers_[kOpCount] = {};
+  bool op_slow_[kOpCount] = {};               // handlers in use (switch builds)
+  bool handlers_known_ = false;
+
+  uint64_t broken_ = ~uint64_t(0);
+  Symbol* watched_syms_[int(WatchId::kCount)] = {};
+  Value watch_expected_[int(WatchId::kCount)];
+  struct Pin {
+    uint32_t frame;
+    uint32_t pc;
+    Value value;
+  };
+  std::vector<Pin> pins_;
+
+  std::vector<Value*> extra_roots_;
+  std::vector<Value> host_stubs_;
+  Value embedded_forms_[2] = {Value::undefined(), Value::undefined()};
+};
+
+// Keeps a Value alive (and updated when objects move) while C++ code holds it across a run.
+class RootGuard {
+ public:
+  RootGuard(VM& vm, Value& v) : vm_(vm) { vm.extra_roots().push_back(&v); }
+  ~RootGuard() { vm_.extra_roots().pop_back(); }
+  RootGuard(const RootGuard&) = delete;
+  RootGuard& operator=(const RootGuard&) = delete;
+
+ private:
+  VM& vm_;
+};
+
+}  // namespace valk
