@@ -18,6 +18,10 @@ inline constexpr int kMaxNesting = 1000;
 // must work; runaway recursion ends with the error "stack overflow".
 inline constexpr uint32_t kMaxCallDepth = 1'000'000;
 
+// Lines of the call chain an error keeps: runs of the same frame (recursion) become one line
+// with a count; past this many lines the middle of the chain is replaced by a count.
+inline constexpr size_t kMaxTraceLines = 24;
+
 // Nested entries of C++ into the VM (host code calling Valk that calls host code ...). Builtins
 // never re-enter the VM (they return continuation requests instead), so only embedders count.
 inline constexpr int kMaxVmReentry = 200;

@@ -23,6 +23,14 @@
 
 namespace valk {
 
+namespace {
+// Moves a call (callee and arguments) down the stack, word by word: a libc memmove of a few
+// words writes them with wide stores that the loads of the next instructions cannot forward from.
+inline void move_down(Value* to, const Value* from, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i) to[i] = from[i];
+}
+}  // namespace
+
 Value VM::execute(uint32_t entry) {
 #if VALK_COMPUTED_GOTO
   static const void* const kFast[kOpCount] = {
@@ -233,7 +241,7 @@ dispatch_top:
           residue = build_residue(fr, p, callee_env);
         }
         if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);
-        std::memmove(bp - 1, sp - nargs - 1, sizeof(Value) * (nargs + 1));
+        move_down(bp - 1, sp - nargs - 1, nargs + 1);
         sp = bp + nargs;
         fr->proto = Value::object(p);
         fr->env = Value::undefined();
@@ -485,7 +493,7 @@ tail_generic:
     Proto* p = sp[-int(nargs) - 1].as<Closure>()->proto.as<Proto>();
     if (p->nparams == nargs && !(p->pflags & protoflag::kVariadic) && !p->intrinsic &&
         bp + nargs + p->max_stack <= stack_end) {
-      std::memmove(bp - 1, sp - nargs - 1, sizeof(Value) * (nargs + 1));
+      move_down(bp - 1, sp - nargs - 1, nargs + 1);
       sp = bp + nargs;
       fr->kind = FrameKind::kLambda;
       fr->scope = nframes_ - 1;
@@ -679,7 +687,7 @@ run_native : {
       goto call_generic;
     case NativeAction::kTailCall: {
       nargs = r.nargs;
-      std::memmove(bp - 1, sp - nargs - 1, sizeof(Value) * (nargs + 1));
+      move_down(bp - 1, sp - nargs - 1, nargs + 1);
       sp = bp + nargs;
       --nframes_;
       --fr;

@@ -60,8 +60,10 @@ void VM::install_builtins() {
 }
 
 void VM::load_prelude() {
-  Value forms = read_embedded(*this, EmbeddedFile::kPrelude);
-  for (Value cell = forms; is_cons(cell); cell = cdr(cell)) {
+  // The cursor is a root: running a form may move the list.
+  Value cell = read_embedded(*this, EmbeddedFile::kPrelude);
+  RootGuard guard(*this, cell);
+  for (; is_cons(cell); cell = cdr(cell)) {
     Value r = eval_toplevel(car(cell), cell_pos(cell));
     if (is_error(r)) {
       std::fprintf(err_, "prelude: %s\n", describe_error(r).c_str());
@@ -175,10 +177,11 @@ Value VM::run_source(std::string_view text, std::string_view file_name) {
     e.obj()->flags |= errflag::kRaised;
     return e;
   }
-  Value forms = read.forms;
-  RootGuard guard(*this, forms);
+  // The cursor is a root: running a form may move the list.
+  Value cell = read.forms;
+  RootGuard guard(*this, cell);
   Value last = Value::empty_sexpr();
-  for (Value cell = forms; is_cons(cell); cell = cdr(cell)) {
+  for (; is_cons(cell); cell = cdr(cell)) {
     last = eval_toplevel(car(cell), cell_pos(cell));
     if (is_error(last)) return last;
   }
@@ -292,12 +295,34 @@ std::string VM::frame_name(const Frame& f) const {
   return "";
 }
 
+namespace {
+
+// Turns the frames' lines (innermost first) into the trace: repeats folded into one line with a
+// count, and the middle dropped past limits::kMaxTraceLines.
+std::vector<std::string> fold_trace(const std::vector<std::string>& lines) {
+  std::vector<std::string> folded;
+  for (size_t i = 0; i < lines.size();) {
+    size_t j = i;
+    while (j < lines.size() && lines[j] == lines[i]) ++j;
+    folded.push_back(j - i > 1 ? lines[i] + " [" + std::to_string(j - i) + " times]" : lines[i]);
+    i = j;
+  }
+  if (folded.size() <= limits::kMaxTraceLines) return folded;
+  size_t keep = limits::kMaxTraceLines / 2;
+  std::vector<std::string> cut(folded.begin(), folded.begin() + long(keep));
+  cut.push_back("... " + std::to_string(folded.size() - 2 * keep) + " more ...");
+  cut.insert(cut.end(), folded.end() - long(keep), folded.end());
+  return cut;
+}
+
+}  // namespace
+
 Value VM::raise_at(Value err) {
   auto* e = err.as<ErrorObj>();
   if (e->flags & errflag::kRaised) return err;
   e->flags |= errflag::kRaised;
-  ListBuilder trace(heap_, true);
   bool positioned = e->pos.known();
+  std::vector<std::string> lines;
   for (uint32_t i = nframes_; i-- > 0;) {
     const Frame& f = frames_[i];
     if (f.kind == FrameKind::kEntry) break;
@@ -310,8 +335,10 @@ Value VM::raise_at(Value err) {
     if (f.kind == FrameKind::kChunk && f.proto.as<Proto>()->kind == ProtoKind::kChunk) continue;
     std::string line = frame_name(f);
     if (pos.known()) line += " (" + files_.format(pos) + ")";
-    trace.push(make_string(heap_, line));
+    lines.push_back(std::move(line));
   }
+  ListBuilder trace(heap_, true);
+  for (const std::string& line : fold_trace(lines)) trace.push(make_string(heap_, line));
   e->trace = trace.finish();
   return err;
 }
