@@ -50,12 +50,246 @@ Value not_fast(VM& vm, Args a) {
   return make_int(vm.heap(), int64_t(uint64_t(1) - uint64_t(int_value(a[0]))));
 }
 
+// ---- map, filter, foldl ------------------------------------------------------------------
+//
+// These run in a native frame that stands for the prelude function's own frame (its slots are
+// the parameters f, l ...), so a callback that looks names up dynamically sees the same frame
+// the Valk definition would give it. Each element's callback is a real call. After every call
+// the intrinsic checks that nothing it relies on changed (a watched name, the frame's own
+// bindings); if something did, it finishes exactly as the Valk definition would from that
+// point: it looks the names up and calls what they mean now.
+
+constexpr uint64_t kMapMask = kPickMask | bits({WatchId::If, WatchId::Eq, WatchId::Nil, WatchId::Fst,
+                                                WatchId::Map});
+constexpr uint64_t kFilterMask = kPickMask | bits({WatchId::If, WatchId::Eq, WatchId::Nil, WatchId::Fst,
+                                                   WatchId::Filter});
+constexpr uint64_t kFoldlMask = kPickMask | bits({WatchId::If, WatchId::Eq, WatchId::Nil, WatchId::Fst,
+                                                  WatchId::Foldl});
+
+// A proper Q-expression whose elements all evaluate to themselves (so fst needs no evaluation).
+bool plain_list(Value l) {
+  for (; is_cons(l); l = cdr(l)) {
+    if (!(l.obj()->flags & consflag::kQuoted) || !self_evaluating(car(l))) return false;
+  }
+  return l.is_nil();
+}
+
+// Appends x to the list kept in slots head/last of frame fi (cells may be old by now: barrier).
+void append(VM& vm, uint32_t fi, uint32_t head, uint32_t last, Value x) {
+  Value cell = make_cons(vm.heap(), x, Value::nil(), true);
+  if (vm.slot(fi, head).is_undefined()) {
+    vm.slot(fi, head) = cell;
+  } else {
+    Value prev = vm.slot(fi, last);
+    prev.as<Cons>()->cdr = cell;
+    vm.heap().write_barrier(prev.obj(), cell);
+  }
+  vm.slot(fi, last) = cell;
+}
+
+// The list in slots head/last followed by `rest` (a Q-expression), as join would build it.
+Value finish_list(VM& vm, uint32_t fi, uint32_t head, uint32_t last, Value rest) {
+  if (vm.slot(fi, head).is_undefined()) return rest;
+  Value prev = vm.slot(fi, last);
+  prev.as<Cons>()->cdr = rest;
+  vm.heap().write_barrier(prev.obj(), rest);
+  return vm.slot(fi, head);
+}
+
+// Pushes what `name` means seen from frame fi; false (with *error set) when unbound.
+bool push_meaning(VM& vm, uint32_t fi, WatchId name, Value* error) {
+  Symbol* s = vm.watched_symbol(name);
+  Value v = vm.lookup(s, fi);
+  if (v.is_undefined()) {
+    *error = vm.error("LEnv: Symbol `" + std::string(s->name()) + "` is not bound");
+    return false;
+  }
+  vm.push(v);
+  return true;
+}
+bool push_meaning(VM& vm, uint32_t fi, Symbol* s, Value* error) {
+  Value v = vm.lookup(s, fi);
+  if (v.is_undefined()) {
+    *error = vm.error("LEnv: Symbol `" + std::string(s->name()) + "` is not bound");
+    return false;
+  }
+  vm.push(v);
+  return true;
+}
+
+Symbol* param(VM& vm, uint32_t fi, uint32_t i) { return vm.frame(fi).proto.as<Proto>()->params[i]; }
+
+// Something the fast path relies on changed during the last callback.
+bool disturbed(VM& vm, uint32_t fi, uint64_t mask, uint32_t l_slot, uint32_t saved_l_slot) {
+  return (vm.broken_watches() & mask) || !vm.frame(fi).env.is_undefined() ||
+         vm.slot(fi, l_slot) != vm.slot(fi, saved_l_slot);
+}
+
+// Pushes (NAME f (tail l)) so far as to call tail: NAME and f are pushed, then tail and l.
+NativeResult call_tail_of_l(VM& vm, uint32_t fi, Symbol* self, uint32_t l_param) {
+  Value err;
+  if (!vm.ensure_stack(8)) return NativeResult::error(vm.error("out of memory: cannot grow the stack"));
+  if (!push_meaning(vm, fi, self, &err) || !push_meaning(vm, fi, param(vm, fi, 0), &err) ||
+      !push_meaning(vm, fi, WatchId::Tail, &err) || !push_meaning(vm, fi, param(vm, fi, l_param), &err)) {
+    return NativeResult::error(err);
+  }
+  return NativeResult::call(1);
+}
+
+Value join_error(VM& vm, uint32_t index, Value got) {
+  return arg_error(vm, "join", index, "a Q-expression", got);
+}
+
+// map: slots 0 f, 1 l; 2 result head, 3 result last, 4 the l of the current element.
+enum MapStep : uint16_t { kMapStart, kMapAfterF, kMapAfterTail, kMapAfterRest };
+
+NativeResult map_native(VM& vm, uint32_t fi, Value resumed) {
+  Frame& fr = vm.frame(fi);
+  switch (fr.step) {
+    case kMapStart:
+      if (!plain_list(vm.slot(fi, 1))) return NativeResult::decline();
+      break;
+    case kMapAfterF:
+      append(vm, fi, 2, 3, resumed);
+      if (disturbed(vm, fi, kMapMask, 1, 4)) {
+        vm.frame(fi).step = kMapAfterTail;
+        return call_tail_of_l(vm, fi, vm.watched_symbol(WatchId::Map), 1);
+      }
+      vm.slot(fi, 1) = cdr(vm.slot(fi, 1));
+      break;
+    case kMapAfterTail:
+      vm.push(resumed);
+      fr.step = kMapAfterRest;
+      return NativeResult::call(2);
+    case kMapAfterRest:
+      if (!is_qexpr(resumed)) return NativeResult::error(join_error(vm, 1, resumed));
+      return NativeResult::ret(finish_list(vm, fi, 2, 3, resumed));
+  }
+  Value l = vm.slot(fi, 1);
+  if (l.is_nil()) return NativeResult::ret(finish_list(vm, fi, 2, 3, vm.watched_symbol(WatchId::Nil)->global));
+  vm.slot(fi, 4) = l;
+  vm.push(vm.slot(fi, 0));
+  vm.push(car(l));
+  vm.frame(fi).step = kMapAfterF;
+  return NativeResult::call(1);
+}
+
+// filter: slots 0 f, 1 l; 2 result head, 3 result last, 4 the l of the current element,
+// 5 the kept part of the current element (slow path).
+enum FilterStep : uint16_t { kFilterStart, kFilterAfterF, kFilterAfterHead, kFilterAfterTail, kFilterAfterRest };
+
+NativeResult filter_rest(VM& vm, uint32_t fi) {
+  vm.frame(fi).step = kFilterAfterTail;
+  return call_tail_of_l(vm, fi, vm.watched_symbol(WatchId::Filter), 1);
+}
+
+NativeResult filter_native(VM& vm, uint32_t fi, Value resumed) {
+  Frame& fr = vm.frame(fi);
+  switch (fr.step) {
+    case kFilterStart:
+      if (!plain_list(vm.slot(fi, 1))) return NativeResult::decline();
+      break;
+    case kFilterAfterF: {
+      if (!is_int(resumed)) {
+        return NativeResult::error(vm.error(std::string("if: condition must be an Integer, got ") + type_name(resumed)));
+      }
+      bool keep = int_value(resumed) != 0;
+      if (disturbed(vm, fi, kFilterMask, 1, 4)) {
+        // The if already chose its branch; the branch is evaluated with today's names.
+        Value err;
+        if (!keep) {
+          Value nil = vm.lookup(vm.watched_symbol(WatchId::Nil), fi);
+          if (nil.is_undefined()) return NativeResult::error(vm.error("LEnv: Symbol `nil` is not bound"));
+          vm.slot(fi, 5) = nil;
+          return filter_rest(vm, fi);
+        }
+        if (!vm.ensure_stack(4)) return NativeResult::error(vm.error("out of memory: cannot grow the stack"));
+        if (!push_meaning(vm, fi, WatchId::Head, &err) || !push_meaning(vm, fi, param(vm, fi, 1), &err)) {
+          return NativeResult::error(err);
+        }
+        fr.step = kFilterAfterHead;
+        return NativeResult::call(1);
+      }
+      if (keep) append(vm, fi, 2, 3, car(vm.slot(fi, 1)));
+      vm.slot(fi, 1) = cdr(vm.slot(fi, 1));
+      break;
+    }
+    case kFilterAfterHead:
+      vm.slot(fi, 5) = resumed;
+      return filter_rest(vm, fi);
+    case kFilterAfterTail:
+      vm.push(resumed);
+      fr.step = kFilterAfterRest;
+      return NativeResult::call(2);
+    case kFilterAfterRest: {
+      Value kept = vm.slot(fi, 5);
+      if (!is_qexpr(kept)) return NativeResult::error(join_error(vm, 0, kept));
+      if (!is_qexpr(resumed)) return NativeResult::error(join_error(vm, 1, resumed));
+      for (Value c = kept; is_cons(c); c = cdr(c)) append(vm, fi, 2, 3, car(c));
+      return NativeResult::ret(finish_list(vm, fi, 2, 3, resumed));
+    }
+  }
+  Value l = vm.slot(fi, 1);
+  if (l.is_nil()) return NativeResult::ret(finish_list(vm, fi, 2, 3, vm.watched_symbol(WatchId::Nil)->global));
+  vm.slot(fi, 4) = l;
+  vm.push(vm.slot(fi, 0));
+  vm.push(car(l));
+  vm.frame(fi).step = kFilterAfterF;
+  return NativeResult::call(1);
+}
+
+// foldl: slots 0 f, 1 z, 2 l; 3 the l of the current element, 4 the f called with it.
+enum FoldStep : uint16_t { kFoldStart, kFoldAfterF, kFoldAfterTail };
+
+NativeResult foldl_native(VM& vm, uint32_t fi, Value resumed) {
+  Frame& fr = vm.frame(fi);
+  switch (fr.step) {
+    case kFoldStart:
+      if (!plain_list(vm.slot(fi, 2))) return NativeResult::decline();
+      break;
+    case kFoldAfterF:
+      if (disturbed(vm, fi, kFoldlMask, 2, 3)) {
+        // (foldl f (f z (fst l)) (tail l)): foldl and f were looked up before the call of f;
+        // tail and l are looked up now.
+        Value err;
+        if (!vm.ensure_stack(8)) return NativeResult::error(vm.error("out of memory: cannot grow the stack"));
+        vm.push(vm.frame_callee(fi));
+        vm.push(vm.slot(fi, 4));
+        vm.push(resumed);
+        if (!push_meaning(vm, fi, WatchId::Tail, &err) || !push_meaning(vm, fi, param(vm, fi, 2), &err)) {
+          return NativeResult::error(err);
+        }
+        fr.step = kFoldAfterTail;
+        return NativeResult::call(1);
+      }
+      vm.slot(fi, 0) = vm.slot(fi, 4);  // the next call's own f: the value passed to it
+      vm.slot(fi, 1) = resumed;
+      vm.slot(fi, 2) = cdr(vm.slot(fi, 2));
+      break;
+    case kFoldAfterTail:
+      vm.push(resumed);
+      return NativeResult::tail_call(3);
+  }
+  Value l = vm.slot(fi, 2);
+  if (l.is_nil()) return NativeResult::ret(vm.slot(fi, 1));
+  vm.slot(fi, 3) = l;
+  vm.slot(fi, 4) = vm.slot(fi, 0);
+  vm.push(vm.slot(fi, 0));
+  vm.push(vm.slot(fi, 1));
+  vm.push(car(l));
+  vm.frame(fi).step = kFoldAfterF;
+  return NativeResult::call(2);
+}
+
 const Intrinsic kIntrinsics[] = {
     {"fst", kPickMask, fst_fast, nullptr, 0},
     {"snd", kPickMask, snd_fast, nullptr, 0},
     {"trd", kPickMask, trd_fast, nullptr, 0},
     {"nth", kNthMask, nth_fast, nullptr, 0},
     {"not", bits({WatchId::Sub}), not_fast, nullptr, 0},
+    {"map", kMapMask, nullptr, map_native, 3},
+    {"filter", kFilterMask, nullptr, filter_native, 4},
+    {"foldl", kFoldlMask, nullptr, foldl_native, 2},
 };
 
 }  // namespace

@@ -48,7 +48,8 @@ int run_files(VM& vm, const std::vector<std::string>& files) {
 
 int run_expression(VM& vm, const std::string& expr) {
   uint32_t file = vm.files().intern("<-e>");
-  ReadResult read = read_forms(vm.heap(), vm.symbols(), ReadInput{expr, file, 1, true});
+  // Like a REPL line: the data are one S-expression (see repl.cpp).
+  ReadResult read = read_forms(vm.heap(), vm.symbols(), ReadInput{expr, file, 1, false});
   if (!read.ok) {
     Value e = vm.error(read.error.message);
     e.as<ErrorObj>()->pos = read.error.pos;

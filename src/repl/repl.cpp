@@ -96,14 +96,16 @@ void Repl::print_error(Value error) {
 }
 
 void Repl::evaluate(const std::string& text, uint32_t first_line) {
-  ReadResult read = read_forms(vm_.heap(), vm_.symbols(), ReadInput{text, file_, first_line, true});
+  // The line's data are one S-expression; read as a Q-expression and run as code, it is not
+  // "written with parentheses", so `f` alone shows f rather than calling it (LANGUAGE.md 4.2).
+  ReadResult read = read_forms(vm_.heap(), vm_.symbols(), ReadInput{text, file_, first_line, false});
   if (!read.ok) {
     Value e = vm_.error(read.error.message);
     e.as<ErrorObj>()->pos = read.error.pos;
     print_error(e);
     return;
   }
-  if (read.forms.is_empty_sexpr()) return;  // an empty line or only comments
+  if (read.forms.is_nil()) return;  // an empty line or only comments
   SrcPos pos = cell_pos(read.forms);
   Value result = vm_.eval_toplevel(read.forms, pos);
   if (is_error(result)) {
@@ -126,7 +128,7 @@ int Repl::run() {
     ++line_;
     // Keep reading while the entry is an unfinished list or string.
     for (;;) {
-      ReadResult probe = read_forms(vm_.heap(), vm_.symbols(), ReadInput{entry, file_, first_line, true});
+      ReadResult probe = read_forms(vm_.heap(), vm_.symbols(), ReadInput{entry, file_, first_line, false});
       if (probe.ok || !probe.error.incomplete) break;
       if (!read_line("......... ", line)) break;
       entry += '\n';

@@ -38,6 +38,8 @@ class SourceFiles {
  public:
   uint32_t intern(std::string_view name);
   std::string_view name(uint32_t id) const;
+  // True for the sources built into the binary (the prelude, the test module).
+  bool is_builtin(uint32_t id) const { return name(id).substr(0, 9) == "<builtin "; }
   // "file:line:col", or "" for an unknown position.
   std::string format(SrcPos pos) const;
 

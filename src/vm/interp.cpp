@@ -733,7 +733,9 @@ run_native : {
       pc = code0;
       DISPATCH();
     }
-    case NativeAction::kError: RAISE(r.value);
+    case NativeAction::kError:
+      fr->flags &= uint8_t(~frameflag::kCatchErrors);  // its own error is not for it to catch
+      RAISE(r.value);
   }
   __builtin_unreachable();
 }

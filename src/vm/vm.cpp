@@ -321,15 +321,22 @@ Value VM::raise_at(Value err) {
   auto* e = err.as<ErrorObj>();
   if (e->flags & errflag::kRaised) return err;
   e->flags |= errflag::kRaised;
+  // The error is placed at the innermost frame running the user's code: an error raised inside
+  // the prelude is reported where the program called it (the chain still shows the prelude).
   bool positioned = e->pos.known();
+  SrcPos fallback;
   std::vector<std::string> lines;
   for (uint32_t i = nframes_; i-- > 0;) {
     const Frame& f = frames_[i];
     if (f.kind == FrameKind::kEntry) break;
     SrcPos pos = frame_position(f);
     if (!positioned && pos.known()) {
-      e->pos = pos;
-      positioned = true;
+      if (!files_.is_builtin(pos.file())) {
+        e->pos = pos;
+        positioned = true;
+      } else if (!fallback.known()) {
+        fallback = pos;
+      }
     }
     // A chunk run by eval or load shares its line with the frame that ran it: skip it.
     if (f.kind == FrameKind::kChunk && f.proto.as<Proto>()->kind == ProtoKind::kChunk) continue;
@@ -337,6 +344,7 @@ Value VM::raise_at(Value err) {
     if (pos.known()) line += " (" + files_.format(pos) + ")";
     lines.push_back(std::move(line));
   }
+  if (!positioned) e->pos = fallback;
   ListBuilder trace(heap_, true);
   for (const std::string& line : fold_trace(lines)) trace.push(make_string(heap_, line));
   e->trace = trace.finish();

@@ -88,6 +88,8 @@ class VM final : public RootSource {
 
   // ---- for native builtins ---------------------------------------------------------------
   Value& slot(uint32_t frame, uint32_t i) { return stack_[frames_[frame].base + i]; }
+  // The function a frame is running (the closure, or the builtin).
+  Value frame_callee(uint32_t frame) const { return stack_[frames_[frame].base - 1]; }
   uint32_t arg_count(uint32_t frame) const { return frames_[frame].nargs; }
   Frame& frame(uint32_t i) { return frames_[i]; }
   void push(Value v) { stack_[sp_++] = v; }

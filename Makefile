@@ -1,0 +1,49 @@
+# Makefile: the README's two commands (make run, make test) and the others.
+#   make run [FILE=prog.valk]   install what is missing, build, start the REPL (or run FILE)
+#   make test                   build and run every test suite; ends with "N passed, N failed"
+#   make bench                  the benchmarks next to Lua 5.4, LuaJIT and Python (docs/PERFORMANCE.md)
+#   make asan | make switch     the test suite built with sanitizers / with switch dispatch
+BUILD ?= build
+BUILD_TYPE ?= Release
+CMAKE_FLAGS ?=
+FILE ?=
+
+.PHONY: all run test build deps bench asan switch stress clean format
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) > /dev/null
+	@cmake --build $(BUILD)
+
+run: build
+ifeq ($(strip $(FILE)),)
+	@$(BUILD)/valk
+else
+	@$(BUILD)/valk $(FILE)
+endif
+
+test: build
+	@scripts/run-tests.sh $(BUILD)
+
+asan:
+	@$(MAKE) --no-print-directory test BUILD=build-asan BUILD_TYPE=RelWithDebInfo CMAKE_FLAGS="-DVALK_SANITIZE=ON"
+
+switch:
+	@$(MAKE) --no-print-directory test BUILD=build-switch CMAKE_FLAGS="-DVALK_SWITCH_DISPATCH=ON"
+
+stress:
+	@VALK_GC_STRESS=1 VALK_GC_VERIFY=1 $(MAKE) --no-print-directory test BUILD=build-debug BUILD_TYPE=Debug
+
+bench: build
+	@scripts/install-deps.sh --bench
+	@bench/run.sh $(BUILD)
+
+format:
+	@clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	@rm -rf build build-asan build-switch build-debug
