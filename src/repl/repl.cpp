@@ -19,8 +19,10 @@ namespace valk {
 namespace {
 
 VM* g_vm = nullptr;  // for the signal handler and the completion callbacks
+volatile sig_atomic_t g_sigint = 0;
 
 void on_sigint(int) {
+  g_sigint = 1;
   if (g_vm) g_vm->interrupt();
 }
 
@@ -80,14 +82,19 @@ Repl::Repl(VM& vm, bool interactive) : vm_(vm), interactive_(interactive) {
 
 Repl::~Repl() { g_vm = nullptr; }
 
-bool Repl::read_line(const char* prompt, std::string& line) {
-  if (!interactive_) return static_cast<bool>(std::getline(std::cin, line));
+Repl::Input Repl::read_line(const char* prompt, std::string& line) {
+  if (!interactive_) return std::getline(std::cin, line) ? Input::kLine : Input::kEnd;
   std::fflush(vm_.out());
+  g_sigint = 0;
   char* raw = readline(prompt);
-  if (!raw) return false;
-  line = raw;
-  std::free(raw);
-  return true;
+  if (raw) {
+    line = raw;
+    std::free(raw);
+    return Input::kLine;
+  }
+  if (!g_sigint) return Input::kEnd;  // Ctrl-D
+  std::fputc('\n', vm_.out());          // Ctrl-C: drop what was typed, as a shell does
+  return Input::kInterrupted;
 }
 
 void Repl::print_error(Value error) {
@@ -107,6 +114,7 @@ void Repl::evaluate(const std::string& text, uint32_t first_line) {
   }
   if (read.forms.is_nil()) return;  // an empty line or only comments
   SrcPos pos = cell_pos(read.forms);
+  vm_.clear_interrupt();  // a Ctrl-C typed at the prompt is not for this entry
   Value result = vm_.eval_toplevel(read.forms, pos);
   if (is_error(result)) {
     print_error(result);
@@ -120,21 +128,28 @@ void Repl::evaluate(const std::string& text, uint32_t first_line) {
 
 int Repl::run() {
   std::string entry, line;
-  while (true) {
-    entry.clear();
+  for (;;) {
     uint32_t first_line = line_;
-    if (!read_line("valkyria> ", line)) break;
+    Input in = read_line("valkyria> ", line);
+    if (in == Input::kEnd) break;
+    if (in == Input::kInterrupted) continue;
     entry = line;
     ++line_;
     // Keep reading while the entry is an unfinished list or string.
+    bool abandoned = false;
     for (;;) {
       ReadResult probe = read_forms(vm_.heap(), vm_.symbols(), ReadInput{entry, file_, first_line, false});
       if (probe.ok || !probe.error.incomplete) break;
-      if (!read_line("......... ", line)) break;
+      in = read_line("......... ", line);
+      if (in != Input::kLine) {
+        abandoned = in == Input::kInterrupted;
+        break;
+      }
       entry += '\n';
       entry += line;
       ++line_;
     }
+    if (abandoned) continue;
     if (interactive_ && entry.find_first_not_of(" \t") != std::string::npos) {
       add_history(entry.c_str());
       if (!history_path_.empty()) write_history(history_path_.c_str());

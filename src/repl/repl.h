@@ -21,7 +21,8 @@ class Repl {
   void evaluate(const std::string& text, uint32_t first_line);
 
  private:
-  bool read_line(const char* prompt, std::string& line);
+  enum class Input { kLine, kEnd, kInterrupted };
+  Input read_line(const char* prompt, std::string& line);
   void print_error(Value error);
 
   VM& vm_;

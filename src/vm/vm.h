@@ -112,6 +112,8 @@ class VM final : public RootSource {
 
   // ---- control ---------------------------------------------------------------------------
   void interrupt() { poll_.fetch_or(pollbit::kInterrupt, std::memory_order_relaxed); }
+  // Forgets an interrupt that arrived while nothing was running (Ctrl-C at the prompt).
+  void clear_interrupt() { poll_.fetch_and(~pollbit::kInterrupt, std::memory_order_relaxed); }
   void collect_garbage(bool full);
   void trace_roots(RootVisitor& visitor) override;
   // Values C++ code holds across a run of the VM (see RootGuard).
