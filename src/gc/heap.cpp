@@ -59,9 +59,8 @@ Heap::Heap(const HeapConfig& config) : config_(config) {
     class_of_size_[words] = uint8_t(c);
   }
   for (size_t i = 0; i < kClassCount; ++i) classes_[i].cell_bytes = kClassSizes[i];
-  nursery_.bytes = config_.nursery_bytes;
-  nursery_.begin = static_cast<char*>(std::malloc(nursery_.bytes));
-  if (!nursery_.begin) std::abort();
+  nursery_begin_ = static_cast<char*>(std::malloc(config_.nursery_bytes));
+  if (!nursery_begin_) std::abort();
   reset_nursery();
   major_trigger_ = limits::kMinOldSpaceTrigger;
   collection_wanted_ = config_.stress;
@@ -82,8 +81,7 @@ Heap::~Heap() {
     std::free(o);
   }
   // Young objects own no outside memory (protos are always old), so the nursery is just freed.
-  for (auto& chunk : overflow_) std::free(chunk.begin);
-  std::free(nursery_.begin);
+  std::free(nursery_begin_);
 }
 
 size_t Heap::object_size(const Object* o) {
@@ -111,22 +109,28 @@ size_t Heap::object_size(const Object* o) {
 // ---- allocation ----------------------------------------------------------------------------
 
 Object* Heap::alloc_slow(size_t bytes, ObjType type) {
+  Object* o;
   if (bytes >= limits::kLargeObjectBytes) {
-    Object* o = alloc_large(bytes);
+    o = alloc_large(bytes);
     set_header(o, type, gcbit::kOld | gcbit::kLarge);
-    remember(o);
-    stats_.bytes_allocated += bytes;
-    return o;
+  } else {
+    // The nursery is full between safe points: serve the request from the old space until the
+    // collection the VM will run at its next safe point. (Chaining more nursery would let one
+    // builtin that builds a huge list turn into one huge minor pause.)
+    o = alloc_in_old_space(bytes);
+    set_header(o, type, gcbit::kOld);
+    request_collection();
   }
-  // The nursery is full between safe points: chain another chunk and ask for a collection.
-  size_t chunk_bytes = config_.nursery_bytes;
-  NurseryChunk chunk{static_cast<char*>(std::malloc(chunk_bytes)), chunk_bytes};
-  if (!chunk.begin) std::abort();
-  overflow_.push_back(chunk);
-  nursery_top_ = chunk.begin;
-  nursery_end_ = chunk.begin + chunk.bytes;
-  request_collection();
-  return alloc(bytes, type);
+  stats_.bytes_allocated += bytes;
+  if (old_in_use_ + large_bytes_ > major_trigger_) request_collection();
+  return o;
+}
+
+void Heap::remember_if_young_fields(Object* o) {
+  if (o->gc & gcbit::kRemembered) return;
+  bool young = false;
+  trace_fields(o, [&](Value& v) { young = young || is_young(v); });
+  if (young) remember(o);
 }
 
 Object* Heap::alloc_old(size_t bytes, ObjType type) {
@@ -182,11 +186,7 @@ void Heap::remember(Object* o) {
   remembered_.push_back(o);
 }
 
-size_t Heap::heap_bytes() const {
-  size_t n = old_committed_ + large_bytes_ + nursery_.bytes;
-  for (auto& c : overflow_) n += c.bytes;
-  return n;
-}
+size_t Heap::heap_bytes() const { return old_committed_ + large_bytes_ + config_.nursery_bytes; }
 
 // ---- collection ----------------------------------------------------------------------------
 
@@ -219,10 +219,8 @@ void Heap::check_limit() {
 }
 
 void Heap::reset_nursery() {
-  for (auto& c : overflow_) std::free(c.begin);
-  overflow_.clear();
-  nursery_top_ = nursery_.begin;
-  nursery_end_ = nursery_.begin + nursery_.bytes;
+  nursery_top_ = nursery_begin_;
+  nursery_end_ = nursery_begin_ + config_.nursery_bytes;
 }
 
 void Heap::evacuate(Value& slot) {

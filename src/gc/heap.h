@@ -58,7 +58,9 @@ class Heap {
   Heap& operator=(const Heap&) = delete;
 
   // A young object of `bytes` (a multiple of 8, at least 16) with its header set. Never fails
-  // and never collects; large requests go to the old space.
+  // and never collects. Large requests, and requests made once the nursery is full (no
+  // collection can run before the next safe point), are served from the old space: the caller
+  // must call finish(o) once it has filled the object's fields.
   Object* alloc(size_t bytes, ObjType type) {
     bytes = round_size(bytes);
     if (bytes <= size_t(nursery_end_ - nursery_top_)) {
@@ -73,6 +75,12 @@ class Heap {
   // An object in the old space from the start (it never moves). It is put in the remembered set,
   // since its creator is about to store possibly-young values into it.
   Object* alloc_old(size_t bytes, ObjType type);
+
+  // Call once a newly allocated object's fields are set: an object that was allocated old
+  // (see alloc) and holds young values goes into the remembered set.
+  void finish(Object* o) {
+    if (__builtin_expect((o->gc & gcbit::kOld) != 0, 0)) remember_if_young_fields(o);
+  }
 
   static bool is_young(Value v) {
     return v.is_object() && (v.obj()->gc & (gcbit::kOld | gcbit::kImmortal)) == 0;
@@ -127,10 +135,6 @@ class Heap {
     Page* current = nullptr;  // page being carved by bumping
     std::vector<Page*> pages;
   };
-  struct NurseryChunk {
-    char* begin;
-    size_t bytes;
-  };
 
   static void set_header(Object* o, ObjType type, uint8_t gc) {
     o->type = type;
@@ -143,6 +147,7 @@ class Heap {
   Object* alloc_large(size_t bytes);
   Page* new_page(SizeClass& sc);
   void remember(Object* o);
+  void remember_if_young_fields(Object* o);
   void request_collection() {
     collection_wanted_ = true;
     poll_.raise();
@@ -162,8 +167,7 @@ class Heap {
   GcStats stats_;
   char* nursery_top_ = nullptr;
   char* nursery_end_ = nullptr;
-  NurseryChunk nursery_{};
-  std::vector<NurseryChunk> overflow_;  // chunks chained when the nursery filled between safe points
+  char* nursery_begin_ = nullptr;
   std::vector<SizeClass> classes_;
   std::vector<uint8_t> class_of_size_;  // (bytes / 8) -> class index
   std::vector<Object*> large_;

@@ -67,6 +67,7 @@ Value builtin_lambda(VM& vm, Args a) {
   auto* c = static_cast<Closure*>(vm.heap().alloc(sizeof(Closure), ObjType::kClosure));
   c->proto = proto;
   c->env = Value::undefined();  // built from values, not written: closes over nothing
+  vm.heap().finish(c);
   return Value::object(c);
 }
 

@@ -25,6 +25,7 @@ Value make_cons(Heap& heap, Value car, Value cdr, bool quoted) {
   c->flags = quoted ? consflag::kQuoted : 0;
   c->car = car;
   c->cdr = cdr;
+  heap.finish(c);
   return Value::object(c);
 }
 
@@ -35,6 +36,7 @@ Value make_source_cons(Heap& heap, Value car, Value cdr, bool quoted, SrcPos pos
   c->cdr = cdr;
   c->pos = pos;
   c->code = Value::undefined();
+  heap.finish(c);
   return Value::object(c);
 }
 
@@ -50,6 +52,7 @@ Value make_error(Heap& heap, std::string_view message) {
   e->message = msg;
   e->pos = SrcPos{};
   e->trace = Value::nil();
+  heap.finish(e);
   return Value::object(e);
 }
 
@@ -58,7 +61,8 @@ void ListBuilder::push(Value item) {
   if (head_.is_undefined()) {
     head_ = cell;
   } else {
-    last_.as<Cons>()->cdr = cell;  // the cell is still under construction: no barrier needed
+    // No barrier: once an allocation is served old, every later one is too, until a safe point.
+    last_.as<Cons>()->cdr = cell;
   }
   last_ = cell;
 }
@@ -66,6 +70,7 @@ void ListBuilder::push(Value item) {
 Value ListBuilder::finish(Value rest) {
   if (head_.is_undefined()) return rest;
   last_.as<Cons>()->cdr = rest;
+  heap_.write_barrier(last_.obj(), rest);  // the last cell may have been allocated old
   return head_;
 }
 

@@ -326,6 +326,7 @@ dispatch_top:
     auto* c = static_cast<Closure*>(heap_.alloc(sizeof(Closure), ObjType::kClosure));
     c->proto = K[operand(ins)];
     c->env = env;
+    heap_.finish(c);
     *sp++ = Value::object(c);
     DISPATCH();
   }

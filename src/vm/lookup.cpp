@@ -89,6 +89,7 @@ Value VM::capture_env(uint32_t scope) {
   e->parent = stack_[f.base - 1].as<Closure>()->env;
   e->extras = Value::undefined();
   for (uint32_t i = 0; i < n; ++i) e->slots()[i] = stack_[f.base + i];
+  heap_.finish(e);
   f.env = Value::object(e);
   return f.env;
 }
@@ -123,6 +124,7 @@ void VM::bind_in_scope(Symbol* sym, Value value, uint32_t scope) {
   binding->sym = sym;
   binding->value = value;
   binding->next = e->extras;
+  heap_.finish(binding);
   e->extras = Value::object(binding);
   heap_.write_barrier(e, e->extras);
   note_scope_binding(sym, symflag::kEqBound);

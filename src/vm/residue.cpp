@@ -48,6 +48,7 @@ class ResidueBuilder {
       r->next = list;
       r->sym = entries_[i].sym;
       r->value = entries_[i].value;
+      heap.finish(r);
       list = Value::object(r);
     }
     return list;

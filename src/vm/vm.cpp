@@ -348,6 +348,7 @@ Value VM::raise_at(Value err) {
   ListBuilder trace(heap_, true);
   for (const std::string& line : fold_trace(lines)) trace.push(make_string(heap_, line));
   e->trace = trace.finish();
+  heap_.write_barrier(e, e->trace);
   return err;
 }
 
@@ -379,6 +380,7 @@ Value VM::make_partial(Value fn, Args args) {
   p->aux = args.n;
   p->fn = fn;
   for (uint32_t i = 0; i < args.n; ++i) p->args()[i] = args[i];
+  heap_.finish(p);
   return Value::object(p);
 }
 
