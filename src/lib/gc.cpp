@@ -12,7 +12,8 @@ Value builtin_gc_collect(VM& vm, Args) {
   return Value::empty_sexpr();
 }
 
-// {minor-collections N major-collections N ...}: a Q-expression alternating names and integers.
+// {"minor-collections" N "major-collections" N ...}: a Q-expression alternating names (strings,
+// which evaluate to themselves, so fst & co. can pick them) and integers.
 Value builtin_gc_stats(VM& vm, Args) {
   const GcStats& s = vm.heap().stats();
   const std::pair<const char*, uint64_t> fields[] = {
@@ -30,7 +31,7 @@ Value builtin_gc_stats(VM& vm, Args) {
   };
   ListBuilder out(vm.heap(), true);
   for (auto& [name, value] : fields) {
-    out.push(Value::object(vm.sym(name)));
+    out.push(make_string(vm.heap(), name));
     out.push(make_int(vm.heap(), int64_t(value)));
   }
   return out.finish();
@@ -40,9 +41,10 @@ const BuiltinInfo kGc[] = {
     {"gc/collect", "", "Runs a full collection now. Returns ().", 0, 0, builtinflag::kNullary, 0,
      builtin_gc_collect, nullptr},
     {"gc/stats", "",
-     "The collector's statistics: {minor-collections N major-collections N minor-pause-total-us N "
-     "minor-pause-max-us N major-pause-total-us N major-pause-max-us N bytes-allocated N "
-     "bytes-promoted N bytes-live N heap-bytes N nursery-bytes N}.",
+     "The collector's statistics, names and integers in turn: {\"minor-collections\" N "
+     "\"major-collections\" N \"minor-pause-total-us\" N \"minor-pause-max-us\" N "
+     "\"major-pause-total-us\" N \"major-pause-max-us\" N \"bytes-allocated\" N "
+     "\"bytes-promoted\" N \"bytes-live\" N \"heap-bytes\" N \"nursery-bytes\" N}.",
      0, 0, builtinflag::kNullary, 0, builtin_gc_stats, nullptr},
 };
 
