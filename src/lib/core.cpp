@@ -73,6 +73,40 @@ Value builtin_lambda(VM& vm, Args a) {
 
 // ---- eval and if -------------------------------------------------------------------------
 
+// eval and if keep, beside their arguments, two slots for applying a function to arguments
+// that need evaluating: the arguments not yet evaluated, and how many were pushed.
+constexpr uint32_t kApplyRest = 3;
+constexpr uint32_t kApplyCount = 4;
+constexpr uint16_t kStepApplying = 1;
+
+// Evaluates the remaining arguments of an application one by one (values as they are, names
+// looked up, S-expressions run as cached chunks), pushing each, then calls the function pushed
+// first. Used for lists like (id (== n 0)) that unpack and fst build at run time: their
+// elements are the program's own code, compiled once.
+NativeResult continue_apply(VM& vm, uint32_t fi) {
+  for (;;) {
+    Value rest = vm.slot(fi, kApplyRest);
+    if (!is_cons(rest)) return NativeResult::tail_call(uint32_t(vm.slot(fi, kApplyCount).fixnum_value()));
+    Value arg = car(rest);
+    vm.slot(fi, kApplyRest) = cdr(rest);
+    vm.slot(fi, kApplyCount) = Value::fixnum(vm.slot(fi, kApplyCount).fixnum_value() + 1);
+    if (!vm.ensure_stack(4)) return NativeResult::error(vm.error("out of memory: cannot grow the stack"));
+    if (self_evaluating(arg)) {
+      vm.push(arg);
+    } else if (is_symbol(arg)) {
+      Value v = vm.lookup(arg.as<Symbol>(), vm.frame(fi).scope);
+      if (v.is_undefined()) {
+        return NativeResult::error(vm.error("LEnv: Symbol `" + std::string(arg.as<Symbol>()->name()) + "` is not bound"));
+      }
+      vm.push(v);
+    } else {
+      Value chunk = compile_code(vm, arg, ProtoKind::kChunk, cell_pos(rest));
+      if (is_error(chunk)) return NativeResult::error(chunk);
+      return NativeResult::eval(chunk);  // its value comes back to native_eval, which pushes it
+    }
+  }
+}
+
 // Runs `code` in the scope of the frame that called the builtin of frame `fi`, as the builtin's
 // value: a Q-expression runs as an S-expression whose single element is not called; anything
 // else is its own value. Common shapes skip the compiler.
@@ -93,26 +127,33 @@ NativeResult run_as_code(VM& vm, uint32_t fi, Value code) {
     if (is_error(chunk)) return NativeResult::error(chunk);
     return NativeResult::tail_eval(chunk);
   }
-  // A function applied to values that evaluate to themselves (as unpack builds): call it.
   if (is_function(head)) {
-    uint32_t n = 0;
-    bool plain = true;
-    for (Value c = cdr(code); is_cons(c) && plain; c = cdr(c), ++n) plain = self_evaluating(car(c));
-    if (plain) {
-      if (!vm.ensure_stack(n + 2)) return NativeResult::error(vm.error("out of memory: cannot grow the stack"));
-      vm.push(head);
-      for (Value c = cdr(code); is_cons(c); c = cdr(c)) vm.push(car(c));
-      return NativeResult::tail_call(n);
-    }
+    // A function value applied to the rest, as unpack builds: evaluate the arguments in order.
+    if (!vm.ensure_stack(4)) return NativeResult::error(vm.error("out of memory: cannot grow the stack"));
+    vm.push(head);
+    vm.slot(fi, kApplyRest) = cdr(code);
+    vm.slot(fi, kApplyCount) = Value::fixnum(0);
+    vm.frame(fi).step = kStepApplying;
+    return continue_apply(vm, fi);
   }
   Value chunk = vm.compile_chunk(code);
   if (is_error(chunk)) return NativeResult::error(chunk);
   return NativeResult::tail_eval(chunk);
 }
 
-NativeResult native_eval(VM& vm, uint32_t fi, Value) { return run_as_code(vm, fi, vm.slot(fi, 0)); }
+NativeResult native_eval(VM& vm, uint32_t fi, Value resumed) {
+  if (vm.frame(fi).step == kStepApplying) {
+    vm.push(resumed);  // the value of the argument just evaluated
+    return continue_apply(vm, fi);
+  }
+  return run_as_code(vm, fi, vm.slot(fi, 0));
+}
 
-NativeResult native_if(VM& vm, uint32_t fi, Value) {
+NativeResult native_if(VM& vm, uint32_t fi, Value resumed) {
+  if (vm.frame(fi).step == kStepApplying) {
+    vm.push(resumed);
+    return continue_apply(vm, fi);
+  }
   Value cond = vm.slot(fi, 0);
   if (!is_int(cond)) {
     return NativeResult::error(vm.error(std::string("if: condition must be an Integer, got ") + type_name(cond)));
@@ -226,12 +267,12 @@ const BuiltinInfo kCore[] = {
      "remaining arguments as a list) whose code is `body`.",
      2, 2, 0, 0, builtin_lambda, nullptr},
     {"if", "condition then else",
-     "Runs the Q-expression `then` when the integer `condition` is not 0, else `else`.", 3, 3, 0, 0,
+     "Runs the Q-expression `then` when the integer `condition` is not 0, else `else`.", 3, 3, 0, 2,
      nullptr, native_if},
     {"eval", "code",
      "Runs the Q-expression `code` as an S-expression in the current frame; any other value is "
      "returned as it is.",
-     1, 1, 0, 0, nullptr, native_eval},
+     1, 1, 0, 4, nullptr, native_eval},
     {"error", "message", "An error with the String `message` (never used as a format).", 1, 1, 0, 0,
      builtin_error, nullptr},
     {"load", "path",
