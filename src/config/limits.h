@@ -47,6 +47,11 @@ inline constexpr size_t kDefaultHeapLimitBytes = size_t(0);           // 0: no l
 inline constexpr size_t kMinOldSpaceTrigger = size_t(8) << 20;        // first major collection
 inline constexpr double kOldSpaceGrowthFactor = 2.0;                  // next major at live * this
 
+// Under GC stress (collect at every safe point), one collection in this many is a major one;
+// the rest are minor. (Every major collection walks the whole stack: with deep recursion, more
+// frequent ones make the stress run quadratic.)
+inline constexpr uint64_t kStressMajorEvery = 100;
+
 // Objects at least this large skip the slabs and are allocated on their own.
 inline constexpr size_t kLargeObjectBytes = 2048;
 

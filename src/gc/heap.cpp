@@ -192,7 +192,7 @@ size_t Heap::heap_bytes() const { return old_committed_ + large_bytes_ + config_
 
 void Heap::collect(RootSource& roots, bool full) {
   bool major_due = full || old_in_use_ + large_bytes_ > major_trigger_ ||
-                   (config_.stress && ++stress_counter_ % 8 == 0);
+                   (config_.stress && ++stress_counter_ % limits::kStressMajorEvery == 0);
   uint64_t start = now_us();
   if (major_due) {
     major(roots);
@@ -259,7 +259,7 @@ class EvacuatingVisitor final : public RootVisitor {
 void Heap::minor(RootSource& roots) {
   in_collection_ = true;
   EvacuatingVisitor visitor(*this, &Heap::evacuate);
-  roots.trace_roots(visitor);
+  roots.trace_roots(visitor, true);
   for (Object* o : remembered_) {
     o->gc &= uint8_t(~gcbit::kRemembered);
     trace_fields(o, [this](Value& v) { evacuate(v); });
@@ -298,7 +298,7 @@ void Heap::major(RootSource& roots) {
   minor(roots);  // empties the nursery: from here on every object is old and none moves
   in_collection_ = true;
   MarkingVisitor marker(gray_);
-  roots.trace_roots(marker);
+  roots.trace_roots(marker, false);
   while (!gray_.empty()) {
     Object* o = gray_.back();
     gray_.pop_back();
@@ -396,7 +396,7 @@ std::string describe(const Object* o, const char* what) {
 
 std::string Heap::verify(RootSource& roots) {
   CollectingVisitor collect;
-  roots.trace_roots(collect);
+  roots.trace_roots(collect, false);
   std::unordered_set<Object*> seen;
   std::vector<Object*> work;
   std::string problem;

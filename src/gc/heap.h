@@ -25,7 +25,9 @@ class RootVisitor {
 
 class RootSource {
  public:
-  virtual void trace_roots(RootVisitor& visitor) = 0;
+  // Visits every root; with young_only (a minor collection) the owner may skip roots it knows
+  // hold no young value since the last collection.
+  virtual void trace_roots(RootVisitor& visitor, bool young_only) = 0;
 
  protected:
   ~RootSource() = default;

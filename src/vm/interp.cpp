@@ -274,6 +274,7 @@ dispatch_top:
     if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);
     sp = bp - 1;
     --nframes_;
+    touch_frame(nframes_ - 1);
     --fr;
     *sp++ = result;
     if (UNLIKELY(fr->kind == FrameKind::kNative || fr->kind == FrameKind::kEntry)) goto returned_special;
@@ -679,6 +680,7 @@ run_native : {
     case NativeAction::kReturn:
       sp = bp - 1;
       --nframes_;
+      touch_frame(nframes_ - 1);
       --fr;
       *sp++ = r.value;
       goto returned;
@@ -691,6 +693,7 @@ run_native : {
       move_down(bp - 1, sp - nargs - 1, nargs + 1);
       sp = bp + nargs;
       --nframes_;
+      touch_frame(nframes_ - 1);
       --fr;
       pc = fr->pc;
       if (fr->kind != FrameKind::kNative && fr->kind != FrameKind::kEntry) {
@@ -824,6 +827,7 @@ raise : {
     }
     if (!top.env.is_undefined()) freeze_env(top.env);
     --nframes_;
+    touch_frame(nframes_ - 1);
   }
 }
 

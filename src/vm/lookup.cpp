@@ -81,6 +81,7 @@ Value VM::capture_env(uint32_t scope) {
   Frame& f = frames_[scope];
   if (f.kind == FrameKind::kEntry) return Value::undefined();  // the global frame is not captured
   if (!f.env.is_undefined()) return f.env;
+  touch_frame(scope);
   const Proto* p = f.proto.as<Proto>();
   uint32_t n = p->nparams;
   auto* e = static_cast<Env*>(heap_.alloc(sizeof(Env) + 8 * size_t(n), ObjType::kEnv));
@@ -101,6 +102,7 @@ void VM::bind_in_scope(Symbol* sym, Value value, uint32_t scope) {
     return;
   }
   if (sym->watch >= 0) pin_forms_in_flight(sym);
+  touch_frame(scope);
   int i = proto_param_index(f.proto.as<Proto>(), sym);
   if (i >= 0) {
     stack_[f.base + i] = value;

@@ -98,6 +98,7 @@ uint32_t VM::push_entry() {
 
 void VM::pop_entry(uint32_t entry) {
   nframes_ = entry;
+  touch_frame(entry > 0 ? entry - 1 : 0);
   sp_ = frames_[entry].base;
   --reentry_;
   if (nframes_ == 0) pins_.clear();
@@ -219,9 +220,13 @@ bool VM::grow_frames() {
 
 // ---- collection --------------------------------------------------------------------------
 
-void VM::trace_roots(RootVisitor& visitor) {
-  visitor.visit_range(stack_, stack_ + sp_);
-  for (uint32_t i = 0; i < nframes_; ++i) {
+void VM::trace_roots(RootVisitor& visitor, bool young_only) {
+  // A minor collection skips the frames below young_from_: nothing young can be in them (each
+  // was scanned by the last collection and has not run or been written since).
+  uint32_t from = young_only && young_from_ < nframes_ ? young_from_ : 0;
+  uint32_t stack_from = from == 0 ? 0 : frames_[from].base - 1;
+  visitor.visit_range(stack_ + stack_from, stack_ + sp_);
+  for (uint32_t i = from; i < nframes_; ++i) {
     visitor.visit(frames_[i].proto);
     visitor.visit(frames_[i].env);
     visitor.visit(frames_[i].residue);
@@ -236,6 +241,7 @@ void VM::trace_roots(RootVisitor& visitor) {
 
 void VM::collect_garbage(bool full) {
   heap_.collect(*this, full);
+  young_from_ = nframes_ > 0 ? nframes_ - 1 : 0;  // all is old now; the top frame runs on
   if (heap_.config().verify) {
     std::string problem = heap_.verify(*this);
     if (!problem.empty()) {

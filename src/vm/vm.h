@@ -115,7 +115,12 @@ class VM final : public RootSource {
   // Forgets an interrupt that arrived while nothing was running (Ctrl-C at the prompt).
   void clear_interrupt() { poll_.fetch_and(~pollbit::kInterrupt, std::memory_order_relaxed); }
   void collect_garbage(bool full);
-  void trace_roots(RootVisitor& visitor) override;
+  void trace_roots(RootVisitor& visitor, bool young_only) override;
+  // Frame `i` (its slots or fields) may now hold young values: minor collections scan the
+  // stack from the lowest such frame up (frames below were all scanned since they last ran).
+  void touch_frame(uint32_t i) {
+    if (i < young_from_) young_from_ = i;
+  }
   // Values C++ code holds across a run of the VM (see RootGuard).
   std::vector<Value*>& extra_roots() { return extra_roots_; }
   uint32_t frame_count() const { return nframes_; }
@@ -172,6 +177,7 @@ class VM final : public RootSource {
   Frame* frames_ = nullptr;
   uint32_t nframes_ = 0;
   uint32_t frames_cap_ = 0;
+  uint32_t young_from_ = 0;  // see touch_frame
   int reentry_ = 0;
 
   std::atomic<uint32_t> poll_{0};
