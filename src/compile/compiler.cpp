@@ -39,7 +39,7 @@ class Compiler {
 
   // Returns a Proto or an Error value.
   Value lambda(Value formals, Value body, SrcPos pos);
-  Value chunk(Value code, SrcPos pos);
+  Value chunk(Value code, SrcPos pos, CodeShape shape);
 
  private:
   // ---- emission ----
@@ -80,6 +80,7 @@ class Compiler {
   int max_depth_ = 0;
   int nesting_ = 0;
   int sequence_duplication_ = 0;
+  uint32_t last_op_pc_ = 0;  // the last instruction emitted (not an extra word)
   bool makes_closures_ = false;
   std::string error_;
 };
@@ -106,6 +107,7 @@ void Compiler::emit(Op op, uint32_t a, int stack_effect) {
     fail("code too large to compile (operand out of range)");
     a = 0;
   }
+  last_op_pc_ = pc();
   x_->code.push_back(encode(op, a));
   adjust(stack_effect);
 }
@@ -304,7 +306,11 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
       if (n != 3 || !is_qexpr(a1) || !is_qexpr(a2) || !check_formals(a1).empty()) return false;
       inline_lambda(form, pos, tail);
       return true;
-    case WatchId::Do: inline_do(form, pos, n, tail); return true;
+    case WatchId::Do:
+      // Inlined only while everything the prelude's definition of do relies on is intact.
+      if (vm_.broken_watches() & vm_.op_watch_mask(Op::DO)) return false;
+      inline_do(form, pos, n, tail);
+      return true;
     case WatchId::Add: return n == 3 && (inline_operator(Op::ADD, form, pos, n, tail), true);
     case WatchId::Sub:
       if (n == 2) return inline_operator(Op::NEG, form, pos, n, tail), true;
@@ -379,26 +385,21 @@ void Compiler::inline_lambda(Value form, SrcPos pos, bool tail) {
   ret(tail);
 }
 
-// (do a b c): evaluates a and b for their effects, then c, in tail position when the do is.
-// GUARD checks at the start, as the original looked do up first, that do still means the
-// prelude's do; if not, the form runs as written.
+// (do a b c): a, b and c are evaluated in order and stay on the stack; DO keeps the last. When
+// the do is in tail position and c ends in a call, that call becomes DOTAILCALL: a tail call
+// while do (and all its definition relies on) keeps its meaning, so loops through do run in
+// constant space. When something changed, DO calls do with the values instead, as the original
+// did once it had evaluated its arguments.
 void Compiler::inline_do(Value form, SrcPos pos, size_t n, bool tail) {
   uint32_t start = pc();
-  uint32_t site_index = add_site(car(form).as<Symbol>(), start, form, tail);
+  for (Value cell = cdr(form); is_cons(cell); cell = cdr(cell)) expr(car(cell), cell_pos(cell), false);
+  if (tail && op_of(x_->code[last_op_pc_]) == Op::CALL && last_op_pc_ + 1 == pc()) {
+    x_->code[last_op_pc_] = encode(Op::DOTAILCALL, operand(x_->code[last_op_pc_]));
+  }
+  add_site(car(form).as<Symbol>(), start, form, tail);
   mark(pos);
-  emit(Op::GUARD, site_index, 0);
-  size_t i = 1;
-  for (Value cell = cdr(form); is_cons(cell); cell = cdr(cell), ++i) {
-    bool last = i == n - 1;
-    expr(car(cell), cell_pos(cell), last && tail);
-    if (!last) emit(Op::POP, 0, -1);
-  }
-  if (tail) {
-    x_->sites[site_index].end_pc = pc();
-    emit(Op::RET, 0, 0);
-  } else {
-    x_->sites[site_index].end_pc = pc();
-  }
+  emit(Op::DO, uint32_t(n - 1), -int(n - 2));
+  ret(tail);
 }
 
 // ---- whole prototypes --------------------------------------------------------------------
@@ -440,23 +441,28 @@ Value Compiler::lambda(Value formals, Value lambda_body, SrcPos pos) {
   return result;
 }
 
-Value Compiler::chunk(Value code, SrcPos pos) {
+Value Compiler::chunk(Value code, SrcPos pos, CodeShape shape) {
   if (!pos.known() && is_cons(code)) pos = cell_pos(code);
-  if (is_qexpr(code)) {
+  bool as_list = shape == CodeShape::kList && is_list(code);
+  if (as_list) {
     body(code, pos, true);
   } else {
     expr(code, pos, true);
   }
   Value result = finish(pos);
-  if (!is_error(result)) result.as<Proto>()->body = code;
+  if (!is_error(result)) {
+    result.as<Proto>()->body = code;
+    if (as_list) result.as<Proto>()->pflags |= protoflag::kRunsList;
+  }
   return result;
 }
 
-bool cached_matches(Value cached, ProtoKind kind, Value formals) {
+bool cached_matches(Value cached, ProtoKind kind, Value formals, CodeShape shape) {
   if (!is_obj(cached, ObjType::kProto)) return false;
   const Proto* p = cached.as<Proto>();
   if (p->kind != kind) return false;
-  return kind != ProtoKind::kLambda || values_equal(p->formals, formals);
+  if (kind == ProtoKind::kLambda) return values_equal(p->formals, formals);
+  return ((p->pflags & protoflag::kRunsList) != 0) == (shape == CodeShape::kList);
 }
 
 void cache_on(VM& vm, Value code, Value proto) {
@@ -465,10 +471,10 @@ void cache_on(VM& vm, Value code, Value proto) {
   vm.heap().write_barrier(code.obj(), proto);
 }
 
-Value cached(Value code, ProtoKind kind, Value formals) {
+Value cached(Value code, ProtoKind kind, Value formals, CodeShape shape) {
   if (!is_cons(code) || !(code.obj()->flags & consflag::kHasSource)) return Value::undefined();
   Value c = code.as<SourceCons>()->code;
-  return cached_matches(c, kind, formals) ? c : Value::undefined();
+  return cached_matches(c, kind, formals, shape) ? c : Value::undefined();
 }
 
 }  // namespace
@@ -491,7 +497,7 @@ std::string check_formals(Value formals) {
 }
 
 Value compile_lambda(VM& vm, Value formals, Value body) {
-  Value hit = cached(body, ProtoKind::kLambda, formals);
+  Value hit = cached(body, ProtoKind::kLambda, formals, CodeShape::kList);
   if (!hit.is_undefined()) return hit;
   static const Scope kOpaque{nullptr, nullptr};
   Compiler c(vm, &kOpaque, ProtoKind::kLambda);
@@ -500,11 +506,11 @@ Value compile_lambda(VM& vm, Value formals, Value body) {
   return proto;
 }
 
-Value compile_code(VM& vm, Value code, ProtoKind kind, SrcPos pos) {
-  Value hit = cached(code, kind, Value::undefined());
+Value compile_code(VM& vm, Value code, ProtoKind kind, SrcPos pos, CodeShape shape) {
+  Value hit = cached(code, kind, Value::undefined(), shape);
   if (!hit.is_undefined()) return hit;
   Compiler c(vm, nullptr, kind);
-  Value proto = c.chunk(code, pos);
+  Value proto = c.chunk(code, pos, shape);
   if (!is_error(proto)) cache_on(vm, code, proto);
   return proto;
 }

@@ -15,10 +15,15 @@ class VM;
 // parameters are looked up by name when it runs. Returns a Proto, or an Error value.
 Value compile_lambda(VM& vm, Value formals, Value body);
 
-// Compiles `code` to run in the frame of whoever runs it: a Q-expression runs as an
-// S-expression whose single element is not called (eval, if branches); an S-expression, symbol
-// or atom runs as written (top-level forms, the REPL). Returns a Proto, or an Error value.
-Value compile_code(VM& vm, Value code, ProtoKind kind, SrcPos pos);
+// How compile_code takes its code.
+enum class CodeShape : uint8_t {
+  kExpression,  // evaluated as written: a form of a file or of load; a Q-expression is a value
+  kList,        // a list run as an S-expression whose single element is not called (eval, if,
+                // a REPL line); anything else is its own value
+};
+
+// Compiles `code` to run in the frame of whoever runs it. Returns a Proto, or an Error value.
+Value compile_code(VM& vm, Value code, ProtoKind kind, SrcPos pos, CodeShape shape = CodeShape::kList);
 
 // "" when `formals` is a valid parameter list (a Q-expression of symbols where & is followed by
 // exactly one name), else the error message for it.

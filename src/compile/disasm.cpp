@@ -28,10 +28,6 @@ std::string describe_operand(const Proto* p, Op op, uint32_t ins, uint32_t extra
       return std::to_string(slot) + (slot < p->nparams ? " (" + std::string(p->params[slot]->name()) + ")" : "");
     }
     case Op::INT: return std::to_string(signed_operand(ins));
-    case Op::GUARD: {
-      const InlineSite& s = p->extra->sites[operand(ins)];
-      return "site " + std::to_string(operand(ins)) + " (" + std::string(s.sym->name()) + ")";
-    }
     default:
       break;
   }

@@ -18,7 +18,7 @@ struct InlineSite {
   uint32_t end_pc;      // where execution continues with the form's value
   Symbol* sym;          // the name inlined
   // Constant indices (constants are what the collector traces):
-  uint32_t form;        // the form as written (GUARD runs it when the name was rebound)
+  uint32_t form;        // the form as written
   uint32_t extra1;      // if: the then-branch; \: the formals
   uint32_t extra2;      // if: the else-branch; \: the body
   bool tail;            // the form is in tail position

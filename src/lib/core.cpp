@@ -100,7 +100,7 @@ NativeResult continue_apply(VM& vm, uint32_t fi) {
       }
       vm.push(v);
     } else {
-      Value chunk = compile_code(vm, arg, ProtoKind::kChunk, cell_pos(rest));
+      Value chunk = compile_code(vm, arg, ProtoKind::kChunk, cell_pos(rest), CodeShape::kExpression);
       if (is_error(chunk)) return NativeResult::error(chunk);
       return NativeResult::eval(chunk);  // its value comes back to native_eval, which pushes it
     }
@@ -123,7 +123,7 @@ NativeResult run_as_code(VM& vm, uint32_t fi, Value code) {
       }
       return NativeResult::ret(v);
     }
-    Value chunk = compile_code(vm, head, ProtoKind::kChunk, cell_pos(code));
+    Value chunk = compile_code(vm, head, ProtoKind::kChunk, cell_pos(code), CodeShape::kExpression);
     if (is_error(chunk)) return NativeResult::error(chunk);
     return NativeResult::tail_eval(chunk);
   }
@@ -222,7 +222,7 @@ NativeResult native_load(VM& vm, uint32_t fi, Value resumed) {
     Value cell = vm.slot(fi, kLoadNext);
     if (!is_cons(cell)) return NativeResult::ret(Value::empty_sexpr());
     vm.slot(fi, kLoadNext) = cdr(cell);
-    Value chunk = compile_code(vm, car(cell), ProtoKind::kTopLevel, cell_pos(cell));
+    Value chunk = compile_code(vm, car(cell), ProtoKind::kTopLevel, cell_pos(cell), CodeShape::kExpression);
     if (!is_error(chunk)) return NativeResult::eval(chunk);
     std::fprintf(vm.err(), "%s\n", vm.describe_error(chunk).c_str());
   }

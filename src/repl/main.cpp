@@ -56,7 +56,7 @@ int run_expression(VM& vm, const std::string& expr) {
     report(vm, e);
     return 1;
   }
-  Value r = vm.eval_toplevel(read.forms, cell_pos(read.forms));
+  Value r = vm.eval_toplevel(read.forms, cell_pos(read.forms), CodeShape::kList);
   if (is_error(r)) {
     report(vm, r);
     return 1;

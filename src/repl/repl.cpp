@@ -115,7 +115,7 @@ void Repl::evaluate(const std::string& text, uint32_t first_line) {
   if (read.forms.is_nil()) return;  // an empty line or only comments
   SrcPos pos = cell_pos(read.forms);
   vm_.clear_interrupt();  // a Ctrl-C typed at the prompt is not for this entry
-  Value result = vm_.eval_toplevel(read.forms, pos);
+  Value result = vm_.eval_toplevel(read.forms, pos, CodeShape::kList);
   if (is_error(result)) {
     print_error(result);
     return;

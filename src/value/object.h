@@ -116,6 +116,7 @@ enum class ProtoKind : uint8_t {
 namespace protoflag {
 inline constexpr uint8_t kVariadic = 1;      // formals end with & rest
 inline constexpr uint8_t kMakesClosures = 2; // contains a literal \ form that captures the frame
+inline constexpr uint8_t kRunsList = 4;      // a chunk compiled from a list run as code
 }  // namespace protoflag
 
 struct Proto : Object {

@@ -344,20 +344,30 @@ dispatch_top:
     goto call_generic;
   }
 
-  WATCHED(GUARD) { DISPATCH(); }
-  SLOW(GUARD) {
-    SAVE();
-    const InlineSite* site = &proto->extra->sites[operand(ins)];
-    Value meaning = watched_meaning(site, fr);
-    if (!meaning.is_undefined() && means_original(site->sym, meaning)) DISPATCH();
-    // do no longer means the prelude's do: run the form as written, in this frame.
-    Value chunk = compile_code(*this, K[site->form], ProtoKind::kChunk, proto_pos_at(proto, site->op_pc));
-    if (is_error(chunk)) RAISE(chunk);
-    pc = code0 + site->end_pc;
-    fr->pc = pc;
-    resumed = chunk;
-    goto push_chunk;
+  WATCHED(DO) {
+    // (do a b c) inlined: a, b and c were evaluated in order; the value is c.
+    uint32_t n = operand(ins);
+    Value last = sp[-1];
+    sp -= n - 1;
+    sp[-1] = last;
+    DISPATCH();
   }
+  SLOW(DO) {
+    // do, or a name its definition relies on, means something else now: call do with the
+    // values, as the original did once it had evaluated them.
+    SAVE();
+    const InlineSite* site = proto_site_at(proto, uint32_t(pc - 1 - code0));
+    Value meaning = watched_meaning(site, fr);
+    if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));
+    if (!(broken_ & op_masks_[int(Op::DO)]) && means_original(site->sym, meaning)) goto L_DO;
+    nargs = operand(ins);
+    std::memmove(sp - nargs + 1, sp - nargs, sizeof(Value) * nargs);
+    sp[-int(nargs)] = meaning;
+    ++sp;
+    goto call_generic;
+  }
+  WATCHED(DOTAILCALL) { goto L_TAILCALL; }
+  SLOW(DOTAILCALL) { goto L_CALL; }
 
 #define ARITH_SLOW(name, arity)                                                  \
   SLOW(name) {                                                                   \
@@ -489,25 +499,9 @@ arith_generic : {
 }
 
 tail_generic:
-  // A tail call that could not simply replace the frame: a chunk frame calling a lambda becomes
-  // that lambda's frame; anything else is an ordinary call whose value the RET after it returns.
-  if (fr->kind == FrameKind::kChunk && is_closure(sp[-int(nargs) - 1])) {
-    Proto* p = sp[-int(nargs) - 1].as<Closure>()->proto.as<Proto>();
-    if (p->nparams == nargs && !(p->pflags & protoflag::kVariadic) && !p->intrinsic &&
-        bp + nargs + p->max_stack <= stack_end) {
-      move_down(bp - 1, sp - nargs - 1, nargs + 1);
-      sp = bp + nargs;
-      fr->kind = FrameKind::kLambda;
-      fr->scope = nframes_ - 1;
-      fr->proto = Value::object(p);
-      fr->env = Value::undefined();
-      fr->residue = Value::undefined();
-      ENTER_PROTO(p);
-      pc = code0;
-      if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
-      DISPATCH();
-    }
-  }
+  // A tail call that could not simply replace the frame (a chunk's, a native's, or a call of a
+  // builtin, a partial application or a variadic lambda) is an ordinary call: the RET after it
+  // returns its value. A chunk frame is kept so an error still shows where the chunk was run.
   goto call_generic;
 
 call_generic : {

@@ -121,8 +121,8 @@ static void push_chunk_frame(Frame* frames, uint32_t& nframes, Value* stack, uin
   ++nframes;
 }
 
-Value VM::eval_toplevel(Value form, SrcPos pos) {
-  Value proto = compile_code(*this, form, ProtoKind::kTopLevel, pos);
+Value VM::eval_toplevel(Value form, SrcPos pos, CodeShape shape) {
+  Value proto = compile_code(*this, form, ProtoKind::kTopLevel, pos, shape);
   if (is_error(proto)) {
     auto* e = proto.as<ErrorObj>();
     if (!e->pos.known()) e->pos = pos;
@@ -191,7 +191,7 @@ Value VM::run_source(std::string_view text, std::string_view file_name) {
 
 Value VM::compile_chunk(Value code) {
   SrcPos pos = is_cons(code) ? cell_pos(code) : SrcPos{};
-  return compile_code(*this, code, ProtoKind::kChunk, pos);
+  return compile_code(*this, code, ProtoKind::kChunk, pos, CodeShape::kList);
 }
 
 // ---- stacks ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "compile/compiler.h"
 #include "compile/opcodes.h"
 #include "gc/heap.h"
 #include "lib/builtin.h"
@@ -53,9 +54,10 @@ class VM final : public RootSource {
   VM& operator=(const VM&) = delete;
 
   // ---- running code ---------------------------------------------------------------------
-  // Evaluates a form in the global frame (a top-level form of a file, the REPL, -e). Returns
-  // its value, or an Error value carrying its position and call chain.
-  Value eval_toplevel(Value form, SrcPos pos);
+  // Evaluates a form in the global frame (a top-level form of a file: CodeShape::kExpression;
+  // a REPL line or -e, read as a list of its data: CodeShape::kList). Returns its value, or an
+  // Error value carrying its position and call chain.
+  Value eval_toplevel(Value form, SrcPos pos, CodeShape shape = CodeShape::kExpression);
   // Reads `text` and evaluates its forms in order; returns the last value or the first error
   // (a read error becomes an Error value too).
   Value run_source(std::string_view text, std::string_view file_name);
@@ -105,6 +107,8 @@ class VM final : public RootSource {
     return s->watch >= 0 && !(broken_ & (uint64_t(1) << s->watch));
   }
   Symbol* watched_symbol(WatchId id) const { return watched_syms_[int(id)]; }
+  // The watched names an instruction stands for or relies on (its "watched" list in opcodes.def).
+  uint64_t op_watch_mask(Op op) const { return op_masks_[int(op)]; }
   // Records what a watched name means originally (a builtin, or a prelude closure).
   void set_watch_expected(WatchId id, Value value);
   // Marks that some frame may bind sym (flag: symflag::kParamBound or kEqBound).
@@ -188,6 +192,7 @@ class VM final : public RootSource {
   bool handlers_known_ = false;
 
   uint64_t broken_ = ~uint64_t(0);
+  uint64_t op_masks_[kOpCount] = {};
   Symbol* watched_syms_[int(WatchId::kCount)] = {};
   Value watch_expected_[int(WatchId::kCount)];
   struct Pin {
