@@ -188,7 +188,7 @@ by_name:
 
 void Compiler::expr(Value form, SrcPos pos, bool tail) {
   NestingGuard guard(nesting_);
-  if (nesting_ > limits::kMaxNesting) {
+  if (nesting_ > limits::kMaxNesting && is_scons(form)) {  // lists count, as in the reader
     fail("code nested deeper than " + std::to_string(limits::kMaxNesting) + " levels");
     return;
   }
@@ -412,6 +412,7 @@ Value Compiler::finish(SrcPos pos) {
   x_ = nullptr;  // the proto owns it now
   if (nparams > 0xffff) return make_error(vm_.heap(), "too many parameters");
   if (makes_closures_) p->pflags |= protoflag::kMakesClosures;
+  if (pos.known() && vm_.files().is_builtin(pos.file())) p->pflags |= protoflag::kBuiltinCode;
   return Value::object(p);
 }
 

@@ -21,6 +21,8 @@ inline constexpr uint32_t kMaxCallDepth = 1'000'000;
 // Lines of the call chain an error keeps: runs of the same frame (recursion) become one line
 // with a count; past this many lines the middle of the chain is replaced by a count.
 inline constexpr size_t kMaxTraceLines = 24;
+// Longest cycle of lines (mutual recursion, recursion through the prelude) folded into one count.
+inline constexpr size_t kMaxTraceCycle = 8;
 
 // Nested entries of C++ into the VM (host code calling Valk that calls host code ...). Builtins
 // never re-enter the VM (they return continuation requests instead), so only embedders count.
@@ -47,10 +49,11 @@ inline constexpr size_t kDefaultHeapLimitBytes = size_t(0);           // 0: no l
 inline constexpr size_t kMinOldSpaceTrigger = size_t(8) << 20;        // first major collection
 inline constexpr double kOldSpaceGrowthFactor = 2.0;                  // next major at live * this
 
-// Under GC stress (collect at every safe point), one collection in this many is a major one;
-// the rest are minor. (Every major collection walks the whole stack: with deep recursion, more
-// frequent ones make the stress run quadratic.)
-inline constexpr uint64_t kStressMajorEvery = 100;
+// Under GC stress (collect at every safe point) a collection is a major one once this many bytes,
+// or as many as were live after the last collection if more, were allocated since the last major
+// one; the others are minor. (A major collection walks all live data and the whole stack: any
+// fixed count would make stress runs of deep recursion quadratic.)
+inline constexpr uint64_t kStressMajorBytes = uint64_t(256) << 10;
 
 // Objects at least this large skip the slabs and are allocated on their own.
 inline constexpr size_t kLargeObjectBytes = 2048;

@@ -191,10 +191,13 @@ size_t Heap::heap_bytes() const { return old_committed_ + large_bytes_ + config_
 // ---- collection ----------------------------------------------------------------------------
 
 void Heap::collect(RootSource& roots, bool full) {
+  uint64_t stress_step = stats_.live_after_last > limits::kStressMajorBytes ? stats_.live_after_last
+                                                                           : limits::kStressMajorBytes;
   bool major_due = full || old_in_use_ + large_bytes_ > major_trigger_ ||
-                   (config_.stress && ++stress_counter_ % limits::kStressMajorEvery == 0);
+                   (config_.stress && stats_.bytes_allocated - allocated_at_major_ > stress_step);
   uint64_t start = now_us();
   if (major_due) {
+    allocated_at_major_ = stats_.bytes_allocated;
     major(roots);
     uint64_t pause = now_us() - start;
     stats_.major_count++;

@@ -65,7 +65,7 @@ class Heap {
   // must call finish(o) once it has filled the object's fields.
   Object* alloc(size_t bytes, ObjType type) {
     bytes = round_size(bytes);
-    if (bytes <= size_t(nursery_end_ - nursery_top_)) {
+    if (bytes < limits::kLargeObjectBytes && bytes <= size_t(nursery_end_ - nursery_top_)) {
       Object* o = reinterpret_cast<Object*>(nursery_top_);
       nursery_top_ += bytes;
       stats_.bytes_allocated += bytes;
@@ -182,7 +182,7 @@ class Heap {
   bool collection_wanted_ = false;
   bool out_of_memory_ = false;
   bool in_collection_ = false;
-  uint64_t stress_counter_ = 0;
+  uint64_t allocated_at_major_ = 0;
   PollWord poll_;
 };
 

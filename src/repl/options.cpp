@@ -1,6 +1,8 @@
 // options.cpp: parsing of the command line and of the VALK_* environment variables.
 #include "repl/options.h"
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -30,16 +32,18 @@ namespace {
 
 // "64m" -> 67108864; nothing on a malformed size.
 std::optional<size_t> parse_size(const char* text) {
-  if (!text || !*text) return std::nullopt;
+  if (!text || *text < '0' || *text > '9') return std::nullopt;  // no sign, no blanks
+  errno = 0;
   char* end = nullptr;
   unsigned long long n = std::strtoull(text, &end, 10);
-  if (end == text) return std::nullopt;
+  if (errno == ERANGE) return std::nullopt;
   size_t scale = 1;
   if (*end == 'k' || *end == 'K') scale = size_t(1) << 10;
   if (*end == 'm' || *end == 'M') scale = size_t(1) << 20;
   if (*end == 'g' || *end == 'G') scale = size_t(1) << 30;
   if (scale != 1) ++end;
   if (*end) return std::nullopt;
+  if (n > SIZE_MAX / scale) return std::nullopt;
   return size_t(n) * scale;
 }
 

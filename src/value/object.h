@@ -117,6 +117,7 @@ namespace protoflag {
 inline constexpr uint8_t kVariadic = 1;      // formals end with & rest
 inline constexpr uint8_t kMakesClosures = 2; // contains a literal \ form that captures the frame
 inline constexpr uint8_t kRunsList = 4;      // a chunk compiled from a list run as code
+inline constexpr uint8_t kBuiltinCode = 8;   // compiled from the embedded prelude or a module
 }  // namespace protoflag
 
 struct Proto : Object {

@@ -19,6 +19,8 @@ namespace frameflag {
 inline constexpr uint8_t kCatchErrors = 1;  // errors unwinding to this native frame resume it
 inline constexpr uint8_t kScope = 2;        // a native frame that stands for a prelude function's
                                             // frame: it is a scope whose names are proto's params
+inline constexpr uint8_t kTailSite = 4;     // a lambda frame running builtin code that the user's
+                                            // code reached by a tail call: see tail_proto
 }  // namespace frameflag
 
 struct Frame {
@@ -32,6 +34,10 @@ struct Frame {
   Value proto;         // the Proto being run (for natives standing for a prelude frame: its names)
   Value env;           // this frame on the heap (closed over, or extended by =), or undefined
   Value residue;       // bindings of frames this one replaced by tail calls, or undefined
+  uint32_t run_base;   // lambda frames: the last frame of the run of callers binding exactly the
+                       // names this frame binds (lookup.cpp skips it whole), or 0 when not yet known
+  uint32_t tail_offset;  // with kTailSite: where in tail_proto's code the user's tail call was
+  Value tail_proto;      // with kTailSite: the user's code that tail-called into builtin code
 };
 
 }  // namespace valk

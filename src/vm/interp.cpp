@@ -29,6 +29,21 @@ namespace {
 inline void move_down(Value* to, const Value* from, uint32_t n) {
   for (uint32_t i = 0; i < n; ++i) to[i] = from[i];
 }
+
+// A tail call from `from` to `to` replaces the frame. When the user's code tail-calls into the
+// prelude, the frame remembers the call (and a frame entering the prelude by a tail call from
+// the prelude remembers the first prelude function it ran), so that an error raised there is
+// still placed at the user's call and its trace names the function the user called.
+inline void note_tail_site(Frame* fr, const Proto* from, const Proto* to, const uint32_t* pc) {
+  if (!(to->pflags & protoflag::kBuiltinCode)) {
+    fr->flags &= uint8_t(~frameflag::kTailSite);
+    return;
+  }
+  if ((from->pflags & protoflag::kBuiltinCode) && (fr->flags & frameflag::kTailSite)) return;
+  fr->flags |= frameflag::kTailSite;
+  fr->tail_proto = Value::object(const_cast<Proto*>(from));
+  fr->tail_offset = uint32_t(pc - from->code);
+}
 }  // namespace
 
 Value VM::execute(uint32_t entry) {
@@ -79,6 +94,7 @@ Value VM::execute(uint32_t entry) {
   Value* stack_end;
   uint32_t ins = 0;
   uint32_t nargs = 0;      // operand of the call being made
+  bool tail_call = false;  // call_generic: the call is in tail position
   Value resumed;           // value handed to a native continuation
   Value err;               // error being raised
   Proto* proto = nullptr;
@@ -202,7 +218,7 @@ dispatch_top:
       Proto* p = f.as<Closure>()->proto.as<Proto>();
       if (LIKELY(p->nparams == nargs && !(p->pflags & protoflag::kVariadic) && !p->intrinsic)) {
         fr->pc = pc;
-        if (UNLIKELY(nframes_ == frames_cap_ || sp + p->max_stack > stack_end)) goto call_generic;
+        if (UNLIKELY(nframes_ >= call_cap_ || sp + p->max_stack > stack_end)) { tail_call = false; goto call_generic; }
         Frame* nf = fr + 1;
         ++nframes_;
         nf->kind = FrameKind::kLambda;
@@ -212,6 +228,7 @@ dispatch_top:
         nf->proto = Value::object(p);
         nf->env = Value::undefined();
         nf->residue = Value::undefined();
+        nf->run_base = 0;
         fr = nf;
         bp = sp - nargs;
         ENTER_PROTO(p);
@@ -221,7 +238,7 @@ dispatch_top:
       }
     }
     fr->pc = pc;
-    goto call_generic;
+    { tail_call = false; goto call_generic; }
   }
 
   HANDLER(TAILCALL) {
@@ -243,9 +260,11 @@ dispatch_top:
         if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);
         move_down(bp - 1, sp - nargs - 1, nargs + 1);
         sp = bp + nargs;
+        if (UNLIKELY((proto->pflags | p->pflags) & protoflag::kBuiltinCode)) note_tail_site(fr, proto, p, pc);
         fr->proto = Value::object(p);
         fr->env = Value::undefined();
         fr->residue = residue;
+        fr->run_base = 0;
         ENTER_PROTO(p);
         pc = code0;
         if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
@@ -259,7 +278,7 @@ dispatch_top:
   HANDLER(CALL0) {
     fr->pc = pc;
     nargs = 0;
-    if (callable_without_arguments(sp[-1])) goto call_generic;
+    if (callable_without_arguments(sp[-1])) { tail_call = false; goto call_generic; }
     DISPATCH();
   }
   HANDLER(TAILCALL0) {
@@ -318,7 +337,7 @@ dispatch_top:
     nargs = 3;
     pc = code0 + site->end_pc;
     fr->pc = pc;
-    goto call_generic;
+    { tail_call = false; goto call_generic; }
   }
 
   WATCHED(CLOSURE) {
@@ -341,7 +360,7 @@ dispatch_top:
     *sp++ = K[site->extra1];
     *sp++ = K[site->extra2];
     nargs = 2;
-    goto call_generic;
+    { tail_call = false; goto call_generic; }
   }
 
   WATCHED(DO) {
@@ -364,7 +383,7 @@ dispatch_top:
     std::memmove(sp - nargs + 1, sp - nargs, sizeof(Value) * nargs);
     sp[-int(nargs)] = meaning;
     ++sp;
-    goto call_generic;
+    { tail_call = false; goto call_generic; }
   }
   WATCHED(DOTAILCALL) { goto L_TAILCALL; }
   SLOW(DOTAILCALL) { goto L_CALL; }
@@ -380,7 +399,7 @@ dispatch_top:
     sp[-(arity)] = meaning;                                                      \
     ++sp;                                                                        \
     nargs = (arity);                                                             \
-    goto call_generic;                                                           \
+    { tail_call = false; goto call_generic; }                                                           \
   }
 
   WATCHED(ADD) {
@@ -499,9 +518,11 @@ arith_generic : {
 }
 
 tail_generic:
-  // A tail call that could not simply replace the frame (a chunk's, a native's, or a call of a
-  // builtin, a partial application or a variadic lambda) is an ordinary call: the RET after it
-  // returns its value. A chunk frame is kept so an error still shows where the chunk was run.
+  // A tail call the fast path did not take: call_generic replaces the frame once it has the
+  // lambda's arguments ready (a partial application expanded, the rest list made), or makes an
+  // ordinary call whose value the RET after it returns (builtins, and calls from chunk frames,
+  // which are kept so that an error still shows where the chunk was run).
+  tail_call = true;
   goto call_generic;
 
 call_generic : {
@@ -544,10 +565,39 @@ call_generic : {
       *sp++ = rest;
       nargs = p->nparams;
     }
+    if (tail_call && fr->kind == FrameKind::kLambda && !run_native_intrinsic) {
+      // The callee replaces this frame, keeping what dynamic lookup could still see (residue.cpp).
+      Value callee = sp[-int(nargs) - 1];
+      Value callee_env = callee.as<Closure>()->env;
+      Value residue = Value::undefined();
+      bool plain = proto == p && fr->residue.is_undefined() && bp[-1].as<Closure>()->env == callee_env &&
+                   (fr->env.is_undefined() || fr->env.as<Env>()->extras.is_undefined());
+      if (!plain) {
+        SAVE();
+        residue = build_residue(fr, p, callee_env);
+      }
+      if (!fr->env.is_undefined()) freeze_env(fr->env);
+      move_down(bp - 1, sp - nargs - 1, nargs + 1);
+      sp = bp + nargs;
+      note_tail_site(fr, proto, p, fr->pc);
+      fr->proto = Value::object(p);
+      fr->env = Value::undefined();
+      fr->residue = residue;
+      fr->run_base = 0;
+      if (sp + p->max_stack + 8 > stack_end) {
+        SAVE();
+        if (!grow_stack(sp_ + p->max_stack + 64)) RAISE_MSG("out of memory: cannot grow the stack");
+        RELOAD_STACK();
+      }
+      ENTER_PROTO(p);
+      pc = code0;
+      if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
+      DISPATCH();
+    }
     uint32_t extra = run_native_intrinsic ? in->extra_slots : 0;
-    if (nframes_ >= frames_cap_ || sp + p->max_stack + extra + 8 > stack_end) {
+    if (nframes_ >= call_cap_ || sp + p->max_stack + extra + 8 > stack_end) {
       SAVE();
-      if (nframes_ >= limits::kMaxCallDepth + 1) {
+      if (nframes_ >= limits::kMaxCallDepth) {
         RAISE_MSG("stack overflow: more than " + std::to_string(limits::kMaxCallDepth) + " nested calls");
       }
       if (!grow_frames() || !grow_stack(sp_ + p->max_stack + extra + 64)) {
@@ -567,6 +617,7 @@ call_generic : {
     nf->proto = Value::object(p);
     nf->env = Value::undefined();
     nf->residue = Value::undefined();
+    nf->run_base = 0;
     fr = nf;
     bp = sp - nargs;
     if (run_native_intrinsic) {
@@ -596,7 +647,7 @@ call_generic : {
     sp[-int(nargs) - 1] = part->fn;
     sp += bound;
     nargs += bound;
-    goto call_generic;
+    goto call_generic;  // keeps tail_call
   }
   if (is_builtin(f)) {
     const BuiltinInfo* info = f.as<Builtin>()->info;
@@ -625,9 +676,9 @@ call_generic : {
       CONTINUE_CALLER();
     }
     // A native builtin runs as a continuation in a frame of its own.
-    if (nframes_ >= frames_cap_ || sp + info->extra_slots + 16 > stack_end) {
+    if (nframes_ >= call_cap_ || sp + info->extra_slots + 16 > stack_end) {
       SAVE();
-      if (nframes_ >= limits::kMaxCallDepth + 1) {
+      if (nframes_ >= limits::kMaxCallDepth) {
         RAISE_MSG("stack overflow: more than " + std::to_string(limits::kMaxCallDepth) + " nested calls");
       }
       if (!grow_frames() || !grow_stack(sp_ + info->extra_slots + 64)) {
@@ -681,7 +732,7 @@ run_native : {
     case NativeAction::kCall:
       nargs = r.nargs;
       fr->pc = nullptr;
-      goto call_generic;
+      { tail_call = false; goto call_generic; }
     case NativeAction::kTailCall: {
       nargs = r.nargs;
       move_down(bp - 1, sp - nargs - 1, nargs + 1);
@@ -696,7 +747,7 @@ run_native : {
       } else {
         bp = stack_ + fr->base;
       }
-      goto call_generic;
+      { tail_call = false; goto call_generic; }
     }
     case NativeAction::kEval:
       resumed = r.value;
@@ -742,9 +793,9 @@ push_chunk : {
   // Run the chunk `resumed` (a Proto) in a frame above fr, in fr's scope; fr->pc is where fr
   // continues afterwards (null for natives, which are resumed with the value instead).
   Proto* p = resumed.as<Proto>();
-  if (nframes_ >= frames_cap_ || sp + p->max_stack + 8 > stack_end) {
+  if (nframes_ >= call_cap_ || sp + p->max_stack + 8 > stack_end) {
     SAVE();
-    if (nframes_ >= limits::kMaxCallDepth + 1) {
+    if (nframes_ >= limits::kMaxCallDepth) {
       RAISE_MSG("stack overflow: more than " + std::to_string(limits::kMaxCallDepth) + " nested calls");
     }
     if (!grow_frames() || !grow_stack(sp_ + p->max_stack + 64)) RAISE_MSG("out of memory: cannot grow the stack");

@@ -26,6 +26,43 @@ bool is_scope_frame(const Frame& f) {
 
 }  // namespace
 
+// True when frame `c` binds exactly the names lambda frame `f` binds: the same parameters, the
+// same closed-over frames, and nothing of its own (no `=` bindings, no tail-call residue).
+bool VM::binds_same_names(const Frame& f, const Frame& c) const {
+  return c.kind == FrameKind::kLambda && c.proto == f.proto && c.residue.is_undefined() &&
+         (c.env.is_undefined() || c.env.as<Env>()->extras.is_undefined()) &&
+         stack_[c.base - 1].as<Closure>()->env == stack_[f.base - 1].as<Closure>()->env;
+}
+
+// A recursion leaves a run of caller frames that all bind the same names. Once a lookup has
+// searched the top frame of a run, the rest of the run can be stepped over: without this a
+// name that falls back to the globals would cost O(depth) at every level of a deep recursion.
+uint32_t VM::run_base(uint32_t s) {
+  if (frames_[s].run_base) return frames_[s].run_base;
+  uint32_t base = s, stop = s;
+  for (uint32_t t = s;; t = frames_[t - 1].scope) {
+    if (t != s && frames_[t].run_base) {
+      base = frames_[t].run_base;
+      stop = t;
+      break;
+    }
+    if (!binds_same_names(frames_[t], frames_[frames_[t - 1].scope])) {
+      base = stop = t;
+      break;
+    }
+  }
+  for (uint32_t u = s; u != stop; u = frames_[u - 1].scope) frames_[u].run_base = base;
+  frames_[stop].run_base = base;
+  return base;
+}
+
+// Frame `k` gained a binding: runs reaching down to it may no longer bind the same names.
+void VM::forget_runs_through(uint32_t k) {
+  for (uint32_t j = k + 1; j < nframes_; ++j) {
+    if (frames_[j].run_base && frames_[j].run_base <= k) frames_[j].run_base = 0;
+  }
+}
+
 Value VM::lookup_in_env(Value env, Symbol* sym, bool* found) {
   auto* e = env.as<Env>();
   int i = proto_param_index(e->proto.as<Proto>(), sym);
@@ -37,6 +74,7 @@ Value VM::lookup_in_env(Value env, Symbol* sym, bool* found) {
 }
 
 Value VM::lookup(Symbol* sym, uint32_t scope) {
+  if (sym->scope_flags == 0) return sym->global;  // no frame can bind it
   for (uint32_t s = scope;;) {
     const Frame& f = frames_[s];
     if (f.kind == FrameKind::kEntry) break;
@@ -60,6 +98,7 @@ Value VM::lookup(Symbol* sym, uint32_t scope) {
           if (found) return v;
         }
       }
+      if (f.kind == FrameKind::kLambda) s = run_base(s);  // its callers in the run bind the same
     }
     s = frames_[s - 1].scope;  // the caller's frame
   }
@@ -129,6 +168,7 @@ void VM::bind_in_scope(Symbol* sym, Value value, uint32_t scope) {
   heap_.finish(binding);
   e->extras = Value::object(binding);
   heap_.write_barrier(e, e->extras);
+  forget_runs_through(scope);
   note_scope_binding(sym, symflag::kEqBound);
 }
 

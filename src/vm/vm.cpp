@@ -2,6 +2,7 @@
 // forms, sources, calls), its stacks, its roots, and errors with their positions and call chains.
 #include "vm/vm.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -22,6 +23,7 @@ VM::VM(const VmConfig& config)
   stack_cap_ = limits::kInitialStackSlots;
   stack_ = static_cast<Value*>(std::malloc(sizeof(Value) * stack_cap_));
   frames_cap_ = limits::kInitialFrames;
+  call_cap_ = frames_cap_;
   frames_ = static_cast<Frame*>(std::malloc(sizeof(Frame) * frames_cap_));
   if (!stack_ || !frames_) std::abort();
   init_watches();
@@ -32,12 +34,7 @@ VM::VM(const VmConfig& config)
 VM::~VM() {
   std::free(stack_);
   std::free(frames_);
-  for (Symbol* s : symbols_.all()) {
-    if (is_builtin(s->global) && s->global.obj()->aux == 1) {
-      std::free(s->global.obj());  // builtin objects are owned by the symbol they were made for
-      s->global = Value::undefined();
-    }
-  }
+  for (Builtin* b : builtins_) std::free(b);  // a builtin may be bound to several names: freed once
 }
 
 void VM::install_builtins() {
@@ -50,8 +47,9 @@ void VM::install_builtins() {
       b->type = ObjType::kBuiltin;
       b->gc = gcbit::kImmortal;
       b->flags = 0;
-      b->aux = 1;  // owned: freed with the VM
+      b->aux = 0;
       b->info = &info;
+      builtins_.push_back(b);
       Symbol* s = sym(info.name);
       s->global = Value::object(b);
       if (s->watch >= 0 && kWatchOrigins[s->watch] == 'B') set_watch_expected(WatchId(s->watch), s->global);
@@ -92,6 +90,7 @@ uint32_t VM::push_entry() {
   f.proto = Value::undefined();
   f.env = Value::undefined();
   f.residue = Value::undefined();
+  f.run_base = 0;
   ++reentry_;
   return i;
 }
@@ -118,6 +117,7 @@ static void push_chunk_frame(Frame* frames, uint32_t& nframes, Value* stack, uin
   f.proto = proto;
   f.env = Value::undefined();
   f.residue = Value::undefined();
+  f.run_base = 0;
   ++nframes;
 }
 
@@ -208,6 +208,8 @@ bool VM::grow_stack(size_t needed) {
 }
 
 bool VM::grow_frames() {
+  // Calls stop at kMaxCallDepth frames (the error is raised at that point); a few more frames are
+  // kept for the entries of host calls and for reporting the error.
   uint32_t limit = limits::kMaxCallDepth + 16;
   if (frames_cap_ >= limit) return nframes_ + 1 < frames_cap_;
   uint32_t cap = frames_cap_ * 2 > limit ? limit : frames_cap_ * 2;
@@ -215,6 +217,7 @@ bool VM::grow_frames() {
   if (!bigger) return false;
   frames_ = bigger;
   frames_cap_ = cap;
+  call_cap_ = cap < limits::kMaxCallDepth ? cap : limits::kMaxCallDepth;
   return true;
 }
 
@@ -230,6 +233,7 @@ void VM::trace_roots(RootVisitor& visitor, bool young_only) {
     visitor.visit(frames_[i].proto);
     visitor.visit(frames_[i].env);
     visitor.visit(frames_[i].residue);
+    if (frames_[i].flags & frameflag::kTailSite) visitor.visit(frames_[i].tail_proto);
   }
   for (Symbol* s : symbols_.all()) visitor.visit(s->global);
   for (auto& v : watch_expected_) visitor.visit(v);
@@ -303,15 +307,48 @@ std::string VM::frame_name(const Frame& f) const {
 
 namespace {
 
-// Turns the frames' lines (innermost first) into the trace: repeats folded into one line with a
-// count, and the middle dropped past limits::kMaxTraceLines.
-std::vector<std::string> fold_trace(const std::vector<std::string>& lines) {
+// The frames' lines (innermost first), with runs of the same line kept as one line and a count.
+struct TraceLines {
+  std::vector<std::pair<std::string, size_t>> runs;
+  void add(std::string line) {
+    if (!runs.empty() && runs.back().first == line) {
+      ++runs.back().second;
+    } else {
+      runs.emplace_back(std::move(line), 1);
+    }
+  }
+  void repeat_last() { ++runs.back().second; }
+};
+
+// How many times the `period` runs starting at i repeat back to back.
+size_t cycle_repeats(const TraceLines& t, size_t i, size_t period) {
+  size_t k = 1;
+  while (i + (k + 1) * period <= t.runs.size() &&
+         std::equal(t.runs.begin() + long(i), t.runs.begin() + long(i + period), t.runs.begin() + long(i + k * period)))
+    ++k;
+  return k;
+}
+
+// Turns the lines into the trace: repeated lines folded into one line with a count, repeated
+// cycles of lines (mutual recursion, recursion through the prelude) into one copy and a count,
+// and the middle dropped past limits::kMaxTraceLines.
+std::vector<std::string> fold_trace(const TraceLines& t) {
   std::vector<std::string> folded;
-  for (size_t i = 0; i < lines.size();) {
-    size_t j = i;
-    while (j < lines.size() && lines[j] == lines[i]) ++j;
-    folded.push_back(j - i > 1 ? lines[i] + " [" + std::to_string(j - i) + " times]" : lines[i]);
-    i = j;
+  for (size_t i = 0; i < t.runs.size();) {
+    size_t best_period = 1, best_repeats = 1;
+    for (size_t period = 2; period <= limits::kMaxTraceCycle; ++period) {
+      size_t k = cycle_repeats(t, i, period);
+      if (k >= 2 && k * period > best_repeats * best_period) best_period = period, best_repeats = k;
+    }
+    for (size_t j = i; j < i + best_period; ++j) {
+      const auto& [line, count] = t.runs[j];
+      folded.push_back(count > 1 ? line + " [" + std::to_string(count) + " times]" : line);
+    }
+    if (best_repeats > 1) {
+      folded.push_back("[the " + std::to_string(best_period) + " lines above " + std::to_string(best_repeats) +
+                       " times]");
+    }
+    i += best_period * best_repeats;
   }
   if (folded.size() <= limits::kMaxTraceLines) return folded;
   size_t keep = limits::kMaxTraceLines / 2;
@@ -319,6 +356,12 @@ std::vector<std::string> fold_trace(const std::vector<std::string>& lines) {
   cut.push_back("... " + std::to_string(folded.size() - 2 * keep) + " more ...");
   cut.insert(cut.end(), folded.end() - long(keep), folded.end());
   return cut;
+}
+
+// True when two frames print the same trace line (the same code at the same place).
+bool same_line(const Frame& a, const Frame& b) {
+  return a.kind == b.kind && a.proto == b.proto && a.pc == b.pc && a.flags == b.flags &&
+         !(a.flags & frameflag::kTailSite) && (a.kind == FrameKind::kLambda || a.kind == FrameKind::kChunk);
 }
 
 }  // namespace
@@ -331,10 +374,16 @@ Value VM::raise_at(Value err) {
   // the prelude is reported where the program called it (the chain still shows the prelude).
   bool positioned = e->pos.known();
   SrcPos fallback;
-  std::vector<std::string> lines;
+  TraceLines lines;
+  const Frame* previous = nullptr;
   for (uint32_t i = nframes_; i-- > 0;) {
     const Frame& f = frames_[i];
     if (f.kind == FrameKind::kEntry) break;
+    // A deep recursion repeats one frame many times over: count it without formatting it again.
+    if (previous && positioned && same_line(f, *previous)) {
+      lines.repeat_last();
+      continue;
+    }
     SrcPos pos = frame_position(f);
     if (!positioned && pos.known()) {
       if (!files_.is_builtin(pos.file())) {
@@ -348,7 +397,21 @@ Value VM::raise_at(Value err) {
     if (f.kind == FrameKind::kChunk && f.proto.as<Proto>()->kind == ProtoKind::kChunk) continue;
     std::string line = frame_name(f);
     if (pos.known()) line += " (" + files_.format(pos) + ")";
-    lines.push_back(std::move(line));
+    lines.add(std::move(line));
+    previous = &f;
+    if (f.kind == FrameKind::kLambda && (f.flags & frameflag::kTailSite)) {
+      // The call that reached this frame's builtin code by a tail call (interp.cpp).
+      const Proto* caller = f.tail_proto.as<Proto>();
+      SrcPos site = proto_pos_at(caller, f.tail_offset > 0 ? f.tail_offset - 1 : 0);
+      if (!positioned && site.known() && !files_.is_builtin(site.file())) {
+        e->pos = site;
+        positioned = true;
+      }
+      std::string caller_line = is_symbol(caller->name) ? std::string(caller->name.as<Symbol>()->name()) : "<lambda>";
+      if (site.known()) caller_line += " (" + files_.format(site) + ")";
+      lines.add(std::move(caller_line));
+      previous = nullptr;
+    }
   }
   if (!positioned) e->pos = fallback;
   ListBuilder trace(heap_, true);
@@ -365,8 +428,10 @@ std::string VM::describe_error(Value err) const {
   if (e->pos.known()) s += files_.format(e->pos) + ": ";
   s += e->message.as<String>()->view();
   for (Value t = e->trace; is_cons(t); t = cdr(t)) {
-    s += "\n  in ";
-    s += car(t).as<String>()->view();
+    std::string_view line = car(t).as<String>()->view();
+    bool fold_note = line.starts_with("[") || line.starts_with("...");  // see fold_trace
+    s += fold_note ? "\n  " : "\n  in ";
+    s += line;
   }
   return s;
 }

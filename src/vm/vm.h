@@ -156,6 +156,9 @@ class VM final : public RootSource {
   Value raise_at(Value error);
   Value at_safepoint();
   Value lookup_in_env(Value env, Symbol* sym, bool* found);
+  bool binds_same_names(const Frame& f, const Frame& c) const;
+  uint32_t run_base(uint32_t s);
+  void forget_runs_through(uint32_t k);
   void freeze_env(Value env);
   Value build_residue(Frame* f, Proto* callee, Value callee_env);
   bool callable_without_arguments(Value v) const;
@@ -181,6 +184,7 @@ class VM final : public RootSource {
   Frame* frames_ = nullptr;
   uint32_t nframes_ = 0;
   uint32_t frames_cap_ = 0;
+  uint32_t call_cap_ = 0;  // calls beyond this need growing or overflow: min(frames_cap_, kMaxCallDepth)
   uint32_t young_from_ = 0;  // see touch_frame
   int reentry_ = 0;
 
@@ -203,6 +207,7 @@ class VM final : public RootSource {
   std::vector<Pin> pins_;
 
   std::vector<Value*> extra_roots_;
+  std::vector<Builtin*> builtins_;  // owned, freed with the VM
   std::vector<Value> host_stubs_;
   Value embedded_forms_[2] = {Value::undefined(), Value::undefined()};
 };

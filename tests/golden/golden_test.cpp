@@ -38,6 +38,9 @@ struct Expectation {
   std::string error_at;  // "L:C" for "expect error at L:C:", else ""
 };
 
+// How gtest shows an expectation in failure messages.
+void PrintTo(const Expectation& e, std::ostream* os) { *os << e.file << ":" << e.line << " (" << e.kind << ")"; }
+
 std::string trim(std::string s) {
   size_t b = s.find_first_not_of(" \t\r");
   size_t e = s.find_last_not_of(" \t\r");

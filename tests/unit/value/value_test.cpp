@@ -1,7 +1,11 @@
-// value_test.cpp: the Value word: fixnums, immediates, object pointers.
+// value_test.cpp: the Value word (value.h): fixnums, immediates, object pointers, identity.
+// Only the word itself: boxing of large integers is in make_test.cpp.
 #include "value/value.h"
 
 #include <gtest/gtest.h>
+
+#include <cstdint>
+#include <type_traits>
 
 namespace valk {
 namespace {
@@ -29,6 +33,80 @@ TEST(Value, ImmediatesAreDistinct) {
   EXPECT_TRUE(Value().is_undefined());
   EXPECT_FALSE(Value::nil().is_object());
   EXPECT_FALSE(Value::nil().is_fixnum());
+}
+
+TEST(Value, FixnumBoundsAreSixtyThreeBits) {
+  EXPECT_EQ(Value::kFixnumMax, (int64_t(1) << 62) - 1);
+  EXPECT_EQ(Value::kFixnumMin, -(int64_t(1) << 62));
+  EXPECT_FALSE(Value::fits_fixnum(INT64_MAX));
+  EXPECT_FALSE(Value::fits_fixnum(INT64_MIN));
+  EXPECT_TRUE(Value::fits_fixnum(0));
+}
+
+TEST(Value, FixnumTagIsLowBit) {
+  EXPECT_EQ(Value::fixnum(0).bits(), 1u);
+  EXPECT_EQ(Value::fixnum(1).bits(), 3u);
+  EXPECT_EQ(Value::fixnum(-1).bits() & 1, 1u);
+  EXPECT_EQ(Value::fixnum(-1).fixnum_value(), -1);
+}
+
+TEST(Value, NegativeFixnumsKeepTheirSign) {
+  for (int64_t i = -1000; i <= 1000; i += 7) {
+    EXPECT_EQ(Value::fixnum(i).fixnum_value(), i);
+  }
+  EXPECT_EQ(Value::fixnum(Value::kFixnumMin + 1).fixnum_value(), Value::kFixnumMin + 1);
+  EXPECT_EQ(Value::fixnum(Value::kFixnumMax - 1).fixnum_value(), Value::kFixnumMax - 1);
+}
+
+TEST(Value, EmptyListsAreBothEmpty) {
+  EXPECT_TRUE(Value::nil().is_empty_list());
+  EXPECT_TRUE(Value::empty_sexpr().is_empty_list());
+  EXPECT_FALSE(Value::undefined().is_empty_list());
+  EXPECT_FALSE(Value::fixnum(0).is_empty_list());
+}
+
+TEST(Value, ImmediatesAreNeitherFixnumsNorObjects) {
+  for (Value v : {Value::nil(), Value::empty_sexpr(), Value::undefined()}) {
+    EXPECT_FALSE(v.is_fixnum());
+    EXPECT_FALSE(v.is_object());
+  }
+  EXPECT_TRUE(Value::undefined().is_undefined());
+  EXPECT_FALSE(Value::nil().is_undefined());
+  EXPECT_FALSE(Value::empty_sexpr().is_nil());
+}
+
+TEST(Value, ZeroBitsAreNotAnObject) {
+  EXPECT_FALSE(Value::from_bits(0).is_object());
+  EXPECT_FALSE(Value::from_bits(0).is_fixnum());
+}
+
+TEST(Value, AlignedPointersAreObjects) {
+  alignas(8) static uint64_t storage[2] = {0, 0};
+  auto* o = reinterpret_cast<const Object*>(&storage[0]);
+  Value v = Value::object(o);
+  EXPECT_TRUE(v.is_object());
+  EXPECT_FALSE(v.is_fixnum());
+  EXPECT_FALSE(v.is_undefined());
+  EXPECT_EQ(v.obj(), o);
+  EXPECT_EQ(v.as<uint64_t>(), &storage[0]);
+  EXPECT_EQ(v.bits(), reinterpret_cast<uint64_t>(o));
+}
+
+TEST(Value, EqualityIsIdentity) {
+  EXPECT_EQ(Value::fixnum(5), Value::fixnum(5));
+  EXPECT_NE(Value::fixnum(5), Value::fixnum(6));
+  EXPECT_EQ(Value::from_bits(Value::nil().bits()), Value::nil());
+  alignas(8) static uint64_t a[2], b[2];
+  EXPECT_NE(Value::object(reinterpret_cast<const Object*>(a)),
+            Value::object(reinterpret_cast<const Object*>(b)));
+}
+
+TEST(Value, IsOneTriviallyCopyableWord) {
+  static_assert(sizeof(Value) == 8);
+  static_assert(std::is_trivially_copyable_v<Value>);
+  constexpr Value v = Value::fixnum(42);
+  static_assert(v.fixnum_value() == 42);
+  SUCCEED();
 }
 
 }  // namespace

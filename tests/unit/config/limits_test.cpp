@@ -1,0 +1,300 @@
+// limits_test.cpp: one test per limit of config/limits.h that the reader, compiler, VM and heap
+// enforce: each limit holds at its value and gives a clean error (never a crash) past it.
+#include "config/limits.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "compile/compiler.h"
+#include "read/reader.h"
+#include "value/make.h"
+#include "value/print.h"
+#include "vm/vm.h"
+
+namespace valk {
+namespace {
+
+VmConfig vm_config(bool prelude) {
+  VmConfig c;
+  c.load_prelude = prelude;
+  return c;
+}
+
+std::string message(Value v) {
+  return is_error(v) ? std::string(v.as<ErrorObj>()->message.as<String>()->view())
+                     : "<not an error: " + readable(v) + ">";
+}
+
+std::vector<std::string> trace_lines(Value error) {
+  std::vector<std::string> lines;
+  for (Value t = error.as<ErrorObj>()->trace; is_cons(t); t = cdr(t)) {
+    lines.emplace_back(car(t).as<String>()->view());
+  }
+  return lines;
+}
+
+std::string nested_text(int depth) {
+  return std::string(size_t(depth), '(') + "1" + std::string(size_t(depth), ')');
+}
+
+// ---- kMaxNesting -------------------------------------------------------------------------------
+
+TEST(Limits, MaxNestingIsAThousand) { EXPECT_EQ(limits::kMaxNesting, 1000); }
+
+TEST(Limits, MaxNestingReaderAcceptsExactlyTheLimit) {
+  Heap heap(HeapConfig{limits::kDefaultNurseryBytes, 0, false, false});
+  SymbolTable symbols;
+  std::string at_limit = nested_text(limits::kMaxNesting);
+  ReadResult ok = read_forms(heap, symbols, ReadInput{at_limit, 1, 1, false});
+  EXPECT_TRUE(ok.ok) << ok.error.message;
+  std::string past = nested_text(limits::kMaxNesting + 1);
+  ReadResult bad = read_forms(heap, symbols, ReadInput{past, 1, 1, false});
+  ASSERT_FALSE(bad.ok);
+  EXPECT_EQ(bad.error.message, "lists nested deeper than 1000 levels");
+  EXPECT_FALSE(bad.error.incomplete);
+}
+
+TEST(Limits, MaxNestingReaderHundredThousandLevels) {
+  Heap heap(HeapConfig{limits::kDefaultNurseryBytes, 0, false, false});
+  SymbolTable symbols;
+  std::string text = nested_text(100'000);
+  ReadResult r = read_forms(heap, symbols, ReadInput{text, 1, 1, false});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.message, "lists nested deeper than 1000 levels");
+}
+
+// What the reader accepts, the compiler compiles: code nested kMaxNesting brackets deep runs.
+TEST(Limits, MaxNestingCodeTheReaderAcceptsRuns) {
+  VM vm(vm_config(false));
+  Value r = vm.run_source(nested_text(limits::kMaxNesting), "nesting.valk");
+  EXPECT_EQ(r, Value::fixnum(1)) << (is_error(r) ? vm.describe_error(r) : readable(r));
+}
+
+TEST(Limits, MaxNestingCodeOneLevelBelowRuns) {
+  VM vm(vm_config(false));
+  Value r = vm.run_source(nested_text(limits::kMaxNesting - 1), "nesting.valk");
+  EXPECT_EQ(r, Value::fixnum(1)) << (is_error(r) ? vm.describe_error(r) : readable(r));
+}
+
+// (((...x...))) with `levels` lists, built without the reader.
+Value nested_form(VM& vm, int levels) {
+  Value form = Value::fixnum(1);
+  for (int i = 0; i < levels; ++i) form = make_cons(vm.heap(), form, Value::empty_sexpr(), false);
+  return form;
+}
+
+TEST(Limits, MaxNestingCompilerAcceptsExactlyTheLimit) {
+  VM vm(vm_config(false));
+  Value at_limit = compile_code(vm, nested_form(vm, limits::kMaxNesting), ProtoKind::kTopLevel, SrcPos{});
+  EXPECT_TRUE(is_obj(at_limit, ObjType::kProto)) << message(at_limit);
+  Value past = compile_code(vm, nested_form(vm, limits::kMaxNesting + 1), ProtoKind::kTopLevel, SrcPos{});
+  ASSERT_TRUE(is_error(past));
+  EXPECT_EQ(message(past), "code nested deeper than 1000 levels");
+}
+
+TEST(Limits, MaxNestingCompilerHundredThousandLevels) {
+  VM vm(vm_config(false));
+  Value r = vm.eval_toplevel(nested_form(vm, 100'000), SrcPos{});
+  ASSERT_TRUE(is_error(r));
+  EXPECT_EQ(message(r), "code nested deeper than 1000 levels");
+  EXPECT_EQ(vm.run_source("(+ 1 2)", "after.valk"), Value::fixnum(3));  // the VM goes on
+}
+
+// ---- kMaxCallDepth -----------------------------------------------------------------------------
+
+TEST(Limits, MaxCallDepthHundredThousandDeepRecursionReturns) {
+  VM vm(vm_config(false));
+  Value r = vm.run_source(
+      "(def {sum-to} (\\ {k} {if (== k 0) {0} {+ k (sum-to (- k 1))}}))\n"
+      "(sum-to 100000)",
+      "depth.valk");
+  ASSERT_FALSE(is_error(r)) << vm.describe_error(r);
+  EXPECT_EQ(int_value(r), 5'000'050'000);
+}
+
+TEST(Limits, MaxCallDepthRunawayRecursionIsAStackOverflow) {
+  VM vm(vm_config(false));
+  Value r = vm.run_source("(def {runaway} (\\ {k} {+ 1 (runaway k)}))\n(runaway 1)", "runaway.valk");
+  ASSERT_TRUE(is_error(r));
+  EXPECT_EQ(message(r), "stack overflow: more than 1000000 nested calls");
+  EXPECT_EQ(vm.files().format(r.as<ErrorObj>()->pos), "runaway.valk:1:28");
+  // The VM is usable afterwards, its stacks unwound.
+  Value again = vm.run_source("(+ 1 2)", "after.valk");
+  EXPECT_EQ(again, Value::fixnum(3));
+  EXPECT_EQ(vm.frame_count(), 0u);
+}
+
+TEST(Limits, MaxCallDepthIsNotExceeded) {
+  VM vm(vm_config(false));
+  Value r = vm.run_source("(def {runaway} (\\ {k} {+ 1 (runaway k)}))\n(runaway 1)", "runaway.valk");
+  ASSERT_TRUE(is_error(r));
+  auto lines = trace_lines(r);
+  ASSERT_FALSE(lines.empty());
+  // "runaway (runaway.valk:1:28) [N times]": N calls were active at once.
+  const std::string& first = lines[0];
+  size_t open = first.rfind('[');
+  ASSERT_NE(open, std::string::npos) << first;
+  uint64_t active = std::stoull(first.substr(open + 1));
+  EXPECT_LE(active, limits::kMaxCallDepth) << first;
+  EXPECT_GE(active, limits::kMaxCallDepth - 10) << first;
+}
+
+// ---- kMaxTraceLines ----------------------------------------------------------------------------
+
+TEST(Limits, MaxTraceLinesRecursionFoldsIntoOneLine) {
+  VM vm(vm_config(false));
+  Value r = vm.run_source(
+      "(def {down} (\\ {k} {if (== k 0) {error \"bottom\"} {+ 1 (down (- k 1))}}))\n(down 5000)",
+      "trace.valk");
+  ASSERT_TRUE(is_error(r));
+  EXPECT_EQ(message(r), "bottom");
+  auto lines = trace_lines(r);
+  EXPECT_LE(lines.size(), limits::kMaxTraceLines + 1);
+  ASSERT_GE(lines.size(), 2u);
+  bool folded = false;
+  for (auto& l : lines) folded = folded || l.find(" times]") != std::string::npos;
+  EXPECT_TRUE(folded) << vm.describe_error(r);
+}
+
+TEST(Limits, MaxTraceLinesLongChainOfDistinctCallsIsCut) {
+  VM vm(vm_config(false));
+  constexpr int kFunctions = 60;
+  std::string program;
+  for (int i = 0; i < kFunctions - 1; ++i) {
+    program +=
+        "(def {chain" + std::to_string(i) + "} (\\ {x} {+ 1 (chain" + std::to_string(i + 1) + " x)}))\n";
+  }
+  program += "(def {chain" + std::to_string(kFunctions - 1) + "} (\\ {x} {error \"end of chain\"}))\n";
+  program += "(chain0 1)";
+  Value r = vm.run_source(program, "chain.valk");
+  ASSERT_TRUE(is_error(r));
+  EXPECT_EQ(message(r), "end of chain");
+  auto lines = trace_lines(r);
+  EXPECT_EQ(lines.size(), limits::kMaxTraceLines + 1);
+  const std::string& middle = lines[limits::kMaxTraceLines / 2];
+  EXPECT_EQ(middle.substr(0, 4), "... ") << middle;
+  EXPECT_NE(middle.find(" more ..."), std::string::npos) << middle;
+  EXPECT_EQ(lines[0].substr(0, 8), "chain59 ") << lines[0];  // innermost first
+  // Outermost last: the top level, or chain0 when its call replaced the top-level frame.
+  const std::string& last = lines.back();
+  EXPECT_TRUE(last.rfind("<top level>", 0) == 0 || last.rfind("chain0 ", 0) == 0) << last;
+}
+
+// ---- heap limits -------------------------------------------------------------------------------
+
+struct TestRoots final : RootSource {
+  std::vector<Value> values;
+  void trace_roots(RootVisitor& v, bool) override {
+    if (!values.empty()) v.visit_range(values.data(), values.data() + values.size());
+  }
+};
+
+Value cons_list(Heap& heap, int n) {
+  Value list = Value::nil();
+  for (int i = 0; i < n; ++i) list = make_cons(heap, Value::fixnum(i), list, true);
+  return list;
+}
+
+TEST(Limits, DefaultNurseryBytes) {
+  VM vm(vm_config(false));
+  EXPECT_EQ(vm.heap().nursery_bytes(), limits::kDefaultNurseryBytes);
+  EXPECT_EQ(limits::kDefaultHeapLimitBytes, 0u);
+  EXPECT_EQ(vm.heap().config().heap_limit, limits::kDefaultHeapLimitBytes);
+}
+
+TEST(Limits, MinNurseryBytes) {
+  Heap heap(HeapConfig{1024, 0, false, false});
+  EXPECT_EQ(heap.nursery_bytes(), limits::kMinNurseryBytes);
+}
+
+TEST(Limits, SlabPageBytes) {
+  Heap heap(HeapConfig{limits::kDefaultNurseryBytes, 0, false, false});
+  TestRoots roots;
+  size_t empty = heap.heap_bytes();
+  roots.values.push_back(make_cons(heap, Value::nil(), Value::nil(), true));
+  heap.collect(roots, false);
+  EXPECT_EQ(heap.heap_bytes(), empty + limits::kSlabPageBytes);
+}
+
+TEST(Limits, MinOldSpaceTriggerStartsAMajorCollection) {
+  Heap heap(HeapConfig{limits::kDefaultNurseryBytes, 0, false, false});
+  TestRoots roots;
+  // Promote lists until the old space holds more than the trigger; each collect(false) stays minor
+  // until then.
+  while (heap.old_bytes_in_use() <= limits::kMinOldSpaceTrigger) {
+    roots.values.push_back(cons_list(heap, 50'000));  // 1.2 MB
+    heap.collect(roots, false);
+  }
+  EXPECT_EQ(heap.stats().major_count, 0u);
+  heap.collect(roots, false);
+  EXPECT_EQ(heap.stats().major_count, 1u);
+}
+
+TEST(Limits, OldSpaceGrowthFactorSetsTheNextTrigger) {
+  Heap heap(HeapConfig{limits::kDefaultNurseryBytes, 0, false, false});
+  TestRoots roots;
+  while (heap.old_bytes_in_use() <= limits::kMinOldSpaceTrigger) {
+    roots.values.push_back(cons_list(heap, 50'000));
+    heap.collect(roots, false);
+  }
+  heap.collect(roots, true);
+  size_t live = heap.old_bytes_in_use();
+  ASSERT_EQ(heap.stats().major_count, 1u);
+  // Growing to just under live * factor stays minor; past it, major.
+  auto next_trigger = size_t(double(live) * limits::kOldSpaceGrowthFactor);
+  while (heap.old_bytes_in_use() + 50'000 * sizeof(Cons) <= next_trigger) {
+    roots.values.push_back(cons_list(heap, 50'000));
+    heap.collect(roots, false);
+  }
+  EXPECT_EQ(heap.stats().major_count, 1u);
+  while (heap.stats().major_count == 1) {
+    roots.values.push_back(cons_list(heap, 50'000));
+    heap.collect(roots, false);
+  }
+  EXPECT_GT(heap.old_bytes_in_use(), next_trigger - 50'000 * sizeof(Cons));
+}
+
+TEST(Limits, StressMajorBytes) {
+  Heap heap(HeapConfig{limits::kDefaultNurseryBytes, 0, true, false});
+  TestRoots roots;
+  heap.collect(roots, false);  // nothing allocated yet: minor
+  EXPECT_EQ(heap.stats().major_count, 0u);
+  // Allocate just under the limit: still minor.
+  size_t cells = limits::kStressMajorBytes / sizeof(Cons) - 10;
+  for (size_t i = 0; i < cells; ++i) make_cons(heap, Value::nil(), Value::nil(), true);
+  heap.collect(roots, false);
+  EXPECT_EQ(heap.stats().major_count, 0u);
+  // Past it: major.
+  for (int i = 0; i < 20; ++i) make_cons(heap, Value::nil(), Value::nil(), true);
+  heap.collect(roots, false);
+  EXPECT_EQ(heap.stats().major_count, 1u);
+  heap.collect(roots, false);  // counted from the last major: minor again
+  EXPECT_EQ(heap.stats().major_count, 1u);
+}
+
+TEST(Limits, LargeObjectBytes) {
+  Heap heap(HeapConfig{limits::kDefaultNurseryBytes, 0, false, false});
+  Value large = make_string(heap, std::string(limits::kLargeObjectBytes, 'x'));
+  EXPECT_TRUE(large.obj()->gc & gcbit::kLarge);
+  EXPECT_FALSE(Heap::is_young(large));
+}
+
+TEST(Limits, MaxLineAndColumnClamp) {
+  Heap heap(HeapConfig{limits::kDefaultNurseryBytes, 0, false, false});
+  SymbolTable symbols;
+  ReadResult r = read_forms(heap, symbols, ReadInput{"a\nb\nc", 1, limits::kMaxLine - 1, false});
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(cell_pos(r.forms).line(), limits::kMaxLine - 1);
+  EXPECT_EQ(cell_pos(cdr(r.forms)).line(), limits::kMaxLine);
+  EXPECT_EQ(cell_pos(cdr(cdr(r.forms))).line(), limits::kMaxLine);  // clamped, not wrapped
+}
+
+TEST(Limits, MaxWatchedSymbols) {
+  EXPECT_LE(int(WatchId::kCount), limits::kMaxWatchedSymbols);
+  EXPECT_EQ(limits::kMaxWatchedSymbols, 64);
+}
+
+}  // namespace
+}  // namespace valk

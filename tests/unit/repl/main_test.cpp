@@ -1,0 +1,370 @@
+// main_test.cpp: the valk command (repl/main.cpp) run as a subprocess: --help, --version, -e,
+// files, stdin as a program, --repl over a pipe, and test files in the original's style.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace valk {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Exec {
+  int status = -1;  // exit status, or -1 when killed
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+};
+
+// Runs VALK_BINARY with `args`, writing `input` to its stdin, with VALK_* variables cleared and
+// `env` set; kills it after `timeout`.
+Exec run_valk(const std::vector<std::string>& args, const std::string& input = "",
+             const std::vector<std::pair<std::string, std::string>>& env = {},
+             std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  signal(SIGPIPE, SIG_IGN);  // the child may exit before reading all its input
+  int in[2], out[2], err[2];
+  if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) return Exec{};
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
+    for (const char* name : {"VALK_HEAP_LIMIT", "VALK_NURSERY", "VALK_GC_STRESS", "VALK_GC_VERIFY"}) unsetenv(name);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv{const_cast<char*>(VALK_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(VALK_BINARY, argv.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
+  Exec r;
+  size_t written = 0;
+  if (input.empty()) {
+    close(in[1]);
+    in[1] = -1;
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int open_outputs = 2;
+  while (open_outputs > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      kill(pid, SIGKILL);
+      r.timed_out = true;
+      break;
+    }
+    pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
+    poll(fds, in[1] >= 0 ? 3 : 2, int(left.count()));
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[65536];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        (i == 0 ? r.out : r.err).append(buf, size_t(n));
+      } else {
+        close(fds[i].fd);
+        (i == 0 ? out[0] : err[0]) = -1;
+        --open_outputs;
+      }
+    }
+    if (in[1] >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t n = write(in[1], input.data() + written, input.size() - written);
+      if (n > 0) written += size_t(n);
+      if (n < 0 || written == input.size()) {
+        close(in[1]);
+        in[1] = -1;
+      }
+    }
+  }
+  for (int fd : {in[1], out[0], err[0]}) {
+    if (fd >= 0) close(fd);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// A program file in the temporary directory, removed with the object.
+class ProgramFile {
+ public:
+  explicit ProgramFile(const std::string& text) {
+    static int counter = 0;
+    path_ = fs::temp_directory_path() /
+            ("valk_main_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + ".valk");
+    std::ofstream(path_, std::ios::binary) << text;
+  }
+  ~ProgramFile() { fs::remove(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+// ---- help, version, options --------------------------------------------------------------
+
+TEST(Cli, HelpAndVersionExitZero) {
+  Exec help = run_valk({"--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_EQ(help.out.rfind("usage: valk", 0), 0u) << help.out;
+  EXPECT_EQ(run_valk({"-h"}).status, 0);
+  Exec version = run_valk({"--version"});
+  EXPECT_EQ(version.status, 0);
+  EXPECT_EQ(version.out.rfind("valk ", 0), 0u) << version.out;
+  EXPECT_EQ(version.err, "");
+}
+
+TEST(Cli, BadOptionsExitTwo) {
+  Exec bogus = run_valk({"--bogus"});
+  EXPECT_EQ(bogus.status, 2);
+  EXPECT_EQ(bogus.err.rfind("valk: unknown option --bogus", 0), 0u) << bogus.err;
+  EXPECT_EQ(run_valk({"-e"}).status, 2);
+  Exec size = run_valk({"-e", "1"}, "", {{"VALK_HEAP_LIMIT", "lots"}});
+  EXPECT_EQ(size.status, 2);
+  EXPECT_NE(size.err.find("VALK_HEAP_LIMIT: not a size: 'lots'"), std::string::npos) << size.err;
+}
+
+TEST(Cli, GcOptionsStillGiveTheRightResults) {
+  Exec r = run_valk({"--gc-stress", "--gc-verify", "--nursery", "64k", "-e", "sum (map (\\ {x} {* x x}) (range 0 100))"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "328350\n");
+}
+
+// ---- -e --------------------------------------------------------------------------------
+
+TEST(Cli, ExpressionPrintsItsValue) {
+  Exec r = run_valk({"-e", "+ 1 2"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "3\n");
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(run_valk({"-e", "list 1 (+ 1 1) \"s\""}).out, "{1 2 \"s\"}\n");
+  EXPECT_EQ(run_valk({"-e", "(print \"side\") 7"}).out, "side\n7\n");
+  EXPECT_EQ(run_valk({"-e", "+"}).out, "<builtin +>\n");
+}
+
+TEST(Cli, ExpressionErrorGoesToStderrWithExitOne) {
+  Exec r = run_valk({"-e", "head {}"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind("<-e>:1:1: head: expected a non-empty Q-expression, got {}", 0), 0u) << r.err;
+  Exec unread = run_valk({"-e", "(+ 1"});
+  EXPECT_EQ(unread.status, 1);
+  EXPECT_EQ(unread.err, "<-e>:1:1: unclosed '('\n");
+  Exec unbound = run_valk({"-e", "+ 1 nope"});
+  EXPECT_EQ(unbound.status, 1);
+  EXPECT_EQ(unbound.err.rfind("<-e>:1:5: LEnv: Symbol `nope` is not bound", 0), 0u) << unbound.err;
+}
+
+TEST(Cli, AliasingABuiltinExitsCleanly) {
+  // The VM is destroyed at exit: a builtin bound to two names must be freed once.
+  Exec r = run_valk({"-e", "(def {alias} +) (alias 1 2)"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "3\n");
+  EXPECT_EQ(r.err, "");
+}
+
+// ---- files -----------------------------------------------------------------------------
+
+TEST(Cli, RunsAFile) {
+  ProgramFile f("(fun {sq x} {* x x})\n(print (sq 7))\n(printf \"%d-%s\\n\" 1 \"a\")\n");
+  Exec r = run_valk({f.path()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "49\n1-a\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(Cli, RunsFilesInOrderSharingTheirGlobals) {
+  ProgramFile a("(def {shared} 20)\n");
+  ProgramFile b("(print (+ shared 1))\n");
+  Exec r = run_valk({a.path(), b.path()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "21\n");
+}
+
+TEST(Cli, AnUncaughtErrorStopsTheProgramWithItsPositionAndChain) {
+  ProgramFile f(
+      "(print \"before\")\n"
+      "(fun {outer x} {+ 1 (inner x)})\n"
+      "(fun {inner x} {head x})\n"
+      "(outer 5)\n"
+      "(print \"after\")\n");
+  Exec r = run_valk({f.path()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "before\n");
+  EXPECT_EQ(r.err, f.path() + ":3:17: head: argument 1 must be a Q-expression, got Integer\n" +
+                       "  in inner (" + f.path() + ":3:17)\n" +
+                       "  in outer (" + f.path() + ":2:21)\n" + "  in <top level> (" + f.path() + ":4:1)\n");
+}
+
+TEST(Cli, AnErrorInTheFirstFileSkipsTheRest) {
+  ProgramFile a("(error \"stop here\")\n");
+  ProgramFile b("(print \"never\")\n");
+  Exec r = run_valk({a.path(), b.path()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind(a.path() + ":1:1: stop here\n", 0), 0u) << r.err;
+}
+
+TEST(Cli, AMissingFileIsReported) {
+  Exec r = run_valk({"/nonexistent/prog.valk"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "valk: cannot open /nonexistent/prog.valk: No such file or directory\n");
+}
+
+TEST(Cli, RunawayRecursionInAFileIsACleanError) {
+  ProgramFile f("(fun {runaway k} {+ 1 (runaway k)})\n(print \"start\")\n(runaway 0)\n");
+  Exec r = run_valk({f.path()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "start\n");
+  EXPECT_NE(r.err.find("stack overflow: more than 1000000 nested calls"), std::string::npos) << r.err.substr(0, 300);
+}
+
+TEST(Cli, ExitStatusFromTheProgram) {
+  ProgramFile f("(print \"bye\")\n(exit 7)\n(print \"not reached\")\n");
+  Exec r = run_valk({f.path()});
+  EXPECT_EQ(r.status, 7);
+  EXPECT_EQ(r.out, "bye\n");
+}
+
+TEST(Cli, DisasmRunsTheFileAndPrintsItsFunctions) {
+  ProgramFile f("(fun {inc x} {+ x 1})\n(print (inc 1))\n");
+  Exec r = run_valk({"--disasm", f.path()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("2\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("ADD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("RET"), std::string::npos) << r.out;
+}
+
+// ---- stdin -------------------------------------------------------------------------------
+
+TEST(Cli, StdinIsAProgramWhenNotATerminal) {
+  Exec r = run_valk({}, "(print (+ 2 2))\n(def {v} 5)\n(print v)\n");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "4\n5\n");
+  Exec bad = run_valk({}, "(print 1)\n(head {})\n(print 2)\n");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_EQ(bad.out, "1\n");
+  EXPECT_EQ(bad.err.rfind("<stdin>:2:1: head: expected a non-empty Q-expression, got {}", 0), 0u) << bad.err;
+}
+
+// ---- --repl over a pipe ------------------------------------------------------------------
+
+TEST(Cli, ReplPrintsValuesAndErrorsAndGoesOn) {
+  Exec r = run_valk({"--repl"}, "+ 1 2\nhead {}\n(def {x} 4)\n* x x\n");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "3\n()\n16\n");
+  EXPECT_EQ(r.err, "Error: head: expected a non-empty Q-expression, got {}\n  at <repl>:2:1\n");
+}
+
+TEST(Cli, ReplMultiLineEntries) {
+  Exec r = run_valk({"--repl"}, "(+ 1\n  2\n  3)\n{a\n b}\n");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "6\n{a b}\n");
+}
+
+TEST(Cli, ReplSurvivesGarbage) {
+  std::string huge(1 << 20, 'x');
+  Exec r = run_valk({"--repl"}, ")))\n+ 1 2\n" + huge + "\n" + std::string(5000, '(') + "\n+ 2 2\n\"unterminated\n");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.out, "3\n4\n");
+  EXPECT_EQ(r.err.rfind("Error: unexpected ')'\n  at <repl>:1:1\n", 0), 0u) << r.err.substr(0, 200);
+  EXPECT_NE(r.err.find("lists nested deeper than 1000 levels"), std::string::npos);
+  EXPECT_NE(r.err.find("Error: unterminated string\n  at <repl>:6:1\n"), std::string::npos) << r.err.substr(r.err.size() - 200);
+}
+
+TEST(Cli, ReplHugeValidLine) {
+  std::string line;
+  for (int i = 0; i < 300000; ++i) line += "1 ";
+  Exec r = run_valk({"--repl"}, "list " + line.substr(0, 20) + "\n" + line + "\n");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "{1 1 1 1 1 1 1 1 1 1}\n1\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(Cli, ReplEndsCleanlyAtEndOfInput) {
+  Exec empty = run_valk({"--repl"}, "");
+  EXPECT_EQ(empty.status, 0);
+  EXPECT_EQ(empty.out, "");
+  Exec no_newline = run_valk({"--repl"}, "+ 5 5");
+  EXPECT_EQ(no_newline.status, 0);
+  EXPECT_EQ(no_newline.out, "10\n");
+}
+
+// ---- test files in the original's style --------------------------------------------------
+
+TEST(Cli, TestFileWithAFailingAssertion) {
+  ProgramFile f(
+      "(load \"src/prelude.valk\")\n"
+      "(load \"src/modules/test.valk\")\n"
+      "(test/define \"adds\" {test/assert-eq 3 (+ 1 2) \"sum\"})\n"
+      "(test/define \"fails\" {test/assert-eq 4 (+ 1 2) \"bad sum\"})\n"
+      "(test/define \"errors\" {head {}})\n"
+      "(test/define \"after\" {test/assert (== 1 1) \"ok\"})\n"
+      "(test/run {})\n");
+  Exec r = run_valk({f.path()});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.out.find("[4/4] Valkyria Test Suite"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("adds.."), std::string::npos);
+  EXPECT_NE(r.out.find("PASS"), std::string::npos);
+  EXPECT_NE(r.out.find("FAIL : in "), std::string::npos);
+  EXPECT_NE(r.out.find(" : bad sum: expected 4, got 3\n"), std::string::npos) << r.out;
+  // An error inside a test body is a FAIL line, and the run goes on to the next test.
+  EXPECT_NE(r.out.find(" : head: expected a non-empty Q-expression, got {}\n"), std::string::npos) << r.out;
+  size_t errors_line = r.out.find("errors..");
+  size_t after_line = r.out.find("after..");
+  ASSERT_NE(after_line, std::string::npos) << r.out;
+  EXPECT_LT(errors_line, after_line);
+  EXPECT_NE(r.out.find("Test Results"), std::string::npos);
+  EXPECT_NE(r.out.find("\n2 passed, 2 failed\n"), std::string::npos) << r.out;
+}
+
+TEST(Cli, TestFileThatPassesExitsZero) {
+  ProgramFile f(
+      "(load \"src/prelude.valk\")\n"
+      "(load \"src/modules/test.valk\")\n"
+      "(test/define \"one\" {test/assert-eq {2 4} (map (\\ {x} {* x 2}) {1 2}) \"map\"})\n"
+      "(test/define \"two\" {test/assert-ne 1 2 \"ne\"})\n"
+      "(test/run {})\n");
+  Exec r = run_valk({f.path()});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("All 2 tests passed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n2 passed, 0 failed\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
+}
+
+TEST(Cli, TestFileWithATestNotTrue) {
+  ProgramFile f(
+      "(load \"src/modules/test.valk\")\n"
+      "(test/define \"value\" {+ 1 1})\n"
+      "(test/run {})\n");
+  Exec r = run_valk({f.path()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find(" : the test's value is 2, not true\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n0 passed, 1 failed\n"), std::string::npos) << r.out;
+}
+
+TEST(Cli, TestFileWithNoTests) {
+  ProgramFile f("(load \"src/modules/test.valk\")\n(test/run {})\n");
+  Exec r = run_valk({f.path()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("0 passed, 0 failed\n"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace valk

@@ -1,0 +1,63 @@
+// residue_test.cpp: what a tail call keeps of the frame it replaces, so dynamic scoping survives
+// tail calls (LANGUAGE.md 5) while loops of tail calls stay in constant space.
+#include <gtest/gtest.h>
+
+#include "harness.h"
+
+namespace valk {
+namespace {
+
+using test::Harness;
+using test::HostBuiltin;
+
+Value probe_frames(VM& vm, Args) { return Value::fixnum(int64_t(vm.frame_count())); }
+
+TEST(Residue, ACalleeReachedByATailCallSeesTheReplacedFrame) {
+  Harness h;
+  EXPECT_EQ(h.eval("(fun {g y} {+ x y}) (fun {f x} {g 1}) (f 5)"), "6");
+}
+
+TEST(Residue, ChainsOfTailCallsKeepEveryReplacedName) {
+  Harness h;
+  EXPECT_EQ(h.eval("(fun {c3 z} {list a b z}) (fun {c2 b} {c3 3}) (fun {c1 a} {c2 2}) (c1 1)"), "{1 2 3}");
+}
+
+TEST(Residue, TheCalleesOwnParametersShadowTheReplacedOnes) {
+  Harness h;
+  EXPECT_EQ(h.eval("(fun {inner x} {x}) (fun {outer x} {inner 7}) (outer 5)"), "7");
+}
+
+TEST(Residue, EqBindingsOfAReplacedFrameAreKept) {
+  Harness h;
+  EXPECT_EQ(h.eval("(fun {uses} {local}) (fun {binds k} {do (= {local} (* k 3)) (uses)}) (binds 4)"), "12");
+}
+
+TEST(Residue, ClosedOverFramesOfAReplacedFrameAreKept) {
+  Harness h;
+  // The closure's body tail-calls `tell`, which sees the closure's closed-over `secret`.
+  EXPECT_EQ(h.eval("(fun {tell} {secret}) (fun {mk secret} {\\ {u} {(tell)}}) ((mk 33) 0)"), "33");
+}
+
+TEST(Residue, SelfTailCallsStillSeeTheCallersNames) {
+  Harness h;
+  EXPECT_EQ(h.eval("(fun {countdown k} {if (== k 0) {base} {countdown (- k 1)}}) (fun {start base} {+ 0 (countdown 100000)}) (start 77)"),
+            "77");
+}
+
+TEST(Residue, AMillionTailCallsBetweenTwoFunctionsStayBounded) {
+  Harness h;
+  HostBuiltin probe(h.vm(), "probe/frames", 0, 0, probe_frames, builtinflag::kCallBare);
+  // ping's parameter is a, pong's is b; each checks that it sees the other's latest value (the
+  // first ping sees the global b). Growing residues would make this quadratic, growing frames
+  // would overflow.
+  EXPECT_EQ(h.eval("(fun {ping a k} {if (== k 0) {list a b (probe/frames)}"
+                   "  {if (== b (+ k 1)) {pong (- k 1) (- k 1)} {error \"ping saw a stale b\"}}})\n"
+                   "(fun {pong b k} {if (== a (+ k 1)) {ping (- k 1) (- k 1)} {error \"pong saw a stale a\"}})\n"
+                   "(fun {start k} {do (def {b} (+ k 1)) (ping k k)})"),
+            "()");
+  EXPECT_EQ(h.eval("(take 2 (start 1000000))"), "{0 1}");
+  EXPECT_EQ(h.eval("(== (start 2) (start 1000000))"), "1");  // the same frame count
+}
+
+}  // namespace
+}  // namespace valk
