@@ -4,6 +4,7 @@
 // it means), intrinsics that rely on it decline, and forms already in flight keep the meaning
 // they started with (pins).
 #include <algorithm>
+#include <string_view>
 
 #include "compile/proto.h"
 #include "vm/intrinsic.h"
@@ -60,11 +61,13 @@ void VM::refresh_watch(Symbol* s) {
 
 void VM::update_dispatch() {
   for (int op = 0; op < kOpCount; ++op) {
-    const char* watched = kOpInfo[op].watched;
+    std::string_view watched = kOpInfo[op].watched;
     bool slow = false;
-    if (watched[0]) {
-      Symbol* s = symbols_.find(watched);
-      slow = !s || s->watch < 0 || (broken_ & (uint64_t(1) << s->watch));
+    while (!watched.empty()) {
+      size_t space = watched.find(' ');
+      Symbol* s = symbols_.find(watched.substr(0, space));
+      slow = slow || !s || s->watch < 0 || (broken_ & (uint64_t(1) << s->watch));
+      watched = space == std::string_view::npos ? std::string_view() : watched.substr(space + 1);
     }
     op_slow_[op] = slow;
     if (handlers_known_) dispatch_[op] = slow ? slow_handlers_[op] : fast_handlers_[op];
