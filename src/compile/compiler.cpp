@@ -28,6 +28,35 @@ struct Scope {
 // How far sequence bodies may be duplicated for tail calls (see compile_sequence_call).
 constexpr int kMaxSequenceDuplication = 2;
 
+// Fused instructions address jump targets and stubs with 16 bits: fuse only while the code is
+// small enough that everything, stubs included, stays below 2^16 words.
+constexpr uint32_t kMaxFusedPc = 16384;
+constexpr size_t kMaxStubs = 4096;
+
+// An operand a fused instruction can take: a parameter slot, or a small integer.
+struct Operand {
+  bool ok = false;
+  bool local = false;
+  int32_t value = 0;  // slot or integer
+};
+
+// The unfused code a fused instruction stands for, emitted at the end of the prototype.
+struct Stub {
+  uint32_t fused_pc;   // the fused instruction
+  Op op;               // the operator it inlines (ADD, SUB, LT, ...)
+  Symbol* op_sym;
+  Value form;          // the operator's form, as written
+  SrcPos pos;
+  Operand first, second;  // in the order written
+  bool is_if;
+  Symbol* if_sym;
+  Value if_form, then_branch, else_branch;
+  uint32_t if_end_pc;  // where a rebound if's value goes (the end of the if form)
+  bool if_tail;
+  uint32_t target;     // else-branch of the if
+  int depth;           // stack depth at the fused instruction
+};
+
 class Compiler {
  public:
   Compiler(VM& vm, const Scope* parent, ProtoKind kind)
@@ -69,6 +98,12 @@ class Compiler {
   void inline_do(Value form, SrcPos pos, size_t n, bool tail);
   void inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tail);
   bool resolves_locally(const Symbol* s) const;
+  int own_slot(const Symbol* s) const;
+  Operand operand_of(Value form) const;
+  bool fusable_if(Value cond, Op* fused, Stub* stub);
+  bool fusable_arith(Op op, Value form, Op* fused, Stub* stub);
+  void emit_fused(Op fused, const Stub& stub);
+  void emit_stubs();
   Value finish(SrcPos pos);
 
   VM& vm_;
@@ -83,6 +118,8 @@ class Compiler {
   uint32_t last_op_pc_ = 0;  // the last instruction emitted (not an extra word)
   bool makes_closures_ = false;
   std::string error_;
+  std::vector<Stub> stubs_;
+  std::pair<Operand, Operand> fused_operands_;  // operands of the fused instruction being made
 };
 
 // Guards the C recursion of the compiler: one level per nested form.
@@ -199,6 +236,11 @@ void Compiler::expr(Value form, SrcPos pos, bool tail) {
   } else if (form.is_empty_sexpr()) {
     emit(Op::EMPTY, 0, +1);
   } else if (is_symbol(form)) {
+    int slot = tail ? own_slot(form.as<Symbol>()) : -1;
+    if (slot >= 0) {
+      emit(Op::RETL, uint32_t(slot), 0);  // return a parameter: one instruction
+      return;
+    }
     symbol(form.as<Symbol>(), pos);
   } else if (is_scons(form)) {
     call_form(form, pos, tail, true);
@@ -328,6 +370,15 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
 }
 
 void Compiler::inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tail) {
+  Op fused;
+  Stub stub{};
+  if (fusable_arith(op, form, &fused, &stub)) {
+    stub.pos = pos;
+    emit_fused(fused, stub);
+    adjust(+1);
+    ret(tail);
+    return;
+  }
   uint32_t start = pc();
   Value cell = cdr(form);
   for (size_t i = 1; i < n; ++i, cell = cdr(cell)) expr(car(cell), cell_pos(cell), false);
@@ -343,6 +394,35 @@ void Compiler::inline_if(Value form, SrcPos pos, bool tail) {
   Value cond_cell = cdr(form);
   Value then_cell = cdr(cond_cell);
   Value else_cell = cdr(then_cell);
+  Op fused;
+  Stub stub{};
+  if (fusable_if(car(cond_cell), &fused, &stub)) {
+    stub.pos = cell_pos(cond_cell);
+    stub.if_sym = car(form).as<Symbol>();
+    stub.if_form = form;
+    stub.then_branch = car(then_cell);
+    stub.else_branch = car(else_cell);
+    stub.if_tail = tail;
+    uint32_t branch = pc();
+    size_t stub_index = stubs_.size();
+    emit_fused(fused, stub);
+    int depth_at_branch = depth_;
+    body(car(then_cell), cell_pos(then_cell), tail);
+    uint32_t skip = pc();
+    if (!tail) emit(Op::JMP, 0, 0);
+    uint32_t else_pc = pc();
+    x_->code[branch + 1] = else_pc;  // the target; the stub's place is filled in by emit_stubs
+    stubs_[stub_index].target = else_pc;
+    depth_ = depth_at_branch;
+    body(car(else_cell), cell_pos(else_cell), tail);
+    if (tail) {
+      emit(Op::RET, 0, 0);
+    } else {
+      patch(skip, pc());
+    }
+    stubs_[stub_index].if_end_pc = tail ? pc() - 1 : pc();
+    return;
+  }
   expr(car(cond_cell), cell_pos(cond_cell), false);
   uint32_t site_index = add_site(car(form).as<Symbol>(), start, form, tail);
   x_->sites[site_index].extra1 = constant(car(then_cell));
@@ -402,9 +482,151 @@ void Compiler::inline_do(Value form, SrcPos pos, size_t n, bool tail) {
   ret(tail);
 }
 
+// ---- fused instructions ------------------------------------------------------------------
+
+int Compiler::own_slot(const Symbol* s) const {
+  if (!scope_.params) return -1;
+  for (size_t i = 0; i < scope_.params->size(); ++i) {
+    if ((*scope_.params)[i] == s) return int(i);
+  }
+  return -1;
+}
+
+Operand Compiler::operand_of(Value form) const {
+  Operand o;
+  if (form.is_fixnum() && form.fixnum_value() >= INT16_MIN && form.fixnum_value() <= INT16_MAX) {
+    o.ok = true;
+    o.value = int32_t(form.fixnum_value());
+  } else if (is_symbol(form)) {
+    int slot = own_slot(form.as<Symbol>());
+    o.ok = slot >= 0 && slot <= INT16_MAX;
+    o.local = true;
+    o.value = slot;
+  }
+  return o;
+}
+
+namespace {
+Op comparison_op(WatchId id) {
+  switch (id) {
+    case WatchId::Lt: return Op::LT;
+    case WatchId::Gt: return Op::GT;
+    case WatchId::Le: return Op::LE;
+    case WatchId::Ge: return Op::GE;
+    case WatchId::Eq: return Op::EQ;
+    case WatchId::Ne: return Op::NE;
+    default: return Op::kCount;
+  }
+}
+// The comparison with its operands swapped: (< 2 n) is (> n 2).
+Op flipped(Op op) {
+  switch (op) {
+    case Op::LT: return Op::GT;
+    case Op::GT: return Op::LT;
+    case Op::LE: return Op::GE;
+    case Op::GE: return Op::LE;
+    default: return op;
+  }
+}
+Op fused_compare(Op op, bool local_second) {
+  static const Op lk[] = {Op::IFLT_LK, Op::IFGT_LK, Op::IFLE_LK, Op::IFGE_LK, Op::IFEQ_LK, Op::IFNE_LK};
+  static const Op ll[] = {Op::IFLT_LL, Op::IFGT_LL, Op::IFLE_LL, Op::IFGE_LL, Op::IFEQ_LL, Op::IFNE_LL};
+  int i = int(op) - int(Op::LT);
+  return local_second ? ll[i] : lk[i];
+}
+}  // namespace
+
+// (cmp x y) over a parameter and a small integer or another parameter, with cmp intact.
+bool Compiler::fusable_if(Value cond, Op* fused, Stub* stub) {
+  if (!is_scons(cond) || list_length(cond) != 3 || !is_symbol(car(cond))) return false;
+  if (pc() >= kMaxFusedPc || stubs_.size() >= kMaxStubs) return false;
+  Symbol* head = car(cond).as<Symbol>();
+  if (resolves_locally(head) || !vm_.watch_intact(head)) return false;
+  Op op = comparison_op(WatchId(head->watch));
+  if (op == Op::kCount) return false;
+  Operand x = operand_of(car(cdr(cond)));
+  Operand y = operand_of(car(cdr(cdr(cond))));
+  if (!x.ok || !y.ok || (!x.local && !y.local)) return false;
+  Operand a = x, b = y;
+  Op cmp = op;
+  if (!x.local) {  // a constant first: compare the other way round
+    a = y;
+    b = x;
+    cmp = flipped(op);
+  }
+  if (a.value > 0xff) return false;
+  *fused = fused_compare(cmp, b.local);
+  stub->op = op;
+  stub->op_sym = head;
+  stub->form = cond;
+  stub->first = x;
+  stub->second = y;
+  stub->is_if = true;
+  fused_operands_ = {a, b};  // the instruction's operands; the stub keeps the written order
+  return true;
+}
+
+// (+ x y) or (- x y) over a parameter and a small integer or another parameter.
+bool Compiler::fusable_arith(Op op, Value form, Op* fused, Stub* stub) {
+  if (op != Op::ADD && op != Op::SUB) return false;
+  if (pc() >= kMaxFusedPc || stubs_.size() >= kMaxStubs) return false;
+  Operand x = operand_of(car(cdr(form)));
+  Operand y = operand_of(car(cdr(cdr(form))));
+  if (!x.ok || !y.ok || !x.local || x.value > 0xff) return false;  // the first must be a parameter
+  *fused = op == Op::ADD ? (y.local ? Op::ADD_LL : Op::ADD_LK) : (y.local ? Op::SUB_LL : Op::SUB_LK);
+  stub->op = op;
+  stub->op_sym = car(form).as<Symbol>();
+  stub->form = form;
+  stub->first = x;
+  stub->second = y;
+  stub->is_if = false;
+  fused_operands_ = {x, y};
+  return true;
+}
+
+void Compiler::emit_fused(Op fused, const Stub& stub) {
+  Stub s = stub;
+  s.fused_pc = pc();
+  s.depth = depth_;
+  mark(s.pos);
+  x_->code.push_back(encode_fused(fused, uint32_t(fused_operands_.first.value), fused_operands_.second.value));
+  x_->code.push_back(0);  // target and stub, filled in later
+  stubs_.push_back(s);
+}
+
+// The unfused code of every fused instruction: operands in the order written, the operator
+// (with its inline site, for its slow path), for ifs the IF (with its site), then back.
+void Compiler::emit_stubs() {
+  for (Stub& s : stubs_) {
+    uint32_t start = pc();
+    x_->code[s.fused_pc + 1] = (x_->code[s.fused_pc + 1] & 0xffff) | (start << 16);
+    depth_ = s.depth;
+    for (const Operand& o : {s.first, s.second}) {
+      if (o.local) {
+        emit(Op::LOCAL, uint32_t(o.value), +1);
+      } else {
+        emit(Op::INT, uint32_t(o.value) & kMaxOperand, +1);
+      }
+    }
+    add_site(s.op_sym, start, s.form, false);
+    mark(s.pos);
+    emit(s.op, 0, -1);
+    if (s.is_if) {
+      uint32_t site = add_site(s.if_sym, start, s.if_form, s.if_tail);
+      x_->sites[site].extra1 = constant(s.then_branch);
+      x_->sites[site].extra2 = constant(s.else_branch);
+      x_->sites[site].end_pc = s.if_end_pc;
+      emit(Op::IF, s.target, -1);
+    }
+    emit(Op::JMP, s.fused_pc + 2, 0);
+  }
+  stubs_.clear();
+}
+
 // ---- whole prototypes --------------------------------------------------------------------
 
 Value Compiler::finish(SrcPos pos) {
+  emit_stubs();
   if (!error_.empty()) return make_error(vm_.heap(), error_);
   x_->pos = pos;
   uint32_t nparams = uint32_t(x_->params.size());

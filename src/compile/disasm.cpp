@@ -32,6 +32,19 @@ std::string describe_operand(const Proto* p, Op op, uint32_t ins, uint32_t extra
       break;
   }
   switch (kOpInfo[int(op)].format) {
+    case OpFormat::F: {
+      std::string a = std::to_string(fused_a(ins));
+      if (fused_a(ins) < p->nparams) a += " (" + std::string(p->params[fused_a(ins)]->name()) + ")";
+      std::string name = kOpInfo[int(op)].name;
+      bool second_local = name.size() > 3 && name.substr(name.size() - 3) == "_LL";
+      std::string b = std::to_string(fused_b(ins));
+      if (second_local && uint32_t(fused_b(ins)) < p->nparams) {
+        b += " (" + std::string(p->params[fused_b(ins)]->name()) + ")";
+      }
+      std::string s = a + ", " + b;
+      if (name.rfind("IF", 0) == 0) s += " -> " + std::to_string(fused_target(extra));
+      return s + "  [stub " + std::to_string(fused_stub(extra)) + "]";
+    }
     case OpFormat::A:
     case OpFormat::X: return std::to_string(operand(ins));
     case OpFormat::S: return std::to_string(signed_operand(ins));

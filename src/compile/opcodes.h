@@ -14,7 +14,7 @@ enum class Op : uint8_t {
 
 inline constexpr int kOpCount = int(Op::kCount);
 
-enum class OpFormat : uint8_t { N, A, S, X };
+enum class OpFormat : uint8_t { N, A, S, X, F };
 
 struct OpInfo {
   const char* name;
@@ -34,6 +34,18 @@ inline constexpr int32_t kMinSmallInt = -(1 << 23);
 inline constexpr int32_t kMaxSmallInt = (1 << 23) - 1;
 
 // Words an instruction takes, itself included.
-inline int instruction_words(Op op) { return kOpInfo[int(op)].format == OpFormat::X ? 2 : 1; }
+inline int instruction_words(Op op) {
+  OpFormat f = kOpInfo[int(op)].format;
+  return f == OpFormat::X || f == OpFormat::F ? 2 : 1;
+}
+
+// Operands of a fused instruction (format F).
+inline constexpr uint32_t fused_a(uint32_t ins) { return (ins >> 8) & 0xff; }
+inline constexpr int32_t fused_b(uint32_t ins) { return int32_t(ins) >> 16; }
+inline constexpr uint32_t fused_target(uint32_t extra) { return extra & 0xffff; }
+inline constexpr uint32_t fused_stub(uint32_t extra) { return extra >> 16; }
+inline constexpr uint32_t encode_fused(Op op, uint32_t a, int32_t b) {
+  return uint32_t(op) | (a << 8) | (uint32_t(b) << 16);
+}
 
 }  // namespace valk

@@ -495,6 +495,88 @@ dispatch_top:
   }
   ARITH_SLOW(NE, 2)
 
+  // ---- fused instructions (see opcodes.def): the slow handler, and the fast one when an operand
+  // is not a fixnum, run the unfused stub instead.
+#define FUSED_SLOW(name)                 \
+  SLOW(name) {                           \
+    pc = code0 + fused_stub(*pc);        \
+    DISPATCH();                          \
+  }
+#define FUSED_ARITH(name, second, combine)                                          \
+  WATCHED(name) {                                                                   \
+    Value x = bp[fused_a(ins)];                                                     \
+    uint32_t extra = *pc++;                                                         \
+    int64_t r;                                                                      \
+    if (LIKELY(x.is_fixnum() && (second) && !combine)) {                            \
+      *sp++ = Value::from_bits(uint64_t(r));                                        \
+      DISPATCH();                                                                   \
+    }                                                                               \
+    pc = code0 + fused_stub(extra);                                                 \
+    DISPATCH();                                                                     \
+  }                                                                                 \
+  FUSED_SLOW(name)
+
+  FUSED_ARITH(ADD_LK, true, __builtin_add_overflow(int64_t(x.bits()), int64_t(fused_b(ins)) * 2, &r))
+  FUSED_ARITH(SUB_LK, true, __builtin_sub_overflow(int64_t(x.bits()), int64_t(fused_b(ins)) * 2, &r))
+  FUSED_ARITH(ADD_LL, bp[fused_b(ins)].is_fixnum(),
+              __builtin_add_overflow(int64_t(x.bits()), int64_t(bp[fused_b(ins)].bits()) - 1, &r))
+  FUSED_ARITH(SUB_LL, bp[fused_b(ins)].is_fixnum(),
+              __builtin_sub_overflow(int64_t(x.bits()), int64_t(bp[fused_b(ins)].bits()) - 1, &r))
+
+  // Tagged fixnums compare like the integers they hold.
+#define FUSED_IF_LK(name, cmp)                                                      \
+  WATCHED(name) {                                                                   \
+    Value x = bp[fused_a(ins)];                                                     \
+    uint32_t extra = *pc++;                                                         \
+    if (LIKELY(x.is_fixnum())) {                                                    \
+      if (!(int64_t(x.bits()) cmp int64_t(fused_b(ins)) * 2 + 1)) pc = code0 + fused_target(extra); \
+      DISPATCH();                                                                   \
+    }                                                                               \
+    pc = code0 + fused_stub(extra);                                                 \
+    DISPATCH();                                                                     \
+  }                                                                                 \
+  FUSED_SLOW(name)
+#define FUSED_IF_LL(name, cmp)                                                      \
+  WATCHED(name) {                                                                   \
+    Value x = bp[fused_a(ins)], y = bp[fused_b(ins)];                               \
+    uint32_t extra = *pc++;                                                         \
+    if (LIKELY(x.is_fixnum() && y.is_fixnum())) {                                   \
+      if (!(int64_t(x.bits()) cmp int64_t(y.bits()))) pc = code0 + fused_target(extra); \
+      DISPATCH();                                                                   \
+    }                                                                               \
+    pc = code0 + fused_stub(extra);                                                 \
+    DISPATCH();                                                                     \
+  }                                                                                 \
+  FUSED_SLOW(name)
+
+  FUSED_IF_LK(IFLT_LK, <)
+  FUSED_IF_LK(IFGT_LK, >)
+  FUSED_IF_LK(IFLE_LK, <=)
+  FUSED_IF_LK(IFGE_LK, >=)
+  FUSED_IF_LK(IFEQ_LK, ==)
+  FUSED_IF_LK(IFNE_LK, !=)
+  FUSED_IF_LL(IFLT_LL, <)
+  FUSED_IF_LL(IFGT_LL, >)
+  FUSED_IF_LL(IFLE_LL, <=)
+  FUSED_IF_LL(IFGE_LL, >=)
+  FUSED_IF_LL(IFEQ_LL, ==)
+  FUSED_IF_LL(IFNE_LL, !=)
+
+  HANDLER(RETL) {
+    Value result = bp[operand(ins)];
+    if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);
+    sp = bp - 1;
+    --nframes_;
+    touch_frame(nframes_ - 1);
+    --fr;
+    *sp++ = result;
+    if (UNLIKELY(fr->kind == FrameKind::kNative || fr->kind == FrameKind::kEntry)) goto returned_special;
+    pc = fr->pc;
+    bp = stack_ + fr->base;
+    ENTER_PROTO(fr->proto.as<Proto>());
+    DISPATCH();
+  }
+
 #if !VALK_COMPUTED_GOTO
     case Op::kCount: break;
   }
@@ -889,6 +971,10 @@ raise : {
 #undef CONTINUE_CALLER
 #undef ARITH_SLOW
 #undef COMPARE
+#undef FUSED_SLOW
+#undef FUSED_ARITH
+#undef FUSED_IF_LK
+#undef FUSED_IF_LL
 }
 
 }  // namespace valk

@@ -43,7 +43,7 @@ TEST(Opcodes, EveryOpHasAFormatAndADoc) {
   for (int i = 0; i < kOpCount; ++i) {
     const OpInfo& info = kOpInfo[i];
     EXPECT_TRUE(info.format == OpFormat::N || info.format == OpFormat::A || info.format == OpFormat::S ||
-                info.format == OpFormat::X)
+                info.format == OpFormat::X || info.format == OpFormat::F)
         << info.name;
     ASSERT_NE(info.doc, nullptr);
     EXPECT_GT(std::string(info.doc).size(), 5u) << info.name;
@@ -54,7 +54,7 @@ TEST(Opcodes, EveryOpHasAFormatAndADoc) {
 TEST(Opcodes, InstructionWordsFollowTheFormat) {
   for (int i = 0; i < kOpCount; ++i) {
     Op op = Op(i);
-    int expected = kOpInfo[i].format == OpFormat::X ? 2 : 1;
+    int expected = kOpInfo[i].format == OpFormat::X || kOpInfo[i].format == OpFormat::F ? 2 : 1;
     EXPECT_EQ(instruction_words(op), expected) << kOpInfo[i].name;
   }
   EXPECT_EQ(instruction_words(Op::UPVAL), 2);
