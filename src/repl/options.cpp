@@ -25,7 +25,7 @@ const char kUsage[] =
     "                        suffixes k, m, g; 0 means no limit, the default)\n"
     "  --nursery BYTES       size of the young generation (VALK_NURSERY; default 2m)\n"
     "  --gc-stress           collect at every safe point (VALK_GC_STRESS=1)\n"
-    "  --gc-verify           check the heap after every collection (VALK_GC_VERIFY=1)\n"
+    "  --gc-verify           check the heap after every major collection (VALK_GC_VERIFY=1)\n"
     "  --help, --version\n";
 
 namespace {

@@ -84,6 +84,8 @@ struct String : Object {
 namespace symflag {
 inline constexpr uint32_t kParamBound = 1;  // some lambda has it as a parameter
 inline constexpr uint32_t kEqBound = 2;     // `=` has bound it beyond a frame's parameters
+// Object::flags of a symbol
+inline constexpr uint16_t kYoungGlobal = 1;  // listed for the next minor collection (vm.cpp)
 }  // namespace symflag
 
 struct Symbol : Object {

@@ -108,6 +108,10 @@ Value VM::lookup(Symbol* sym, uint32_t scope) {
 void VM::define_global(Symbol* sym, Value value) {
   if (sym->watch >= 0 && !means_original(sym, value)) pin_forms_in_flight(sym);
   sym->global = value;
+  if (Heap::is_young(value) && !(sym->flags & symflag::kYoungGlobal)) {
+    sym->flags |= symflag::kYoungGlobal;  // minor collections scan only these globals
+    young_globals_.push_back(sym);
+  }
   // A lambda is named after the first name it is defined as (for error traces).
   if (is_closure(value)) {
     Proto* p = value.as<Closure>()->proto.as<Proto>();

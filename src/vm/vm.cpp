@@ -235,7 +235,13 @@ void VM::trace_roots(RootVisitor& visitor, bool young_only) {
     visitor.visit(frames_[i].residue);
     if (frames_[i].flags & frameflag::kTailSite) visitor.visit(frames_[i].tail_proto);
   }
-  for (Symbol* s : symbols_.all()) visitor.visit(s->global);
+  // Globals are set only by define_global, which notes the symbols given a young value: a minor
+  // collection visits those (after any collection everything is old: promote-all).
+  if (young_only) {
+    for (Symbol* s : young_globals_) visitor.visit(s->global);
+  } else {
+    for (Symbol* s : symbols_.all()) visitor.visit(s->global);
+  }
   for (auto& v : watch_expected_) visitor.visit(v);
   for (auto& pin : pins_) visitor.visit(pin.value);
   for (Value* root : extra_roots_) visitor.visit(*root);
@@ -244,9 +250,14 @@ void VM::trace_roots(RootVisitor& visitor, bool young_only) {
 }
 
 void VM::collect_garbage(bool full) {
+  uint64_t majors_before = heap_.stats().major_count;
   heap_.collect(*this, full);
   young_from_ = nframes_ > 0 ? nframes_ - 1 : 0;  // all is old now; the top frame runs on
-  if (heap_.config().verify) {
+  for (Symbol* s : young_globals_) s->flags &= uint16_t(~symflag::kYoungGlobal);
+  young_globals_.clear();
+  // Verification walks the whole heap: after major collections only, whose cost it matches
+  // (after every minor one, a stress run over a large live heap would turn quadratic).
+  if (heap_.config().verify && heap_.stats().major_count != majors_before) {
     std::string problem = heap_.verify(*this);
     if (!problem.empty()) {
       std::fprintf(err_, "heap verification failed: %s\n", problem.c_str());

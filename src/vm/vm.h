@@ -186,6 +186,7 @@ class VM final : public RootSource {
   uint32_t frames_cap_ = 0;
   uint32_t call_cap_ = 0;  // calls beyond this need growing or overflow: min(frames_cap_, kMaxCallDepth)
   uint32_t young_from_ = 0;  // see touch_frame
+  std::vector<Symbol*> young_globals_;  // symbols given a young global since the last collection
   int reentry_ = 0;
 
   std::atomic<uint32_t> poll_{0};
