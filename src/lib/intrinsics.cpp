@@ -66,12 +66,12 @@ constexpr uint64_t kFilterMask = kPickMask | bits({WatchId::If, WatchId::Eq, Wat
 constexpr uint64_t kFoldlMask = kPickMask | bits({WatchId::If, WatchId::Eq, WatchId::Nil, WatchId::Fst,
                                                   WatchId::Foldl});
 
-// A proper Q-expression whose elements all evaluate to themselves (so fst needs no evaluation).
-bool plain_list(Value l) {
-  for (; is_cons(l); l = cdr(l)) {
-    if (!(l.obj()->flags & consflag::kQuoted) || !self_evaluating(car(l))) return false;
-  }
-  return l.is_nil();
+// A cell of a Q-expression whose element evaluates to itself (so fst needs no evaluation).
+// The fast paths check each cell as they reach it; at the first cell that is not plain they run
+// the Valk definition from there on (at the start they decline; further on they call the
+// function by name on the rest of the list, as the definition's recursive call would).
+bool plain_cell(Value l) {
+  return is_cons(l) && (l.obj()->flags & consflag::kQuoted) && self_evaluating(car(l));
 }
 
 // Appends x to the list kept in slots head/last of frame fi (cells may be old by now: barrier).
@@ -125,6 +125,20 @@ bool disturbed(VM& vm, uint32_t fi, uint64_t mask, uint32_t l_slot, uint32_t sav
          vm.slot(fi, l_slot) != vm.slot(fi, saved_l_slot);
 }
 
+// Pushes (NAME f l) with the meanings of the names seen from frame fi: the definition's own
+// recursive call, made on the rest of the list the fast path has not taken.
+bool push_self_call(VM& vm, uint32_t fi, Symbol* self, std::initializer_list<uint32_t> params, Value* err) {
+  if (!vm.ensure_stack(8)) {
+    *err = vm.error("out of memory: cannot grow the stack");
+    return false;
+  }
+  if (!push_meaning(vm, fi, self, err)) return false;
+  for (uint32_t i : params) {
+    if (!push_meaning(vm, fi, param(vm, fi, i), err)) return false;
+  }
+  return true;
+}
+
 // Pushes (NAME f (tail l)) so far as to call tail: NAME and f are pushed, then tail and l.
 NativeResult call_tail_of_l(VM& vm, uint32_t fi, Symbol* self, uint32_t l_param) {
   Value err;
@@ -147,7 +161,7 @@ NativeResult map_native(VM& vm, uint32_t fi, Value resumed) {
   Frame& fr = vm.frame(fi);
   switch (fr.step) {
     case kMapStart:
-      if (!plain_list(vm.slot(fi, 1))) return NativeResult::decline();
+      if (!plain_cell(vm.slot(fi, 1)) && !vm.slot(fi, 1).is_nil()) return NativeResult::decline();
       break;
     case kMapAfterF:
       append(vm, fi, 2, 3, resumed);
@@ -167,6 +181,12 @@ NativeResult map_native(VM& vm, uint32_t fi, Value resumed) {
   }
   Value l = vm.slot(fi, 1);
   if (l.is_nil()) return NativeResult::ret(finish_list(vm, fi, 2, 3, vm.watched_symbol(WatchId::Nil)->global));
+  if (!plain_cell(l)) {  // (map f (tail l)) of the definition, on the rest
+    Value err;
+    if (!push_self_call(vm, fi, vm.watched_symbol(WatchId::Map), {0, 1}, &err)) return NativeResult::error(err);
+    vm.frame(fi).step = kMapAfterRest;
+    return NativeResult::call(2);
+  }
   vm.slot(fi, 4) = l;
   vm.push(vm.slot(fi, 0));
   vm.push(car(l));
@@ -187,7 +207,7 @@ NativeResult filter_native(VM& vm, uint32_t fi, Value resumed) {
   Frame& fr = vm.frame(fi);
   switch (fr.step) {
     case kFilterStart:
-      if (!plain_list(vm.slot(fi, 1))) return NativeResult::decline();
+      if (!plain_cell(vm.slot(fi, 1)) && !vm.slot(fi, 1).is_nil()) return NativeResult::decline();
       break;
     case kFilterAfterF: {
       if (!is_int(resumed)) {
@@ -231,6 +251,13 @@ NativeResult filter_native(VM& vm, uint32_t fi, Value resumed) {
   }
   Value l = vm.slot(fi, 1);
   if (l.is_nil()) return NativeResult::ret(finish_list(vm, fi, 2, 3, vm.watched_symbol(WatchId::Nil)->global));
+  if (!plain_cell(l)) {  // (filter f (tail l)) of the definition, on the rest
+    Value err;
+    if (!push_self_call(vm, fi, vm.watched_symbol(WatchId::Filter), {0, 1}, &err)) return NativeResult::error(err);
+    vm.slot(fi, 5) = Value::nil();  // nothing of this element kept yet
+    vm.frame(fi).step = kFilterAfterRest;
+    return NativeResult::call(2);
+  }
   vm.slot(fi, 4) = l;
   vm.push(vm.slot(fi, 0));
   vm.push(car(l));
@@ -245,7 +272,7 @@ NativeResult foldl_native(VM& vm, uint32_t fi, Value resumed) {
   Frame& fr = vm.frame(fi);
   switch (fr.step) {
     case kFoldStart:
-      if (!plain_list(vm.slot(fi, 2))) return NativeResult::decline();
+      if (!plain_cell(vm.slot(fi, 2)) && !vm.slot(fi, 2).is_nil()) return NativeResult::decline();
       break;
     case kFoldAfterF:
       if (disturbed(vm, fi, kFoldlMask, 2, 3)) {
@@ -272,6 +299,11 @@ NativeResult foldl_native(VM& vm, uint32_t fi, Value resumed) {
   }
   Value l = vm.slot(fi, 2);
   if (l.is_nil()) return NativeResult::ret(vm.slot(fi, 1));
+  if (!plain_cell(l)) {  // (foldl f z (tail l)) of the definition, on the rest
+    Value err;
+    if (!push_self_call(vm, fi, vm.watched_symbol(WatchId::Foldl), {0, 1, 2}, &err)) return NativeResult::error(err);
+    return NativeResult::tail_call(3);
+  }
   vm.slot(fi, 3) = l;
   vm.slot(fi, 4) = vm.slot(fi, 0);
   vm.push(vm.slot(fi, 0));

@@ -38,6 +38,7 @@ struct Frame {
                        // names this frame binds (lookup.cpp skips it whole), or 0 when not yet known
   uint32_t tail_offset;  // with kTailSite: where in tail_proto's code the user's tail call was
   Value tail_proto;      // with kTailSite: the user's code that tail-called into builtin code
+  const void* native;    // native frames: the builtin's continuation (a NativeFn, lib/builtin.h)
 };
 
 }  // namespace valk

@@ -466,11 +466,7 @@ Value VM::make_partial(Value fn, Args args) {
   return Value::object(p);
 }
 
-NativeFn VM::native_of(const Frame& f) const {
-  Value callee = stack_[f.base - 1];
-  if (f.flags & frameflag::kScope) return callee.as<Closure>()->proto.as<Proto>()->intrinsic->native;
-  return callee.as<Builtin>()->info->native;
-}
+NativeFn VM::native_of(const Frame& f) const { return reinterpret_cast<NativeFn>(f.native); }
 
 Value VM::apply_operator(Op op, Args args) {
   Symbol* s = sym(kOpInfo[int(op)].watched);
