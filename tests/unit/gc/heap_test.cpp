@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -705,6 +708,44 @@ TEST(HeapVm, RepeatedWorkDoesNotGrowTheLiveHeap) {
   }
   vm.collect_garbage(true);
   EXPECT_LE(vm.heap().stats().live_after_last, before + 100 * 1024);
+}
+
+// Resident set size of this process, from /proc/self/statm.
+size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t total = 0, resident = 0;
+  statm >> total >> resident;
+  return resident * size_t(sysconf(_SC_PAGESIZE));
+}
+
+// The core issue's check: these programs run in memory that does not grow with running time.
+// Each runs once to reach its working size, then three more times; the resident set may not
+// grow by more than a few pages of noise meanwhile.
+TEST(HeapVm, ResidentMemoryDoesNotGrowWithRunningTime) {
+  VM vm(vm_config(true));
+  Value r = vm.run_source(
+      "(fun {fib n} {if (< n 2) {n} {+ (fib (- n 1)) (fib (- n 2))}})\n"
+      "(fun {stress n} {if (<= n 0) {0} {do (map (\\ {x} {* 2 x}) {1 2 3 4 5}) (stress (- n 1))}})\n"
+      "(fun {lists n} {foldl + 0 (filter (\\ {x} {== 0 (- x (* 2 (/ x 2)))}) (map (\\ {x} {* x 3}) (range 0 n)))})",
+      "rss.valk");
+  ASSERT_FALSE(is_error(r)) << err_text(vm, r);
+  struct Workload {
+    const char* code;
+    Value expected;
+  } workloads[] = {{"(fib 25)", Value::fixnum(75025)},
+                   {"(stress 100000)", Value::fixnum(0)},
+                   {"(lists 200000)", Value::fixnum(29999700000)}};
+  for (const Workload& w : workloads) {
+    Value first = vm.run_source(w.code, "rss.valk");
+    ASSERT_EQ(first, w.expected) << w.code << ": " << err_text(vm, first);
+    size_t warmed = resident_bytes();
+    for (int i = 0; i < 3; ++i) {
+      Value again = vm.run_source(w.code, "rss.valk");
+      ASSERT_EQ(again, w.expected) << w.code << ": " << err_text(vm, again);
+    }
+    size_t later = resident_bytes();
+    EXPECT_LE(later, warmed + 2 * 1024 * 1024) << w.code << ": resident " << warmed << " then " << later;
+  }
 }
 
 TEST(HeapVm, DefinedValueSurvivesAHundredCollections) {
