@@ -57,7 +57,7 @@ std::string format_error_for_user(VM& vm, Value error) {
   for (Value t = e->trace; is_cons(t); t = cdr(t)) {
     std::string_view line = car(t).as<String>()->view();
     if (line.substr(0, 11) == "<top level>") continue;
-    s += "\n  in ";
+    s += VM::is_trace_note(line) ? "\n  " : "\n  in ";
     s += line;
   }
   return s;

@@ -432,6 +432,8 @@ Value VM::raise_at(Value err) {
   return err;
 }
 
+bool VM::is_trace_note(std::string_view line) { return line.starts_with("[") || line.starts_with("..."); }
+
 std::string VM::describe_error(Value err) const {
   if (!is_error(err)) return "";
   const auto* e = err.as<ErrorObj>();
@@ -440,8 +442,7 @@ std::string VM::describe_error(Value err) const {
   s += e->message.as<String>()->view();
   for (Value t = e->trace; is_cons(t); t = cdr(t)) {
     std::string_view line = car(t).as<String>()->view();
-    bool fold_note = line.starts_with("[") || line.starts_with("...");  // see fold_trace
-    s += fold_note ? "\n  " : "\n  in ";
+    s += is_trace_note(line) ? "\n  " : "\n  in ";
     s += line;
   }
   return s;

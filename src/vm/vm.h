@@ -76,6 +76,9 @@ class VM final : public RootSource {
   // An Error value with this message (raised when a builtin returns it).
   Value error(std::string_view message);
   // "file:line:col: message" followed by one "  in f (file:line:col)" line per call.
+  // A line of an error's trace that says how lines were folded ("[...]", "... N more ..."),
+  // rather than naming a call.
+  static bool is_trace_note(std::string_view line);
   std::string describe_error(Value error) const;
 
   // ---- bindings (vm/lookup.cpp) ----------------------------------------------------------
