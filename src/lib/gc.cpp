@@ -1,4 +1,8 @@
 // gc.cpp: the collector seen from Valk: gc/collect and gc/stats.
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "lib/builtin.h"
 #include "value/make.h"
 #include "vm/vm.h"
@@ -10,6 +14,16 @@ namespace {
 Value builtin_gc_collect(VM& vm, Args) {
   vm.collect_garbage(true);
   return Value::empty_sexpr();
+}
+
+// The process's resident set (Linux: /proc/self/statm), or 0 where it cannot be read.
+uint64_t resident_bytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long long total = 0, resident = 0;
+  int n = std::fscanf(f, "%llu %llu", &total, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * uint64_t(sysconf(_SC_PAGESIZE)) : 0;
 }
 
 // {"minor-collections" N "major-collections" N ...}: a Q-expression alternating names (strings,
@@ -28,6 +42,7 @@ Value builtin_gc_stats(VM& vm, Args) {
       {"bytes-live", s.live_after_last},
       {"heap-bytes", vm.heap().heap_bytes()},
       {"nursery-bytes", vm.heap().nursery_bytes()},
+      {"resident-bytes", resident_bytes()},
   };
   ListBuilder out(vm.heap(), true);
   for (auto& [name, value] : fields) {
@@ -44,7 +59,7 @@ const BuiltinInfo kGc[] = {
      "The collector's statistics, names and integers in turn: {\"minor-collections\" N "
      "\"major-collections\" N \"minor-pause-total-us\" N \"minor-pause-max-us\" N "
      "\"major-pause-total-us\" N \"major-pause-max-us\" N \"bytes-allocated\" N "
-     "\"bytes-promoted\" N \"bytes-live\" N \"heap-bytes\" N \"nursery-bytes\" N}.",
+     "\"bytes-promoted\" N \"bytes-live\" N \"heap-bytes\" N \"nursery-bytes\" N \"resident-bytes\" N}.",
      0, 0, builtinflag::kNullary, 0, builtin_gc_stats, nullptr},
 };
 
