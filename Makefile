@@ -3,12 +3,13 @@
 #   make test                   build and run every test suite; ends with "N passed, N failed"
 #   make bench                  the benchmarks next to Lua 5.4, LuaJIT and Python (docs/PERFORMANCE.md)
 #   make asan | make switch     the test suite built with sanitizers / with switch dispatch
+#   make stress | make clang    ... in GC stress mode (Debug) / built with clang++
 BUILD ?= build
 BUILD_TYPE ?= Release
 CMAKE_FLAGS ?=
 FILE ?=
 
-.PHONY: all run test build deps bench asan switch stress clean format
+.PHONY: all run test build deps bench asan switch stress clang clean format
 
 all: build
 
@@ -35,6 +36,10 @@ asan:
 switch:
 	@$(MAKE) --no-print-directory test BUILD=build-switch CMAKE_FLAGS="-DVALK_SWITCH_DISPATCH=ON"
 
+clang:
+	@scripts/install-deps.sh --clang
+	@$(MAKE) --no-print-directory test BUILD=build-clang CMAKE_FLAGS="-DCMAKE_CXX_COMPILER=clang++"
+
 stress:
 	@VALK_GC_STRESS=1 VALK_GC_VERIFY=1 $(MAKE) --no-print-directory test BUILD=build-debug BUILD_TYPE=Debug
 
@@ -46,4 +51,4 @@ format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	@rm -rf build build-asan build-switch build-debug
+	@rm -rf build build-asan build-switch build-debug build-clang

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# install-deps.sh: installs the Debian packages the build needs (and, with --bench, those the
-# benchmarks need) when they are missing, so a fresh machine needs nothing but `make`.
+# install-deps.sh: installs the Debian packages the build needs (with --bench, those the
+# benchmarks need; with --clang, the second compiler CI builds with) when they are missing, so a
+# fresh machine needs nothing but `make`.
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev python3)
-if [ "${1:-}" = "--bench" ]; then
-  packages=(lua5.4 luajit python3 time libbenchmark-dev)
-fi
+case "${1:-}" in
+  --bench) packages=(lua5.4 luajit python3 time libbenchmark-dev) ;;
+  --clang) packages=(clang) ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,8 +4,8 @@
 #   1. GoogleTest through ctest (unit tests, the golden Valk files, the command line);
 #   2. the Valk test suites in tests/valk/suites (the test module's own counts).
 set -uo pipefail
-build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-build}" && pwd)  # absolute: the suites run from their own folder
 results="$build/test-results"
 rm -rf "$results"
 mkdir -p "$results"
@@ -30,7 +30,7 @@ echo "== Valk suites"
 for suite in "$root"/tests/valk/suites/*.valk; do
   [ -f "$suite" ] || continue
   name=$(basename "$suite")
-  out=$(cd "$root/tests/valk/suites" && timeout 600 "$root/$build/valk" "$name" 2>&1)
+  out=$(cd "$root/tests/valk/suites" && timeout 600 "$build/valk" "$name" 2>&1)
   status=$?
   summary=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
   if [ -z "$summary" ]; then

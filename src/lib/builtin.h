@@ -8,6 +8,7 @@
 #include <span>
 
 #include "value/value.h"
+#include "vm/frame.h"
 
 namespace valk {
 
@@ -46,9 +47,9 @@ struct NativeResult {
   static NativeResult error(Value e) { return {NativeAction::kError, e, 0}; }
 };
 
-// Called first with `resumed` undefined, then with the result of each call it asked for. When
-// the frame catches errors, an Error value arrives as `resumed` instead of unwinding past it.
-using NativeFn = NativeResult (*)(VM& vm, uint32_t frame, Value resumed);
+// A NativeFn (vm/frame.h) is called first with `resumed` undefined, then with the result of each
+// call it asked for. When the frame catches errors, an Error value arrives as `resumed` instead
+// of unwinding past it.
 
 namespace builtinflag {
 inline constexpr uint8_t kCallBare = 1;  // (f) written alone calls it (it needs no argument)

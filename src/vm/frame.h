@@ -8,6 +8,11 @@
 
 namespace valk {
 
+class VM;
+struct NativeResult;
+// A builtin run as a continuation (lib/builtin.h says how it is called).
+using NativeFn = NativeResult (*)(VM& vm, uint32_t frame, Value resumed);
+
 enum class FrameKind : uint8_t {
   kEntry,   // bottom of one VM entry: returning into it ends the run; stands for the global frame
   kLambda,  // a lambda's own frame: a scope holding its parameters
@@ -38,7 +43,7 @@ struct Frame {
                        // names this frame binds (lookup.cpp skips it whole), or 0 when not yet known
   uint32_t tail_offset;  // with kTailSite: where in tail_proto's code the user's tail call was
   Value tail_proto;      // with kTailSite: the user's code that tail-called into builtin code
-  const void* native;    // native frames: the builtin's continuation (a NativeFn, lib/builtin.h)
+  NativeFn native;       // native frames: the builtin's continuation
 };
 
 }  // namespace valk

@@ -705,7 +705,7 @@ call_generic : {
     if (run_native_intrinsic) {
       fr->kind = FrameKind::kNative;
       fr->flags = frameflag::kScope;
-      fr->native = reinterpret_cast<const void*>(in->native);
+      fr->native = in->native;
       for (uint32_t i = 0; i < extra; ++i) *sp++ = Value::undefined();
       resumed = Value::undefined();
       goto run_native;
@@ -774,7 +774,7 @@ call_generic : {
     ++nframes_;
     nf->kind = FrameKind::kNative;
     nf->flags = (info->flags & builtinflag::kCatch) ? frameflag::kCatchErrors : 0;
-    nf->native = reinterpret_cast<const void*>(info->native);
+    nf->native = info->native;
     nf->base = uint32_t(sp - stack_) - nargs;
     nf->scope = fr->scope;
     nf->nargs = nargs;

@@ -467,7 +467,7 @@ Value VM::make_partial(Value fn, Args args) {
   return Value::object(p);
 }
 
-NativeFn VM::native_of(const Frame& f) const { return reinterpret_cast<NativeFn>(f.native); }
+NativeFn VM::native_of(const Frame& f) const { return f.native; }
 
 Value VM::apply_operator(Op op, Args args) {
   Symbol* s = sym(kOpInfo[int(op)].watched);
