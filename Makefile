@@ -45,6 +45,8 @@ stress:
 
 bench: build
 	@scripts/install-deps.sh --bench
+	@cmake -S . -B $(BUILD) -DVALK_BENCH=ON > /dev/null
+	@cmake --build $(BUILD) --target valk_micro_bench
 	@bench/run.sh $(BUILD)
 
 format:

@@ -3,7 +3,8 @@
 #   1. ../shared/bench (the programs the performance work is measured on), each next to Lua 5.4,
 #      the LuaJIT interpreter and Python, as ratios to Lua 5.4 measured in the same run;
 #   2. startup: `valk -e 1` next to `lua5.4 -e 1`;
-#   3. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live).
+#   3. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
+#   4. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
 set -uo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,4 +46,10 @@ awk -v v="$v" -v l="$l" 'BEGIN { printf "valk -e 1: %d us   lua5.4 -e x=1: %d us
 echo
 echo "== Collector"
 (cd "$root/bench/gc" && /usr/bin/time -f "peak %M KB, %e s" "$valk" gc_pause.valk) 2>&1
+
+if [ -x "$root/$build/valk_micro_bench" ]; then
+  echo
+  echo "== Microbenchmarks (bench/micro)"
+  "$root/$build/valk_micro_bench" --benchmark_min_time=0.2 2>&1 | grep -v '^\*\*\*' || status=1
+fi
 exit $status
