@@ -236,11 +236,7 @@ void Heap::evacuate(Value& slot) {
   }
   size_t bytes = object_size(o);
   Object* copy = alloc_in_old_space(bytes);
-  if (bytes == sizeof(Cons)) {
-    std::memcpy(copy, o, sizeof(Cons));  // the common case, copied with fixed-size moves
-  } else {
-    std::memcpy(copy, o, bytes);
-  }
+  std::memcpy(copy, o, bytes);
   copy->gc = gcbit::kOld;
   o->gc = gcbit::kForwarded;
   forward_slot(o) = Value::object(copy);

@@ -35,6 +35,7 @@ inline void move_down(Value* to, const Value* from, uint32_t n) {
 // the prelude remembers the first prelude function it ran), so that an error raised there is
 // still placed at the user's call and its trace names the function the user called.
 inline void note_tail_site(Frame* fr, const Proto* from, const Proto* to, const uint32_t* pc) {
+  if (LIKELY(!((from->pflags | to->pflags) & protoflag::kBuiltinCode))) return;  // user code only
   if (!(to->pflags & protoflag::kBuiltinCode)) {
     fr->flags &= uint8_t(~frameflag::kTailSite);
     return;
@@ -123,6 +124,43 @@ Value VM::execute(uint32_t entry) {
     goto raise;   \
   } while (0)
 #define RAISE_MSG(msg) RAISE(error(msg))
+// A tail call to lambda `p` (its arguments on top of the stack) replaces this frame, keeping what
+// dynamic lookup could still see of it (residue.cpp) and where the user's code made the call.
+#define REPLACE_FRAME(p, callee_env)                                                        \
+  do {                                                                                      \
+    Value callee_env_ = (callee_env);                                                       \
+    Value residue_ = Value::undefined();                                                    \
+    bool plain_ = proto == (p) && fr->residue.is_undefined() && bp[-1].as<Closure>()->env == callee_env_ && \
+                  (fr->env.is_undefined() || fr->env.as<Env>()->extras.is_undefined());     \
+    if (UNLIKELY(!plain_)) {                                                                \
+      SAVE();                                                                               \
+      residue_ = build_residue(fr, (p), callee_env_);                                      \
+    }                                                                                       \
+    if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);                             \
+    move_down(bp - 1, sp - nargs - 1, nargs + 1);                                           \
+    sp = bp + nargs;                                                                        \
+    note_tail_site(fr, proto, (p), pc);                                                     \
+    fr->proto = Value::object(p);                                                           \
+    fr->env = Value::undefined();                                                           \
+    fr->residue = residue_;                                                                 \
+    fr->run_base = 0;                                                                       \
+  } while (0)
+// Returns `result` from this frame to its caller.
+#define RETURN_VALUE(result)                                                                           \
+  do {                                                                                                 \
+    Value result_ = (result);                                                                          \
+    if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);                                        \
+    sp = bp - 1;                                                                                       \
+    --nframes_;                                                                                        \
+    touch_frame(nframes_ - 1);                                                                         \
+    --fr;                                                                                              \
+    *sp++ = result_;                                                                                   \
+    if (UNLIKELY(fr->kind == FrameKind::kNative || fr->kind == FrameKind::kEntry)) goto returned_special; \
+    pc = fr->pc;                                                                                       \
+    bp = stack_ + fr->base;                                                                            \
+    ENTER_PROTO(fr->proto.as<Proto>());                                                                \
+    DISPATCH();                                                                                        \
+  } while (0)
 // After a call produced its value on the stack without a frame: go on in the caller.
 #define CONTINUE_CALLER()                                                            \
   do {                                                                               \
@@ -248,23 +286,7 @@ dispatch_top:
       Proto* p = f.as<Closure>()->proto.as<Proto>();
       if (LIKELY(p->nparams == nargs && !(p->pflags & protoflag::kVariadic) && !p->intrinsic &&
                  bp + nargs + p->max_stack <= stack_end)) {
-        Value residue = Value::undefined();
-        Value callee_env = f.as<Closure>()->env;
-        bool plain = proto == p && fr->residue.is_undefined() &&
-                     bp[-1].as<Closure>()->env == callee_env &&
-                     (fr->env.is_undefined() || fr->env.as<Env>()->extras.is_undefined());
-        if (UNLIKELY(!plain)) {
-          SAVE();
-          residue = build_residue(fr, p, callee_env);
-        }
-        if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);
-        move_down(bp - 1, sp - nargs - 1, nargs + 1);
-        sp = bp + nargs;
-        if (UNLIKELY((proto->pflags | p->pflags) & protoflag::kBuiltinCode)) note_tail_site(fr, proto, p, pc);
-        fr->proto = Value::object(p);
-        fr->env = Value::undefined();
-        fr->residue = residue;
-        fr->run_base = 0;
+        REPLACE_FRAME(p, f.as<Closure>()->env);
         ENTER_PROTO(p);
         pc = code0;
         if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
@@ -288,20 +310,7 @@ dispatch_top:
     DISPATCH();
   }
 
-  HANDLER(RET) {
-    Value result = sp[-1];
-    if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);
-    sp = bp - 1;
-    --nframes_;
-    touch_frame(nframes_ - 1);
-    --fr;
-    *sp++ = result;
-    if (UNLIKELY(fr->kind == FrameKind::kNative || fr->kind == FrameKind::kEntry)) goto returned_special;
-    pc = fr->pc;
-    bp = stack_ + fr->base;
-    ENTER_PROTO(fr->proto.as<Proto>());
-    DISPATCH();
-  }
+  HANDLER(RET) { RETURN_VALUE(sp[-1]); }
 
   HANDLER(JMP) {
     pc = code0 + operand(ins);
@@ -562,20 +571,7 @@ dispatch_top:
   FUSED_IF_LL(IFEQ_LL, ==)
   FUSED_IF_LL(IFNE_LL, !=)
 
-  HANDLER(RETL) {
-    Value result = bp[operand(ins)];
-    if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);
-    sp = bp - 1;
-    --nframes_;
-    touch_frame(nframes_ - 1);
-    --fr;
-    *sp++ = result;
-    if (UNLIKELY(fr->kind == FrameKind::kNative || fr->kind == FrameKind::kEntry)) goto returned_special;
-    pc = fr->pc;
-    bp = stack_ + fr->base;
-    ENTER_PROTO(fr->proto.as<Proto>());
-    DISPATCH();
-  }
+  HANDLER(RETL) { RETURN_VALUE(bp[operand(ins)]); }
 
 #if !VALK_COMPUTED_GOTO
     case Op::kCount: break;
@@ -648,24 +644,7 @@ call_generic : {
       nargs = p->nparams;
     }
     if (tail_call && fr->kind == FrameKind::kLambda && !run_native_intrinsic) {
-      // The callee replaces this frame, keeping what dynamic lookup could still see (residue.cpp).
-      Value callee = sp[-int(nargs) - 1];
-      Value callee_env = callee.as<Closure>()->env;
-      Value residue = Value::undefined();
-      bool plain = proto == p && fr->residue.is_undefined() && bp[-1].as<Closure>()->env == callee_env &&
-                   (fr->env.is_undefined() || fr->env.as<Env>()->extras.is_undefined());
-      if (!plain) {
-        SAVE();
-        residue = build_residue(fr, p, callee_env);
-      }
-      if (!fr->env.is_undefined()) freeze_env(fr->env);
-      move_down(bp - 1, sp - nargs - 1, nargs + 1);
-      sp = bp + nargs;
-      note_tail_site(fr, proto, p, fr->pc);
-      fr->proto = Value::object(p);
-      fr->env = Value::undefined();
-      fr->residue = residue;
-      fr->run_base = 0;
+      REPLACE_FRAME(p, sp[-int(nargs) - 1].as<Closure>()->env);  // (pc is fr->pc here)
       if (sp + p->max_stack + 8 > stack_end) {
         SAVE();
         if (!grow_stack(sp_ + p->max_stack + 64)) RAISE_MSG("out of memory: cannot grow the stack");
@@ -977,6 +956,8 @@ raise : {
 #undef FUSED_ARITH
 #undef FUSED_IF_LK
 #undef FUSED_IF_LL
+#undef REPLACE_FRAME
+#undef RETURN_VALUE
 }
 
 }  // namespace valk
