@@ -780,8 +780,7 @@ run_native : {
   // fr is a native frame: run its continuation with `resumed`.
   SAVE();
   uint32_t index = nframes_ - 1;
-  NativeFn k = native_of(*fr);
-  NativeResult r = k(*this, index, resumed);
+  NativeResult r = fr->native(*this, index, resumed);
   TOP_FRAME();
   RELOAD_STACK();
   switch (r.action) {

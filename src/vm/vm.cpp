@@ -297,19 +297,20 @@ SrcPos VM::frame_position(const Frame& f) const {
   return proto_pos_at(p, offset > 0 ? offset - 1 : 0);
 }
 
+namespace {
+// A lambda's name in traces: the name it was first defined as.
+std::string lambda_name(const Proto* p) {
+  return is_symbol(p->name) ? std::string(p->name.as<Symbol>()->name()) : "<lambda>";
+}
+}  // namespace
+
 std::string VM::frame_name(const Frame& f) const {
   switch (f.kind) {
-    case FrameKind::kLambda: {
-      Value name = f.proto.as<Proto>()->name;
-      return is_symbol(name) ? std::string(name.as<Symbol>()->name()) : "<lambda>";
-    }
+    case FrameKind::kLambda: return lambda_name(f.proto.as<Proto>());
     case FrameKind::kChunk:
       return f.proto.as<Proto>()->kind == ProtoKind::kTopLevel ? "<top level>" : "<eval>";
     case FrameKind::kNative:
-      if (f.flags & frameflag::kScope) {
-        Value name = f.proto.as<Proto>()->name;
-        return is_symbol(name) ? std::string(name.as<Symbol>()->name()) : "<lambda>";
-      }
+      if (f.flags & frameflag::kScope) return lambda_name(f.proto.as<Proto>());
       return stack_[f.base - 1].as<Builtin>()->info->name;
     case FrameKind::kEntry: break;
   }
@@ -369,6 +370,12 @@ std::vector<std::string> fold_trace(const TraceLines& t) {
   return cut;
 }
 
+// One line of a trace: who, and where when known.
+std::string trace_line(std::string name, SrcPos pos, const SourceFiles& files) {
+  if (pos.known()) name += " (" + files.format(pos) + ")";
+  return name;
+}
+
 // True when two frames print the same trace line (the same code at the same place).
 bool same_line(const Frame& a, const Frame& b) {
   return a.kind == b.kind && a.proto == b.proto && a.pc == b.pc && a.flags == b.flags &&
@@ -406,9 +413,7 @@ Value VM::raise_at(Value err) {
     }
     // A chunk run by eval or load shares its line with the frame that ran it: skip it.
     if (f.kind == FrameKind::kChunk && f.proto.as<Proto>()->kind == ProtoKind::kChunk) continue;
-    std::string line = frame_name(f);
-    if (pos.known()) line += " (" + files_.format(pos) + ")";
-    lines.add(std::move(line));
+    lines.add(trace_line(frame_name(f), pos, files_));
     previous = &f;
     if (f.kind == FrameKind::kLambda && (f.flags & frameflag::kTailSite)) {
       // The call that reached this frame's builtin code by a tail call (interp.cpp).
@@ -418,9 +423,7 @@ Value VM::raise_at(Value err) {
         e->pos = site;
         positioned = true;
       }
-      std::string caller_line = is_symbol(caller->name) ? std::string(caller->name.as<Symbol>()->name()) : "<lambda>";
-      if (site.known()) caller_line += " (" + files_.format(site) + ")";
-      lines.add(std::move(caller_line));
+      lines.add(trace_line(lambda_name(caller), site, files_));
       previous = nullptr;
     }
   }
@@ -466,8 +469,6 @@ Value VM::make_partial(Value fn, Args args) {
   heap_.finish(p);
   return Value::object(p);
 }
-
-NativeFn VM::native_of(const Frame& f) const { return f.native; }
 
 Value VM::apply_operator(Op op, Args args) {
   Symbol* s = sym(kOpInfo[int(op)].watched);

@@ -170,7 +170,6 @@ class VM final : public RootSource {
   std::string unbound_message(const Symbol* s) const;
   Value apply_operator(Op op, Args args);
   Value make_partial(Value fn, Args args);
-  NativeFn native_of(const Frame& f) const;
   SrcPos frame_position(const Frame& f) const;
   std::string frame_name(const Frame& f) const;
 
