@@ -2,6 +2,7 @@
 #   make run [FILE=prog.valk]   install what is missing, build, start the REPL (or run FILE)
 #   make test                   build and run every test suite; ends with "N passed, N failed"
 #   make bench                  the benchmarks next to Lua 5.4, LuaJIT and Python (docs/PERFORMANCE.md)
+#   make bench-http             the HTTP engine next to nghttpd under h2load (docs/HTTP.md)
 #   make asan | make switch     the test suite built with sanitizers / with switch dispatch
 #   make stress | make clang    ... in GC stress mode (Debug) / built with clang++
 BUILD ?= build
@@ -9,7 +10,7 @@ BUILD_TYPE ?= Release
 CMAKE_FLAGS ?=
 FILE ?=
 
-.PHONY: all run test build deps bench asan switch stress clang clean format
+.PHONY: all run test build deps bench bench-http asan switch stress clang clean format
 
 all: build
 
@@ -29,6 +30,10 @@ endif
 
 test: build
 	@scripts/run-tests.sh $(BUILD)
+
+bench-http: build
+	@cmake --build $(BUILD) --target valk_http_hello
+	@bench/http/run.sh $(BUILD)
 
 asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan BUILD_TYPE=RelWithDebInfo CMAKE_FLAGS="-DVALK_SANITIZE=ON"

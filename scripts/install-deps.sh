@@ -3,7 +3,10 @@
 # benchmarks need; with --clang, the second compiler CI builds with) when they are missing, so a
 # fresh machine needs nothing but `make`.
 set -euo pipefail
-packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev python3)
+packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev python3
+  # the HTTP engine (src/net) and the real peers its tests run against (tests/unit/net)
+  libuv1-dev libnghttp2-dev libssl-dev libhttp-parser-dev openssl
+  nghttp2-client nghttp2-server curl nodejs python3-hyperframe python3-hpack)
 case "${1:-}" in
   --bench) packages=(lua5.4 luajit python3 time libbenchmark-dev) ;;
   --clang) packages=(clang) ;;

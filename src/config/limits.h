@@ -68,4 +68,30 @@ inline constexpr int kMaxWatchedSymbols = 64;
 // Width the test module pads test names to (the original's layout).
 inline constexpr int kTestNameWidth = 97;
 
+// HTTP engine (src/net, docs/HTTP.md): defaults of net::ServerOptions, each overridable per server.
+// Streams one HTTP/2 connection may have open at once; advertised in SETTINGS, the peer's extra
+// streams are refused (REFUSED_STREAM). nghttpd and h2o default to 100 as well.
+inline constexpr uint32_t kHttpMaxConcurrentStreams = 100;
+// Bytes of one request's header list (names + values + 32 each, as RFC 9113 counts them);
+// advertised in SETTINGS; past it HTTP/2 answers 431 and HTTP/1.1 answers 431 and closes.
+inline constexpr uint32_t kHttpMaxHeaderListBytes = 64 << 10;
+// Bytes of one request body held for the handler; past it the answer is 413.
+inline constexpr size_t kHttpMaxBodyBytes = size_t(16) << 20;
+// A connection with no open stream and no traffic for this long is closed (GOAWAY first).
+inline constexpr uint32_t kHttpIdleTimeoutMs = 60'000;
+// A request whose headers are not complete this long after they began (or a connection that
+// sent nothing this long after it opened) is closed: the slowloris defence.
+inline constexpr uint32_t kHttpHeaderTimeoutMs = 10'000;
+// Pending output that makes no progress for this long (a peer that stopped reading) closes.
+inline constexpr uint32_t kHttpWriteTimeoutMs = 30'000;
+// Graceful stop: in-flight streams get this long to finish after GOAWAY, then are cut.
+inline constexpr uint32_t kHttpDrainTimeoutMs = 5'000;
+// Above this many bytes of unsent output a connection stops reading from its peer (so a peer
+// that floods without reading, PING floods included, cannot grow our memory without bound).
+inline constexpr size_t kHttpWriteHighWaterBytes = size_t(256) << 10;
+// Receive window of each HTTP/2 stream (SETTINGS_INITIAL_WINDOW_SIZE) and of the connection:
+// large enough that an upload over loopback is not stalled by round trips.
+inline constexpr int32_t kHttpStreamWindowBytes = 256 << 10;
+inline constexpr int32_t kHttpConnectionWindowBytes = 1 << 20;
+
 }  // namespace valk::limits

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# run.sh BUILD: `make bench-http`. The engine's C++ hello server next to nghttpd serving a small
+# file, each loaded by `h2load -t1 -c100 -m10` over h2c and over TLS; each server's CPU time is
+# read from /proc/PID/stat around the run. Prints requests/s, CPU µs per request and the ratios.
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+n=${BENCH_HTTP_REQUESTS:-200000}
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+hz=$(getconf CLK_TCK)
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+  -subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+printf 'hello, world\n' > "$work/hello"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# measure NAME PID URL: runs h2load, prints "NAME req/s µs-per-request"
+measure() {
+  local name=$1 pid=$2 url=$3 before after out rps us
+  before=$(cpu_ticks "$pid")
+  out=$(h2load -t1 -c100 -m10 -n "$n" "$url")
+  after=$(cpu_ticks "$pid")
+  echo "$out" | grep -q "$n succeeded" || { echo "$name: not every request succeeded"; echo "$out" | tail -8; exit 1; }
+  rps=$(echo "$out" | awk '/^finished in/ {print $4}')
+  us=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$n" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+  echo "$name $rps $us"
+}
+
+start_valk() {  # start_valk [CERT KEY]: prints the pid; the port goes to $work/port
+  "$build/valk_http_hello" 0 "$@" > "$work/port" &
+  echo $!
+}
+
+results=()
+for mode in h2c tls; do
+  if [ $mode = h2c ]; then
+    vpid=$(start_valk); pids+=("$vpid")
+    nport=$(free_port)
+    nghttpd --no-tls -d "$work" "$nport" >/dev/null 2>&1 & npid=$!; pids+=("$npid")
+    scheme=http
+  else
+    vpid=$(start_valk "$work/cert.pem" "$work/key.pem"); pids+=("$vpid")
+    nport=$(free_port)
+    nghttpd -d "$work" "$nport" "$work/key.pem" "$work/cert.pem" >/dev/null 2>&1 & npid=$!; pids+=("$npid")
+    scheme=https
+  fi
+  for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+  vport=$(cat "$work/port"); : > "$work/port"
+  sleep 0.3
+  v=$(measure valk "$vpid" "$scheme://127.0.0.1:$vport/")
+  g=$(measure nghttpd "$npid" "$scheme://127.0.0.1:$nport/hello")
+  kill "$vpid" "$npid"; wait "$vpid" "$npid" 2>/dev/null || true
+  read -r _ vr vu <<< "$v"; read -r _ gr gu <<< "$g"
+  printf '%-4s valk    %10.0f req/s %7.2f µs CPU/req\n' "$mode" "$vr" "$vu"
+  printf '%-4s nghttpd %10.0f req/s %7.2f µs CPU/req\n' "$mode" "$gr" "$gu"
+  awk -v m=$mode -v vu="$vu" -v gu="$gu" -v vr="$vr" -v gr="$gr" \
+    'BEGIN {printf "%-4s ratio: CPU/req valk/nghttpd %.2f (target <= 1.0), req/s valk/nghttpd %.2f (target >= 1.0)\n", m, vu/gu, vr/gr}'
+done

@@ -1,0 +1,127 @@
+// conn.h (internal): one accepted connection: the libuv socket and timer, optional TLS, the
+// protocol it speaks (HTTP/2 or HTTP/1.1, chosen by ALPN or by the first bytes), and the timeouts.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "net/http.h"
+#include "net/tls.h"
+
+namespace valk::net {
+
+class ServerCore;
+class Connection;
+
+// What a protocol does with a connection's plain bytes. Implementations never throw out of these.
+class Protocol {
+ public:
+  virtual ~Protocol() = default;
+  // New plain bytes from the peer; false: close the connection now (after flushing).
+  virtual bool feed(std::string_view bytes) = 0;
+  // Hands pending output to Connection::write while the connection accepts more.
+  virtual void produce() = 0;
+  // Nothing left to read or write (peer said goodbye, or a graceful stop completed).
+  [[nodiscard]] virtual bool finished() const = 0;
+  // Start a graceful stop: no new requests, in-flight ones finish.
+  virtual void shutdown() = 0;
+  // A handler's late answer for the stream (or HTTP/1.1 message) numbered id.
+  virtual void respond(int64_t id, Response&& response) = 0;
+  // Requests in flight (an idle connection has none).
+  [[nodiscard]] virtual size_t active() const = 0;
+  // Headers of some request have begun and are not complete.
+  [[nodiscard]] virtual bool headers_pending() const = 0;
+  // Called by the idle timeout before the connection closes (HTTP/2 says GOAWAY).
+  virtual void say_goodbye() {}
+};
+
+struct Responder::Slot {
+  Connection* conn;
+  int64_t id;
+};
+
+std::unique_ptr<Protocol> make_h2(Connection& conn);
+std::unique_ptr<Protocol> make_h1(Connection& conn);
+
+class Connection {
+ public:
+  Connection(ServerCore& server, SSL_CTX* tls);
+  // Starts reading; the connection frees itself once closed.
+  void start();
+  // Plain bytes to send (encrypted when TLS).
+  void write(std::string_view plain);
+  // True while the unsent output is below the high-water mark.
+  [[nodiscard]] bool can_write() const;
+  // Runs the protocol's output and hands it to libuv; closes when the protocol is finished.
+  void flush();
+  void close();
+  void shutdown();
+  void dispatch(Request&& request, std::weak_ptr<Responder::Slot> slot);
+  // A handler's answer arriving through a Responder.
+  void respond_later(int64_t id, Response&& response);
+  bool counted = false;  // registered with the server (ServerCore::add)
+
+  ServerCore& server;
+  const ServerOptions& options() const;
+  std::string remote;
+  std::string scheme;
+  uv_loop_t* loop() const { return tcp_.loop; }
+
+  uv_tcp_t* tcp() { return &tcp_; }
+
+ private:
+  static void on_alloc(uv_handle_t*, size_t, uv_buf_t* buf);
+  static void on_read(uv_stream_t*, ssize_t n, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_timer(uv_timer_t*);
+  static void on_closed(uv_handle_t*);
+  void received(std::string_view cipher);
+  bool choose_protocol(std::string_view plain);
+  void send_out();
+  void check_timeouts();
+  void update_reading();
+
+  uv_tcp_t tcp_;
+  uv_timer_t timer_;
+  std::unique_ptr<TlsChannel> tls_;
+  std::unique_ptr<Protocol> proto_;
+  std::string early_;      // plain bytes before the protocol is known
+  std::string cipher_;     // output not yet handed to libuv
+  size_t in_flight_ = 0;   // bytes handed to libuv and not yet written
+  bool reading_ = false;
+  bool closing_ = false;
+  bool flushing_ = false;
+  bool in_feed_ = false;
+  bool close_after_write_ = false;
+  int open_handles_ = 0;
+  uint64_t opened_at_ = 0;
+  uint64_t last_read_ = 0;
+  uint64_t last_write_progress_ = 0;
+  uint64_t headers_since_ = 0;  // 0: no incomplete headers
+  char read_buf_[65536];
+};
+
+// The part of the server that connections see: options, handler, counters, the set of
+// connections (for graceful stop).
+class ServerCore {
+ public:
+  uv_loop_t* loop = nullptr;
+  ServerOptions options;
+  Handler handler;
+  ServerStats stats;
+  SslCtxPtr tls;
+  bool stopping = false;
+  void add(Connection*);
+  void remove(Connection*);
+  virtual ~ServerCore() = default;
+  virtual void connection_gone() {}
+
+ protected:
+  std::vector<Connection*> conns_;
+};
+
+}  // namespace valk::net

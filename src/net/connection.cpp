@@ -1,0 +1,303 @@
+// connection.cpp: one accepted connection: reading and writing on libuv, TLS, choosing HTTP/2 or
+// HTTP/1.1, backpressure (stop reading while output is stuck) and the idle/header/write timeouts.
+// Every libuv callback here catches everything: no C++ exception crosses into libuv.
+#include <algorithm>
+#include <cstring>
+
+#include "net/conn.h"
+
+namespace valk::net {
+namespace {
+
+constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+// Timeouts are checked on a tick; a coarser tick costs less, a finer one is more exact.
+uint32_t tick_ms(const ServerOptions& o) {
+  uint32_t t = std::min({o.idle_timeout_ms, o.header_timeout_ms, o.write_timeout_ms}) / 4;
+  return std::clamp<uint32_t>(t, 10, 1000);
+}
+
+std::string peer_name(uv_tcp_t* tcp) {
+  sockaddr_storage addr{};
+  int len = sizeof addr;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+  char host[64] = "";
+  int port = 0;
+  if (addr.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+    uv_ip6_name(a, host, sizeof host);
+    port = ntohs(a->sin6_port);
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+  }
+  auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+  uv_ip4_name(a, host, sizeof host);
+  port = ntohs(a->sin_port);
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+struct WriteReq {
+  uv_write_t req;
+  std::string data;
+};
+
+}  // namespace
+
+bool Responder::respond(Response response) {
+  auto slot = slot_.lock();
+  if (!slot) return false;
+  slot_.reset();
+  Connection* c = slot->conn;
+  int64_t id = slot->id;
+  slot.reset();
+  c->respond_later(id, std::move(response));
+  return true;
+}
+
+Connection::Connection(ServerCore& s, SSL_CTX* tls) : server(s) {
+  uv_tcp_init(s.loop, &tcp_);
+  uv_timer_init(s.loop, &timer_);
+  tcp_.data = this;
+  timer_.data = this;
+  open_handles_ = 2;
+  if (tls) tls_ = std::make_unique<TlsChannel>(tls);
+  scheme = tls ? "https" : "http";
+}
+
+const ServerOptions& Connection::options() const { return server.options; }
+
+void Connection::start() {
+  uv_tcp_nodelay(&tcp_, 1);
+  remote = peer_name(&tcp_);
+  opened_at_ = last_read_ = last_write_progress_ = uv_now(loop());
+  uint32_t t = tick_ms(options());
+  uv_timer_start(&timer_, on_timer, t, t);
+  update_reading();
+}
+
+void Connection::update_reading() {
+  bool want = !closing_ && !close_after_write_ && in_flight_ + cipher_.size() < limits::kHttpWriteHighWaterBytes;
+  if (want == reading_) return;
+  reading_ = want;
+  if (want) {
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
+  } else {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  }
+}
+
+void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(h->data);
+  *buf = uv_buf_init(self->read_buf_, sizeof self->read_buf_);
+}
+
+void Connection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(s->data);
+  if (n < 0) {
+    self->close();
+    return;
+  }
+  if (n == 0) return;
+  try {
+    self->last_read_ = uv_now(self->loop());
+    self->received(std::string_view(buf->base, size_t(n)));
+  } catch (...) {
+    self->close();
+  }
+}
+
+void Connection::received(std::string_view cipher) {
+  std::string plain_buf;
+  std::string_view plain = cipher;
+  if (tls_) {
+    std::string error;
+    bool ok = tls_->receive(cipher, plain_buf, error);
+    if (!ok) {
+      close_after_write_ = true;  // the alert, if any, still goes out
+      send_out();
+      if (in_flight_ == 0) close();
+      return;
+    }
+    plain = plain_buf;
+  }
+  if (!proto_) {
+    if (tls_ && !tls_->handshake_done()) {
+      send_out();
+      return;
+    }
+    if (!choose_protocol(plain)) return;
+    plain = early_;
+  }
+  in_feed_ = true;
+  bool ok = plain.empty() || proto_->feed(plain);
+  in_feed_ = false;
+  if (!ok) close_after_write_ = true;
+  early_.clear();
+  flush();
+}
+
+// TLS: ALPN decides. Cleartext: the HTTP/2 preface (h2c with prior knowledge) or else HTTP/1.1;
+// wait for enough bytes to tell.
+bool Connection::choose_protocol(std::string_view plain) {
+  early_.append(plain);
+  bool h2;
+  if (tls_) {
+    h2 = tls_->alpn() == "h2";
+  } else {
+    size_t n = std::min(early_.size(), kH2Preface.size());
+    bool prefix = early_.compare(0, n, kH2Preface.substr(0, n)) == 0;
+    if (prefix && n < kH2Preface.size()) return false;
+    h2 = prefix;
+  }
+  proto_ = h2 ? make_h2(*this) : make_h1(*this);
+  return true;
+}
+
+void Connection::write(std::string_view plain) {
+  if (tls_) {
+    tls_->send(plain);
+  } else {
+    cipher_.append(plain);
+  }
+}
+
+bool Connection::can_write() const {
+  return in_flight_ + cipher_.size() < limits::kHttpWriteHighWaterBytes;
+}
+
+void Connection::flush() {
+  if (closing_ || flushing_) return;
+  flushing_ = true;
+  if (proto_) proto_->produce();
+  flushing_ = false;
+  send_out();
+  if (proto_ && proto_->finished()) close_after_write_ = true;
+  if (close_after_write_ && in_flight_ == 0 && cipher_.empty()) {
+    close();
+    return;
+  }
+  update_reading();
+}
+
+void Connection::send_out() {
+  if (tls_) tls_->take_output(cipher_);
+  if (cipher_.empty() || closing_) return;
+  auto* w = new WriteReq;
+  w->data.swap(cipher_);
+  w->req.data = this;
+  in_flight_ += w->data.size();
+  uv_buf_t b = uv_buf_init(w->data.data(), unsigned(w->data.size()));
+  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1, on_write);
+  if (rc != 0) {
+    in_flight_ -= w->data.size();
+    delete w;
+    close();
+  }
+}
+
+void Connection::on_write(uv_write_t* req, int status) {
+  auto* w = reinterpret_cast<WriteReq*>(req);
+  auto* self = static_cast<Connection*>(req->data);
+  self->in_flight_ -= w->data.size();
+  delete w;
+  if (self->closing_) return;
+  if (status != 0) {
+    self->close();
+    return;
+  }
+  self->last_write_progress_ = uv_now(self->loop());
+  try {
+    self->flush();
+  } catch (...) {
+    self->close();
+  }
+}
+
+void Connection::respond_later(int64_t id, Response&& response) {
+  if (closing_ || !proto_) return;
+  proto_->respond(id, std::move(response));
+  // An answer given inside the handler call, itself inside nghttp2_session_mem_recv, waits for
+  // the flush that follows feeding: nghttp2 must not be asked for output from its callbacks.
+  if (!in_feed_) flush();
+}
+
+void Connection::dispatch(Request&& request, std::weak_ptr<Responder::Slot> slot) {
+  server.stats.requests++;
+  request.remote = remote;
+  request.scheme = scheme;
+  Responder responder(slot);
+  try {
+    server.handler(std::move(request), responder);
+  } catch (...) {
+    Response r;
+    r.status = 500;
+    r.body = "internal server error\n";
+    responder.respond(std::move(r));
+  }
+}
+
+void Connection::on_timer(uv_timer_t* t) {
+  auto* self = static_cast<Connection*>(t->data);
+  try {
+    self->check_timeouts();
+  } catch (...) {
+    self->close();
+  }
+}
+
+void Connection::check_timeouts() {
+  const ServerOptions& o = options();
+  uint64_t now = uv_now(loop());
+  bool pending_output = in_flight_ > 0;
+  if (pending_output && now - last_write_progress_ >= o.write_timeout_ms) {
+    server.stats.timeouts++;
+    close();
+    return;
+  }
+  if (!pending_output) last_write_progress_ = now;
+  bool headers = proto_ ? proto_->headers_pending() : true;
+  if (headers) {
+    if (headers_since_ == 0) headers_since_ = proto_ ? now : opened_at_;
+    if (now - headers_since_ >= o.header_timeout_ms) {
+      server.stats.timeouts++;
+      close();
+      return;
+    }
+  } else {
+    headers_since_ = 0;
+  }
+  bool idle = proto_ && proto_->active() == 0 && !headers;
+  if (idle && now - last_read_ >= o.idle_timeout_ms && !close_after_write_) {
+    server.stats.timeouts++;
+    proto_->say_goodbye();
+    close_after_write_ = true;
+    flush();
+  }
+}
+
+void Connection::shutdown() {
+  if (closing_) return;
+  if (!proto_) {
+    close();
+    return;
+  }
+  proto_->shutdown();
+  flush();
+}
+
+void Connection::close() {
+  if (closing_) return;
+  closing_ = true;
+  proto_.reset();  // drops every Responder slot: late answers become no-ops
+  uv_timer_stop(&timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_closed);
+}
+
+void Connection::on_closed(uv_handle_t* h) {
+  auto* self = static_cast<Connection*>(h->data);
+  if (--self->open_handles_ > 0) return;
+  if (self->counted) self->server.remove(self);
+  delete self;
+}
+
+}  // namespace valk::net

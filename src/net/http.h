@@ -1,0 +1,83 @@
+// http.h: the HTTP engine's public C++ API: requests, responses, the handler interface and the
+// server's options. The Valk binding (http/serve) sits on these; docs/HTTP.md describes them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/limits.h"
+
+namespace valk::net {
+
+// Header names are lower case (HTTP/2 requires it; HTTP/1.1 names are folded when parsed).
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;     // "GET"
+  std::string path;       // "/a/b", without the query
+  std::string query;      // "x=1&y=2", without the '?'; empty when there is none
+  std::string authority;  // :authority or Host
+  std::string scheme;     // "http" or "https"
+  Headers headers;        // regular headers only (no pseudo-headers), in arrival order
+  std::string body;
+  std::string remote;     // "127.0.0.1:54321"
+  std::string protocol;   // "h2" or "http/1.1"
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;  // lower-case names; content-length is added by the engine
+  std::string body;
+};
+
+// Where a handler's answer goes. A handler may answer at once or keep the Responder and answer
+// later from the same loop (the Valk handler answers from a fiber). Answering a stream that has
+// meanwhile gone (reset by the peer, connection closed) does nothing and returns false; answering
+// twice does nothing the second time.
+class Responder {
+ public:
+  struct Slot;  // owned by the stream; the Responder only observes it
+  Responder() = default;
+  explicit Responder(std::weak_ptr<Slot> slot) : slot_(std::move(slot)) {}
+  bool respond(Response response);
+  [[nodiscard]] bool alive() const { return !slot_.expired(); }
+
+ private:
+  std::weak_ptr<Slot> slot_;
+};
+
+// Called on the loop's thread once a request is complete. It must not throw: an exception that
+// escapes is caught by the engine and answered with 500.
+using Handler = std::function<void(Request&&, Responder)>;
+
+struct TlsOptions {
+  std::string cert_file;       // PEM certificate chain; empty: cleartext (h2c + HTTP/1.1)
+  std::string key_file;        // PEM private key
+  std::string client_ca_file;  // non-empty: mutual TLS, clients must present a cert it signed
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: the system picks a free port; Server::port() tells which
+  TlsOptions tls;
+  uint32_t max_concurrent_streams = limits::kHttpMaxConcurrentStreams;
+  uint32_t max_header_list_bytes = limits::kHttpMaxHeaderListBytes;
+  size_t max_body_bytes = limits::kHttpMaxBodyBytes;
+  uint32_t idle_timeout_ms = limits::kHttpIdleTimeoutMs;
+  uint32_t header_timeout_ms = limits::kHttpHeaderTimeoutMs;
+  uint32_t write_timeout_ms = limits::kHttpWriteTimeoutMs;
+};
+
+// Counters a test or the REPL can read.
+struct ServerStats {
+  uint64_t connections = 0;  // accepted so far
+  uint64_t open_connections = 0;
+  uint64_t requests = 0;  // complete requests handed to the handler
+  uint64_t timeouts = 0;  // connections closed by the idle, header or write timeout
+};
+
+}  // namespace valk::net

@@ -1,0 +1,169 @@
+// server.cpp: the listening socket, accepting connections, graceful stop with a drain deadline.
+// The core frees itself in its last close callback, so the Server handle may go at any time.
+#include "net/server.h"
+
+#include <algorithm>
+
+#include "net/conn.h"
+
+namespace valk::net {
+
+void ServerCore::add(Connection* c) {
+  conns_.push_back(c);
+  c->counted = true;
+  stats.connections++;
+  stats.open_connections++;
+}
+
+void ServerCore::remove(Connection* c) {
+  auto it = std::find(conns_.begin(), conns_.end(), c);
+  if (it != conns_.end()) {
+    *it = conns_.back();
+    conns_.pop_back();
+  }
+  stats.open_connections--;
+  connection_gone();
+}
+
+class ListenerCore : public ServerCore {
+ public:
+  uv_tcp_t listener;
+  uv_timer_t drain;
+  int port = 0;
+  bool orphaned = false;  // the Server handle is gone
+  int open_handles = 0;
+  std::function<void()> done;
+
+  bool listen(uv_loop_t* loop, std::string& error);
+  void stop(uint32_t drain_ms);
+  void connection_gone() override { maybe_finish(); }
+  static void on_closed(uv_handle_t* h);
+
+ private:
+  static void on_connection(uv_stream_t* s, int status);
+  static void on_drain_deadline(uv_timer_t* t);
+  void accept_one();
+  void maybe_finish();
+  bool handles_closing_ = false;
+};
+
+bool ListenerCore::listen(uv_loop_t* l, std::string& error) {
+  loop = l;
+  uv_tcp_init(loop, &listener);
+  uv_timer_init(loop, &drain);
+  listener.data = this;
+  drain.data = this;
+  open_handles = 2;
+  sockaddr_storage addr{};
+  int rc = options.host.find(':') != std::string::npos
+               ? uv_ip6_addr(options.host.c_str(), options.port, reinterpret_cast<sockaddr_in6*>(&addr))
+               : uv_ip4_addr(options.host.c_str(), options.port, reinterpret_cast<sockaddr_in*>(&addr));
+  if (rc == 0) rc = uv_tcp_bind(&listener, reinterpret_cast<sockaddr*>(&addr), 0);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener), 511, on_connection);
+  if (rc != 0) {
+    error = "listen " + options.host + ":" + std::to_string(options.port) + ": " + uv_strerror(rc);
+    return false;
+  }
+  int len = sizeof addr;
+  uv_tcp_getsockname(&listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                          : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  return true;
+}
+
+void ListenerCore::on_connection(uv_stream_t* s, int status) {
+  auto* self = static_cast<ListenerCore*>(s->data);
+  if (status == 0 && !self->stopping) self->accept_one();
+}
+
+void ListenerCore::accept_one() {
+  auto* conn = new (std::nothrow) Connection(*this, tls.get());
+  if (!conn) return;
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener),
+                reinterpret_cast<uv_stream_t*>(conn->tcp())) != 0) {
+    conn->close();
+    return;
+  }
+  add(conn);
+  conn->start();
+}
+
+void ListenerCore::stop(uint32_t drain_ms) {
+  if (stopping) return;
+  stopping = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&listener), on_closed);
+  // Connections remove themselves from conns_ as they close: walk a copy.
+  std::vector<Connection*> conns = conns_;
+  for (Connection* c : conns) c->shutdown();
+  if (conns_.empty()) {
+    maybe_finish();
+    return;
+  }
+  uv_timer_start(&drain, on_drain_deadline, drain_ms, 0);
+}
+
+void ListenerCore::on_drain_deadline(uv_timer_t* t) {
+  auto* self = static_cast<ListenerCore*>(t->data);
+  std::vector<Connection*> conns = self->conns_;
+  for (Connection* c : conns) c->close();
+}
+
+void ListenerCore::maybe_finish() {
+  if (!stopping || !conns_.empty() || handles_closing_) return;
+  handles_closing_ = true;
+  uv_timer_stop(&drain);
+  uv_close(reinterpret_cast<uv_handle_t*>(&drain), on_closed);
+}
+
+void ListenerCore::on_closed(uv_handle_t* h) {
+  auto* self = static_cast<ListenerCore*>(h->data);
+  if (--self->open_handles > 0) return;
+  auto done = std::move(self->done);
+  bool orphaned = self->orphaned;
+  if (orphaned) delete self;
+  if (done) done();
+}
+
+std::unique_ptr<Server> Server::start(uv_loop_t* loop, ServerOptions options, Handler handler,
+                                      std::string& error) {
+  auto* core = new ListenerCore;
+  core->options = std::move(options);
+  core->handler = std::move(handler);
+  const TlsOptions& t = core->options.tls;
+  if (!t.cert_file.empty()) {
+    core->tls = make_server_tls(t.cert_file, t.key_file, t.client_ca_file, error);
+    if (!core->tls) {
+      delete core;
+      return nullptr;
+    }
+  }
+  if (!core->listen(loop, error)) {
+    core->orphaned = true;
+    core->stopping = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&core->listener), ListenerCore::on_closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&core->drain), ListenerCore::on_closed);
+    return nullptr;
+  }
+  return std::unique_ptr<Server>(new Server(core));
+}
+
+Server::~Server() {
+  core_->stop(0);
+  // If everything is already closed the core is waiting for us to free it.
+  if (core_->open_handles == 0) {
+    delete core_;
+  } else {
+    core_->orphaned = true;
+  }
+}
+
+int Server::port() const { return core_->port; }
+const ServerStats& Server::stats() const { return core_->stats; }
+
+void Server::stop(uint32_t drain_ms, std::function<void()> done) {
+  if (core_->stopping) return;
+  core_->done = std::move(done);
+  core_->stop(drain_ms);
+}
+
+}  // namespace valk::net
