@@ -197,7 +197,7 @@ def run(cmd, timeout, env=None):
 
 
 # The test stages, fastest and most telling first; the first failing stage kills the mutant.
-SLOW_SUITES = "InterpDepth.*:Cli.*:Limits.*:VmErrors.*:Repl.*:EqualTest.*"
+SLOW_SUITES = "InterpDepth.*:Cli.*:Limits.*:VmErrors.*:Repl.*:EqualTest.*:NetServer.*:NetLimits.*"
 
 
 def stages(build):
