@@ -5,12 +5,13 @@
 #   make bench-http             the HTTP engine next to nghttpd under h2load (docs/HTTP.md)
 #   make asan | make switch     the test suite built with sanitizers / with switch dispatch
 #   make stress | make clang    ... in GC stress mode (Debug) / built with clang++
+#   make mutate [N=100 SEED=1]  mutation testing: N planted bugs, how many the tests catch (docs/TESTING.md)
 BUILD ?= build
 BUILD_TYPE ?= Release
 CMAKE_FLAGS ?=
 FILE ?=
 
-.PHONY: all run test build deps bench bench-http asan switch stress clang clean format
+.PHONY: all run test build deps bench bench-http asan switch stress clang mutate clean format
 
 all: build
 
@@ -54,8 +55,13 @@ bench: build
 	@cmake --build $(BUILD) --target valk_micro_bench
 	@bench/run.sh $(BUILD)
 
+N ?= 100
+SEED ?= 1
+mutate: deps
+	@scripts/mutate.py -n $(N) --seed $(SEED) --build build-mutate
+
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	@rm -rf build build-asan build-switch build-debug build-clang
+	@rm -rf build build-asan build-switch build-debug build-clang build-mutate

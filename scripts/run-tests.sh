@@ -13,13 +13,20 @@ passed=0
 failed=0
 
 echo "== GoogleTest (ctest)"
-GTEST_OUTPUT="json:$(cd "$results" && pwd)/unit.json" ctest --test-dir "$build" --output-on-failure
+# Each GoogleTest case is its own CTest test (gtest_discover_tests), so a crash fails one case.
+# The counts come from ctest's JUnit report; CTEST_PARALLEL_LEVEL (default 1) spreads them.
+ctest --test-dir "$build" --output-on-failure --output-junit "$results/ctest.xml" \
+  -j "${CTEST_PARALLEL_LEVEL:-1}" > "$results/ctest.log" 2>&1
 ctest_status=$?
-if [ -f "$results/unit.json" ]; then
-  tests=$(grep -m1 -o '"tests": [0-9]*' "$results/unit.json" | grep -o '[0-9]*')
-  fails=$(grep -m1 -o '"failures": [0-9]*' "$results/unit.json" | grep -o '[0-9]*')
-  passed=$((passed + tests - fails))
-  failed=$((failed + fails))
+grep -vE '^ *([0-9]+/[0-9]+ Test +#[0-9]+: .* Passed | *Start +[0-9]+: )' "$results/ctest.log"
+if [ -f "$results/ctest.xml" ]; then
+  header=$(tr '\n\t' '  ' < "$results/ctest.xml" | grep -m1 -o '<testsuite [^>]*>')
+  attr() { printf '%s' "$header" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  tests=$(attr tests)
+  fails=$(attr failures)
+  skipped=$(attr skipped)
+  passed=$((passed + tests - fails - skipped))
+  failed=$((failed + fails + skipped))  # a test that did not run is not a pass
   [ "$ctest_status" -ne 0 ] && [ "$fails" -eq 0 ] && failed=$((failed + 1))
 else
   echo "ctest produced no results"

@@ -17,7 +17,7 @@ constexpr uint64_t bits(std::initializer_list<WatchId> ids) {
   return m;
 }
 
-// What (unpack id (head ...)) relies on: fst, snd and trd evaluate the element they pick.
+// What fst, snd and trd (eval (head ...)) and the recursion of select (unpack) rely on.
 constexpr uint64_t kPickMask = bits({WatchId::Unpack, WatchId::Id, WatchId::Head, WatchId::Tail,
                                      WatchId::Eval, WatchId::Join, WatchId::List});
 constexpr uint64_t kSelectMask = kPickMask | bits({WatchId::If, WatchId::Eq, WatchId::Nil, WatchId::Error,

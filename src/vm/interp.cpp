@@ -24,6 +24,12 @@
 namespace valk {
 
 namespace {
+// The one text of a lambda called with more arguments than it has parameters left.
+std::string too_many_arguments(uint32_t actual, uint32_t expected) {
+  return "More arguments were given than required. Actual: " + std::to_string(actual) +
+         ", Expected: " + std::to_string(expected);
+}
+
 // Moves a call (callee and arguments) down the stack, word by word: a libc memmove of a few
 // words writes them with wide stores that the loads of the next instructions cannot forward from.
 inline void move_down(Value* to, const Value* from, uint32_t n) {
@@ -633,8 +639,7 @@ call_generic : {
     }
     if (!(p->pflags & protoflag::kVariadic) && nargs > p->nparams) {
       SAVE();
-      RAISE_MSG("More arguments were given than required. Actual: " + std::to_string(nargs) +
-                ", Expected: " + std::to_string(p->nparams));
+      RAISE_MSG(too_many_arguments(nargs, p->nparams));
     }
     if (p->pflags & protoflag::kVariadic) {
       SAVE();
@@ -698,6 +703,14 @@ call_generic : {
     // Put the bound arguments before the new ones and call the function they were bound to.
     auto* part = f.as<Partial>();
     uint32_t bound = part->aux;
+    if (is_closure(part->fn)) {
+      // As the original: too many arguments are counted against the parameters left.
+      const Proto* p = part->fn.as<Closure>()->proto.as<Proto>();
+      if (!(p->pflags & protoflag::kVariadic) && bound + nargs > p->nparams) {
+        SAVE();
+        RAISE_MSG(too_many_arguments(nargs, p->nparams - bound));
+      }
+    }
     if (sp + bound + 8 > stack_end) {
       SAVE();
       if (!grow_stack(sp_ + bound + 64)) RAISE_MSG("out of memory: cannot grow the stack");

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -363,6 +364,9 @@ TEST(Cli, TestFileWithAFailingAssertion) {
   EXPECT_NE(r.out.find("adds.."), std::string::npos);
   EXPECT_NE(r.out.find("PASS"), std::string::npos);
   EXPECT_NE(r.out.find("FAIL : in "), std::string::npos);
+  // The time is in microseconds written "(us)", as the original's lines end.
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("adds\\.+  PASS : in [0-9]+\\(us\\)\n"))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("fails\\.+  FAIL : in [0-9]+\\(us\\) : bad sum"))) << r.out;
   EXPECT_NE(r.out.find(" : bad sum: expected 4, got 3\n"), std::string::npos) << r.out;
   // An error inside a test body is a FAIL line, and the run goes on to the next test.
   EXPECT_NE(r.out.find(" : head: expected a non-empty Q-expression, got {}\n"), std::string::npos) << r.out;
