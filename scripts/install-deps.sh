@@ -3,9 +3,9 @@
 # benchmarks need; with --clang, the second compiler CI builds with) when they are missing, so a
 # fresh machine needs nothing but `make`.
 set -euo pipefail
-packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev python3)
+packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev libuv1-dev python3)
 case "${1:-}" in
-  --bench) packages=(lua5.4 luajit python3 time libbenchmark-dev) ;;
+  --bench) packages=(lua5.4 luajit python3 time libbenchmark-dev nodejs) ;;
   --clang) packages=(clang) ;;
 esac
 missing=()
