@@ -4,11 +4,12 @@
 # fresh machine needs nothing but `make`.
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev python3
-  # the HTTP engine (src/net) and the real peers its tests run against (tests/unit/net)
+  # the event loop (src/aio) and the HTTP engine (src/net)
   libuv1-dev libnghttp2-dev libssl-dev libhttp-parser-dev openssl
+  # the real peers the network tests run against (tests/unit/net)
   nghttp2-client nghttp2-server curl nodejs python3-hyperframe python3-hpack)
 case "${1:-}" in
-  --bench) packages=(lua5.4 luajit python3 time libbenchmark-dev) ;;
+  --bench) packages=(lua5.4 luajit python3 time libbenchmark-dev nodejs) ;;
   --clang) packages=(clang) ;;
 esac
 missing=()

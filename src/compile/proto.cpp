@@ -13,7 +13,7 @@ void finalize_proto(Object* o) {
 }
 }  // namespace
 
-void register_proto_finalizer() { register_finalizer(ObjType::kProto, finalize_proto); }
+void register_proto_finalizer(Heap& heap) { heap.set_finalizer(ObjType::kProto, finalize_proto); }
 
 Proto* make_proto(Heap& heap, ProtoKind kind, ProtoExtra* extra, uint32_t max_stack) {
   auto* p = static_cast<Proto*>(heap.alloc_old(sizeof(Proto), ObjType::kProto));

@@ -54,6 +54,6 @@ inline int proto_param_index(const Proto* p, const Symbol* sym) {
 }
 
 // Registers the finalizer that frees a prototype's storage when it dies.
-void register_proto_finalizer();
+void register_proto_finalizer(Heap& heap);
 
 }  // namespace valk

@@ -41,6 +41,15 @@ inline constexpr uint32_t kMaxColumn = (1u << 16) - 1;
 inline constexpr size_t kInitialStackSlots = 4096;
 inline constexpr size_t kInitialFrames = 256;
 
+// Slots kept free above what a frame's code needs (its max_stack): room for a native builtin's
+// pushes and for a call's callee, so that the room check is made once per frame, at its push.
+inline constexpr uint32_t kStackSlack = 8;
+
+// Initial sizes of a fiber's stacks (aio/spawn): small, since 100,000 may be alive at once; they
+// grow by doubling like the main fiber's.
+inline constexpr size_t kFiberStackSlots = 32;
+inline constexpr uint32_t kFiberFrames = 8;
+
 // Collector defaults (overridable by --heap-limit / VALK_HEAP_LIMIT and --nursery /
 // VALK_NURSERY, see docs/SETTINGS.md).
 inline constexpr size_t kDefaultNurseryBytes = size_t(2) << 20;       // fits in L2 on most machines

@@ -14,9 +14,6 @@ namespace valk {
 
 namespace {
 
-using Finalizer = void (*)(Object*);
-Finalizer g_finalizers[size_t(ObjType::kCount)] = {};
-
 // Cell sizes of the old space's size classes; objects above the last go to the large space.
 constexpr uint32_t kClassSizes[] = {16,  24,  32,  40,  48,  56,   64,   80,   96,   112,
                                     128, 160, 192, 224, 256, 320,  384,  448,  512,  640,
@@ -36,8 +33,6 @@ void set_free_next(Object* cell, Object* next) {
 Value& forward_slot(Object* o) { return *reinterpret_cast<Value*>(reinterpret_cast<char*>(o) + 8); }
 
 }  // namespace
-
-void register_finalizer(ObjType type, Finalizer fn) { g_finalizers[size_t(type)] = fn; }
 
 struct Heap::Page {
   uint32_t cell_bytes;
@@ -71,13 +66,13 @@ Heap::~Heap() {
     for (Page* p : sc.pages) {
       for (uint32_t i = 0; i < p->carved; ++i) {
         auto* o = reinterpret_cast<Object*>(p->cell(i));
-        if (o->type != ObjType::kFree && g_finalizers[size_t(o->type)]) g_finalizers[size_t(o->type)](o);
+        finalize(o);
       }
       std::free(p);
     }
   }
   for (Object* o : large_) {
-    if (g_finalizers[size_t(o->type)]) g_finalizers[size_t(o->type)](o);
+    finalize(o);
     std::free(o);
   }
   // Young objects own no outside memory (protos are always old), so the nursery is just freed.
@@ -98,6 +93,8 @@ size_t Heap::object_size(const Object* o) {
     case ObjType::kBinding: return sizeof(Binding);
     case ObjType::kResidue: return sizeof(Residue);
     case ObjType::kError: return sizeof(ErrorObj);
+    case ObjType::kFuture: return sizeof(Future);
+    case ObjType::kFiber: return sizeof(FiberObj);
     case ObjType::kSymbol:
     case ObjType::kBuiltin:
     case ObjType::kFree:
@@ -333,7 +330,7 @@ void Heap::sweep_class(SizeClass& sc) {
         ++live;
         continue;
       }
-      if (o->type != ObjType::kFree && g_finalizers[size_t(o->type)]) g_finalizers[size_t(o->type)](o);
+      finalize(o);
       o->type = ObjType::kFree;
       o->gc = 0;
       set_free_next(o, page_free);
@@ -368,7 +365,7 @@ void Heap::sweep_large() {
       large_bytes_ += object_size(o);
       continue;
     }
-    if (g_finalizers[size_t(o->type)]) g_finalizers[size_t(o->type)](o);
+    finalize(o);
     std::free(o);
   }
   large_.swap(kept);

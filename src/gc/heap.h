@@ -129,6 +129,16 @@ class Heap {
   }
   static size_t object_size(const Object* o);
 
+  // Code run when the collector frees an object of `type` that owns memory outside the heap.
+  // Per heap (so per VM): isolates on other threads have their own table.
+  using Finalizer = void (*)(Object*);
+  void set_finalizer(ObjType type, Finalizer fn) { finalizers_[size_t(type)] = fn; }
+  // Adds an old object to the remembered set (its fields were written without the barrier:
+  // a suspended fiber's stacks), so the next minor collection scans it.
+  void remember_old(Object* o) {
+    if ((o->gc & gcbit::kOld) && !(o->gc & gcbit::kRemembered)) remember(o);
+  }
+
  private:
   struct Page;
   struct SizeClass {
@@ -162,6 +172,9 @@ class Heap {
   void sweep_class(SizeClass& sc);
   void sweep_large();
   void reset_nursery();
+  void finalize(Object* o) {
+    if (o->type != ObjType::kFree && finalizers_[size_t(o->type)]) finalizers_[size_t(o->type)](o);
+  }
   void update_trigger();
   void check_limit();
 
@@ -184,10 +197,9 @@ class Heap {
   bool in_collection_ = false;
   uint64_t allocated_at_major_ = 0;
   PollWord poll_;
+  Finalizer finalizers_[size_t(ObjType::kCount)] = {};
 };
 
-// Code run when the collector frees an object of `type` that owns memory outside the heap.
-void register_finalizer(ObjType type, void (*fn)(Object*));
 
 // Calls f(Value&) for every reference an object holds.
 template <class F>

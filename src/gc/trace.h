@@ -3,6 +3,7 @@
 #pragma once
 
 #include "value/object.h"
+#include "vm/fiber.h"
 
 namespace valk {
 
@@ -63,6 +64,20 @@ void trace_fields(Object* o, F&& f) {
       auto* e = static_cast<ErrorObj*>(o);
       f(e->message);
       f(e->trace);
+      break;
+    }
+    case ObjType::kFuture: {
+      auto* u = static_cast<Future*>(o);
+      f(u->value);
+      f(u->waiters);
+      f(u->fiber);
+      break;
+    }
+    case ObjType::kFiber: {
+      // A suspended fiber's stacks, exactly; a running fiber's are in the VM (traced as roots).
+      auto* fb = static_cast<FiberObj*>(o);
+      f(fb->future);
+      if (fb->stacks) fb->stacks->trace(f);
       break;
     }
     case ObjType::kFree:

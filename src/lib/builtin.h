@@ -32,6 +32,8 @@ enum class NativeAction : uint8_t {
   kTailEval,  // the chunk `value` replaces this builtin
   kDecline,   // (intrinsics) run the prelude function's Valk body instead
   kError,     // raise the Error `value`
+  kSuspend,   // suspend the fiber: the loop calls the continuation again with the value it is
+              // resumed with (VM::resume_fiber); see docs/CONCURRENCY.md
 };
 
 struct NativeResult {
@@ -45,6 +47,7 @@ struct NativeResult {
   static NativeResult tail_eval(Value proto) { return {NativeAction::kTailEval, proto, 0}; }
   static NativeResult decline() { return {NativeAction::kDecline, Value(), 0}; }
   static NativeResult error(Value e) { return {NativeAction::kError, e, 0}; }
+  static NativeResult suspend() { return {NativeAction::kSuspend, Value(), 0}; }
 };
 
 // A NativeFn (vm/frame.h) is called first with `resumed` undefined, then with the result of each
@@ -78,5 +81,6 @@ std::span<const BuiltinInfo> list_builtins();
 std::span<const BuiltinInfo> io_builtins();
 std::span<const BuiltinInfo> system_builtins();
 std::span<const BuiltinInfo> gc_builtins();
+std::span<const BuiltinInfo> aio_builtins();  // src/aio/builtins.cpp
 
 }  // namespace valk

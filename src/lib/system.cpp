@@ -47,11 +47,6 @@ Value builtin_penv(VM& vm, Args) {
   return Value::empty_sexpr();
 }
 
-Value builtin_await(VM& vm, Args a) {
-  // No value is a future yet: futures arrive with the event loop (LANGUAGE.md 9).
-  return arg_error(vm, "await", 0, "a Future", a[0]);
-}
-
 Value builtin_doc(VM& vm, Args a) {
   Value f = a[0];
   if (is_partial(f)) f = f.as<Partial>()->fn;
@@ -98,7 +93,6 @@ const BuiltinInfo kSystem[] = {
      0, 1, builtinflag::kCallBare, 0, builtin_shutdown, nullptr},
     {"penv", "", "Prints every global binding, one per line. Returns ().", 0, 0, builtinflag::kNullary, 0,
      builtin_penv, nullptr},
-    {"await", "future", "The value of a future, once it is resolved.", 1, 1, 0, 0, builtin_await, nullptr},
     {"doc", "f", "The documentation of a function, as a String.", 1, 1, 0, 0, builtin_doc, nullptr},
     {"disasm", "f", "Prints the bytecode of a lambda. Returns ().", 1, 1, 0, 0, builtin_disasm, nullptr},
     {"sys/readable", "x", "The readable form of x, as the REPL prints it, as a String.", 1, 1, 0, 0,

@@ -43,6 +43,7 @@ int run_files(VM& vm, const std::vector<std::string>& files) {
     }
     if (int status = run_text(vm, text, path); status != 0) return status;
   }
+  vm.run_pending();  // the program ends when no fiber, timer or handle is left
   return 0;
 }
 
@@ -103,6 +104,7 @@ int main_with(Options& o) {
       } else {
         std::string text(std::istreambuf_iterator<char>(std::cin), {});
         status = run_text(*vm, text, "<stdin>");
+        if (status == 0) vm->run_pending();
       }
       break;
     default: break;

@@ -27,6 +27,8 @@ enum class ObjType : uint8_t {
   kBinding,   // one name bound by `=` beyond a frame's parameters
   kResidue,   // bindings of frames replaced by tail calls, kept for dynamic lookup
   kError,     // an error: message, position and call chain
+  kFuture,    // a future or promise: pending, resolved or rejected, and who waits for it
+  kFiber,     // a fiber started by aio/spawn: its own stacks (always old: it owns outside memory)
   kCount
 };
 
@@ -190,6 +192,29 @@ struct ErrorObj : Object {
   Value trace;    // Q-expression of Strings, innermost call first
 };
 
+// ---- concurrency (src/aio/) ----------------------------------------------------------------
+// Object::aux of a Future: its state.
+enum class FutureState : uint32_t { kPending = 0, kResolved = 1, kRejected = 2 };
+namespace futureflag {
+inline constexpr uint16_t kPromise = 1;  // settled by aio/resolve and aio/reject (else by its fiber)
+inline constexpr uint16_t kHandled = 2;  // someone awaited it or chained on it: failures are theirs
+}  // namespace futureflag
+struct Future : Object {
+  Value value;    // the result, or the Error it was rejected with; undefined while pending
+  Value waiters;  // list of what runs when it settles (aio/future.cpp), innermost last
+  Value fiber;    // the FiberObj computing it (aio/spawn), or undefined
+};
+
+struct Fiber;  // vm/fiber.h
+enum class FiberState : uint32_t { kReady = 0, kRunning = 1, kSuspended = 2, kDone = 3 };
+namespace fiberflag {
+inline constexpr uint16_t kCancelled = 1;  // aio/cancel: raise `cancelled` at its next suspension
+}  // namespace fiberflag
+struct FiberObj : Object {  // aux: FiberState
+  Fiber* stacks;  // owned; null once the fiber has ended
+  Value future;   // the Future its result settles
+};
+
 // ---- inspection --------------------------------------------------------------------------
 
 inline bool is_obj(Value v, ObjType t) { return v.is_object() && v.obj()->type == t; }
@@ -211,6 +236,7 @@ inline bool is_error(Value v) { return is_obj(v, ObjType::kError); }
 inline bool is_closure(Value v) { return is_obj(v, ObjType::kClosure); }
 inline bool is_builtin(Value v) { return is_obj(v, ObjType::kBuiltin); }
 inline bool is_partial(Value v) { return is_obj(v, ObjType::kPartial); }
+inline bool is_future(Value v) { return is_obj(v, ObjType::kFuture); }
 inline bool is_function(Value v) {
   return v.is_object() && (v.obj()->type == ObjType::kClosure ||
                            v.obj()->type == ObjType::kBuiltin ||

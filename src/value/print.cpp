@@ -102,6 +102,13 @@ void print_atom(std::string& out, Value v, bool display_strings) {
       out += "Error: ";
       out += v.as<ErrorObj>()->message.as<String>()->view();
       return;
+    case ObjType::kFuture: {
+      static const char* const kStates[] = {"pending", "resolved", "rejected"};
+      out += (v.obj()->flags & futureflag::kPromise) ? "<promise " : "<future ";
+      out += kStates[v.obj()->aux];
+      out += '>';
+      return;
+    }
     default: out += "<internal>"; return;
   }
 }
@@ -173,6 +180,7 @@ const char* type_name(Value v) {
     case ObjType::kClosure:
     case ObjType::kPartial: return "Function";
     case ObjType::kError: return "Error";
+    case ObjType::kFuture: return "Future";
     default: return "Internal";
   }
 }

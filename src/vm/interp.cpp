@@ -51,7 +51,38 @@ inline void note_tail_site(Frame* fr, const Proto* from, const Proto* to, const 
   fr->tail_proto = Value::object(const_cast<Proto*>(from));
   fr->tail_offset = uint32_t(pc - from->code);
 }
+// Pushes the frame of a call above `caller` (one place sets a frame's fields; luaD_precall's role).
+// `base` is the stack index of parameter slot 0, `scope` the frame whose bindings are current.
+inline Frame* push_frame(Frame* caller, uint32_t& nframes, FrameKind kind, uint32_t base, uint32_t scope,
+                         Value proto, uint32_t nargs) {
+  Frame* nf = caller + 1;
+  ++nframes;
+  nf->kind = kind;
+  nf->flags = 0;
+  nf->base = base;
+  nf->scope = kind == FrameKind::kLambda ? nframes - 1 : scope;
+  nf->nargs = nargs;
+  nf->step = 0;
+  nf->proto = proto;
+  nf->env = Value::undefined();
+  nf->residue = Value::undefined();
+  nf->run_base = 0;
+  return nf;
+}
 }  // namespace
+
+// The one room check of every call: a new frame (when `new_frame`) and `slots` stack slots above
+// sp plus limits::kStackSlack. Returns undefined, or the error to raise (stack overflow, memory).
+Value VM::make_room(uint32_t slots, bool new_frame) {
+  if (new_frame && fib_.nframes >= fib_.call_cap) {
+    if (fib_.nframes >= limits::kMaxCallDepth) {
+      return error("stack overflow: more than " + std::to_string(limits::kMaxCallDepth) + " nested calls");
+    }
+    if (!grow_frames()) return error("out of memory: cannot grow the stack");
+  }
+  if (!grow_stack(size_t(fib_.sp) + slots + limits::kStackSlack)) return error("out of memory: cannot grow the stack");
+  return Value::undefined();
+}
 
 Value VM::execute(uint32_t entry) {
 #if VALK_COMPUTED_GOTO
@@ -109,13 +140,13 @@ Value VM::execute(uint32_t entry) {
 #define SAVE()                        \
   do {                                \
     fr->pc = pc;                      \
-    sp_ = uint32_t(sp - stack_);      \
+    fib_.sp = uint32_t(sp - fib_.stack);      \
   } while (0)
 #define RELOAD_STACK()                         \
   do {                                         \
-    sp = stack_ + sp_;                         \
-    bp = stack_ + fr->base;                    \
-    stack_end = stack_ + stack_cap_;           \
+    sp = fib_.stack + fib_.sp;                         \
+    bp = fib_.stack + fr->base;                    \
+    stack_end = fib_.stack + fib_.stack_cap;           \
   } while (0)
 #define ENTER_PROTO(p)      \
   do {                      \
@@ -123,7 +154,19 @@ Value VM::execute(uint32_t entry) {
     K = proto->consts;      \
     code0 = proto->code;    \
   } while (0)
-#define TOP_FRAME() (fr = &frames_[nframes_ - 1])
+#define TOP_FRAME() (fr = &fib_.frames[fib_.nframes - 1])
+// Makes room for a new frame (new_frame) and `slots` more stack slots, or raises.
+#define ROOM(slots, new_frame)                                                              \
+  do {                                                                                      \
+    if (UNLIKELY(((new_frame) && fib_.nframes >= fib_.call_cap) ||                          \
+                 sp + (slots) + limits::kStackSlack > stack_end)) {                         \
+      SAVE();                                                                               \
+      err = make_room((slots), (new_frame));                                                \
+      if (!err.is_undefined()) goto raise;                                                  \
+      TOP_FRAME();                                                                          \
+      RELOAD_STACK();                                                                       \
+    }                                                                                       \
+  } while (0)
 #define RAISE(e)  \
   do {            \
     err = (e);    \
@@ -157,13 +200,13 @@ Value VM::execute(uint32_t entry) {
     Value result_ = (result);                                                                          \
     if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);                                        \
     sp = bp - 1;                                                                                       \
-    --nframes_;                                                                                        \
-    touch_frame(nframes_ - 1);                                                                         \
+    --fib_.nframes;                                                                                        \
+    touch_frame(fib_.nframes - 1);                                                                         \
     --fr;                                                                                              \
     *sp++ = result_;                                                                                   \
     if (UNLIKELY(fr->kind == FrameKind::kNative || fr->kind == FrameKind::kEntry)) goto returned_special; \
     pc = fr->pc;                                                                                       \
-    bp = stack_ + fr->base;                                                                            \
+    bp = fib_.stack + fr->base;                                                                            \
     ENTER_PROTO(fr->proto.as<Proto>());                                                                \
     DISPATCH();                                                                                        \
   } while (0)
@@ -179,8 +222,14 @@ Value VM::execute(uint32_t entry) {
 
   TOP_FRAME();
   RELOAD_STACK();
-  if (fr->kind == FrameKind::kNative) {
-    resumed = Value::undefined();
+  if (UNLIKELY(!resume_raise_.is_undefined())) {  // a suspended fiber resumed with an error (cancel)
+    err = resume_raise_;
+    resume_raise_ = Value::undefined();
+    goto raise;
+  }
+  if (fr->kind == FrameKind::kNative) {  // a suspended native (await) resumed with a value
+    resumed = resume_value_;
+    resume_value_ = Value::undefined();
     goto run_native;
   }
   ENTER_PROTO(fr->proto.as<Proto>());
@@ -262,18 +311,9 @@ dispatch_top:
       Proto* p = f.as<Closure>()->proto.as<Proto>();
       if (LIKELY(p->nparams == nargs && !(p->pflags & protoflag::kVariadic) && !p->intrinsic)) {
         fr->pc = pc;
-        if (UNLIKELY(nframes_ >= call_cap_ || sp + p->max_stack > stack_end)) { tail_call = false; goto call_generic; }
-        Frame* nf = fr + 1;
-        ++nframes_;
-        nf->kind = FrameKind::kLambda;
-        nf->flags = 0;
-        nf->base = uint32_t(sp - stack_) - nargs;
-        nf->scope = nframes_ - 1;
-        nf->proto = Value::object(p);
-        nf->env = Value::undefined();
-        nf->residue = Value::undefined();
-        nf->run_base = 0;
-        fr = nf;
+        if (UNLIKELY(fib_.nframes >= fib_.call_cap || sp + p->max_stack > stack_end)) { tail_call = false; goto call_generic; }
+        fr = push_frame(fr, fib_.nframes, FrameKind::kLambda, uint32_t(sp - fib_.stack) - nargs, 0,
+                        Value::object(p), nargs);
         bp = sp - nargs;
         ENTER_PROTO(p);
         pc = code0;
@@ -650,41 +690,16 @@ call_generic : {
     }
     if (tail_call && fr->kind == FrameKind::kLambda && !run_native_intrinsic) {
       REPLACE_FRAME(p, sp[-int(nargs) - 1].as<Closure>()->env);  // (pc is fr->pc here)
-      if (sp + p->max_stack + 8 > stack_end) {
-        SAVE();
-        if (!grow_stack(sp_ + p->max_stack + 64)) RAISE_MSG("out of memory: cannot grow the stack");
-        RELOAD_STACK();
-      }
+      ROOM(p->max_stack, false);
       ENTER_PROTO(p);
       pc = code0;
       if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
       DISPATCH();
     }
     uint32_t extra = run_native_intrinsic ? in->extra_slots : 0;
-    if (nframes_ >= call_cap_ || sp + p->max_stack + extra + 8 > stack_end) {
-      SAVE();
-      if (nframes_ >= limits::kMaxCallDepth) {
-        RAISE_MSG("stack overflow: more than " + std::to_string(limits::kMaxCallDepth) + " nested calls");
-      }
-      if (!grow_frames() || !grow_stack(sp_ + p->max_stack + extra + 64)) {
-        RAISE_MSG("out of memory: cannot grow the stack");
-      }
-      TOP_FRAME();
-      RELOAD_STACK();
-    }
-    Frame* nf = fr + 1;
-    ++nframes_;
-    nf->kind = FrameKind::kLambda;
-    nf->flags = 0;
-    nf->base = uint32_t(sp - stack_) - nargs;
-    nf->scope = nframes_ - 1;
-    nf->nargs = nargs;
-    nf->step = 0;
-    nf->proto = Value::object(p);
-    nf->env = Value::undefined();
-    nf->residue = Value::undefined();
-    nf->run_base = 0;
-    fr = nf;
+    ROOM(p->max_stack + extra, true);
+    fr = push_frame(fr, fib_.nframes, FrameKind::kLambda, uint32_t(sp - fib_.stack) - nargs, 0,
+                    sp[-int(nargs) - 1].as<Closure>()->proto, nargs);
     bp = sp - nargs;
     if (run_native_intrinsic) {
       fr->kind = FrameKind::kNative;
@@ -711,12 +726,8 @@ call_generic : {
         RAISE_MSG(too_many_arguments(nargs, p->nparams - bound));
       }
     }
-    if (sp + bound + 8 > stack_end) {
-      SAVE();
-      if (!grow_stack(sp_ + bound + 64)) RAISE_MSG("out of memory: cannot grow the stack");
-      RELOAD_STACK();
-      part = sp[-int(nargs) - 1].as<Partial>();
-    }
+    ROOM(bound, false);
+    part = sp[-int(nargs) - 1].as<Partial>();
     std::memmove(sp - nargs + bound, sp - nargs, sizeof(Value) * nargs);
     for (uint32_t i = 0; i < bound; ++i) sp[-int(nargs) + int(i)] = part->args()[i];
     sp[-int(nargs) - 1] = part->fn;
@@ -751,30 +762,11 @@ call_generic : {
       CONTINUE_CALLER();
     }
     // A native builtin runs as a continuation in a frame of its own.
-    if (nframes_ >= call_cap_ || sp + info->extra_slots + 16 > stack_end) {
-      SAVE();
-      if (nframes_ >= limits::kMaxCallDepth) {
-        RAISE_MSG("stack overflow: more than " + std::to_string(limits::kMaxCallDepth) + " nested calls");
-      }
-      if (!grow_frames() || !grow_stack(sp_ + info->extra_slots + 64)) {
-        RAISE_MSG("out of memory: cannot grow the stack");
-      }
-      TOP_FRAME();
-      RELOAD_STACK();
-    }
-    Frame* nf = fr + 1;
-    ++nframes_;
-    nf->kind = FrameKind::kNative;
-    nf->flags = (info->flags & builtinflag::kCatch) ? frameflag::kCatchErrors : 0;
-    nf->native = info->native;
-    nf->base = uint32_t(sp - stack_) - nargs;
-    nf->scope = fr->scope;
-    nf->nargs = nargs;
-    nf->step = 0;
-    nf->proto = Value::undefined();
-    nf->env = Value::undefined();
-    nf->residue = Value::undefined();
-    fr = nf;
+    ROOM(info->extra_slots + limits::kStackSlack, true);
+    fr = push_frame(fr, fib_.nframes, FrameKind::kNative, uint32_t(sp - fib_.stack) - nargs, fr->scope,
+                    Value::undefined(), nargs);
+    fr->flags = (info->flags & builtinflag::kCatch) ? frameflag::kCatchErrors : 0;
+    fr->native = info->native;
     bp = sp - nargs;
     for (uint32_t i = 0; i < info->extra_slots; ++i) *sp++ = Value::undefined();
     resumed = Value::undefined();
@@ -792,15 +784,15 @@ call_generic : {
 run_native : {
   // fr is a native frame: run its continuation with `resumed`.
   SAVE();
-  uint32_t index = nframes_ - 1;
+  uint32_t index = fib_.nframes - 1;
   NativeResult r = fr->native(*this, index, resumed);
   TOP_FRAME();
   RELOAD_STACK();
   switch (r.action) {
     case NativeAction::kReturn:
       sp = bp - 1;
-      --nframes_;
-      touch_frame(nframes_ - 1);
+      --fib_.nframes;
+      touch_frame(fib_.nframes - 1);
       --fr;
       *sp++ = r.value;
       goto returned;
@@ -812,15 +804,15 @@ run_native : {
       nargs = r.nargs;
       move_down(bp - 1, sp - nargs - 1, nargs + 1);
       sp = bp + nargs;
-      --nframes_;
-      touch_frame(nframes_ - 1);
+      --fib_.nframes;
+      touch_frame(fib_.nframes - 1);
       --fr;
       pc = fr->pc;
       if (fr->kind != FrameKind::kNative && fr->kind != FrameKind::kEntry) {
-        bp = stack_ + fr->base;
+        bp = fib_.stack + fr->base;
         ENTER_PROTO(fr->proto.as<Proto>());
       } else {
-        bp = stack_ + fr->base;
+        bp = fib_.stack + fr->base;
       }
       { tail_call = false; goto call_generic; }
     }
@@ -833,14 +825,10 @@ run_native : {
       Proto* p = r.value.as<Proto>();
       bp[-1] = r.value;
       sp = bp;
-      if (sp + p->max_stack + 8 > stack_end) {
-        SAVE();
-        if (!grow_stack(sp_ + p->max_stack + 64)) RAISE_MSG("out of memory: cannot grow the stack");
-        RELOAD_STACK();
-      }
+      ROOM(p->max_stack, false);
       fr->kind = FrameKind::kChunk;
       fr->flags = 0;
-      fr->scope = frames_[nframes_ - 2].scope;
+      fr->scope = fib_.frames[fib_.nframes - 2].scope;
       fr->proto = r.value;
       ENTER_PROTO(p);
       pc = code0;
@@ -860,6 +848,16 @@ run_native : {
     case NativeAction::kError:
       fr->flags &= uint8_t(~frameflag::kCatchErrors);  // its own error is not for it to catch
       RAISE(r.value);
+    case NativeAction::kSuspend:
+      // The fiber stops here; the loop resumes this frame later (vm/fiber.cpp). Only a fiber's
+      // own run can be suspended: a run entered from C++ (VM::call) would have to return first.
+      if (entry != suspend_entry_) {
+        fr->flags &= uint8_t(~frameflag::kCatchErrors);
+        RAISE_MSG(std::string(frame_name(*fr)) + ": cannot suspend inside a call from C++ (VM::call)");
+      }
+      SAVE();
+      suspended_ = true;
+      return Value::undefined();
   }
   __builtin_unreachable();
 }
@@ -867,29 +865,10 @@ run_native : {
 push_chunk : {
   // Run the chunk `resumed` (a Proto) in a frame above fr, in fr's scope; fr->pc is where fr
   // continues afterwards (null for natives, which are resumed with the value instead).
+  ROOM(resumed.as<Proto>()->max_stack + 1, true);
   Proto* p = resumed.as<Proto>();
-  if (nframes_ >= call_cap_ || sp + p->max_stack + 8 > stack_end) {
-    SAVE();
-    if (nframes_ >= limits::kMaxCallDepth) {
-      RAISE_MSG("stack overflow: more than " + std::to_string(limits::kMaxCallDepth) + " nested calls");
-    }
-    if (!grow_frames() || !grow_stack(sp_ + p->max_stack + 64)) RAISE_MSG("out of memory: cannot grow the stack");
-    TOP_FRAME();
-    RELOAD_STACK();
-  }
   *sp++ = resumed;
-  Frame* nf = fr + 1;
-  ++nframes_;
-  nf->kind = FrameKind::kChunk;
-  nf->flags = 0;
-  nf->base = uint32_t(sp - stack_);
-  nf->scope = fr->scope;
-  nf->nargs = 0;
-  nf->step = 0;
-  nf->proto = resumed;
-  nf->env = Value::undefined();
-  nf->residue = Value::undefined();
-  fr = nf;
+  fr = push_frame(fr, fib_.nframes, FrameKind::kChunk, uint32_t(sp - fib_.stack), fr->scope, resumed, 0);
   bp = sp;
   ENTER_PROTO(p);
   pc = code0;
@@ -906,11 +885,11 @@ returned:
   }
   if (fr->kind == FrameKind::kEntry) {
     Value result = sp[-1];
-    sp_ = uint32_t(sp - stack_) - 1;
+    fib_.sp = uint32_t(sp - fib_.stack) - 1;
     return result;
   }
   pc = fr->pc;
-  bp = stack_ + fr->base;
+  bp = fib_.stack + fr->base;
   ENTER_PROTO(fr->proto.as<Proto>());
   DISPATCH();
 
@@ -930,24 +909,24 @@ raise : {
   err = raise_at(err);
   bool catchable = !(err.obj()->flags & errflag::kUncatchable);
   for (;;) {
-    Frame& top = frames_[nframes_ - 1];
-    if (nframes_ - 1 == entry) {
+    Frame& top = fib_.frames[fib_.nframes - 1];
+    if (fib_.nframes - 1 == entry) {
       drop_pins_above(entry);
-      sp_ = top.base;
+      fib_.sp = top.base;
       return err;
     }
     if (catchable && top.kind == FrameKind::kNative && (top.flags & frameflag::kCatchErrors)) {
-      drop_pins_above(nframes_ - 1);
-      const BuiltinInfo* info = stack_[top.base - 1].as<Builtin>()->info;
-      sp_ = top.base + top.nargs + info->extra_slots;
+      drop_pins_above(fib_.nframes - 1);
+      const BuiltinInfo* info = fib_.stack[top.base - 1].as<Builtin>()->info;
+      fib_.sp = top.base + top.nargs + info->extra_slots;
       TOP_FRAME();
       RELOAD_STACK();
       resumed = err;
       goto run_native;
     }
     if (!top.env.is_undefined()) freeze_env(top.env);
-    --nframes_;
-    touch_frame(nframes_ - 1);
+    --fib_.nframes;
+    touch_frame(fib_.nframes - 1);
   }
 }
 
@@ -970,6 +949,7 @@ raise : {
 #undef FUSED_IF_LL
 #undef REPLACE_FRAME
 #undef RETURN_VALUE
+#undef ROOM
 }
 
 }  // namespace valk

@@ -31,35 +31,35 @@ bool is_scope_frame(const Frame& f) {
 bool VM::binds_same_names(const Frame& f, const Frame& c) const {
   return c.kind == FrameKind::kLambda && c.proto == f.proto && c.residue.is_undefined() &&
          (c.env.is_undefined() || c.env.as<Env>()->extras.is_undefined()) &&
-         stack_[c.base - 1].as<Closure>()->env == stack_[f.base - 1].as<Closure>()->env;
+         fib_.stack[c.base - 1].as<Closure>()->env == fib_.stack[f.base - 1].as<Closure>()->env;
 }
 
 // A recursion leaves a run of caller frames that all bind the same names. Once a lookup has
 // searched the top frame of a run, the rest of the run can be stepped over: without this a
 // name that falls back to the globals would cost O(depth) at every level of a deep recursion.
 uint32_t VM::run_base(uint32_t s) {
-  if (frames_[s].run_base) return frames_[s].run_base;
+  if (fib_.frames[s].run_base) return fib_.frames[s].run_base;
   uint32_t base = s, stop = s;
-  for (uint32_t t = s;; t = frames_[t - 1].scope) {
-    if (t != s && frames_[t].run_base) {
-      base = frames_[t].run_base;
+  for (uint32_t t = s;; t = fib_.frames[t - 1].scope) {
+    if (t != s && fib_.frames[t].run_base) {
+      base = fib_.frames[t].run_base;
       stop = t;
       break;
     }
-    if (!binds_same_names(frames_[t], frames_[frames_[t - 1].scope])) {
+    if (!binds_same_names(fib_.frames[t], fib_.frames[fib_.frames[t - 1].scope])) {
       base = stop = t;
       break;
     }
   }
-  for (uint32_t u = s; u != stop; u = frames_[u - 1].scope) frames_[u].run_base = base;
-  frames_[stop].run_base = base;
+  for (uint32_t u = s; u != stop; u = fib_.frames[u - 1].scope) fib_.frames[u].run_base = base;
+  fib_.frames[stop].run_base = base;
   return base;
 }
 
 // Frame `k` gained a binding: runs reaching down to it may no longer bind the same names.
 void VM::forget_runs_through(uint32_t k) {
-  for (uint32_t j = k + 1; j < nframes_; ++j) {
-    if (frames_[j].run_base && frames_[j].run_base <= k) frames_[j].run_base = 0;
+  for (uint32_t j = k + 1; j < fib_.nframes; ++j) {
+    if (fib_.frames[j].run_base && fib_.frames[j].run_base <= k) fib_.frames[j].run_base = 0;
   }
 }
 
@@ -76,17 +76,17 @@ Value VM::lookup_in_env(Value env, Symbol* sym, bool* found) {
 Value VM::lookup(Symbol* sym, uint32_t scope) {
   if (sym->scope_flags == 0) return sym->global;  // no frame can bind it
   for (uint32_t s = scope;;) {
-    const Frame& f = frames_[s];
+    const Frame& f = fib_.frames[s];
     if (f.kind == FrameKind::kEntry) break;
     bool found = false;
     if (is_scope_frame(f)) {
       int i = proto_param_index(f.proto.as<Proto>(), sym);
-      if (i >= 0) return stack_[f.base + i];
+      if (i >= 0) return fib_.stack[f.base + i];
       if (!f.env.is_undefined()) {
         Value v = find_binding(f.env.as<Env>()->extras, sym, &found);
         if (found) return v;
       }
-      for (Value e = stack_[f.base - 1].as<Closure>()->env; !e.is_undefined(); e = e.as<Env>()->parent) {
+      for (Value e = fib_.stack[f.base - 1].as<Closure>()->env; !e.is_undefined(); e = e.as<Env>()->parent) {
         Value v = lookup_in_env(e, sym, &found);
         if (found) return v;
       }
@@ -100,7 +100,7 @@ Value VM::lookup(Symbol* sym, uint32_t scope) {
       }
       if (f.kind == FrameKind::kLambda) s = run_base(s);  // its callers in the run bind the same
     }
-    s = frames_[s - 1].scope;  // the caller's frame
+    s = fib_.frames[s - 1].scope;  // the caller's frame
   }
   return sym->global;
 }
@@ -121,7 +121,7 @@ void VM::define_global(Symbol* sym, Value value) {
 }
 
 Value VM::capture_env(uint32_t scope) {
-  Frame& f = frames_[scope];
+  Frame& f = fib_.frames[scope];
   if (f.kind == FrameKind::kEntry) return Value::undefined();  // the global frame is not captured
   if (!f.env.is_undefined()) return f.env;
   touch_frame(scope);
@@ -130,16 +130,16 @@ Value VM::capture_env(uint32_t scope) {
   auto* e = static_cast<Env*>(heap_.alloc(sizeof(Env) + 8 * size_t(n), ObjType::kEnv));
   e->aux = n;
   e->proto = f.proto;
-  e->parent = stack_[f.base - 1].as<Closure>()->env;
+  e->parent = fib_.stack[f.base - 1].as<Closure>()->env;
   e->extras = Value::undefined();
-  for (uint32_t i = 0; i < n; ++i) e->slots()[i] = stack_[f.base + i];
+  for (uint32_t i = 0; i < n; ++i) e->slots()[i] = fib_.stack[f.base + i];
   heap_.finish(e);
   f.env = Value::object(e);
   return f.env;
 }
 
 void VM::bind_in_scope(Symbol* sym, Value value, uint32_t scope) {
-  Frame& f = frames_[scope];
+  Frame& f = fib_.frames[scope];
   if (f.kind == FrameKind::kEntry) {
     define_global(sym, value);
     return;
@@ -148,7 +148,7 @@ void VM::bind_in_scope(Symbol* sym, Value value, uint32_t scope) {
   touch_frame(scope);
   int i = proto_param_index(f.proto.as<Proto>(), sym);
   if (i >= 0) {
-    stack_[f.base + i] = value;
+    fib_.stack[f.base + i] = value;
     if (!f.env.is_undefined()) {
       auto* e = f.env.as<Env>();
       e->slots()[i] = value;

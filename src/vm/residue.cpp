@@ -85,13 +85,13 @@ class ResidueBuilder {
 Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
   ResidueBuilder b(callee, callee_env);
   const Proto* own = f->proto.as<Proto>();
-  for (uint32_t i = 0; i < own->nparams; ++i) b.binding(own->params[i], stack_[f->base + i]);
+  for (uint32_t i = 0; i < own->nparams; ++i) b.binding(own->params[i], fib_.stack[f->base + i]);
   if (!f->env.is_undefined()) {
     for (Value x = f->env.as<Env>()->extras; !x.is_undefined(); x = x.as<Binding>()->next) {
       b.binding(x.as<Binding>()->sym, x.as<Binding>()->value);
     }
   }
-  for (Value e = stack_[f->base - 1].as<Closure>()->env; !e.is_undefined(); e = e.as<Env>()->parent) {
+  for (Value e = fib_.stack[f->base - 1].as<Closure>()->env; !e.is_undefined(); e = e.as<Env>()->parent) {
     b.env(e);
   }
   for (Value r = f->residue; !r.is_undefined(); r = r.as<Residue>()->next) {

@@ -11,35 +11,34 @@
 #include "lib/embedded.h"
 #include "read/reader.h"
 #include "value/make.h"
+#include "aio/loop.h"
 #include "vm/intrinsic.h"
 
 namespace valk {
 
 VM::VM(const VmConfig& config)
     : config_(config), heap_(config.heap), out_(config.out), err_(config.err) {
-  register_proto_finalizer();
+  register_proto_finalizer(heap_);
+  register_fiber_finalizer(heap_);
   heap_.set_poll(PollWord{&poll_, pollbit::kCollect});
   for (auto& v : watch_expected_) v = Value::undefined();
-  stack_cap_ = limits::kInitialStackSlots;
-  stack_ = static_cast<Value*>(std::malloc(sizeof(Value) * stack_cap_));
-  frames_cap_ = limits::kInitialFrames;
-  call_cap_ = frames_cap_;
-  frames_ = static_cast<Frame*>(std::malloc(sizeof(Frame) * frames_cap_));
-  if (!stack_ || !frames_) std::abort();
+  if (!fib_.allocate(limits::kInitialStackSlots, limits::kInitialFrames)) std::abort();
+  loop_ = new Loop(*this);
   init_watches();
   install_builtins();
+  loop_->bind_builtins();
   if (config_.load_prelude) load_prelude();
 }
 
 VM::~VM() {
-  std::free(stack_);
-  std::free(frames_);
+  delete loop_;  // closes its handles first: their callbacks may still touch the VM
+  fib_.release();
   for (Builtin* b : builtins_) std::free(b);  // a builtin may be bound to several names: freed once
 }
 
 void VM::install_builtins() {
-  std::span<const BuiltinInfo> tables[] = {core_builtins(), arith_builtins(), list_builtins(),
-                                           io_builtins(),   system_builtins(), gc_builtins()};
+  std::span<const BuiltinInfo> tables[] = {core_builtins(),   arith_builtins(), list_builtins(), io_builtins(),
+                                           system_builtins(), gc_builtins(),    aio_builtins()};
   for (auto table : tables) {
     for (const BuiltinInfo& info : table) {
       auto* b = static_cast<Builtin*>(std::malloc(sizeof(Builtin)));
@@ -77,13 +76,13 @@ void VM::load_prelude() {
 // ---- entering the VM ---------------------------------------------------------------------
 
 uint32_t VM::push_entry() {
-  if (nframes_ + 2 >= frames_cap_) grow_frames();
-  uint32_t i = nframes_++;
-  Frame& f = frames_[i];
+  if (fib_.nframes + 2 >= fib_.frames_cap) grow_frames();
+  uint32_t i = fib_.nframes++;
+  Frame& f = fib_.frames[i];
   f.kind = FrameKind::kEntry;
   f.flags = 0;
   f.pc = nullptr;
-  f.base = sp_;
+  f.base = fib_.sp;
   f.scope = i;
   f.step = 0;
   f.nargs = 0;
@@ -96,11 +95,11 @@ uint32_t VM::push_entry() {
 }
 
 void VM::pop_entry(uint32_t entry) {
-  nframes_ = entry;
+  fib_.nframes = entry;
   touch_frame(entry > 0 ? entry - 1 : 0);
-  sp_ = frames_[entry].base;
+  fib_.sp = fib_.frames[entry].base;
   --reentry_;
-  if (nframes_ == 0) pins_.clear();
+  if (fib_.nframes == 0) pins_.clear();
 }
 
 // Pushes a chunk frame running `proto` above the top frame, in the scope of the frame below.
@@ -130,12 +129,12 @@ Value VM::eval_toplevel(Value form, SrcPos pos, CodeShape shape) {
   }
   if (reentry_ >= limits::kMaxVmReentry) return error("too many nested entries into the VM");
   uint32_t entry = push_entry();
-  if (!grow_stack(sp_ + proto.as<Proto>()->max_stack + 16)) {
+  if (!grow_stack(fib_.sp + proto.as<Proto>()->max_stack + 16)) {
     pop_entry(entry);
     return error("out of memory: cannot grow the stack");
   }
-  push_chunk_frame(frames_, nframes_, stack_, sp_, proto);
-  Value result = execute(entry);
+  push_chunk_frame(fib_.frames, fib_.nframes, fib_.stack, fib_.sp, proto);
+  Value result = run_entry(entry);
   pop_entry(entry);
   return result;
 }
@@ -157,14 +156,14 @@ Value VM::call(Value fn, std::span<const Value> args) {
   if (reentry_ >= limits::kMaxVmReentry) return error("too many nested entries into the VM");
   Value stub = host_call_stub(uint32_t(args.size()));
   uint32_t entry = push_entry();
-  if (!grow_stack(sp_ + args.size() + 16)) {
+  if (!grow_stack(fib_.sp + args.size() + 16)) {
     pop_entry(entry);
     return error("out of memory: cannot grow the stack");
   }
-  push_chunk_frame(frames_, nframes_, stack_, sp_, stub);
-  stack_[sp_++] = fn;
-  for (Value a : args) stack_[sp_++] = a;
-  Value result = execute(entry);
+  push_chunk_frame(fib_.frames, fib_.nframes, fib_.stack, fib_.sp, stub);
+  fib_.stack[fib_.sp++] = fn;
+  for (Value a : args) fib_.stack[fib_.sp++] = a;
+  Value result = run_entry(entry);
   pop_entry(entry);
   return result;
 }
@@ -196,14 +195,29 @@ Value VM::compile_chunk(Value code) {
 
 // ---- stacks ------------------------------------------------------------------------------
 
+bool Fiber::allocate(size_t stack_slots, uint32_t frame_count) {
+  stack = static_cast<Value*>(std::malloc(sizeof(Value) * stack_slots));
+  frames = static_cast<Frame*>(std::malloc(sizeof(Frame) * frame_count));
+  stack_cap = stack_slots;
+  frames_cap = frame_count;
+  call_cap = frame_count < limits::kMaxCallDepth ? frame_count : limits::kMaxCallDepth;
+  return stack && frames;
+}
+
+void Fiber::release() {
+  std::free(stack);
+  std::free(frames);
+  *this = Fiber{};
+}
+
 bool VM::grow_stack(size_t needed) {
-  if (needed <= stack_cap_) return true;
-  size_t cap = stack_cap_ * 2;
+  if (needed <= fib_.stack_cap) return true;
+  size_t cap = fib_.stack_cap * 2;
   while (cap < needed) cap *= 2;
-  auto* bigger = static_cast<Value*>(std::realloc(stack_, sizeof(Value) * cap));
+  auto* bigger = static_cast<Value*>(std::realloc(fib_.stack, sizeof(Value) * cap));
   if (!bigger) return false;
-  stack_ = bigger;
-  stack_cap_ = cap;
+  fib_.stack = bigger;
+  fib_.stack_cap = cap;
   return true;
 }
 
@@ -211,30 +225,30 @@ bool VM::grow_frames() {
   // Calls stop at kMaxCallDepth frames (the error is raised at that point); a few more frames are
   // kept for the entries of host calls and for reporting the error.
   uint32_t limit = limits::kMaxCallDepth + 16;
-  if (frames_cap_ >= limit) return nframes_ + 1 < frames_cap_;
-  uint32_t cap = frames_cap_ * 2 > limit ? limit : frames_cap_ * 2;
-  auto* bigger = static_cast<Frame*>(std::realloc(frames_, sizeof(Frame) * cap));
+  if (fib_.frames_cap >= limit) return fib_.nframes + 1 < fib_.frames_cap;
+  uint32_t cap = fib_.frames_cap * 2 > limit ? limit : fib_.frames_cap * 2;
+  auto* bigger = static_cast<Frame*>(std::realloc(fib_.frames, sizeof(Frame) * cap));
   if (!bigger) return false;
-  frames_ = bigger;
-  frames_cap_ = cap;
-  call_cap_ = cap < limits::kMaxCallDepth ? cap : limits::kMaxCallDepth;
+  fib_.frames = bigger;
+  fib_.frames_cap = cap;
+  fib_.call_cap = cap < limits::kMaxCallDepth ? cap : limits::kMaxCallDepth;
   return true;
 }
 
 // ---- collection --------------------------------------------------------------------------
 
 void VM::trace_roots(RootVisitor& visitor, bool young_only) {
-  // A minor collection skips the frames below young_from_: nothing young can be in them (each
+  // A minor collection skips the frames below fib_.young_from: nothing young can be in them (each
   // was scanned by the last collection and has not run or been written since).
-  uint32_t from = young_only && young_from_ < nframes_ ? young_from_ : 0;
-  uint32_t stack_from = from == 0 ? 0 : frames_[from].base - 1;
-  visitor.visit_range(stack_ + stack_from, stack_ + sp_);
-  for (uint32_t i = from; i < nframes_; ++i) {
-    visitor.visit(frames_[i].proto);
-    visitor.visit(frames_[i].env);
-    visitor.visit(frames_[i].residue);
-    if (frames_[i].flags & frameflag::kTailSite) visitor.visit(frames_[i].tail_proto);
-  }
+  uint32_t from = young_only && fib_.young_from < fib_.nframes ? fib_.young_from : 0;
+  auto visit = [&](Value& v) { visitor.visit(v); };
+  fib_.trace(visit, from);
+  // The main fiber's stacks while a spawned fiber runs, and the fibers and futures the loop holds.
+  if (main_parked_) main_saved_.trace(visit);
+  visitor.visit(running_);
+  visitor.visit(resume_value_);
+  visitor.visit(resume_raise_);
+  loop_->trace(visitor);
   // Globals are set only by define_global, which notes the symbols given a young value: a minor
   // collection visits those (after any collection everything is old: promote-all).
   if (young_only) {
@@ -252,7 +266,7 @@ void VM::trace_roots(RootVisitor& visitor, bool young_only) {
 void VM::collect_garbage(bool full) {
   uint64_t majors_before = heap_.stats().major_count;
   heap_.collect(*this, full);
-  young_from_ = nframes_ > 0 ? nframes_ - 1 : 0;  // all is old now; the top frame runs on
+  fib_.young_from = fib_.nframes > 0 ? fib_.nframes - 1 : 0;  // all is old now; the top frame runs on
   for (Symbol* s : young_globals_) s->flags &= uint16_t(~symflag::kYoungGlobal);
   young_globals_.clear();
   // Verification walks the whole heap: after major collections only, whose cost it matches
@@ -311,7 +325,7 @@ std::string VM::frame_name(const Frame& f) const {
       return f.proto.as<Proto>()->kind == ProtoKind::kTopLevel ? "<top level>" : "<eval>";
     case FrameKind::kNative:
       if (f.flags & frameflag::kScope) return lambda_name(f.proto.as<Proto>());
-      return stack_[f.base - 1].as<Builtin>()->info->name;
+      return fib_.stack[f.base - 1].as<Builtin>()->info->name;
     case FrameKind::kEntry: break;
   }
   return "";
@@ -394,8 +408,8 @@ Value VM::raise_at(Value err) {
   SrcPos fallback;
   TraceLines lines;
   const Frame* previous = nullptr;
-  for (uint32_t i = nframes_; i-- > 0;) {
-    const Frame& f = frames_[i];
+  for (uint32_t i = fib_.nframes; i-- > 0;) {
+    const Frame& f = fib_.frames[i];
     if (f.kind == FrameKind::kEntry) break;
     // A deep recursion repeats one frame many times over: count it without formatting it again.
     if (previous && positioned && same_line(f, *previous)) {

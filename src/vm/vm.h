@@ -18,9 +18,12 @@
 #include "lib/builtin.h"
 #include "value/srcpos.h"
 #include "value/symbol.h"
+#include "vm/fiber.h"
 #include "vm/frame.h"
 
 namespace valk {
+
+class Loop;  // aio/loop.h
 
 enum class WatchId : uint8_t {
 #define WATCH(id, name, origin) id,
@@ -82,7 +85,7 @@ class VM final : public RootSource {
   std::string describe_error(Value error) const;
 
   // ---- bindings (vm/lookup.cpp) ----------------------------------------------------------
-  uint32_t current_scope() const { return frames_[nframes_ - 1].scope; }
+  uint32_t current_scope() const { return fib_.frames[fib_.nframes - 1].scope; }
   // The binding of sym seen from the frame `scope` (LANGUAGE.md 5), undefined when unbound.
   Value lookup(Symbol* sym, uint32_t scope);
   void define_global(Symbol* sym, Value value);           // def
@@ -92,17 +95,35 @@ class VM final : public RootSource {
   Value capture_env(uint32_t scope);
 
   // ---- for native builtins ---------------------------------------------------------------
-  Value& slot(uint32_t frame, uint32_t i) { return stack_[frames_[frame].base + i]; }
+  Value& slot(uint32_t frame, uint32_t i) { return fib_.stack[fib_.frames[frame].base + i]; }
   // The function a frame is running (the closure, or the builtin).
-  Value frame_callee(uint32_t frame) const { return stack_[frames_[frame].base - 1]; }
-  uint32_t arg_count(uint32_t frame) const { return frames_[frame].nargs; }
-  Frame& frame(uint32_t i) { return frames_[i]; }
-  void push(Value v) { stack_[sp_++] = v; }
+  Value frame_callee(uint32_t frame) const { return fib_.stack[fib_.frames[frame].base - 1]; }
+  uint32_t arg_count(uint32_t frame) const { return fib_.frames[frame].nargs; }
+  Frame& frame(uint32_t i) { return fib_.frames[i]; }
+  void push(Value v) { fib_.stack[fib_.sp++] = v; }
   // Room for `extra` more pushes; slots of frames stay valid (re-read them after this).
-  bool ensure_stack(size_t extra) { return grow_stack(size_t(sp_) + extra + 8); }
+  bool ensure_stack(size_t extra) { return grow_stack(size_t(fib_.sp) + extra + 8); }
   // Compiles a Q-expression (or any value) as code run in the caller's frame; a compile error
   // comes back as an Error value.
   Value compile_chunk(Value code);
+
+  // ---- fibers (vm/fiber.cpp) ---------------------------------------------------------------
+  // The fiber running now (a FiberObj), or undefined while the main fiber runs.
+  Value running_fiber() const { return running_; }
+  // The event loop, futures and timers of this VM (aio/loop.h).
+  Loop& loop() { return *loop_; }
+  // A fiber that will call fn with args and settle `future` with the result (not yet scheduled:
+  // Loop::spawn does that). Returns the FiberObj, or an Error when memory is short.
+  Value new_fiber(Value fn, Args args, Value future);
+  // Runs a spawned fiber until it ends (returns true, *result its value or Error) or suspends
+  // (returns false). A suspended native is called again with `resumed`; when `raise` is an Error,
+  // it is raised at the suspension point instead (aio/cancel).
+  bool run_fiber(Value fiber, Value resumed, Value raise, Value* result);
+  // The error `await` raises for a future rejected with `error`: the same message and position,
+  // its trace followed by a note and the chain of calls at the await (the running frame's).
+  Value rethrow_awaited(Value error);
+  // Runs ready fibers and the loop until nothing is pending (the end of `valk FILE`).
+  void run_pending();
 
   // ---- watched names (vm/watch.cpp) --------------------------------------------------------
   uint64_t broken_watches() const { return broken_; }
@@ -126,11 +147,11 @@ class VM final : public RootSource {
   // Frame `i` (its slots or fields) may now hold young values: minor collections scan the
   // stack from the lowest such frame up (frames below were all scanned since they last ran).
   void touch_frame(uint32_t i) {
-    if (i < young_from_) young_from_ = i;
+    if (i < fib_.young_from) fib_.young_from = i;
   }
   // Values C++ code holds across a run of the VM (see RootGuard).
   std::vector<Value*>& extra_roots() { return extra_roots_; }
-  uint32_t frame_count() const { return nframes_; }
+  uint32_t frame_count() const { return fib_.nframes; }
   // Forms of the embedded prelude and test module, read once (lib/embedded.h).
   Value& embedded_forms(int i) { return embedded_forms_[i]; }
 
@@ -154,6 +175,12 @@ class VM final : public RootSource {
   void pop_entry(uint32_t entry);
   Value host_call_stub(uint32_t nargs);
   bool grow_stack(size_t needed);
+  Value make_room(uint32_t slots, bool new_frame);
+  // Goes on with the main fiber's run `entry` while it is suspended: drives the loop until the
+  // main fiber is resumed, until the run ends.
+  Value drive_main(uint32_t entry, Value result);
+  // Enters a run from C++ (eval_toplevel, call): the outermost one may suspend the main fiber.
+  Value run_entry(uint32_t entry);
   bool grow_frames();
   // Records where an error was raised and the chain of calls, once.
   Value raise_at(Value error);
@@ -180,16 +207,20 @@ class VM final : public RootSource {
   FILE* out_;
   FILE* err_;
 
-  Value* stack_ = nullptr;
-  size_t stack_cap_ = 0;
-  uint32_t sp_ = 0;  // next free stack slot, kept in step with the interpreter at safe points
-  Frame* frames_ = nullptr;
-  uint32_t nframes_ = 0;
-  uint32_t frames_cap_ = 0;
-  uint32_t call_cap_ = 0;  // calls beyond this need growing or overflow: min(frames_cap_, kMaxCallDepth)
-  uint32_t young_from_ = 0;  // see touch_frame
+  Fiber fib_;  // the running fiber's stacks (a suspended fiber keeps its own: aio/fiber.h)
   std::vector<Symbol*> young_globals_;  // symbols given a young global since the last collection
   int reentry_ = 0;
+
+  // Fibers (vm/fiber.cpp): the run that may suspend (the running fiber's own entry frame; for the
+  // main fiber, the outermost entry from C++), and how the next execute() resumes.
+  uint32_t suspend_entry_ = UINT32_MAX;
+  bool suspended_ = false;       // execute() returned because the fiber suspended
+  Value resume_value_ = Value::undefined();
+  Value resume_raise_ = Value::undefined();
+  Value running_ = Value::undefined();  // the running FiberObj; undefined: the main fiber
+  Fiber main_saved_;                    // the main fiber's stacks while a spawned fiber runs
+  bool main_parked_ = false;
+  Loop* loop_ = nullptr;                // owned
 
   std::atomic<uint32_t> poll_{0};
   const void* dispatch_[kOpCount] = {};       // handlers in use (computed-goto builds)

@@ -89,8 +89,8 @@ void VM::note_scope_binding(Symbol* s, uint32_t flag) {
 // evaluation has started (its operands are being computed in some frame) keeps the meaning the
 // name had when the form started, as the original looked the operator up first.
 void VM::pin_forms_in_flight(Symbol* s) {
-  for (uint32_t i = 0; i < nframes_; ++i) {
-    const Frame& f = frames_[i];
+  for (uint32_t i = 0; i < fib_.nframes; ++i) {
+    const Frame& f = fib_.frames[i];
     if ((f.kind != FrameKind::kLambda && f.kind != FrameKind::kChunk) || !f.pc) continue;
     const Proto* p = f.proto.as<Proto>();
     uint32_t at = uint32_t(f.pc - p->code);
@@ -121,7 +121,7 @@ void VM::drop_pins_above(uint32_t frame) {
 }
 
 Value VM::watched_meaning(const InlineSite* site, Frame* fr) {
-  uint32_t index = uint32_t(fr - frames_);
+  uint32_t index = uint32_t(fr - fib_.frames);
   if (!pins_.empty()) {
     Value pinned = pinned_value(index, site->op_pc);
     if (!pinned.is_undefined()) return pinned;

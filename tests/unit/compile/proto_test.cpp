@@ -22,7 +22,7 @@ struct TestRoots final : RootSource {
 
 class ProtoTest : public ::testing::Test {
  protected:
-  void SetUp() override { register_proto_finalizer(); }
+  void SetUp() override { register_proto_finalizer(heap); }
   Heap heap{HeapConfig{limits::kDefaultNurseryBytes, 0, false, false}};
   SymbolTable symbols;
 };

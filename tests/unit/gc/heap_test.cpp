@@ -40,7 +40,7 @@ Value int_list(Heap& heap, int n) {
 
 class HeapTest : public ::testing::Test {
  protected:
-  void SetUp() override { register_proto_finalizer(); }
+  void SetUp() override { register_proto_finalizer(heap); }
   Heap heap{config()};
   TestRoots roots;
 };
@@ -474,10 +474,10 @@ void counting_proto_finalizer(Object* o) {
 }
 
 TEST(HeapFinalizers, RunForDeadProtosAndAtDestruction) {
-  register_finalizer(ObjType::kProto, counting_proto_finalizer);
   g_finalized = 0;
   {
     Heap heap(config());
+    heap.set_finalizer(ObjType::kProto, counting_proto_finalizer);
     TestRoots roots;
     for (int i = 0; i < 10; ++i) make_proto(heap, ProtoKind::kChunk, new ProtoExtra, 1);
     roots.values.push_back(Value::object(make_proto(heap, ProtoKind::kChunk, new ProtoExtra, 1)));
@@ -489,7 +489,23 @@ TEST(HeapFinalizers, RunForDeadProtosAndAtDestruction) {
     EXPECT_EQ(g_finalized, 10);  // freed cells are not finalized twice
   }
   EXPECT_EQ(g_finalized, 11);  // the live one, when the heap goes
-  register_proto_finalizer();
+}
+
+TEST(HeapFinalizers, AreOwnedByEachHeap) {
+  // Two VMs (isolates on two threads) each set their own table: one heap's does not run for the other.
+  g_finalized = 0;
+  {
+    Heap counted(config());
+    counted.set_finalizer(ObjType::kProto, counting_proto_finalizer);
+    Heap plain(config());
+    register_proto_finalizer(plain);
+    make_proto(plain, ProtoKind::kChunk, new ProtoExtra, 1);
+    TestRoots roots;
+    plain.collect(roots, true);
+    EXPECT_EQ(g_finalized, 0);
+    make_proto(counted, ProtoKind::kChunk, new ProtoExtra, 1);
+  }
+  EXPECT_EQ(g_finalized, 1);
 }
 
 // ---- the verifier --------------------------------------------------------------------------------

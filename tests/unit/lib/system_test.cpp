@@ -57,7 +57,7 @@ TEST(SystemPenv, PrintsEveryGlobalBinding) {
   EXPECT_EQ(out.rfind("if <builtin if>\n", 0), 0u);
 }
 
-TEST(SystemAwait, NothingIsAFutureYet) {
+TEST(SystemAwait, OnlyFuturesAreAwaited) {
   Harness h;
   EXPECT_EQ(h.message("(await 1)"), "await: argument 1 must be a Future, got Integer");
 }

@@ -1,0 +1,146 @@
+// future.cpp: futures and promises: making, settling, what waits on them (fibers, forwarding,
+// then/catch, timers), spawning fibers, cancelling them, and the error an await raises.
+#include <string>
+
+#include "aio/loop.h"
+#include "value/make.h"
+#include "vm/vm.h"
+
+namespace valk {
+
+Value Loop::make_future(bool promise) {
+  auto* f = static_cast<Future*>(vm_.heap().alloc(sizeof(Future), ObjType::kFuture));
+  f->aux = uint32_t(FutureState::kPending);
+  f->flags = promise ? futureflag::kPromise : 0;
+  f->value = Value::undefined();
+  f->waiters = Value::nil();
+  f->fiber = Value::undefined();
+  vm_.heap().finish(f);
+  return Value::object(f);
+}
+
+Value Loop::entry(WaitKind kind, Value a, Value b) {
+  Value items[] = {Value::fixnum(int64_t(kind)), a, b};
+  return make_list(vm_.heap(), items, true);
+}
+
+void Loop::add_waiter(Value future, Value entry) {
+  auto* f = future.as<Future>();
+  if (f->aux != uint32_t(FutureState::kPending)) {
+    run_waiter(entry, f->aux == uint32_t(FutureState::kResolved), f->value);
+    return;
+  }
+  Value cell = make_cons(vm_.heap(), entry, f->waiters, true);
+  f->waiters = cell;
+  vm_.heap().write_barrier(f, cell);
+}
+
+void Loop::wait_fiber(Value future, Value waiter) {
+  future.obj()->flags |= futureflag::kHandled;
+  add_waiter(future, waiter);
+}
+
+void Loop::forward(Value from, Value to) {
+  from.obj()->flags |= futureflag::kHandled;
+  add_waiter(from, entry(WaitKind::kForward, to, Value::undefined()));
+}
+
+void Loop::chain(Value from, bool on_error, Value fn, Value out) {
+  from.obj()->flags |= futureflag::kHandled;
+  add_waiter(from, entry(on_error ? WaitKind::kCatch : WaitKind::kThen, fn, out));
+}
+
+void Loop::settle(Value future, bool resolved, Value value) {
+  auto* f = future.as<Future>();
+  if (f->aux != uint32_t(FutureState::kPending)) return;
+  f->aux = uint32_t(resolved ? FutureState::kResolved : FutureState::kRejected);
+  f->value = value;
+  vm_.heap().write_barrier(f, value);
+  Value waiters = f->waiters;
+  f->waiters = Value::nil();
+  if (!resolved && waiters.is_nil() && !(f->flags & futureflag::kHandled) && !f->fiber.is_undefined() &&
+      !(value.obj()->flags & errflag::kUncatchable)) {
+    report_unawaited(value);
+  }
+  // The waiters were added at the front: run them in the order they came.
+  std::vector<Value> order;
+  for (; is_cons(waiters); waiters = cdr(waiters)) order.push_back(car(waiters));
+  for (size_t i = order.size(); i-- > 0;) run_waiter(order[i], resolved, value);
+}
+
+void Loop::run_waiter(Value w, bool resolved, Value value) {
+  if (!is_cons(w)) {  // a fiber (or the main fiber) awaiting: its await reads the future
+    resume(w, Value::undefined());
+    return;
+  }
+  auto kind = WaitKind(car(w).fixnum_value());
+  Value a = car(cdr(w));
+  Value b = car(cdr(cdr(w)));
+  switch (kind) {
+    case WaitKind::kForward: settle(a, resolved, value); return;
+    case WaitKind::kThen:
+      if (resolved) {
+        Value args[] = {value};
+        spawn(a, Args{args, 1}, b);
+      } else {
+        settle(b, false, value);
+      }
+      return;
+    case WaitKind::kCatch:
+      if (resolved) {
+        settle(b, true, value);
+      } else {
+        Value args[] = {value};
+        spawn(a, Args{args, 1}, b);
+      }
+      return;
+    case WaitKind::kStopTimer: stop_timer(uint32_t(a.fixnum_value()), uint64_t(b.fixnum_value())); return;
+  }
+}
+
+Value Loop::spawn(Value fn, Args args, Value future) {
+  if (future.is_undefined()) future = make_future(false);
+  Value fiber = vm_.new_fiber(fn, args, future);
+  if (is_error(fiber)) return fiber;
+  auto* f = future.as<Future>();
+  f->fiber = fiber;
+  vm_.heap().write_barrier(f, fiber);
+  ready_.push_back(Ready{fiber, Value::undefined(), Value::undefined()});
+  ++fibers_started_;
+  return future;
+}
+
+void Loop::finish(Value fiber, Value result) {
+  Value future = fiber.as<FiberObj>()->future;
+  settle(future, !is_error(result), result);
+}
+
+bool Loop::cancel(Value future) {
+  Value fv = future.as<Future>()->fiber;
+  if (fv.is_undefined()) return false;
+  auto* f = fv.as<FiberObj>();
+  if (f->aux == uint32_t(FiberState::kDone) || (f->flags & fiberflag::kCancelled)) return false;
+  f->flags |= fiberflag::kCancelled;
+  if (f->aux == uint32_t(FiberState::kSuspended)) {
+    f->aux = uint32_t(FiberState::kReady);
+    ready_.push_back(Ready{fv, Value::undefined(), cancelled_error()});
+  }
+  // A ready fiber raises it when it runs; a running one when it next suspends (run_one).
+  return true;
+}
+
+Value Loop::cancelled_error() {
+  // Uncatchable, so that nothing in the fiber can keep it from stopping.
+  Value e = vm_.error("cancelled");
+  e.obj()->flags |= errflag::kUncatchable;
+  return e;
+}
+
+void Loop::report_unawaited(Value error) {
+  std::fflush(vm_.out());
+  std::fprintf(vm_.err(), "aio: a fiber failed and nothing awaited it: %s\n", vm_.describe_error(error).c_str());
+}
+
+Value Loop::awaited_error(Value error) { return vm_.rethrow_awaited(error); }
+
+}  // namespace valk

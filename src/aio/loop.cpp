@@ -1,0 +1,196 @@
+// loop.cpp: the event loop of one VM: the queue of ready fibers, running them and the libuv loop
+// in turn, values kept alive across C callbacks, and timers. Futures are in future.cpp.
+#include "aio/loop.h"
+
+#include <cstdlib>
+
+#include "value/make.h"
+#include "vm/vm.h"
+
+namespace valk {
+
+// The main fiber in a future's waiters (spawned fibers are their FiberObj).
+static const Value kMainFiber = Value::fixnum(0);
+
+struct Loop::Timer {
+  uv_timer_t handle;
+  Loop* loop;
+  uint32_t slot;  // in kept_: the future it settles
+  uint32_t index; // in timers_
+  uint64_t id;
+  uint64_t ms;
+  bool reject;
+};
+
+Loop::Loop(VM& vm) : vm_(vm) {
+  if (uv_loop_init(&uv_) != 0) std::abort();
+}
+
+Loop::~Loop() { close(); }
+
+int Loop::close() {
+  if (closed_) return close_result_;
+  for (Timer* t : timers_) {
+    if (!t) continue;
+    uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
+  }
+  timers_.clear();
+  uv_run(&uv_, UV_RUN_DEFAULT);  // runs the close callbacks
+  close_result_ = uv_loop_close(&uv_);
+  closed_ = true;
+  return close_result_;
+}
+
+// ---- suspending and resuming ------------------------------------------------------------------
+
+Value Loop::waiter() const {
+  Value f = vm_.running_fiber();
+  return f.is_undefined() ? kMainFiber : f;
+}
+
+void Loop::resume(Value waiter, Value value) {
+  if (waiter == kMainFiber) {
+    if (!main_waiting_) return;
+    main_waiting_ = false;
+    main_resumed_ = true;
+    main_resume_ = Resume{value, Value::undefined()};
+    return;
+  }
+  auto* f = waiter.as<FiberObj>();
+  if (f->aux != uint32_t(FiberState::kSuspended)) return;
+  f->aux = uint32_t(FiberState::kReady);
+  ready_.push_back(Ready{waiter, value, Value::undefined()});
+}
+
+uint32_t Loop::keep(Value v) {
+  if (kept_free_.empty()) {
+    kept_.push_back(v);
+    return uint32_t(kept_.size() - 1);
+  }
+  uint32_t h = kept_free_.back();
+  kept_free_.pop_back();
+  kept_[h] = v;
+  return h;
+}
+
+void Loop::release(uint32_t handle) {
+  kept_[handle] = Value::undefined();
+  kept_free_.push_back(handle);
+}
+
+// ---- running ------------------------------------------------------------------------------------
+
+// Runs one ready fiber, or one turn of the libuv loop. False when nothing is left to do.
+bool Loop::step() {
+  if (!ready_.empty()) {
+    Ready r = ready_.front();
+    ready_.pop_front();
+    run_one(r);
+    return true;
+  }
+  if (closed_ || !uv_loop_alive(&uv_)) return false;
+  uv_run(&uv_, UV_RUN_ONCE);
+  return true;
+}
+
+void Loop::run_one(Ready r) {
+  auto* f = r.fiber.as<FiberObj>();  // old objects never move
+  if (f->aux != uint32_t(FiberState::kReady)) return;
+  Value raise = r.raise;
+  if ((f->flags & fiberflag::kCancelled) && raise.is_undefined()) raise = cancelled_error();
+  Value result;
+  if (vm_.run_fiber(r.fiber, r.value, raise, &result)) {
+    finish(r.fiber, result);
+  } else if (f->flags & fiberflag::kCancelled) {
+    // Cancelled while it ran: it stops at this suspension.
+    f->aux = uint32_t(FiberState::kReady);
+    ready_.push_back(Ready{r.fiber, Value::undefined(), cancelled_error()});
+  }
+}
+
+Resume Loop::run_until_main_resumed() {
+  main_waiting_ = true;
+  main_resumed_ = false;
+  while (!main_resumed_) {
+    if (step()) continue;
+    main_waiting_ = false;
+    return Resume{Value::undefined(),
+                  vm_.error("await: the future can never be settled: no fiber, timer or handle is left to settle it")};
+  }
+  main_resumed_ = false;
+  Resume r = main_resume_;
+  main_resume_ = Resume{};
+  return r;
+}
+
+void Loop::run_all() {
+  while (step()) {
+  }
+}
+
+void Loop::trace(RootVisitor& visitor) {
+  for (Ready& r : ready_) {
+    visitor.visit(r.fiber);
+    visitor.visit(r.value);
+    visitor.visit(r.raise);
+  }
+  for (Value& v : kept_) visitor.visit(v);
+  visitor.visit(main_resume_.value);
+  visitor.visit(main_resume_.raise);
+}
+
+void Loop::bind_builtins() { await_all_ = vm_.sym("aio/await-all")->global; }
+
+// ---- timers -------------------------------------------------------------------------------------
+
+void Loop::settle_after(Value future, uint64_t ms, bool reject) {
+  auto* t = new Timer;
+  t->loop = this;
+  t->slot = keep(future);
+  t->id = next_timer_id_++;
+  t->ms = ms;
+  t->reject = reject;
+  if (timers_free_.empty()) {
+    t->index = uint32_t(timers_.size());
+    timers_.push_back(t);
+  } else {
+    t->index = timers_free_.back();
+    timers_free_.pop_back();
+    timers_[t->index] = t;
+  }
+  uv_timer_init(&uv_, &t->handle);
+  t->handle.data = t;
+  uv_timer_start(&t->handle, on_timer, ms, 0);
+  // Settled earlier (a timeout's future resolved in time): stop the timer, so that it does not
+  // keep the loop alive.
+  add_waiter(future, entry(WaitKind::kStopTimer, Value::fixnum(int64_t(t->index)), Value::fixnum(int64_t(t->id))));
+}
+
+void Loop::on_timer(uv_timer_t* handle) {
+  auto* t = static_cast<Timer*>(handle->data);
+  t->loop->fire(t);
+}
+
+void Loop::fire(Timer* t) {
+  Value future = kept_[t->slot];
+  bool reject = t->reject;
+  uint64_t ms = t->ms;
+  stop_timer(t->index, t->id);
+  if (reject) {
+    settle(future, false, vm_.error("timeout: no value within " + std::to_string(ms) + " ms"));
+  } else {
+    settle(future, true, Value::empty_sexpr());
+  }
+}
+
+void Loop::stop_timer(uint32_t index, uint64_t id) {
+  if (index >= timers_.size() || !timers_[index] || timers_[index]->id != id) return;
+  Timer* t = timers_[index];
+  timers_[index] = nullptr;
+  timers_free_.push_back(index);
+  release(t->slot);
+  uv_timer_stop(&t->handle);
+  uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
+}
+
+}  // namespace valk

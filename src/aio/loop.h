@@ -1,0 +1,127 @@
+// loop.h: the event loop of one VM (one libuv loop), the queue of fibers ready to run, futures
+// and what waits on them, and timers. The C++ API by which a native builtin suspends its fiber
+// and is resumed is here (docs/CONCURRENCY.md, "Writing a suspending builtin").
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "gc/heap.h"
+#include "lib/builtin.h"
+#include "value/object.h"
+
+namespace valk {
+
+class VM;
+
+// How a suspended fiber goes on: its native is called again with `value`, or (when `raise` is an
+// Error) that error is raised where it stopped.
+struct Resume {
+  Value value = Value::undefined();
+  Value raise = Value::undefined();
+};
+
+class Loop {
+ public:
+  explicit Loop(VM& vm);
+  ~Loop();  // closes every handle, then the libuv loop
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  uv_loop_t* uv() { return &uv_; }
+  // Closes every handle still open and the libuv loop. Returns uv_loop_close's result: 0 when
+  // every handle was closed (the tests check it). Idempotent.
+  int close();
+
+  // ---- suspending a native builtin (the C++ API) ----------------------------------------
+  // A native builtin suspends its fiber by keeping `waiter()` somewhere (a future's waiters, a
+  // libuv request's data through keep()) and returning NativeResult::suspend(). When its event
+  // arrives, resume(waiter, value) calls the builtin's continuation again with `value` (the
+  // continuation returns the result, or an Error to raise). Resuming a fiber that is not
+  // suspended does nothing, so a late or duplicate event is harmless.
+  Value waiter() const;
+  void resume(Value waiter, Value value);
+  // Keeps a Value alive (and updated by the collector) until released: for libuv requests that
+  // carry Valk values through C callbacks. Returns a handle for get/release.
+  uint32_t keep(Value v);
+  Value kept(uint32_t handle) const { return kept_[handle]; }
+  void release(uint32_t handle);
+
+  // ---- futures (aio/future.cpp) -----------------------------------------------------------
+  // A pending future; a promise (`promise`) is settled by aio/resolve and aio/reject.
+  Value make_future(bool promise);
+  // Settles a pending future (resolved with value, or rejected with an Error) and runs what
+  // waits on it. Settling a settled future does nothing.
+  void settle(Value future, bool resolved, Value value);
+  // The ways to wait on a future (Waiter kinds are in future.cpp).
+  void wait_fiber(Value future, Value waiter);
+  void forward(Value from, Value to);                  // settle `to` as `from` settles
+  void chain(Value from, bool on_error, Value fn, Value out);  // aio/then, aio/catch
+  // A new fiber calling fn with args; its result settles `future` (a new one when undefined).
+  // Returns the future, or an Error.
+  Value spawn(Value fn, Args args, Value future = Value::undefined());
+  // Stops the fiber computing `future` at its next suspension (aio/cancel). False when it ended.
+  bool cancel(Value future);
+  // The error `await` raises for a rejected future: its own trace, then the await site.
+  Value awaited_error(Value error);
+
+  // ---- timers -------------------------------------------------------------------------------
+  // Settles `future` after `ms` milliseconds: resolved with () (aio/sleep), or rejected with a
+  // timeout error (aio/timeout). A timer of a future settled earlier is stopped.
+  void settle_after(Value future, uint64_t ms, bool reject);
+
+  // ---- running (called by the VM) -------------------------------------------------------------
+  // Runs ready fibers and the loop until the main fiber is resumed. When nothing is left that
+  // could resume it, resumes it with an error.
+  Resume run_until_main_resumed();
+  // Runs ready fibers and the loop until nothing is pending.
+  void run_all();
+  void trace(RootVisitor& visitor);
+  // Called once the builtins are installed.
+  void bind_builtins();
+  Value await_all_builtin() const { return await_all_; }
+  // Counts for tests and statistics.
+  size_t fibers_started() const { return fibers_started_; }
+
+ private:
+  struct Ready {
+    Value fiber;
+    Value value;
+    Value raise;
+  };
+  struct Timer;
+  // What waits on a future, besides fibers: one row each, run when it settles (future.cpp).
+  enum class WaitKind : int64_t { kForward = 1, kThen = 2, kCatch = 3, kStopTimer = 4 };
+  Value entry(WaitKind kind, Value a, Value b);
+  static void on_timer(uv_timer_t* handle);
+  void fire(Timer* t);
+  void stop_timer(uint32_t slot, uint64_t id);
+  bool step();
+  void run_one(Ready r);
+  void finish(Value fiber, Value result);
+  void add_waiter(Value future, Value entry);
+  void run_waiter(Value entry, bool resolved, Value value);
+  void report_unawaited(Value error);
+  Value cancelled_error();
+
+  VM& vm_;
+  uv_loop_t uv_;
+  bool closed_ = false;
+  int close_result_ = 0;
+  std::deque<Ready> ready_;
+  std::vector<Value> kept_;
+  std::vector<uint32_t> kept_free_;
+  std::vector<Timer*> timers_;  // by slot; null when free
+  std::vector<uint32_t> timers_free_;
+  uint64_t next_timer_id_ = 1;
+  bool main_waiting_ = false;
+  bool main_resumed_ = false;
+  Resume main_resume_;
+  Value await_all_ = Value::undefined();
+  size_t fibers_started_ = 0;
+};
+
+}  // namespace valk
