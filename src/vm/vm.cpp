@@ -38,7 +38,7 @@ VM::~VM() {
 }
 
 void VM::install_builtins() {
-  std::span<const BuiltinInfo> tables[] = {core_builtins(), arith_builtins(), list_builtins(),
+  std::span<const BuiltinInfo> tables[] = {core_builtins(), arith_builtins(), math_builtins(), list_builtins(),
                                            io_builtins(),   system_builtins(), gc_builtins()};
   for (auto table : tables) {
     for (const BuiltinInfo& info : table) {
