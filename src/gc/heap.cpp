@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "config/limits.h"
+#include "value/types.h"
 
 namespace valk {
 
@@ -80,27 +81,8 @@ Heap::~Heap() {
 }
 
 size_t Heap::object_size(const Object* o) {
-  switch (o->type) {
-    case ObjType::kCons:
-      return (o->flags & consflag::kHasSource) ? sizeof(SourceCons) : sizeof(Cons);
-    case ObjType::kInt: return sizeof(BoxedInt);
-    case ObjType::kString:
-      return round_size(sizeof(String) + static_cast<const String*>(o)->length + 1);
-    case ObjType::kClosure: return sizeof(Closure);
-    case ObjType::kPartial: return round_size(sizeof(Partial) + 8 * size_t(o->aux));
-    case ObjType::kProto: return round_size(sizeof(Proto));
-    case ObjType::kEnv: return round_size(sizeof(Env) + 8 * size_t(o->aux));
-    case ObjType::kBinding: return sizeof(Binding);
-    case ObjType::kResidue: return sizeof(Residue);
-    case ObjType::kError: return sizeof(ErrorObj);
-    case ObjType::kFuture: return sizeof(Future);
-    case ObjType::kFiber: return sizeof(FiberObj);
-    case ObjType::kSymbol:
-    case ObjType::kBuiltin:
-    case ObjType::kFree:
-    case ObjType::kCount: break;
-  }
-  return 16;
+  auto size = type_info(o->type).size;
+  return size ? size(o) : 16;  // symbols and builtins are never copied nor swept
 }
 
 // ---- allocation ----------------------------------------------------------------------------

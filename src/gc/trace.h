@@ -1,5 +1,7 @@
 // trace.h: which fields of each object type hold references. The one place that knows, used by
-// the minor collection (to evacuate), the major collection (to mark) and the heap verifier.
+// the minor collection (to evacuate), the major collection (to mark) and the heap verifier. A
+// switch, not a hook in the type's row (value/types.h): it is the collector's inner loop, and
+// -Werror=switch makes a new type's missing case a compile error.
 #pragma once
 
 #include "value/object.h"
@@ -82,6 +84,7 @@ void trace_fields(Object* o, F&& f) {
     }
     case ObjType::kFree:
     case ObjType::kInt:
+    case ObjType::kFloat:
     case ObjType::kString:
     case ObjType::kBuiltin:
     case ObjType::kCount:

@@ -77,6 +77,7 @@ struct BuiltinInfo {
 // The tables of each area (lib/*.cpp).
 std::span<const BuiltinInfo> core_builtins();
 std::span<const BuiltinInfo> arith_builtins();
+std::span<const BuiltinInfo> math_builtins();
 std::span<const BuiltinInfo> list_builtins();
 std::span<const BuiltinInfo> io_builtins();
 std::span<const BuiltinInfo> system_builtins();

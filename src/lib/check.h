@@ -5,6 +5,7 @@
 #include <string>
 
 #include "value/object.h"
+#include "value/types.h"
 #include "vm/vm.h"
 
 namespace valk {
@@ -18,11 +19,8 @@ inline Value arg_error(VM& vm, const char* fn, uint32_t index, const char* expec
 inline bool self_evaluating(Value v) {
   if (v.is_fixnum() || v.is_empty_list()) return true;
   if (!v.is_object()) return false;
-  switch (v.obj()->type) {
-    case ObjType::kSymbol: return false;
-    case ObjType::kCons: return (v.obj()->flags & consflag::kQuoted) != 0;
-    default: return true;
-  }
+  if (is_cons(v)) return (v.obj()->flags & consflag::kQuoted) != 0;
+  return type_info(v.obj()->type).self_evaluating;
 }
 
 // True when v is a Q-expression all of whose cells are quoted, ending in {}.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/limits.h"
+#include "read/number.h"
 #include "value/make.h"
 
 namespace valk {
@@ -157,33 +158,21 @@ bool Reader::read_string() {
   return true;
 }
 
-// An integer when the whole token is -?[0-9]+, else a symbol (so 5abc and - are symbols).
+// A number when the whole token is one (read/number.h), else a symbol (so 5abc and - are symbols).
 bool Reader::read_token() {
   SrcPos start = here();
   size_t begin = i_;
   while (!at_end() && is_symbol_char(peek())) advance();
   std::string_view tok = in_.text.substr(begin, i_ - begin);
-  size_t digits_from = (tok[0] == '-') ? 1 : 0;
-  bool numeric = tok.size() > digits_from;
-  for (size_t k = digits_from; k < tok.size() && numeric; ++k) numeric = tok[k] >= '0' && tok[k] <= '9';
-  if (!numeric) {
+  NumberSyntax syntax = classify_number(tok);
+  if (syntax == NumberSyntax::kNotNumber) {
     append(Value::object(symbols_.intern(tok)), start);
     return true;
   }
-  // Accumulate negatively so that the most negative integer reads too.
-  int64_t acc = 0;
-  for (size_t k = digits_from; k < tok.size(); ++k) {
-    int digit = tok[k] - '0';
-    if (acc < (INT64_MIN + digit) / 10) {
-      return fail("integer out of range: " + std::string(tok), start);
-    }
-    acc = acc * 10 - digit;
-  }
-  if (digits_from == 0) {
-    if (acc == INT64_MIN) return fail("integer out of range: " + std::string(tok), start);
-    acc = -acc;
-  }
-  append(make_int(heap_, acc), start);
+  std::string error;
+  Value n = parse_number(heap_, tok, syntax, &error);
+  if (n.is_undefined()) return fail(error, start);
+  append(n, start);
   return true;
 }
 

@@ -1,86 +1,67 @@
-// equal.cpp: structural equality with an explicit stack of pairs still to compare.
+// equal.cpp: structural equality with an explicit stack of pairs still to compare, and the hash
+// consistent with it. What each type compares and hashes is its row in value/types.cpp.
 #include "value/equal.h"
 
-#include <utility>
-#include <vector>
-
 #include "value/object.h"
+#include "value/types.h"
 
 namespace valk {
 
-namespace {
-
-enum class Shallow { kEqual, kDifferent, kDescend };
-
-Shallow compare_shallow(Value a, Value b) {
-  if (a == b) return Shallow::kEqual;
-  if (is_int(a) || is_int(b)) {
-    return (is_int(a) && is_int(b) && int_value(a) == int_value(b)) ? Shallow::kEqual
-                                                                     : Shallow::kDifferent;
-  }
-  if (!a.is_object() || !b.is_object()) return Shallow::kDifferent;
-  Object* x = a.obj();
-  Object* y = b.obj();
-  if (x->type != y->type) return Shallow::kDifferent;
-  switch (x->type) {
-    case ObjType::kString:
-      return a.as<String>()->view() == b.as<String>()->view() ? Shallow::kEqual : Shallow::kDifferent;
-    case ObjType::kCons:
-      return ((x->flags ^ y->flags) & consflag::kQuoted) ? Shallow::kDifferent : Shallow::kDescend;
-    case ObjType::kClosure:
-    case ObjType::kPartial:
-    case ObjType::kError: return Shallow::kDescend;
-    default: return Shallow::kDifferent;  // symbols and builtins: identity, checked above
-  }
+bool double_as_int(double d, int64_t* out) {
+  // 2^63 is exact as a double; everything in [-2^63, 2^63) converts without overflow.
+  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return false;
+  auto i = int64_t(d);
+  if (double(i) != d) return false;
+  *out = i;
+  return true;
 }
 
-// Pushes the pairs of components to compare for two objects of the same type.
-void push_components(std::vector<std::pair<Value, Value>>& work, Value a, Value b) {
-  switch (a.obj()->type) {
-    case ObjType::kCons:
-      work.emplace_back(cdr(a), cdr(b));
-      work.emplace_back(car(a), car(b));
-      break;
-    case ObjType::kClosure: {
-      auto* pa = a.as<Closure>()->proto.as<Proto>();
-      auto* pb = b.as<Closure>()->proto.as<Proto>();
-      work.emplace_back(pa->body, pb->body);
-      work.emplace_back(pa->formals, pb->formals);
-      break;
-    }
-    case ObjType::kPartial: {
-      auto* pa = a.as<Partial>();
-      auto* pb = b.as<Partial>();
-      if (pa->aux != pb->aux) {
-        work.emplace_back(Value::nil(), Value::empty_sexpr());  // forces "different"
-        break;
-      }
-      for (uint32_t i = 0; i < pa->aux; ++i) work.emplace_back(pa->args()[i], pb->args()[i]);
-      work.emplace_back(pa->fn, pb->fn);
-      break;
-    }
-    case ObjType::kError:
-      work.emplace_back(a.as<ErrorObj>()->message, b.as<ErrorObj>()->message);
-      break;
-    default: break;
+bool numbers_equal(Value a, Value b) {
+  bool fa = is_float(a), fb = is_float(b);
+  if (!fa && !fb) return int_value(a) == int_value(b);
+  if (fa && fb) {
+    double x = float_value(a), y = float_value(b);
+    return x == y || (x != x && y != y);
   }
+  double d = fa ? float_value(a) : float_value(b);
+  int64_t i;
+  return double_as_int(d, &i) && i == int_value(fa ? b : a);
+}
+
+namespace {
+
+// Equal without looking inside (true), different (false), or components pushed onto work.
+bool compare_shallow(Value a, Value b, EqualWork& work) {
+  if (a == b) return true;
+  if (is_number(a) || is_number(b)) return is_number(a) && is_number(b) && numbers_equal(a, b);
+  if (!a.is_object() || !b.is_object()) return false;
+  ObjType t = a.obj()->type;
+  if (t != b.obj()->type) return false;
+  auto equal = type_info(t).equal;
+  return equal != nullptr && equal(a, b, work);
 }
 
 }  // namespace
 
 bool values_equal(Value a, Value b) {
-  std::vector<std::pair<Value, Value>> work;
+  EqualWork work;
   work.emplace_back(a, b);
   while (!work.empty()) {
     auto [x, y] = work.back();
     work.pop_back();
-    switch (compare_shallow(x, y)) {
-      case Shallow::kEqual: break;
-      case Shallow::kDifferent: return false;
-      case Shallow::kDescend: push_components(work, x, y); break;
-    }
+    if (!compare_shallow(x, y, work)) return false;
   }
   return true;
 }
+
+uint64_t hash_value_at(Value v, int depth) {
+  if (v.is_fixnum()) return hash_int(v.fixnum_value());
+  if (!v.is_object()) return hash_mix(v.bits());
+  if (depth <= 0) return 0;
+  auto hash = type_info(v.obj()->type).hash;
+  return hash ? hash(v, depth) : hash_mix(v.bits());
+}
+
+uint64_t hash_value(Value v) { return hash_value_at(v, kHashDepth); }
 
 }  // namespace valk

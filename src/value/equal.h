@@ -1,12 +1,39 @@
-// equal.h: Valk's structural equality (the builtin ==), without recursion.
+// equal.h: Valk's structural equality (the builtin ==) and the hash consistent with it, both
+// without unbounded recursion. Each type's part is its row in value/types.cpp.
 #pragma once
+
+#include <cstdint>
 
 #include "value/value.h"
 
 namespace valk {
 
-// Integers by value, strings by bytes, symbols by name, lists element by element and of the
+// Numbers by value (numbers_equal), strings by bytes, symbols by name, lists element by element and of the
 // same kind ({} is not ()), builtins by identity, lambdas by formals and body, errors by message.
 bool values_equal(Value a, Value b);
+
+// True when d is integral and within int64 (then *out is it): such a float equals that integer.
+bool double_as_int(double d, int64_t* out);
+// Numeric equality of two Integers/Floats: exact across types (1 == 1.0, but 2^53+1 != 2^53 as
+// a float); nan equals nan, so that == stays an equivalence (dictionary keys need it).
+bool numbers_equal(Value a, Value b);
+
+// Nested values deeper than this do not contribute to a hash (so hashing never recurses deeply;
+// equal values still hash alike, since both stop at the same depth).
+inline constexpr int kHashDepth = 4;
+
+// A hash with values_equal(a, b) implying hash_value(a) == hash_value(b).
+uint64_t hash_value(Value v);
+uint64_t hash_value_at(Value v, int depth);
+
+inline uint64_t hash_mix(uint64_t x) {  // splitmix64's finalizer
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+inline uint64_t hash_combine(uint64_t h, uint64_t x) { return hash_mix(h ^ (x + 0x9E3779B97F4A7C15ull + (h << 6))); }
+inline uint64_t hash_int(int64_t i) { return hash_mix(uint64_t(i)); }
 
 }  // namespace valk

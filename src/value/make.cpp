@@ -12,6 +12,12 @@ Value make_int(Heap& heap, int64_t i) {
   return Value::object(b);
 }
 
+Value make_float(Heap& heap, double d) {
+  auto* f = static_cast<BoxedFloat*>(heap.alloc(sizeof(BoxedFloat), ObjType::kFloat));
+  f->value = d;
+  return Value::object(f);
+}
+
 Value make_string(Heap& heap, std::string_view bytes) {
   auto* s = static_cast<String*>(heap.alloc(sizeof(String) + bytes.size() + 1, ObjType::kString));
   s->length = bytes.size();

@@ -11,6 +11,7 @@
 namespace valk {
 
 Value make_int(Heap& heap, int64_t i);
+Value make_float(Heap& heap, double d);
 Value make_string(Heap& heap, std::string_view bytes);
 Value make_cons(Heap& heap, Value car, Value cdr, bool quoted);
 Value make_source_cons(Heap& heap, Value car, Value cdr, bool quoted, SrcPos pos);

@@ -13,22 +13,11 @@
 
 namespace valk {
 
+// One enumerator per line of value/types.def; kCount sizes the per-type tables.
 enum class ObjType : uint8_t {
-  kFree = 0,  // a free cell in a slab page
-  kCons,      // one cell of a list; flags say S- or Q-expression and whether it has a position
-  kInt,       // a 64-bit integer that does not fit a fixnum
-  kString,    // immutable bytes
-  kSymbol,    // interned name; holds its global binding (never moves, never dies)
-  kBuiltin,   // a function implemented in C++ (never moves, never dies)
-  kClosure,   // a lambda: compiled code plus the frame it closed over
-  kPartial,   // a function with some arguments already bound
-  kProto,     // compiled code of a lambda body or of a chunk (never moves)
-  kEnv,       // a frame kept on the heap: captured by closures or extended by `=`
-  kBinding,   // one name bound by `=` beyond a frame's parameters
-  kResidue,   // bindings of frames replaced by tail calls, kept for dynamic lookup
-  kError,     // an error: message, position and call chain
-  kFuture,    // a future or promise: pending, resolved or rejected, and who waits for it
-  kFiber,     // a fiber started by aio/spawn: its own stacks (always old: it owns outside memory)
+#define VALK_TYPE(name, what) name,
+#include "value/types.def"
+#undef VALK_TYPE
   kCount
 };
 
@@ -74,6 +63,10 @@ struct SourceCons : Cons {
 
 struct BoxedInt : Object {
   int64_t value;
+};
+
+struct BoxedFloat : Object {
+  double value;
 };
 
 struct String : Object {
@@ -230,6 +223,8 @@ inline bool is_qexpr(Value v) { return v.is_nil() || is_qcons(v); }
 inline bool is_sexpr(Value v) { return v.is_empty_sexpr() || is_scons(v); }
 inline bool is_list(Value v) { return v.is_empty_list() || is_cons(v); }
 inline bool is_int(Value v) { return v.is_fixnum() || is_obj(v, ObjType::kInt); }
+inline bool is_float(Value v) { return is_obj(v, ObjType::kFloat); }
+inline bool is_number(Value v) { return is_int(v) || is_float(v); }
 inline bool is_string(Value v) { return is_obj(v, ObjType::kString); }
 inline bool is_symbol(Value v) { return is_obj(v, ObjType::kSymbol); }
 inline bool is_error(Value v) { return is_obj(v, ObjType::kError); }
@@ -247,6 +242,10 @@ inline int64_t int_value(Value v) {
   return v.is_fixnum() ? v.fixnum_value() : v.as<BoxedInt>()->value;
 }
 
+inline double float_value(Value v) { return v.as<BoxedFloat>()->value; }
+// An Integer or Float as a double (rounding integers beyond 2^53).
+inline double number_as_double(Value v) { return is_float(v) ? float_value(v) : double(int_value(v)); }
+
 inline Value car(Value v) { return v.as<Cons>()->car; }
 inline Value cdr(Value v) { return v.as<Cons>()->cdr; }
 inline SrcPos cell_pos(Value v) {
@@ -260,8 +259,8 @@ inline size_t list_length(Value v) {
   return n;
 }
 
-// Name of a value's type as shown in error messages: Integer, String, Symbol, S-expression,
-// Q-expression, Function, Error.
+// Name of a value's type as shown in error messages: Integer, Float, String, Symbol, S-expression,
+// Q-expression, Function, Error, ... (the name in its row of value/types.cpp).
 const char* type_name(Value v);
 
 }  // namespace valk

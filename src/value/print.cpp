@@ -1,72 +1,17 @@
-// print.cpp: the printer (readable and display forms).
+// print.cpp: the printer (readable and display forms): walks lists itself, and prints every
+// other value with its type's row (value/types.cpp).
 #include "value/print.h"
 
+#include <charconv>
+#include <cmath>
 #include <vector>
 
-#include "lib/builtin.h"
 #include "value/object.h"
+#include "value/types.h"
 
 namespace valk {
 
 namespace {
-
-void print_string_literal(std::string& out, const String* s) {
-  out += '"';
-  for (char c : s->view()) {
-    switch (c) {
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\v': out += "\\v"; break;
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      default: out += c;
-    }
-  }
-  out += '"';
-}
-
-// Formals of a lambda still to be bound once `bound` arguments are given ("&" is kept).
-void print_formals(std::string& out, Value formals, uint32_t bound) {
-  out += '{';
-  bool first = true;
-  for (Value f = formals; is_cons(f); f = cdr(f)) {
-    Value name = car(f);
-    if (bound > 0 && !(is_symbol(name) && name.as<Symbol>()->name() == "&")) {
-      --bound;
-      continue;
-    }
-    if (!first) out += ' ';
-    first = false;
-    if (is_symbol(name)) out += name.as<Symbol>()->name();
-  }
-  out += '}';
-}
-
-void print_function(std::string& out, Value v) {
-  if (is_builtin(v)) {
-    out += "<builtin ";
-    out += v.as<Builtin>()->info->name;
-    out += '>';
-    return;
-  }
-  uint32_t bound = 0;
-  Value fn = v;
-  if (is_partial(v)) {
-    bound = v.obj()->aux;
-    fn = v.as<Partial>()->fn;
-    if (is_builtin(fn)) {
-      print_function(out, fn);
-      return;
-    }
-  }
-  out += "<lambda ";
-  print_formals(out, fn.as<Closure>()->proto.as<Proto>()->formals, bound);
-  out += '>';
-}
 
 void print_atom(std::string& out, Value v, bool display_strings) {
   if (v.is_fixnum()) {
@@ -85,32 +30,7 @@ void print_atom(std::string& out, Value v, bool display_strings) {
     out += "<undefined>";
     return;
   }
-  switch (v.obj()->type) {
-    case ObjType::kInt: out += std::to_string(v.as<BoxedInt>()->value); return;
-    case ObjType::kString:
-      if (display_strings) {
-        out += v.as<String>()->view();
-      } else {
-        print_string_literal(out, v.as<String>());
-      }
-      return;
-    case ObjType::kSymbol: out += v.as<Symbol>()->name(); return;
-    case ObjType::kBuiltin:
-    case ObjType::kClosure:
-    case ObjType::kPartial: print_function(out, v); return;
-    case ObjType::kError:
-      out += "Error: ";
-      out += v.as<ErrorObj>()->message.as<String>()->view();
-      return;
-    case ObjType::kFuture: {
-      static const char* const kStates[] = {"pending", "resolved", "rejected"};
-      out += (v.obj()->flags & futureflag::kPromise) ? "<promise " : "<future ";
-      out += kStates[v.obj()->aux];
-      out += '>';
-      return;
-    }
-    default: out += "<internal>"; return;
-  }
+  type_info(v.obj()->type).print(out, v, display_strings);
 }
 
 struct Pending {
@@ -154,6 +74,26 @@ void print_value(std::string& out, Value v, bool display_top_string) {
 void print_readable(std::string& out, Value v) { print_value(out, v, false); }
 void print_display(std::string& out, Value v) { print_value(out, v, true); }
 
+void print_float(std::string& out, double d) {
+  if (std::isnan(d)) {
+    out += "nan";
+    return;
+  }
+  if (std::isinf(d)) {
+    out += d < 0 ? "-inf" : "inf";
+    return;
+  }
+  char buf[32];
+  // Shortest digits; past 1e16 the fixed form would print exact but meaningless digits
+  // (123456789012345683968), so those use the exponent form.
+  auto format = std::fabs(d) >= 1e16 ? std::chars_format::scientific : std::chars_format{};
+  auto [end, ec] = format == std::chars_format{} ? std::to_chars(buf, buf + sizeof buf, d)
+                                                 : std::to_chars(buf, buf + sizeof buf, d, format);
+  std::string_view text(buf, size_t(end - buf));
+  out += text;
+  if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
+}
+
 std::string readable(Value v) {
   std::string s;
   print_readable(s, v);
@@ -171,18 +111,8 @@ const char* type_name(Value v) {
   if (v.is_nil()) return "Q-expression";
   if (v.is_empty_sexpr()) return "S-expression";
   if (!v.is_object()) return "Undefined";
-  switch (v.obj()->type) {
-    case ObjType::kInt: return "Integer";
-    case ObjType::kString: return "String";
-    case ObjType::kSymbol: return "Symbol";
-    case ObjType::kCons: return (v.obj()->flags & consflag::kQuoted) ? "Q-expression" : "S-expression";
-    case ObjType::kBuiltin:
-    case ObjType::kClosure:
-    case ObjType::kPartial: return "Function";
-    case ObjType::kError: return "Error";
-    case ObjType::kFuture: return "Future";
-    default: return "Internal";
-  }
+  if (is_cons(v)) return (v.obj()->flags & consflag::kQuoted) ? "Q-expression" : "S-expression";
+  return type_info(v.obj()->type).name;
 }
 
 }  // namespace valk

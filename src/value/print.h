@@ -13,5 +13,8 @@ void print_readable(std::string& out, Value v);
 void print_display(std::string& out, Value v);
 std::string readable(Value v);
 std::string display(Value v);
+// The shortest text that reads back to the same double, always with a "." or an exponent so
+// that it reads back as a Float (1.0, 0.1, 1e+20); inf, -inf and nan for the others.
+void print_float(std::string& out, double d);
 
 }  // namespace valk

@@ -90,6 +90,25 @@ TEST_F(ReaderTest, IntegerJustPastInt64MaxIsOutOfRange) {
   EXPECT_EQ(r.error.pos.file(), kFile);
 }
 
+TEST_F(ReaderTest, FloatsReadAsFloatsAndOtherTokensStaySymbols) {
+  Value f = only("-0.25");
+  ASSERT_TRUE(is_float(f));
+  EXPECT_EQ(float_value(f), -0.25);
+  EXPECT_EQ(float_value(only("1e9")), 1e9);
+  EXPECT_EQ(float_value(only("2.5E-3")), 2.5e-3);
+  EXPECT_TRUE(is_int(only("42")));
+  for (const char* s : {"5abc", "-", "1.", ".5", "1e", "1.5e+", "-.5", "1.5.2", "1e5x"}) {
+    EXPECT_EQ(only(s), sym(s)) << s;
+  }
+}
+
+TEST_F(ReaderTest, FloatPastDoubleRangeIsOutOfRange) {
+  ReadResult r = read("(+ 1\n 1e999)");
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.message, "float out of range: 1e999");
+  EXPECT_EQ(at(r.error), "2:2");
+}
+
 TEST_F(ReaderTest, IntegerJustPastInt64MinIsOutOfRange) {
   ReadResult r = read("-9223372036854775809");
   ASSERT_FALSE(r.ok);
@@ -119,7 +138,7 @@ TEST_F(ReaderTest, LoneMinusIsASymbol) {
 }
 
 TEST_F(ReaderTest, NumberLikeSymbols) {
-  for (const char* s : {"--1", "+5", "1-2", "-x", "12abc", "-1a", "1.5", "0x10"}) {
+  for (const char* s : {"--1", "+5", "1-2", "-x", "12abc", "-1a", "0x10"}) {
     Value v = only(s);
     ASSERT_TRUE(is_symbol(v)) << s;
     EXPECT_EQ(v.as<Symbol>()->name(), s);

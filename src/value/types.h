@@ -1,0 +1,46 @@
+// types.h: one row of hooks per heap object type (Janet's JanetAbstractType as the model), so
+// that adding a type means one line in value/types.def, one row in value/types.cpp and the case
+// the compiler asks for in gc/trace.h (switches over ObjType have no default: and -Werror=switch).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "value/object.h"
+
+namespace valk {
+
+// Pairs of values still to compare (equality walks nested values without recursion).
+using EqualWork = std::vector<std::pair<Value, Value>>;
+
+struct TypeInfo {
+  ObjType type;      // the row's own type (checked against its index at compile time)
+  const char* name;  // as shown in error messages ("String")
+  // Bytes the object takes in the heap; null for objects that never move (symbols, builtins).
+  size_t (*size)(const Object* o);
+  // Appends the printed form; `display` shows strings without quotes. Null: lists, which the
+  // printer walks itself.
+  void (*print)(std::string& out, Value v, bool display);
+  // a and b are of this type and not identical: false when they differ, else true after pushing
+  // onto `work` the pairs of components that must also be equal. Null: equal only if identical.
+  bool (*equal)(Value a, Value b, EqualWork& work);
+  // Hash consistent with equal (equal values hash alike); `depth` bounds the walk into nested
+  // values (hash_value_at in value/equal.h). Null: hashed by identity.
+  uint64_t (*hash)(Value v, int depth);
+  // Serialization hooks, for when isolates exchange values (null until then).
+  void (*marshal)(std::string& out, Value v);
+  bool self_evaluating;  // evaluates to itself (fst & co. may return it unevaluated)
+};
+
+// Defined with exactly one row per type, in enum order (both checked at compile time).
+extern const TypeInfo kTypeInfo[size_t(ObjType::kCount)];
+
+inline const TypeInfo& type_info(ObjType t) { return kTypeInfo[size_t(t)]; }
+
+// Shared by the rows: the readable form of a string ("a\n" with its escapes).
+void print_string_literal(std::string& out, std::string_view s);
+
+}  // namespace valk
