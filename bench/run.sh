@@ -4,7 +4,9 @@
 #      the LuaJIT interpreter and Python, as ratios to Lua 5.4 measured in the same run;
 #   2. startup: `valk -e 1` next to `lua5.4 -e 1`;
 #   3. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
-#   4. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
+#   4. concurrency (bench/aio): spawn + await next to Lua coroutines (and node's await), 10,000
+#      sleeping fibers next to node, the resident memory of 100,000 suspended fibers;
+#   5. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
 set -uo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +48,30 @@ awk -v v="$v" -v l="$l" 'BEGIN { printf "valk -e 1: %d us   lua5.4 -e x=1: %d us
 echo
 echo "== Collector"
 (cd "$root/bench/gc" && /usr/bin/time -f "peak %M KB, %e s" "$valk" gc_pause.valk) 2>&1
+
+echo
+echo "== Concurrency (bench/aio; wall s and peak MiB of the whole process)"
+wall() {  # prints "seconds kib" of one run of the command
+  { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -n 1
+}
+aio="$root/bench/aio"
+read -r vs _ <<< "$(wall "$valk" "$aio/spawn_await.valk")"
+read -r ls _ <<< "$(wall lua5.4 "$aio/spawn_await.lua")"
+ns=""; command -v node > /dev/null && read -r ns _ <<< "$(wall node "$aio/spawn_await.js")"
+awk -v v="$vs" -v l="$ls" -v n="${ns:-0}" 'BEGIN {
+  printf "spawn+await x200000: valk %.2f s (%.2f us each)   lua5.4 coroutine create+resume %.2f s   ratio %.2f", v, v * 5, l, v / l
+  if (n > 0) printf "   node await %.2f s", n
+  printf "\n" }'
+read -r vs _ <<< "$(wall "$valk" "$aio/sleep_10k.valk")"
+if command -v node > /dev/null; then
+  read -r ns _ <<< "$(wall node "$aio/sleep_10k.js")"
+  awk -v v="$vs" -v n="$ns" 'BEGIN { printf "10,000 fibers sleeping 10 ms: valk %.2f s   node Promise.all %.2f s   ratio %.2f\n", v, n, v / n }'
+else
+  echo "10,000 fibers sleeping 10 ms: valk $vs s (no node to compare)"
+fi
+read -r _ base <<< "$(wall "$valk" "$aio/empty.valk")"
+read -r _ peak <<< "$(wall "$valk" "$aio/suspended_100k.valk")"
+awk -v b="$base" -v p="$peak" 'BEGIN { printf "100,000 suspended fibers: %.0f MiB resident above a started VM (%.0f bytes each; target 200 MiB)\n", (p - b) / 1024, (p - b) * 1024 / 100000 }'
 
 if [ -x "$root/$build/valk_micro_bench" ]; then
   echo

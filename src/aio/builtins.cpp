@@ -144,6 +144,7 @@ Value builtin_catch(VM& vm, Args a) { return chain(vm, "aio/catch", a, true); }
 
 Value builtin_all(VM& vm, Args a) {
   if (Value e = futures_arg(vm, "aio/all", a[0], false); !e.is_undefined()) return e;
+  for (Value l = a[0]; is_cons(l); l = cdr(l)) car(l).obj()->flags |= futureflag::kHandled;  // all awaits them
   return vm.loop().spawn(vm.loop().await_all_builtin(), Args{a.v, 1});
 }
 

@@ -23,7 +23,8 @@ struct Loop::Timer {
 };
 
 Loop::Loop(VM& vm) : vm_(vm) {
-  if (uv_loop_init(&uv_) != 0) std::abort();
+  if (uv_loop_init(&uv_) != 0 || uv_async_init(&uv_, &wake_, [](uv_async_t*) {}) != 0) std::abort();
+  uv_unref(reinterpret_cast<uv_handle_t*>(&wake_));
 }
 
 Loop::~Loop() { close(); }
@@ -35,6 +36,7 @@ int Loop::close() {
     uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
   }
   timers_.clear();
+  uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   uv_run(&uv_, UV_RUN_DEFAULT);  // runs the close callbacks
   close_result_ = uv_loop_close(&uv_);
   closed_ = true;
@@ -126,6 +128,35 @@ Resume Loop::run_until_main_resumed() {
 void Loop::run_all() {
   while (step()) {
   }
+}
+
+namespace {
+// The handles of one wait for input: a poll on the descriptor. Freed when closed.
+struct InputWait {
+  uv_poll_t poll;
+  const std::function<bool()>* on_readable;
+  bool done = false;
+};
+}  // namespace
+
+void Loop::wait_for_input(int fd, const std::function<bool()>& on_readable, const std::function<bool()>& stop) {
+  auto* w = new InputWait;
+  w->on_readable = &on_readable;
+  if (uv_poll_init(&uv_, &w->poll, fd) != 0) {  // not pollable (a file): read it plainly
+    delete w;
+    while (!on_readable()) {
+    }
+    return;
+  }
+  w->poll.data = w;
+  uv_poll_start(&w->poll, UV_READABLE, [](uv_poll_t* h, int status, int) {
+    auto* wait = static_cast<InputWait*>(h->data);
+    if (status < 0 || (*wait->on_readable)()) wait->done = true;
+  });
+  while (!w->done && !stop()) {
+    if (!step()) break;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), [](uv_handle_t* h) { delete static_cast<InputWait*>(h->data); });
 }
 
 void Loop::trace(RootVisitor& visitor) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <vector>
 
 #include "gc/heap.h"
@@ -79,6 +80,12 @@ class Loop {
   Resume run_until_main_resumed();
   // Runs ready fibers and the loop until nothing is pending.
   void run_all();
+  // Runs ready fibers and the loop while waiting for input on `fd` (the REPL's prompt): calls
+  // on_readable each time fd is readable, until it returns true, or until stop() is true after
+  // a wake() (Ctrl-C). Background fibers and timers go on meanwhile.
+  void wait_for_input(int fd, const std::function<bool()>& on_readable, const std::function<bool()>& stop);
+  // Wakes the loop from a signal handler (async-signal-safe).
+  void wake() { uv_async_send(&wake_); }
   void trace(RootVisitor& visitor);
   // Called once the builtins are installed.
   void bind_builtins();
@@ -109,6 +116,7 @@ class Loop {
 
   VM& vm_;
   uv_loop_t uv_;
+  uv_async_t wake_;  // unreferenced: it never keeps the loop alive
   bool closed_ = false;
   int close_result_ = 0;
   std::deque<Ready> ready_;

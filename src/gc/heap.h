@@ -133,6 +133,7 @@ class Heap {
   // Per heap (so per VM): isolates on other threads have their own table.
   using Finalizer = void (*)(Object*);
   void set_finalizer(ObjType type, Finalizer fn) { finalizers_[size_t(type)] = fn; }
+  Finalizer finalizer(ObjType type) const { return finalizers_[size_t(type)]; }
   // Adds an old object to the remembered set (its fields were written without the barrier:
   // a suspended fiber's stacks), so the next minor collection scans it.
   void remember_old(Object* o) {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "aio/loop.h"
 #include "read/reader.h"
 #include "value/print.h"
 
@@ -23,7 +24,24 @@ volatile sig_atomic_t g_sigint = 0;
 
 void on_sigint(int) {
   g_sigint = 1;
-  if (g_vm) g_vm->interrupt();
+  if (g_vm) {
+    g_vm->interrupt();
+    g_vm->loop().wake();  // the prompt waits in the loop (read_line)
+  }
+}
+
+// The line libedit's callback interface hands over (read_line).
+std::string* g_line = nullptr;
+bool g_line_done = false;
+bool g_line_eof = false;
+void on_line(char* raw) {
+  g_line_done = true;
+  if (!raw) {
+    g_line_eof = true;
+    return;
+  }
+  *g_line = raw;
+  std::free(raw);
 }
 
 char* complete_name(const char* text, int state) {
@@ -86,12 +104,20 @@ Repl::Input Repl::read_line(const char* prompt, std::string& line) {
   if (!interactive_) return std::getline(std::cin, line) ? Input::kLine : Input::kEnd;
   std::fflush(vm_.out());
   g_sigint = 0;
-  char* raw = readline(prompt);
-  if (raw) {
-    line = raw;
-    std::free(raw);
-    return Input::kLine;
-  }
+  // libedit is driven by the loop, so that fibers and timers go on while the prompt waits.
+  g_line = &line;
+  g_line_done = g_line_eof = false;
+  rl_callback_handler_install(prompt, on_line);
+  vm_.loop().wait_for_input(
+      0,
+      [] {
+        rl_callback_read_char();
+        return g_line_done;
+      },
+      [] { return g_sigint != 0; });
+  rl_callback_handler_remove();
+  g_line = nullptr;
+  if (g_line_done && !g_line_eof) return Input::kLine;
   if (!g_sigint) return Input::kEnd;  // Ctrl-D
   std::fputc('\n', vm_.out());          // Ctrl-C: drop what was typed, as a shell does
   return Input::kInterrupted;

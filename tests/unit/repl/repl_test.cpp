@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../vm/harness.h"
+#include "aio/loop.h"
 
 namespace valk {
 namespace {
@@ -132,6 +133,19 @@ TEST(Repl, AStaleInterruptIsNotForTheNextEntry) {
   auto r = run_repl(h, "(fun {count k} {if (== k 0) {0} {count (- k 1)}})\ncount 1000\n");
   EXPECT_EQ(r.out, "()\n0\n");
   EXPECT_EQ(r.err, "");
+}
+
+TEST(Repl, AnEntryCanAwaitAndBackgroundFibersRunBetweenEntries) {
+  Harness h;
+  auto r = run_repl(h, "await (aio/sleep 5)\n"
+                       "def {f} (aio/spawn (\\ {} {do (await (aio/sleep 1)) 7}))\n"
+                       "await f\n"
+                       "await (aio/promise)\n");
+  EXPECT_EQ(r.out, "()\n()\n7\n");
+  EXPECT_EQ(r.err,
+            "Error: await: the future can never be settled: no fiber, timer or handle is left to settle it\n"
+            "  at <repl>:4:1\n  in await\n");
+  EXPECT_EQ(h.vm().loop().close(), 0);
 }
 
 TEST(ReplFormat, ErrorForTheUserSkipsTheTopLevelLine) {

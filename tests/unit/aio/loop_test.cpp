@@ -1,0 +1,115 @@
+// loop_test.cpp: the event loop of src/aio/loop.cpp and future.cpp seen from C++: every loop test
+// ends with uv_loop_close() == 0; unawaited failures reported; await through VM::call; awaited
+// errors carry the await site; many fibers at once; fibers nothing can resume are collected.
+#include "aio/loop.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "../vm/harness.h"
+
+namespace valk {
+namespace {
+
+using test::Harness;
+using test::HostBuiltin;
+
+TEST(AioLoop, ClosesCleanlyAfterTimersFibersAndPendingTimers) {
+  Harness h;
+  EXPECT_EQ(h.eval("(await (aio/all (list (aio/sleep 2) (aio/spawn + 1 2))))"), "{() 3}");
+  // A timer still running and a fiber never run: close() closes the handle all the same.
+  EXPECT_EQ(h.eval("(do (aio/sleep 100000) (aio/spawn + 1 2) 0)"), "0");
+  EXPECT_EQ(h.vm().loop().close(), 0);
+  EXPECT_EQ(h.vm().loop().close(), 0);  // idempotent
+}
+
+TEST(AioLoop, RunPendingRunsBackgroundFibersToTheEnd) {
+  Harness h;
+  EXPECT_EQ(h.eval("(aio/spawn (\\ {} {do (await (aio/sleep 5)) (print \"bg\")}))"), "<future pending>");
+  EXPECT_EQ(h.out(), "");
+  h.vm().run_pending();
+  EXPECT_EQ(h.out(), "bg\n");
+  EXPECT_EQ(h.vm().loop().close(), 0);
+}
+
+TEST(AioLoop, AnUnawaitedFailureIsReportedWithItsTrace) {
+  Harness h;
+  h.run("(fun {bad} {head 1})\n(aio/spawn bad)");
+  h.vm().run_pending();
+  EXPECT_EQ(h.err(),
+            "aio: a fiber failed and nothing awaited it: test.valk:1:13: head: argument 1 must be a Q-expression, "
+            "got Integer\n  in bad (test.valk:1:13)\n");
+  // Awaited (or chained), it is the awaiter's error: nothing is reported.
+  EXPECT_EQ(h.message("(await (aio/spawn bad))"), "head: argument 1 must be a Q-expression, got Integer");
+  h.vm().run_pending();
+  EXPECT_EQ(h.err(), "");
+  EXPECT_EQ(h.vm().loop().close(), 0);
+}
+
+TEST(AioLoop, AnAwaitedErrorCarriesItsTraceThenTheAwaitSite) {
+  Harness h;
+  auto e = h.error("(fun {bad} {head 1})\n(fun {waiter} {await (aio/spawn bad)})\n(waiter)");
+  EXPECT_EQ(e.message, "head: argument 1 must be a Q-expression, got Integer");
+  EXPECT_EQ(e.where, "test.valk:1:13");
+  std::vector<std::string> expected{"bad (test.valk:1:13)", "[awaited at test.valk:2:16]", "await",
+                                    "waiter (test.valk:2:16)", "<top level> (test.valk:3:1)"};
+  EXPECT_EQ(e.trace, expected);
+  EXPECT_EQ(h.vm().loop().close(), 0);
+}
+
+TEST(AioLoop, AwaitInsideACallFromCxxIsAnErrorNotAHang) {
+  Harness h;
+  HostBuiltin host(h.vm(), "host-call", 1, 1, [](VM& vm, Args a) { return vm.call(a[0], {}); });
+  EXPECT_EQ(h.message("(host-call (\\ {} {await (aio/sleep 1)}))"),
+            "await: cannot suspend inside a call from C++ (VM::call)");
+  // A settled future needs no suspension: fine there.
+  EXPECT_EQ(h.eval("(host-call (\\ {} {await (do (= {p} (aio/promise)) (aio/resolve p 4) p)}))"), "4");
+  // The outermost VM::call is the main fiber's run: it drives the loop.
+  Value f = h.run("(\\ {} {await (aio/then (aio/sleep 1) (\\ {x} {7}))})");
+  RootGuard guard(h.vm(), f);
+  EXPECT_EQ(h.show(h.vm().call(f, {})), "7");
+  EXPECT_EQ(h.vm().loop().close(), 0);
+}
+
+TEST(AioLoop, AHundredThousandFibersAliveAtOnce) {
+  Harness h;
+  EXPECT_EQ(h.eval("(def {gate} (aio/promise))\n"
+                   "(def {fs} (map (\\ {i} {aio/spawn (\\ {} {do (await gate) i})}) (range 0 100000)))\n"
+                   "(await (aio/sleep 0))\n"  // every fiber runs up to its await
+                   "(aio/resolve gate 0)\n"
+                   "(sum (await (aio/all fs)))"),
+            "4999950000");
+  EXPECT_EQ(h.vm().loop().fibers_started(), 100001u);  // and aio/all's own
+  EXPECT_EQ(h.vm().loop().close(), 0);
+}
+
+int g_fibers_freed = 0;
+Heap::Finalizer g_fiber_finalizer = nullptr;
+void counting_fiber_finalizer(Object* o) {
+  ++g_fibers_freed;
+  g_fiber_finalizer(o);
+}
+
+TEST(AioLoop, FibersNothingCanResumeAreCollected) {
+  Harness h;
+  g_fiber_finalizer = h.vm().heap().finalizer(ObjType::kFiber);
+  h.vm().heap().set_finalizer(ObjType::kFiber, counting_fiber_finalizer);
+  g_fibers_freed = 0;
+  // Each waits on a promise only it holds: nothing can ever resume it.
+  h.run("(repeat (\\ {i} {aio/spawn (\\ {} {await (aio/promise)})}) 100)");
+  h.vm().run_pending();
+  h.vm().collect_garbage(true);
+  EXPECT_EQ(g_fibers_freed, 100);
+  // One whose promise is still held stays.
+  g_fibers_freed = 0;
+  h.run("(def {held} (aio/promise)) (def {f} (aio/spawn (\\ {} {await held})))");
+  h.vm().run_pending();
+  h.vm().collect_garbage(true);
+  EXPECT_EQ(g_fibers_freed, 0);
+  EXPECT_EQ(h.eval("(do (aio/resolve held 9) (await f))"), "9");
+  EXPECT_EQ(h.vm().loop().close(), 0);
+}
+
+}  // namespace
+}  // namespace valk
