@@ -166,6 +166,7 @@ class Mutation:
 
     def __exit__(self, *exc):
         os.replace(self.backup, self.path)
+        os.utime(self.path)  # newer than the mutant's objects, so the next build recompiles it
         return False
 
 
@@ -174,6 +175,7 @@ def restore_leftovers():
         target = b.with_name(b.name[: -len(BACKUP_SUFFIX)])
         print(f"restoring {target.relative_to(ROOT)} from an interrupted run")
         os.replace(b, target)
+        os.utime(target)
 
 
 def on_signal(signum, frame):
