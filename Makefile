@@ -6,6 +6,7 @@
 #   make asan | make switch     the test suite built with sanitizers / with switch dispatch
 #   make stress | make clang    ... in GC stress mode (Debug) / built with clang++
 #   make mutate [N=100 SEED=1]  mutation testing: N planted bugs, how many the tests catch (docs/TESTING.md)
+#                               (MUTATE_FLAGS=--headers: headers too; --only src/vm: one folder)
 BUILD ?= build
 BUILD_TYPE ?= Release
 CMAKE_FLAGS ?=
@@ -57,8 +58,9 @@ bench: build
 
 N ?= 100
 SEED ?= 1
+MUTATE_FLAGS ?=
 mutate: deps
-	@scripts/mutate.py -n $(N) --seed $(SEED) --build build-mutate
+	@scripts/mutate.py -n $(N) --seed $(SEED) --build build-mutate $(MUTATE_FLAGS)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

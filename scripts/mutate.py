@@ -120,11 +120,13 @@ def subsystem(rel):
     return rel.parts[1] if len(rel.parts) > 2 else "src"
 
 
-def sample(n, seed, only=None):
-    """n mutants spread over the subsystems: seeded shuffle per subsystem, then round robin."""
+def sample(n, seed, only=None, headers=False):
+    """n mutants spread over the subsystems: seeded shuffle per subsystem, then round robin.
+    Headers only when asked: a mutant in a header most files include rebuilds everything."""
     by_sub = defaultdict(list)
+    suffixes = (".cpp", ".h") if headers else (".cpp",)
     for path in sorted((ROOT / "src").rglob("*")):
-        if path.suffix not in (".cpp", ".h") or path.name.endswith(BACKUP_SUFFIX):
+        if path.suffix not in suffixes or path.name.endswith(BACKUP_SUFFIX):
             continue
         rel = path.relative_to(ROOT)
         if only and not str(rel).startswith(only):
@@ -164,6 +166,7 @@ class Mutation:
 
     def __exit__(self, *exc):
         os.replace(self.backup, self.path)
+        os.utime(self.path)  # newer than the mutant's objects, so the next build recompiles it
         return False
 
 
@@ -172,6 +175,7 @@ def restore_leftovers():
         target = b.with_name(b.name[: -len(BACKUP_SUFFIX)])
         print(f"restoring {target.relative_to(ROOT)} from an interrupted run")
         os.replace(b, target)
+        os.utime(target)
 
 
 def on_signal(signum, frame):
@@ -252,12 +256,14 @@ def main():
     ap.add_argument("--build", default="build-mutate", help="its own build folder")
     ap.add_argument("--only", help="a path prefix, e.g. src/vm")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per stage; longer is killed")
+    ap.add_argument("--headers", action="store_true",
+                    help="mutate headers too (src/config/limits.h ...): each costs a full build")
     ap.add_argument("--list", action="store_true", help="print the sample and stop")
     ap.add_argument("--log", default=None, help="also append each result to this file")
     args = ap.parse_args()
 
     restore_leftovers()
-    mutants, totals = sample(args.n, args.seed, args.only)
+    mutants, totals = sample(args.n, args.seed, args.only, args.headers)
     print(f"{sum(totals.values())} candidate mutants: " +
           ", ".join(f"{k} {v}" for k, v in sorted(totals.items())))
     if args.list:

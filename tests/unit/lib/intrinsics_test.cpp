@@ -2,6 +2,8 @@
 // (lib/intrinsics.cpp) give exactly what their Valk definitions in lib/prelude.valk give.
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
 #include <string>
 
 #include "../vm/harness.h"
@@ -14,9 +16,9 @@ using test::Harness;
 // Copies of the prelude's definitions under other names: never run natively. The parameters
 // keep their names, so callbacks that look names up dynamically see the same bindings.
 const char kValkCopies[] =
-    "(fun {my-fst _l} {unpack id (head _l)})\n"
-    "(fun {my-snd _y} {unpack id (head (tail _y))})\n"
-    "(fun {my-trd l} {unpack id (head (tail (tail l)))})\n"
+    "(fun {my-fst _l} {eval (head _l)})\n"
+    "(fun {my-snd _y} {eval (head (tail _y))})\n"
+    "(fun {my-trd l} {eval (head (tail (tail l)))})\n"
     "(fun {my-nth n _l} {select {(<= n 0) (error \"Invalid array index (should start with 1)\")}"
     "  {(== n 1) (my-fst _l)} {otherwise (my-nth (- n 1) (tail _l))}})\n"
     "(fun {my-not x} {- 1 x})\n"
@@ -84,6 +86,62 @@ TEST(Intrinsics, GiveWhatTheyGiveWhenDisabled) {
   for (const char* p : kPrograms) {
     std::string program = with_name(p, "");
     EXPECT_EQ(fast.eval(program), slow.eval(program)) << program;
+  }
+}
+
+// ---- generated inputs ---------------------------------------------------------------------
+// Every fast path against its Valk definition on lists made by a seeded generator: negative,
+// zero and large numbers, empty, long and nested lists, elements that are code (evaluated by
+// fst) or names, and callbacks that return negatives, zero, non-integers, or raise.
+
+std::string random_element(std::mt19937& rng, int depth) {
+  switch (rng() % 9) {
+    case 0: return "0";
+    case 1: return "-" + std::to_string(rng() % 5 + 1);
+    case 2: return std::to_string(rng() % 7);
+    case 3: return "4611686018427387904";  // a boxed integer: not a fixnum
+    case 4: return depth < 2 ? "{" + std::to_string(rng() % 3) + " " + random_element(rng, depth + 1) + "}" : "{}";
+    case 5: return "(- 0 " + std::to_string(rng() % 4) + ")";  // code: fst evaluates it
+    case 6: return "\"s\"";
+    case 7: return "x";  // a name, bound in the programs below
+    case 8: return std::to_string(rng() % 3 - 1);
+  }
+  return "0";
+}
+
+std::string random_list(std::mt19937& rng) {
+  size_t n = rng() % 4 == 0 ? 0 : (rng() % 4 == 1 ? 40 + rng() % 40 : 1 + rng() % 6);
+  std::string s = "{";
+  for (size_t i = 0; i < n; ++i) s += (i ? " " : "") + random_element(rng, 0);
+  return s + "}";
+}
+
+const char* const kCallbacks1[] = {
+    "(\\ {e} {- 0 e})",  "(\\ {e} {e})", "(\\ {e} {0})", "(\\ {e} {-1})", "(\\ {e} {list e e})",
+    "(\\ {e} {len l})",  "head",         "(\\ {e} {* e 2})", "(\\ {e} {if (== e 0) {error \"zero\"} {e}})",
+};
+const char* const kCallbacks2[] = {"+", "-", "(\\ {a e} {cons e a})", "(\\ {a e} {- e a})", "list",
+                                   "(\\ {a e} {len l})", "join"};
+
+TEST(Intrinsics, GiveWhatTheValkDefinitionsGiveOnGeneratedInputs) {
+  Harness h;
+  ASSERT_EQ(h.eval(kValkCopies), "()");
+  ASSERT_EQ(h.eval("(def {x} 5)"), "()");
+  std::mt19937 rng(20261129);
+  for (int round = 0; round < 150; ++round) {
+    std::string l = random_list(rng);
+    std::string f1 = kCallbacks1[rng() % std::size(kCallbacks1)];
+    std::string f2 = kCallbacks2[rng() % std::size(kCallbacks2)];
+    std::string z = random_element(rng, 0);
+    std::string n = std::to_string(int(rng() % 8) - 1);
+    const std::string programs[] = {
+        "(@fst " + l + ")", "(@snd " + l + ")", "(@trd " + l + ")", "(@nth " + n + " " + l + ")",
+        "(@not " + z + ")", "(@map " + f1 + " " + l + ")", "(@filter " + f1 + " " + l + ")",
+        "(@foldl " + f2 + " " + z + " " + l + ")",
+    };
+    for (const std::string& p : programs) {
+      EXPECT_EQ(h.eval(with_name(p, "")), h.eval(with_name(p, "my-"))) << p;
+    }
   }
 }
 

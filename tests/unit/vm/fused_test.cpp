@@ -1,0 +1,154 @@
+// fused_test.cpp: every fused instruction (IFLT_LK ... IFNE_LL, ADD_LK, SUB_LK, ADD_LL, SUB_LL;
+// docs/ARCHITECTURE.md "Superinstructions") gives what the unfused builtin gives, over operands
+// below, equal to and above each other, in both operand orders, at the edges of the small
+// integers a fused instruction holds and of the fixnums, and with operands of the wrong type.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace valk {
+namespace {
+
+using test::Harness;
+
+const char* const kCompares[] = {"<", ">", "<=", ">=", "==", "!="};
+const char* const kArith[] = {"+", "-"};
+
+// The constants a fused instruction can hold (int16) and the first ones it cannot.
+const int64_t kConstants[] = {INT16_MIN - 1, INT16_MIN, -2, -1, 0, 1, 2, 7, INT16_MAX, INT16_MAX + 1};
+
+// Operands: around the constants, and at the edges of fixnums (63 bits) and of 64 bits.
+std::vector<std::string> operands() {
+  std::vector<std::string> v = {"-9223372036854775808", "-4611686018427387905", "-4611686018427387904",
+                                "4611686018427387903",  "4611686018427387904",  "9223372036854775807"};
+  for (int64_t k : {int64_t(INT16_MIN), int64_t(-1), int64_t(0), int64_t(1), int64_t(INT16_MAX)}) {
+    for (int64_t d : {-1, 0, 1}) v.push_back(std::to_string(k + d));
+  }
+  return v;
+}
+
+// The reference: the same builtin called through a name the compiler does not inline.
+class Fused : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(h.eval("(def {ref<} <) (def {ref>} >) (def {ref<=} <=) (def {ref>=} >=) (def {ref==} ==)"
+                     " (def {ref!=} !=) (def {ref+} +) (def {ref-} -)"),
+              "()");
+  }
+  // The value of (if (op x y) ...) run fused, against the builtin's (op x y), as text.
+  void expect_same(const std::string& fused, const std::string& reference, const std::string& label) {
+    EXPECT_EQ(h.eval(fused), h.eval(reference)) << label << "\n  fused: " << fused;
+  }
+  Harness h;
+};
+
+TEST_F(Fused, CompareTwoParametersInBothOrders) {
+  auto vals = operands();
+  for (const char* op : kCompares) {
+    std::string op_s = op;
+    // (op a b) and (op b a): the parameters' slots in both orders
+    std::string ab = "(\\ {a b} {if (" + op_s + " a b) {1} {0}})";
+    std::string ba = "(\\ {b a} {if (" + op_s + " a b) {1} {0}})";
+    for (const auto& x : vals) {
+      for (const auto& y : vals) {
+        std::string ref = "(ref" + op_s + " " + x + " " + y + ")";
+        expect_same("(" + ab + " " + x + " " + y + ")", ref, op_s + " " + x + " " + y);
+        expect_same("(" + ba + " " + y + " " + x + ")", ref, op_s + " swapped " + x + " " + y);
+      }
+    }
+  }
+}
+
+TEST_F(Fused, CompareParameterWithConstantInBothOrders) {
+  for (const char* op : kCompares) {
+    std::string op_s = op;
+    for (int64_t k : kConstants) {
+      std::string ks = std::to_string(k);
+      std::string lk = "(\\ {a} {if (" + op_s + " a " + ks + ") {1} {0}})";
+      std::string kl = "(\\ {a} {if (" + op_s + " " + ks + " a) {1} {0}})";  // flipped by the compiler
+      for (int64_t d : {-1, 0, 1}) {
+        std::string x = std::to_string(k + d);
+        expect_same("(" + lk + " " + x + ")", "(ref" + op_s + " " + x + " " + ks + ")", op_s + " a " + ks + " a=" + x);
+        expect_same("(" + kl + " " + x + ")", "(ref" + op_s + " " + ks + " " + x + ")", op_s + " " + ks + " a a=" + x);
+      }
+    }
+  }
+}
+
+TEST_F(Fused, CompareWithWrongTypesRaisesTheBuiltinsError) {
+  for (const char* op : kCompares) {
+    std::string op_s = op;
+    for (const char* bad : {"\"s\"", "{1}", "ref+"}) {
+      std::string b = bad;
+      expect_same("((\\ {a} {if (" + op_s + " a 1) {1} {0}}) " + b + ")", "(ref" + op_s + " " + b + " 1)", op_s + " " + b);
+      expect_same("((\\ {a} {if (" + op_s + " 1 a) {1} {0}}) " + b + ")", "(ref" + op_s + " 1 " + b + ")", op_s + " " + b);
+      expect_same("((\\ {a c} {if (" + op_s + " a c) {1} {0}}) " + b + " 1)", "(ref" + op_s + " " + b + " 1)", op_s + " " + b);
+    }
+  }
+}
+
+TEST_F(Fused, ArithmeticOverEdgesAndBothOrders) {
+  auto vals = operands();
+  for (const char* op : kArith) {
+    std::string op_s = op;
+    for (const auto& x : vals) {
+      for (int64_t k : kConstants) {  // (op a K): ADD_LK / SUB_LK
+        std::string ks = std::to_string(k);
+        expect_same("((\\ {a} {" + op_s + " a " + ks + "}) " + x + ")", "(ref" + op_s + " " + x + " " + ks + ")",
+                    op_s + " " + x + " " + ks);
+      }
+      for (const auto& y : vals) {  // (op a b) and (op b a): ADD_LL / SUB_LL
+        std::string ref = "(ref" + op_s + " " + x + " " + y + ")";
+        expect_same("((\\ {a b} {" + op_s + " a b}) " + x + " " + y + ")", ref, op_s + " " + x + " " + y);
+        expect_same("((\\ {b a} {" + op_s + " a b}) " + y + " " + x + ")", ref, op_s + " swapped " + x + " " + y);
+      }
+    }
+    expect_same("((\\ {a} {" + op_s + " a 1}) \"s\")", "(ref" + op_s + " \"s\" 1)", op_s + " string");
+    expect_same("((\\ {a b} {" + op_s + " a b}) 1 {2})", "(ref" + op_s + " 1 {2})", op_s + " list");
+  }
+}
+
+// The loop a wrong flip or operator breaks: it must run exactly as many steps as the unfused one.
+TEST_F(Fused, CountingLoopsRunTheSameNumberOfSteps) {
+  for (const char* op : kCompares) {
+    std::string op_s = op;
+    if (op_s == "==" || op_s == "!=") continue;
+    for (const char* shape : {"(OP i n)", "(OP n i)", "(OP i 5)", "(OP 5 i)"}) {
+      std::string cond = shape;
+      cond.replace(cond.find("OP"), 2, op_s);
+      std::string ref = cond;
+      ref.replace(ref.find(op_s), op_s.size(), "ref" + op_s);
+      for (const char* start : {"0", "5", "9"}) {
+        std::string loop = "(\\ {n i c} {if COND {c} {self n (+ i 1) (+ c 1)}})";
+        std::string fused = loop, unfused = loop;
+        fused.replace(fused.find("COND"), 4, cond);
+        unfused.replace(unfused.find("COND"), 4, ref);
+        // Runs while the condition is false, at most 20 steps.
+        std::string run = "(do (def {self} (\\ {n i c} {if (ref>= c 20) {c} {body n i c}})) (def {body} BODY) (self 5 " +
+                          std::string(start) + " 0))";
+        std::string f = run, u = run;
+        f.replace(f.find("BODY"), 4, fused);
+        u.replace(u.find("BODY"), 4, unfused);
+        expect_same(f, u, cond + " from " + start);
+      }
+    }
+  }
+}
+
+// The same result whatever the if's branches are: the fused jump keeps its else target.
+TEST_F(Fused, BranchesAreTheRightOnes) {
+  EXPECT_EQ(h.eval("((\\ {a} {if (< a 3) {\"lt\"} {\"ge\"}}) 2)"), "\"lt\"");
+  EXPECT_EQ(h.eval("((\\ {a} {if (< a 3) {\"lt\"} {\"ge\"}}) 3)"), "\"ge\"");
+  EXPECT_EQ(h.eval("((\\ {a} {if (<= 3 a) {\"ge\"} {\"lt\"}}) 3)"), "\"ge\"");
+  EXPECT_EQ(h.eval("((\\ {a} {if (<= 3 a) {\"ge\"} {\"lt\"}}) 2)"), "\"lt\"");
+  EXPECT_EQ(h.eval("((\\ {a} {if (> 3 a) {\"lt\"} {\"ge\"}}) 3)"), "\"ge\"");
+  EXPECT_EQ(h.eval("((\\ {a} {+ a 1}) 4611686018427387903)"), "4611686018427387904");
+  EXPECT_EQ(h.eval("((\\ {a} {- a 1}) -9223372036854775808)"), "9223372036854775807");
+}
+
+}  // namespace
+}  // namespace valk
