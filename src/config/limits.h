@@ -102,5 +102,12 @@ inline constexpr size_t kHttpWriteHighWaterBytes = size_t(256) << 10;
 // large enough that an upload over loopback is not stalled by round trips.
 inline constexpr int32_t kHttpStreamWindowBytes = 256 << 10;
 inline constexpr int32_t kHttpConnectionWindowBytes = 1 << 20;
+// Client (net::ClientOptions): a connection (TCP and TLS handshake) not up by then fails its
+// requests; a request without its complete response by then fails (its stream is reset).
+inline constexpr uint32_t kHttpConnectTimeoutMs = 10'000;
+inline constexpr uint32_t kHttpRequestTimeoutMs = 30'000;
+// A request refused by a GOAWAY (never processed by the peer) is sent again on a new connection
+// at most this many times.
+inline constexpr int kHttpClientRetries = 2;
 
 }  // namespace valk::limits

@@ -59,6 +59,45 @@ TlsChannel::TlsChannel(SSL_CTX* ctx)
   SSL_set_accept_state(ssl_);
 }
 
+SslCtxPtr make_client_tls(const std::string& ca_file, bool insecure, const std::string& cert,
+                          const std::string& key, std::string& error) {
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) return error = "tls: context: " + ssl_reason(), nullptr;
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  static const unsigned char kAlpn[] = "\x02h2";
+  SSL_CTX_set_alpn_protos(ctx.get(), kAlpn, sizeof kAlpn - 1);
+  if (!insecure) {
+    int ok = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx.get())
+                             : SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr);
+    if (ok != 1) return error = "tls: CA " + ca_file + ": " + ssl_reason(), nullptr;
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  }
+  if (!cert.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert.c_str()) != 1)
+      return error = "tls: certificate " + cert + ": " + ssl_reason(), nullptr;
+    if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1)
+      return error = "tls: key " + key + ": " + ssl_reason(), nullptr;
+  }
+  return ctx;
+}
+
+TlsChannel::TlsChannel(SSL_CTX* ctx, const std::string& server_name, const std::string& host)
+    : ssl_(SSL_new(ctx)), in_(BIO_new(BIO_s_mem())), out_(BIO_new(BIO_s_mem())) {
+  BIO_set_mem_eof_return(in_, -1);
+  SSL_set_bio(ssl_, in_, out_);
+  SSL_set_connect_state(ssl_);
+  if (!server_name.empty()) SSL_set_tlsext_host_name(ssl_, server_name.c_str());
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+  // An IP literal is checked against the certificate's IP addresses, a name against its names.
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1) {
+    ERR_clear_error();
+    SSL_set1_host(ssl_, host.c_str());
+  }
+  std::string plain, error;
+  advance(plain, error);  // writes the ClientHello
+}
+
 TlsChannel::~TlsChannel() { SSL_free(ssl_); }
 
 bool TlsChannel::receive(std::string_view cipher, std::string& plain, std::string& error) {
@@ -75,7 +114,11 @@ bool TlsChannel::advance(std::string& plain, std::string& error) {
     if (rc != 1) {
       int e = SSL_get_error(ssl_, rc);
       if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return true;
-      error = "tls: handshake: " + ssl_reason();
+      long verify = SSL_get_verify_result(ssl_);
+      error = verify != X509_V_OK
+                  ? std::string("tls: certificate not trusted: ") + X509_verify_cert_error_string(verify)
+                  : "tls: handshake: " + ssl_reason();
+      ERR_clear_error();
       return false;
     }
     done_ = true;

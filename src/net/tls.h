@@ -21,10 +21,19 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
 SslCtxPtr make_server_tls(const std::string& cert, const std::string& key,
                           const std::string& client_ca, std::string& error);
 
+// A client context: ALPN h2; verify the server against ca_file, or the system store when it is
+// empty, unless insecure; an optional client certificate. Null and error on failure.
+SslCtxPtr make_client_tls(const std::string& ca_file, bool insecure, const std::string& cert,
+                          const std::string& key, std::string& error);
+
 // One TLS session over memory BIOs.
 class TlsChannel {
  public:
+  // Server side.
   explicit TlsChannel(SSL_CTX* ctx);
+  // Client side: sends SNI server_name and checks the certificate names host (a DNS name or an
+  // IP address) when the context verifies. The ClientHello is ready in take_output at once.
+  TlsChannel(SSL_CTX* ctx, const std::string& server_name, const std::string& host);
   ~TlsChannel();
   TlsChannel(const TlsChannel&) = delete;
   TlsChannel& operator=(const TlsChannel&) = delete;

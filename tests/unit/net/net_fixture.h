@@ -145,6 +145,21 @@ inline const Certs& certs() {
   return c;
 }
 
+// A port that was free a moment ago (for peers that cannot be told to pick one).
+inline int free_port() {
+  Shell r = sh("/usr/bin/python3 -c \"import socket; s=socket.socket(); s.bind((\\\"127.0.0.1\\\",0)); print(s.getsockname()[1])\"");
+  return std::atoi(r.out.c_str());
+}
+
+// Starts a peer server in the background (its output to a log); waits until it accepts on port.
+// Returns its pid (stop it with kill(pid)), or -1.
+inline int start_peer(const std::string& cmd, int port) {
+  std::string log = certs().dir + "/peer" + std::to_string(port) + ".log";
+  Shell r = sh(cmd + " > " + log + " 2>&1 & echo $!; for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/" +
+               std::to_string(port) + ") 2>/dev/null && break; sleep 0.05; done");
+  return r.status == 0 ? std::atoi(r.out.c_str()) : -1;
+}
+
 // A file of n bytes (for uploads), made once per size.
 inline std::string blob(size_t n) {
   std::string path = certs().dir + "/blob" + std::to_string(n);

@@ -1,0 +1,546 @@
+// client.cpp: the HTTP/2 client: a ClientConn per authority (libuv TCP, optional TLS on memory
+// BIOs, an nghttp2 client session), requests queued until the session is up, timeouts on a
+// per-connection timer, GOAWAY-refused requests retried on a fresh connection.
+#include "net/client.h"
+
+#include <nghttp2/nghttp2.h>
+
+#include <cstring>
+#include <deque>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "net/tls.h"
+
+namespace valk::net {
+namespace {
+
+constexpr uint32_t kClientTickMs = 100;  // how often deadlines are checked
+
+struct Pending {
+  ClientRequest request;
+  ResponseCallback done;
+  ClientResponse response;
+  uint64_t deadline = 0;
+  size_t sent = 0;  // request body bytes handed to nghttp2
+  bool ended = false;  // the peer's END_STREAM arrived: the response is complete
+  int retries = 0;
+};
+
+struct WriteReq {
+  uv_write_t req;
+  std::string data;
+};
+
+std::string endpoint(const ClientRequest& r) { return r.host + ":" + std::to_string(r.port); }
+
+}  // namespace
+
+class ClientConn;
+
+class ClientCore {
+ public:
+  uv_loop_t* loop;
+  ClientOptions options;
+  SslCtxPtr tls;
+  bool closing = false;
+  bool orphaned = false;
+  uint64_t opened = 0;
+  std::unordered_map<std::string, ClientConn*> conns;  // usable connections by authority
+  std::unordered_set<ClientConn*> all;                 // connections not yet freed
+
+  void send(std::unique_ptr<Pending> p);
+  void gone(ClientConn* c);
+  void close_all();
+};
+
+class ClientConn {
+ public:
+  ClientConn(ClientCore& core, std::string key, const ClientRequest& first);
+  ~ClientConn();
+  void start();
+  void add(std::unique_ptr<Pending> p);
+  void close(const std::string& why);
+  std::string key;
+  bool usable() const { return !closing_ && !goaway_; }
+
+ private:
+  static void on_connect(uv_connect_t* req, int status);
+  static void on_alloc(uv_handle_t*, size_t, uv_buf_t* buf);
+  static void on_read(uv_stream_t*, ssize_t n, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_timer(uv_timer_t*);
+  static void on_closed(uv_handle_t*);
+  static int on_header(nghttp2_session*, const nghttp2_frame*, const uint8_t*, size_t,
+                       const uint8_t*, size_t, uint8_t, void*);
+  static int on_data_chunk(nghttp2_session*, uint8_t, int32_t, const uint8_t*, size_t, void*);
+  static int on_frame_recv(nghttp2_session*, const nghttp2_frame*, void*);
+  static int on_frame_not_send(nghttp2_session*, const nghttp2_frame*, int, void*);
+  static int on_stream_close(nghttp2_session*, int32_t, uint32_t, void*);
+  static ssize_t read_body(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*,
+                           nghttp2_data_source*, void*);
+  void received(std::string_view cipher);
+  void session_up();
+  void submit(std::unique_ptr<Pending> p);
+  void flush();
+  void finish(int32_t id, const std::string& error, bool retry);
+  void check_deadlines();
+  void fail_all(const std::string& why);
+
+  ClientCore& core_;
+  std::string host_, sni_, authority_, scheme_;
+  int port_;
+  uv_tcp_t tcp_;
+  uv_timer_t timer_;
+  uv_connect_t connect_;
+  int open_handles_ = 0;
+  std::unique_ptr<TlsChannel> tls_;
+  nghttp2_session* session_ = nullptr;
+  std::deque<std::unique_ptr<Pending>> waiting_;  // before the session is up
+  std::unordered_map<int32_t, std::unique_ptr<Pending>> streams_;
+  uint64_t connect_deadline_ = 0;
+  bool closing_ = false;
+  bool goaway_ = false;
+  bool in_feed_ = false;
+  int32_t refused_by_rst_ = 0;  // the stream an RST_STREAM(REFUSED_STREAM) just closed
+  std::string out_;
+  char read_buf_[65536];
+};
+
+// ---- the core: connection per authority ----
+
+void ClientCore::send(std::unique_ptr<Pending> p) {
+  if (closing) {
+    p->done("client closed", ClientResponse{});
+    return;
+  }
+  const ClientRequest& r = p->request;
+  std::string key = r.scheme + "://" + endpoint(r) + "/" + r.sni;
+  auto it = conns.find(key);
+  ClientConn* c = it != conns.end() && it->second->usable() ? it->second : nullptr;
+  if (!c) {
+    c = new ClientConn(*this, key, r);
+    conns[key] = c;
+    all.insert(c);
+    opened++;
+    c->add(std::move(p));
+    c->start();
+    return;
+  }
+  c->add(std::move(p));
+}
+
+void ClientCore::gone(ClientConn* c) {
+  auto it = conns.find(c->key);
+  if (it != conns.end() && it->second == c) conns.erase(it);
+}
+
+void ClientCore::close_all() {
+  closing = true;
+  std::vector<ClientConn*> copy(all.begin(), all.end());
+  for (ClientConn* c : copy) c->close("client closed");
+}
+
+// ---- one connection ----
+
+ClientConn::ClientConn(ClientCore& core, std::string k, const ClientRequest& first)
+    : key(std::move(k)), core_(core), host_(first.host), sni_(first.sni.empty() ? first.host : first.sni),
+      scheme_(first.scheme), port_(first.port) {
+  bool default_port = (scheme_ == "https" && port_ == 443) || (scheme_ == "http" && port_ == 80);
+  authority_ = default_port ? sni_ : sni_ + ":" + std::to_string(port_);
+  uv_tcp_init(core.loop, &tcp_);
+  uv_timer_init(core.loop, &timer_);
+  tcp_.data = timer_.data = connect_.data = this;
+  open_handles_ = 2;
+}
+
+ClientConn::~ClientConn() {
+  if (session_) nghttp2_session_del(session_);
+}
+
+void ClientConn::start() {
+  connect_deadline_ = uv_now(core_.loop) + core_.options.connect_timeout_ms;
+  uv_timer_start(&timer_, on_timer, kClientTickMs, kClientTickMs);
+  // Addresses are resolved synchronously (getaddrinfo): fine for literals and /etc/hosts names.
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  uv_getaddrinfo_t gai;
+  int rc = uv_getaddrinfo(core_.loop, &gai, nullptr, host_.c_str(), std::to_string(port_).c_str(), &hints);
+  if (rc == 0) {
+    rc = uv_tcp_connect(&connect_, &tcp_, gai.addrinfo->ai_addr, on_connect);
+    uv_freeaddrinfo(gai.addrinfo);
+  }
+  if (rc != 0) close("connect " + host_ + ":" + std::to_string(port_) + ": " + uv_strerror(rc));
+}
+
+void ClientConn::on_connect(uv_connect_t* req, int status) {
+  auto* self = static_cast<ClientConn*>(req->data);
+  if (self->closing_) return;
+  if (status != 0) {
+    self->close("connect " + self->host_ + ":" + std::to_string(self->port_) + ": " + uv_strerror(status));
+    return;
+  }
+  uv_tcp_nodelay(&self->tcp_, 1);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&self->tcp_), on_alloc, on_read);
+  if (self->scheme_ == "https") {
+    self->tls_ = std::make_unique<TlsChannel>(self->core_.tls.get(), self->sni_, self->sni_);
+    self->flush();
+  } else {
+    self->session_up();
+  }
+}
+
+void ClientConn::add(std::unique_ptr<Pending> p) {
+  if (p->deadline == 0) p->deadline = uv_now(core_.loop) + core_.options.request_timeout_ms;
+  if (session_) {
+    submit(std::move(p));
+    flush();
+  } else {
+    waiting_.push_back(std::move(p));
+  }
+}
+
+void ClientConn::session_up() {
+  nghttp2_session_callbacks* cbs = nullptr;
+  nghttp2_session_callbacks_new(&cbs);
+  nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
+  nghttp2_session_callbacks_set_on_frame_not_send_callback(cbs, on_frame_not_send);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+  nghttp2_session_client_new(&session_, cbs, this);
+  nghttp2_session_callbacks_del(cbs);
+  nghttp2_settings_entry settings[] = {
+      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, uint32_t(limits::kHttpStreamWindowBytes)},
+  };
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 2);
+  nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                        limits::kHttpConnectionWindowBytes);
+  while (!waiting_.empty()) {
+    submit(std::move(waiting_.front()));
+    waiting_.pop_front();
+  }
+  flush();
+}
+
+void ClientConn::submit(std::unique_ptr<Pending> p) {
+  const ClientRequest& r = p->request;
+  std::vector<nghttp2_nv> nva;
+  auto add = [&](const std::string& n, const std::string& v) {
+    nva.push_back({(uint8_t*)n.data(), (uint8_t*)v.data(), n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
+  };
+  static const std::string kMethod = ":method", kScheme = ":scheme", kAuthority = ":authority",
+                           kPath = ":path", kLength = "content-length";
+  std::string length = std::to_string(r.body.size());
+  add(kMethod, r.method);
+  add(kScheme, scheme_);
+  add(kAuthority, authority_);
+  add(kPath, r.path);
+  for (const auto& [n, v] : r.headers) add(n, v);
+  if (!r.body.empty()) add(kLength, length);
+  nghttp2_data_provider body{};
+  body.read_callback = read_body;
+  // nghttp2 holds the HEADERS until the peer's MAX_CONCURRENT_STREAMS allows one more stream.
+  int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(),
+                                      r.body.empty() ? nullptr : &body, nullptr);
+  if (id < 0) {
+    p->done(std::string("request not sent: ") + nghttp2_strerror(id), ClientResponse{});
+    return;
+  }
+  streams_[id] = std::move(p);
+}
+
+ssize_t ClientConn::read_body(nghttp2_session*, int32_t id, uint8_t* buf, size_t len,
+                              uint32_t* flags, nghttp2_data_source*, void* user) {
+  auto* self = static_cast<ClientConn*>(user);
+  auto it = self->streams_.find(id);
+  if (it == self->streams_.end()) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  Pending& p = *it->second;
+  size_t n = std::min(len, p.request.body.size() - p.sent);
+  std::memcpy(buf, p.request.body.data() + p.sent, n);
+  p.sent += n;
+  if (p.sent == p.request.body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return ssize_t(n);
+}
+
+int ClientConn::on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_t* name,
+                          size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* user) {
+  auto* self = static_cast<ClientConn*>(user);
+  auto it = self->streams_.find(f->hd.stream_id);
+  if (it == self->streams_.end() || f->hd.type != NGHTTP2_HEADERS) return 0;
+  ClientResponse& r = it->second->response;
+  std::string n(reinterpret_cast<const char*>(name), namelen);
+  std::string v(reinterpret_cast<const char*>(value), valuelen);
+  if (n == ":status") {
+    r.status = std::atoi(v.c_str());
+  } else if (f->headers.cat == NGHTTP2_HCAT_HEADERS && r.status >= 200) {
+    r.trailers.emplace_back(std::move(n), std::move(v));
+  } else {
+    r.headers.emplace_back(std::move(n), std::move(v));
+  }
+  return 0;
+}
+
+int ClientConn::on_data_chunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data,
+                              size_t len, void* user) {
+  auto* self = static_cast<ClientConn*>(user);
+  auto it = self->streams_.find(id);
+  if (it != self->streams_.end()) it->second->response.body.append(reinterpret_cast<const char*>(data), len);
+  return 0;
+}
+
+int ClientConn::on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* user) {
+  auto* self = static_cast<ClientConn*>(user);
+  if ((f->hd.type == NGHTTP2_DATA || f->hd.type == NGHTTP2_HEADERS) &&
+      (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+    auto it = self->streams_.find(f->hd.stream_id);
+    if (it != self->streams_.end()) it->second->ended = true;
+  }
+  if (f->hd.type == NGHTTP2_RST_STREAM && f->rst_stream.error_code == NGHTTP2_REFUSED_STREAM) {
+    self->refused_by_rst_ = f->hd.stream_id;
+  }
+  if (f->hd.type == NGHTTP2_GOAWAY) {
+    // No new streams here; the peer's unprocessed ones come back as REFUSED_STREAM closes.
+    self->goaway_ = true;
+    self->core_.gone(self);
+  }
+  return 0;
+}
+
+int ClientConn::on_frame_not_send(nghttp2_session*, const nghttp2_frame* f, int error, void* user) {
+  auto* self = static_cast<ClientConn*>(user);
+  if (f->hd.type != NGHTTP2_HEADERS) return 0;
+  // A request never sent (the connection is going away) is safe to send again elsewhere.
+  self->finish(f->hd.stream_id, std::string("request not sent: ") + nghttp2_strerror(error), true);
+  return 0;
+}
+
+int ClientConn::on_stream_close(nghttp2_session*, int32_t id, uint32_t code, void* user) {
+  auto* self = static_cast<ClientConn*>(user);
+  auto it = self->streams_.find(id);
+  bool ended = it != self->streams_.end() && it->second->ended;
+  if (code == NGHTTP2_NO_ERROR && ended) {
+    self->finish(id, "", false);
+  } else {
+    self->finish(id, std::string("stream reset: ") + nghttp2_http2_strerror(code),
+                 code == NGHTTP2_REFUSED_STREAM);
+  }
+  return 0;
+}
+
+// Completes stream id: with its response, or with error (retried elsewhere when retry allows it).
+void ClientConn::finish(int32_t id, const std::string& error, bool retry) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return;
+  std::unique_ptr<Pending> p = std::move(it->second);
+  streams_.erase(it);
+  if (!error.empty() && retry && p->retries < limits::kHttpClientRetries && !core_.closing) {
+    p->retries++;
+    p->sent = 0;
+    p->response = ClientResponse{};
+    // nghttp2 closes the streams a GOAWAY left unprocessed before it reports the GOAWAY itself:
+    // only a stream refused by its own RST_STREAM stays on this connection.
+    if (id != refused_by_rst_) {
+      goaway_ = true;
+      core_.gone(this);
+    }
+    if (usable()) {
+      // Refused without a GOAWAY: sent before the peer's SETTINGS (its stream limit) arrived.
+      // nghttp2 now knows the limit and queues the request until a stream is free.
+      submit(std::move(p));
+      flush();
+    } else {
+      core_.send(std::move(p));  // a new connection for the authority
+    }
+    return;
+  }
+  if (error.empty() && p->response.status == 0) {
+    p->done("connection closed", ClientResponse{});
+    return;
+  }
+  p->done(error, std::move(p->response));
+}
+
+void ClientConn::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* self = static_cast<ClientConn*>(h->data);
+  *buf = uv_buf_init(self->read_buf_, sizeof self->read_buf_);
+}
+
+void ClientConn::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  auto* self = static_cast<ClientConn*>(s->data);
+  if (n < 0) {
+    self->close("connection closed");
+    return;
+  }
+  try {
+    self->received(std::string_view(buf->base, size_t(n)));
+  } catch (...) {
+    self->close("out of memory");
+  }
+}
+
+void ClientConn::received(std::string_view cipher) {
+  if (closing_) return;
+  std::string plain_buf;
+  std::string_view plain = cipher;
+  if (tls_) {
+    std::string error;
+    if (!tls_->receive(cipher, plain_buf, error)) {
+      close(error);
+      return;
+    }
+    if (!tls_->handshake_done()) {
+      flush();
+      return;
+    }
+    if (!session_) {
+      if (tls_->alpn() != "h2") {
+        close("tls: the server did not agree to h2 (ALPN)");
+        return;
+      }
+      session_up();
+    }
+    plain = plain_buf;
+  }
+  if (!session_ || plain.empty()) return;
+  in_feed_ = true;
+  ssize_t rc = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(plain.data()), plain.size());
+  in_feed_ = false;
+  if (rc < 0) {
+    close(std::string("http2: ") + nghttp2_strerror(int(rc)));
+    return;
+  }
+  flush();
+}
+
+void ClientConn::flush() {
+  if (closing_ || in_feed_) return;
+  while (session_) {
+    const uint8_t* data = nullptr;
+    ssize_t n = nghttp2_session_mem_send(session_, &data);
+    if (n < 0) {
+      close(std::string("http2: ") + nghttp2_strerror(int(n)));
+      return;
+    }
+    if (n == 0) break;
+    if (tls_) {
+      tls_->send(std::string_view(reinterpret_cast<const char*>(data), size_t(n)));
+    } else {
+      out_.append(reinterpret_cast<const char*>(data), size_t(n));
+    }
+  }
+  if (tls_) tls_->take_output(out_);
+  if (!out_.empty()) {
+    auto* w = new WriteReq;
+    w->data.swap(out_);
+    w->req.data = this;
+    uv_buf_t b = uv_buf_init(w->data.data(), unsigned(w->data.size()));
+    if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1, on_write) != 0) {
+      delete w;
+      close("connection closed");
+      return;
+    }
+  }
+  if (session_ && goaway_ && streams_.empty() && !nghttp2_session_want_write(session_)) close("");
+}
+
+void ClientConn::on_write(uv_write_t* req, int status) {
+  auto* w = reinterpret_cast<WriteReq*>(req);
+  auto* self = static_cast<ClientConn*>(req->data);
+  delete w;
+  if (self->closing_) return;
+  if (status != 0) {
+    self->close("connection closed");
+    return;
+  }
+  self->flush();
+}
+
+void ClientConn::on_timer(uv_timer_t* t) {
+  auto* self = static_cast<ClientConn*>(t->data);
+  self->check_deadlines();
+}
+
+void ClientConn::check_deadlines() {
+  uint64_t now = uv_now(core_.loop);
+  if (!session_ && now >= connect_deadline_) {
+    close("connect " + host_ + ":" + std::to_string(port_) + ": timeout after " +
+          std::to_string(core_.options.connect_timeout_ms) + " ms");
+    return;
+  }
+  std::vector<int32_t> late;
+  for (auto& [id, p] : streams_) {
+    if (now >= p->deadline) late.push_back(id);
+  }
+  for (int32_t id : late) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+    finish(id, "timeout after " + std::to_string(core_.options.request_timeout_ms) + " ms", false);
+  }
+  if (!late.empty()) flush();
+}
+
+void ClientConn::fail_all(const std::string& why) {
+  std::vector<std::unique_ptr<Pending>> all;
+  for (auto& [id, p] : streams_) all.push_back(std::move(p));
+  for (auto& p : waiting_) all.push_back(std::move(p));
+  streams_.clear();
+  waiting_.clear();
+  for (auto& p : all) p->done(why.empty() ? "connection closed" : why, ClientResponse{});
+}
+
+void ClientConn::close(const std::string& why) {
+  if (closing_) return;
+  closing_ = true;
+  core_.gone(this);
+  uv_timer_stop(&timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_closed);
+  fail_all(why);
+}
+
+void ClientConn::on_closed(uv_handle_t* h) {
+  auto* self = static_cast<ClientConn*>(h->data);
+  if (--self->open_handles_ > 0) return;
+  ClientCore& core = self->core_;
+  core.all.erase(self);
+  delete self;
+  if (core.all.empty() && core.orphaned) delete &core;
+}
+
+// ---- the handle ----
+
+std::unique_ptr<Client> Client::make(uv_loop_t* loop, ClientOptions options, std::string& error) {
+  auto* core = new ClientCore;
+  core->loop = loop;
+  core->options = std::move(options);
+  const ClientOptions& o = core->options;
+  core->tls = make_client_tls(o.ca_file, o.insecure, o.cert_file, o.key_file, error);
+  if (!core->tls) {
+    delete core;
+    return nullptr;
+  }
+  return std::unique_ptr<Client>(new Client(core));
+}
+
+Client::~Client() {
+  core_->close_all();
+  if (core_->all.empty()) {
+    delete core_;
+  } else {
+    core_->orphaned = true;
+  }
+}
+
+void Client::request(ClientRequest request, ResponseCallback done) {
+  auto p = std::make_unique<Pending>();
+  p->request = std::move(request);
+  p->done = std::move(done);
+  core_->send(std::move(p));
+}
+
+uint64_t Client::connections_opened() const { return core_->opened; }
+
+}  // namespace valk::net

@@ -1,0 +1,68 @@
+// client.h: the HTTP/2 client: one connection per authority (scheme, host, port), reused by
+// every request to it, many concurrent streams on it (nghttp2 queues those past the peer's
+// stream limit), TLS verified by default, GOAWAY handled by retrying unprocessed requests.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "net/http.h"
+
+namespace valk::net {
+
+struct ClientOptions {
+  std::string ca_file;     // PEM CAs to trust; empty: the system store
+  bool insecure = false;   // no certificate check (only for the original's http2/connect)
+  std::string cert_file;   // client certificate for mutual TLS (optional)
+  std::string key_file;
+  uint32_t connect_timeout_ms = limits::kHttpConnectTimeoutMs;
+  uint32_t request_timeout_ms = limits::kHttpRequestTimeoutMs;
+};
+
+struct ClientRequest {
+  std::string method = "GET";
+  std::string scheme = "https";  // "https" (TLS, ALPN h2) or "http" (h2c, prior knowledge)
+  std::string host;              // name or IP literal to connect to
+  int port = 443;
+  std::string path = "/";        // with the query
+  std::string sni;               // TLS server name and name checked; empty: host
+  Headers headers;
+  std::string body;
+};
+
+struct ClientResponse {
+  int status = 0;
+  Headers headers;
+  std::string body;
+  Headers trailers;
+};
+
+// error is empty on success, else one line: "connect 127.0.0.1:1: connection refused",
+// "tls: certificate not trusted: ...", "timeout after 30000 ms", "stream reset: CANCEL",
+// "connection closed", "client closed".
+using ResponseCallback = std::function<void(const std::string& error, ClientResponse&& response)>;
+
+class ClientCore;
+
+class Client {
+ public:
+  // On a TLS setup failure (bad CA file, certificate) returns null and sets error.
+  static std::unique_ptr<Client> make(uv_loop_t* loop, ClientOptions options, std::string& error);
+  // Closing fails every pending request with "client closed"; handles close asynchronously.
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  // Sends a request; done runs once, on the loop, with the response or an error.
+  void request(ClientRequest request, ResponseCallback done);
+  // Connections opened so far (a test of reuse).
+  [[nodiscard]] uint64_t connections_opened() const;
+
+ private:
+  explicit Client(ClientCore* core) : core_(core) {}
+  ClientCore* core_;
+};
+
+}  // namespace valk::net
