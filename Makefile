@@ -7,12 +7,16 @@
 #   make stress | make clang    ... in GC stress mode (Debug) / built with clang++
 #   make mutate [N=100 SEED=1]  mutation testing: N planted bugs, how many the tests catch (docs/TESTING.md)
 #                               (MUTATE_FLAGS=--headers: headers too; --only src/vm: one folder)
+#   make fuzz [FUZZ_SECONDS=60] the libFuzzer targets (clang), each run that long after replaying
+#                               their kept regressions
 BUILD ?= build
 BUILD_TYPE ?= Release
 CMAKE_FLAGS ?=
 FILE ?=
 
-.PHONY: all run test build deps bench bench-http asan switch stress clang mutate clean format
+FUZZ_SECONDS ?= 60
+
+.PHONY: all run test build deps bench bench-http asan switch stress clang mutate fuzz clean format
 
 all: build
 
@@ -62,8 +66,15 @@ MUTATE_FLAGS ?=
 mutate: deps
 	@scripts/mutate.py -n $(N) --seed $(SEED) --build build-mutate $(MUTATE_FLAGS)
 
+fuzz:
+	@scripts/install-deps.sh --fuzz
+	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DVALK_FUZZ=ON -DVALK_TESTS=OFF $(CMAKE_FLAGS) > /dev/null
+	@cmake --build build-fuzz --target valk_fuzz_format
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	@rm -rf build build-asan build-switch build-debug build-clang build-mutate
+	@rm -rf build build-asan build-switch build-debug build-clang build-mutate build-fuzz

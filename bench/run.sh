@@ -2,11 +2,12 @@
 # bench/run.sh BUILD: the benchmarks of `make bench`.
 #   1. ../shared/bench (the programs the performance work is measured on), each next to Lua 5.4,
 #      the LuaJIT interpreter and Python, as ratios to Lua 5.4 measured in the same run;
-#   2. startup: `valk -e 1` next to `lua5.4 -e 1`;
-#   3. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
-#   4. concurrency (bench/aio): spawn + await next to Lua coroutines (and node's await), 10,000
+#   2. bench/data (strings and regular expressions), the same way, with their Lua and Python twins;
+#   3. startup: `valk -e 1` next to `lua5.4 -e 1`;
+#   4. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
+#   5. concurrency (bench/aio): spawn + await next to Lua coroutines (and node's await), 10,000
 #      sleeping fibers next to node, the resident memory of 100,000 suspended fibers;
-#   5. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
+#   6. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
 set -uo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +29,15 @@ if [ -x "$shared/run" ]; then
        }
        END { if (n) printf "geometric mean valk/lua5.4: %.2f   worst: %.2f   most memory vs lua5.4: %.2fx (%s)\n", exp(logsum / n), worst, mem, memname }' "$table"
   rm -f "$table"
+else
+  echo "no ../shared/bench/run beside the repository: skipped"
+fi
+
+echo
+echo "== Data: strings and regular expressions (bench/data; targets: strbuild <= 1.0x lua5.4,"
+echo "   regex_replace <= python3's time)"
+if [ -x "$shared/run" ]; then
+  BENCH_DIR="$root/bench/data" "$shared/run" "$valk" "$runs" || status=1
 else
   echo "no ../shared/bench/run beside the repository: skipped"
 fi

@@ -74,6 +74,20 @@ inline constexpr size_t kSlabPageBytes = size_t(64) << 10;
 // one 64-bit mask.
 inline constexpr int kMaxWatchedSymbols = 64;
 
+// Largest width or precision a str/format directive may ask for (`%99999999d` would otherwise
+// ask for gigabytes from a typo or hostile format); far above any column layout.
+inline constexpr uint32_t kMaxFormatWidth = 65536;
+
+// Compiled regular expressions kept per thread (re/ builtins), least recently used dropped first.
+// Programs use a handful of patterns; the bound keeps patterns built from data from growing the
+// cache without end.
+inline constexpr size_t kRegexCacheEntries = 256;
+
+// Largest stack the PCRE2 JIT may grow to on one thread (its default is 32 KB, which a nested
+// group over a few thousand characters exhausts). Backtracking itself is bounded by PCRE2's
+// match limit (10 million steps).
+inline constexpr size_t kRegexJitStackBytes = size_t(8) << 20;
+
 // Width the test module pads test names to (the original's layout).
 inline constexpr int kTestNameWidth = 97;
 

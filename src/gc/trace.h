@@ -86,6 +86,7 @@ void trace_fields(Object* o, F&& f) {
     case ObjType::kInt:
     case ObjType::kFloat:
     case ObjType::kString:
+    case ObjType::kStrBuilder:
     case ObjType::kBuiltin:
     case ObjType::kCount:
       break;

@@ -83,5 +83,9 @@ std::span<const BuiltinInfo> io_builtins();
 std::span<const BuiltinInfo> system_builtins();
 std::span<const BuiltinInfo> gc_builtins();
 std::span<const BuiltinInfo> aio_builtins();  // src/aio/builtins.cpp
+std::span<const BuiltinInfo> string_builtins();
+std::span<const BuiltinInfo> regex_builtins();
+// Compiled patterns the re/ builtins keep cached on this thread (lib/regex.cpp).
+size_t regex_cache_size();
 
 }  // namespace valk

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <unistd.h>
 
 #include "value/object.h"
 #include "value/types.h"
@@ -13,6 +14,15 @@ namespace valk {
 inline Value arg_error(VM& vm, const char* fn, uint32_t index, const char* expected, Value got) {
   return vm.error(std::string(fn) + ": argument " + std::to_string(index + 1) + " must be " + expected +
                   ", got " + type_name(got));
+}
+
+// Bytes one value may take at most: the heap limit when set, else the machine's memory. A builtin
+// asked for more (range, str/repeat) answers "out of memory" instead of failing to allocate.
+inline uint64_t memory_limit(VM& vm) {
+  if (vm.heap().config().heap_limit) return vm.heap().config().heap_limit;
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : UINT64_MAX;
 }
 
 // True for values that evaluate to themselves (so fst & co. may return them unevaluated).

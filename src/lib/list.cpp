@@ -1,7 +1,5 @@
 // list.cpp: list builtins: list, head, tail, init, cons, join, len, range, repeat. Lists are
 // immutable chains of cells, so tail and the last list of join are shared, never copied.
-#include <unistd.h>
-
 #include "lib/builtin.h"
 #include "lib/check.h"
 #include "value/make.h"
@@ -60,13 +58,6 @@ Value builtin_len(VM& vm, Args a) {
   return arg_error(vm, "len", 0, "a Q-expression or a String", a[0]);
 }
 
-// Bytes of memory this machine has: no single list may ask for more.
-uint64_t physical_memory() {
-  long pages = sysconf(_SC_PHYS_PAGES);
-  long page = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : UINT64_MAX;
-}
-
 Value builtin_range(VM& vm, Args a) {
   for (uint32_t i = 0; i < 2; ++i) {
     if (!is_int(a[i])) return arg_error(vm, "range", i, "an Integer", a[i]);
@@ -74,8 +65,7 @@ Value builtin_range(VM& vm, Args a) {
   int64_t from = int_value(a[0]), to = int_value(a[1]);
   if (from >= to) return Value::nil();
   uint64_t count = uint64_t(to) - uint64_t(from);
-  uint64_t limit = vm.heap().config().heap_limit ? vm.heap().config().heap_limit : physical_memory();
-  if (count > limit / sizeof(Cons)) return vm.error("out of memory");
+  if (count > memory_limit(vm) / sizeof(Cons)) return vm.error("out of memory");
   Value list = Value::nil();
   for (uint64_t k = count; k-- > 0;) {
     int64_t i = int64_t(uint64_t(from) + k);

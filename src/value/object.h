@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "value/srcpos.h"
@@ -208,6 +209,13 @@ struct FiberObj : Object {  // aux: FiberState
   Value future;   // the Future its result settles
 };
 
+// The one mutable text object: str/add! appends in amortized constant time, str/build copies the
+// bytes out into an immutable String. It holds no Values, so it needs no write barrier; it is
+// allocated old (alloc_old) because its finalizer frees `bytes`.
+struct StrBuilder : Object {
+  std::string* bytes;
+};
+
 // ---- inspection --------------------------------------------------------------------------
 
 inline bool is_obj(Value v, ObjType t) { return v.is_object() && v.obj()->type == t; }
@@ -228,6 +236,7 @@ inline bool is_number(Value v) { return is_int(v) || is_float(v); }
 inline bool is_string(Value v) { return is_obj(v, ObjType::kString); }
 inline bool is_symbol(Value v) { return is_obj(v, ObjType::kSymbol); }
 inline bool is_error(Value v) { return is_obj(v, ObjType::kError); }
+inline bool is_str_builder(Value v) { return is_obj(v, ObjType::kStrBuilder); }
 inline bool is_closure(Value v) { return is_obj(v, ObjType::kClosure); }
 inline bool is_builtin(Value v) { return is_obj(v, ObjType::kBuiltin); }
 inline bool is_partial(Value v) { return is_obj(v, ObjType::kPartial); }

@@ -167,6 +167,12 @@ void future_print(std::string& out, Value v, bool) {
   out += '>';
 }
 
+// ---- string builders (lib/string.cpp) ----------------------------------------------------
+
+void str_builder_print(std::string& out, Value v, bool) {
+  out += "<string-builder " + std::to_string(v.as<StrBuilder>()->bytes->size()) + " bytes>";
+}
+
 }  // namespace
 
 void print_string_literal(std::string& out, std::string_view s) {
@@ -229,6 +235,9 @@ constexpr TypeInfo kTypeInfo[] = {
      .name = "Future", .size = fixed_size<Future>, .print = future_print, .self_evaluating = true},
     {.type = ObjType::kFiber,
      .name = "Internal", .size = fixed_size<FiberObj>, .print = print_internal, .self_evaluating = true},
+    {.type = ObjType::kStrBuilder,
+     .name = "StringBuilder", .size = fixed_size<StrBuilder>, .print = str_builder_print,
+     .self_evaluating = true},
 };
 
 namespace {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "compile/compiler.h"
+#include "lib/builtin.h"
 #include "read/reader.h"
 #include "value/make.h"
 #include "value/print.h"
@@ -294,6 +295,31 @@ TEST(Limits, MaxLineAndColumnClamp) {
 TEST(Limits, MaxWatchedSymbols) {
   EXPECT_LE(int(WatchId::kCount), limits::kMaxWatchedSymbols);
   EXPECT_EQ(limits::kMaxWatchedSymbols, 64);
+}
+
+// ---- kMaxFormatWidth ---------------------------------------------------------------------------
+
+TEST(Limits, MaxFormatWidthHoldsAtTheLimitAndFailsPastIt) {
+  VM vm(vm_config(false));
+  Value at = vm.run_source("(len (str/format \"%-65536s|%.65536d\" \"\" 1))", "width.valk");
+  ASSERT_FALSE(is_error(at)) << vm.describe_error(at);
+  EXPECT_EQ(int_value(at), 2 * 65536 + 1);
+  EXPECT_EQ(message(vm.run_source("(str/format \"%65537s\" \"\")", "width.valk")),
+            "str/format: a width or precision above 65536 in %65537...");
+  EXPECT_EQ(message(vm.run_source("(str/format \"%.999999999999999999999d\" 1)", "width.valk")),
+            "str/format: a width or precision above 65536 in %.99999...");
+}
+
+// ---- kRegexCacheEntries ------------------------------------------------------------------------
+
+TEST(Limits, RegexCacheEntriesBoundTheCache) {
+  VM vm(vm_config(true));
+  Value r = vm.run_source("(len (filter (\\ {i} {re/match? (str/format \"^%d$\" i) \"5\"}) (range 0 600)))",
+                          "cache.valk");
+  ASSERT_FALSE(is_error(r)) << vm.describe_error(r);
+  EXPECT_EQ(int_value(r), 1);
+  EXPECT_EQ(regex_cache_size(), limits::kRegexCacheEntries);
+  EXPECT_EQ(limits::kRegexCacheEntries, 256u);
 }
 
 }  // namespace

@@ -1,0 +1,430 @@
+// string.cpp: the str/ builtins: searching, splitting, joining, case, trimming, formatting,
+// conversions, UTF-8 characters (indices count characters, from 0; negative ones count from the
+// end) and the string builder. Strings stay immutable; the builder is the one mutable object.
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+#include "gc/heap.h"
+#include "lib/builtin.h"
+#include "lib/check.h"
+#include "lib/strformat.h"
+#include "value/make.h"
+#include "value/print.h"
+#include "value/symbol.h"
+#include "value/utf8.h"
+#include "vm/vm.h"
+
+namespace valk {
+
+namespace {
+
+std::string_view sv(Value v) { return v.as<String>()->view(); }
+
+// Checks that arguments [0, n) are Strings. Returns an Error value or undefined.
+Value need_strings(VM& vm, const char* fn, Args a, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!is_string(a[i])) return arg_error(vm, fn, i, "a String", a[i]);
+  }
+  return Value::undefined();
+}
+
+#define NEED_STRINGS(fn, n)                                                     \
+  if (Value e_ = need_strings(vm, fn, a, n); !e_.is_undefined()) return e_
+
+Value need_valid(VM& vm, const char* fn, std::string_view s) {
+  size_t bad = utf8::first_invalid(s);
+  if (bad == utf8::kValid) return Value::undefined();
+  return vm.error(std::string(fn) + ": invalid UTF-8 at byte " + std::to_string(bad));
+}
+
+#define NEED_VALID(fn, s)                                                       \
+  if (Value e_ = need_valid(vm, fn, s); !e_.is_undefined()) return e_
+
+// A character index: negative counts from the end; `count` itself is allowed when `end_ok`.
+// Returns an Error value or undefined, with the index in `out`.
+Value char_index(VM& vm, const char* fn, Args a, uint32_t i, size_t count, bool end_ok, size_t& out) {
+  if (!is_int(a[i])) return arg_error(vm, fn, i, "an Integer", a[i]);
+  int64_t k = int_value(a[i]);
+  int64_t resolved = k < 0 ? int64_t(count) + k : k;
+  if (resolved < 0 || uint64_t(resolved) > count || (!end_ok && uint64_t(resolved) == count)) {
+    return vm.error(std::string(fn) + ": index " + std::to_string(k) + " is out of range for a string of " +
+                    std::to_string(count) + " characters");
+  }
+  out = size_t(resolved);
+  return Value::undefined();
+}
+
+Value str(VM& vm, std::string_view s) { return make_string(vm.heap(), s); }
+Value boolean(bool b) { return Value::fixnum(b ? 1 : 0); }
+
+// ---- characters ----------------------------------------------------------------------------
+
+Value builtin_length(VM& vm, Args a) {
+  NEED_STRINGS("str/length", 1);
+  NEED_VALID("str/length", sv(a[0]));
+  return make_int(vm.heap(), int64_t(utf8::count(sv(a[0]))));
+}
+
+Value builtin_slice(VM& vm, Args a) {
+  NEED_STRINGS("str/slice", 1);
+  std::string_view s = sv(a[0]);
+  NEED_VALID("str/slice", s);
+  size_t count = utf8::count(s), from, to = count;
+  if (Value e = char_index(vm, "str/slice", a, 1, count, true, from); !e.is_undefined()) return e;
+  if (a.n > 2) {
+    if (Value e = char_index(vm, "str/slice", a, 2, count, true, to); !e.is_undefined()) return e;
+  }
+  if (from > to) {
+    return vm.error("str/slice: start " + std::to_string(from) + " is after end " + std::to_string(to));
+  }
+  size_t b0 = utf8::offset_of(s, from);
+  size_t b1 = utf8::offset_of(s, to - from, b0);
+  return str(vm, s.substr(b0, b1 - b0));
+}
+
+Value builtin_char_at(VM& vm, Args a) {
+  NEED_STRINGS("str/char-at", 1);
+  std::string_view s = sv(a[0]);
+  NEED_VALID("str/char-at", s);
+  size_t k;
+  if (Value e = char_index(vm, "str/char-at", a, 1, utf8::count(s), false, k); !e.is_undefined()) return e;
+  size_t b0 = utf8::offset_of(s, k);
+  return str(vm, s.substr(b0, utf8::offset_of(s, 1, b0) - b0));
+}
+
+Value builtin_chars(VM& vm, Args a) {
+  NEED_STRINGS("str/chars", 1);
+  std::string_view s = sv(a[0]);
+  NEED_VALID("str/chars", s);
+  ListBuilder out(vm.heap(), true);
+  for (size_t i = 0; i < s.size();) {
+    size_t next = utf8::offset_of(s, 1, i);
+    out.push(str(vm, s.substr(i, next - i)));
+    i = next;
+  }
+  return out.finish();
+}
+
+Value builtin_codepoints(VM& vm, Args a) {
+  NEED_STRINGS("str/codepoints", 1);
+  std::string_view s = sv(a[0]);
+  NEED_VALID("str/codepoints", s);
+  ListBuilder out(vm.heap(), true);
+  for (size_t i = 0; i < s.size();) out.push(Value::fixnum(utf8::decode(s, i)));
+  return out.finish();
+}
+
+Value builtin_from_codepoints(VM& vm, Args a) {
+  if (!is_qexpr(a[0])) return arg_error(vm, "str/from-codepoints", 0, "a Q-expression", a[0]);
+  std::string out;
+  size_t n = 1;
+  for (Value c = a[0]; is_cons(c); c = cdr(c), ++n) {
+    Value v = car(c);
+    if (!is_int(v) || int_value(v) < 0 || !utf8::encode(out, uint32_t(std::min<int64_t>(int_value(v), INT32_MAX)))) {
+      return vm.error("str/from-codepoints: element " + std::to_string(n) + " is not a Unicode scalar value: " +
+                      readable(v));
+    }
+  }
+  return str(vm, out);
+}
+
+Value builtin_valid(VM& vm, Args a) {
+  NEED_STRINGS("str/valid?", 1);
+  return boolean(utf8::first_invalid(sv(a[0])) == utf8::kValid);
+}
+
+// ---- bytes ---------------------------------------------------------------------------------
+
+Value builtin_bytes(VM& vm, Args a) {
+  NEED_STRINGS("str/bytes", 1);
+  ListBuilder out(vm.heap(), true);
+  for (char c : sv(a[0])) out.push(Value::fixnum(static_cast<unsigned char>(c)));
+  return out.finish();
+}
+
+Value builtin_from_bytes(VM& vm, Args a) {
+  if (!is_qexpr(a[0])) return arg_error(vm, "str/from-bytes", 0, "a Q-expression", a[0]);
+  std::string out;
+  size_t n = 1;
+  for (Value c = a[0]; is_cons(c); c = cdr(c), ++n) {
+    Value v = car(c);
+    if (!is_int(v) || int_value(v) < 0 || int_value(v) > 255) {
+      return vm.error("str/from-bytes: element " + std::to_string(n) + " is not a byte (0 to 255): " + readable(v));
+    }
+    out += char(int_value(v));
+  }
+  return str(vm, out);
+}
+
+// ---- searching -----------------------------------------------------------------------------
+
+Value builtin_find(VM& vm, Args a) {
+  NEED_STRINGS("str/find", 2);
+  std::string_view s = sv(a[0]), needle = sv(a[1]);
+  NEED_VALID("str/find", s);
+  size_t from = 0;
+  if (a.n > 2) {
+    if (Value e = char_index(vm, "str/find", a, 2, utf8::count(s), true, from); !e.is_undefined()) return e;
+  }
+  size_t at = s.find(needle, utf8::offset_of(s, from));
+  if (at == std::string_view::npos) return Value::fixnum(-1);
+  return make_int(vm.heap(), int64_t(utf8::count(s.substr(0, at))));
+}
+
+Value builtin_contains(VM& vm, Args a) {
+  NEED_STRINGS("str/contains?", 2);
+  return boolean(sv(a[0]).find(sv(a[1])) != std::string_view::npos);
+}
+
+Value builtin_starts_with(VM& vm, Args a) {
+  NEED_STRINGS("str/starts-with?", 2);
+  return boolean(sv(a[0]).starts_with(sv(a[1])));
+}
+
+Value builtin_ends_with(VM& vm, Args a) {
+  NEED_STRINGS("str/ends-with?", 2);
+  return boolean(sv(a[0]).ends_with(sv(a[1])));
+}
+
+Value builtin_compare(VM& vm, Args a) {
+  NEED_STRINGS("str/compare", 2);
+  int c = sv(a[0]).compare(sv(a[1]));
+  return Value::fixnum(c < 0 ? -1 : c > 0 ? 1 : 0);
+}
+
+// ---- splitting, joining, replacing ---------------------------------------------------------
+
+Value builtin_split(VM& vm, Args a) {
+  NEED_STRINGS("str/split", 2);
+  std::string_view s = sv(a[0]), sep = sv(a[1]);
+  if (sep.empty()) return vm.error("str/split: the separator is empty (str/chars splits into characters)");
+  ListBuilder out(vm.heap(), true);
+  for (size_t start = 0;;) {
+    size_t at = s.find(sep, start);
+    if (at == std::string_view::npos) {
+      out.push(str(vm, s.substr(start)));
+      break;
+    }
+    out.push(str(vm, s.substr(start, at - start)));
+    start = at + sep.size();
+  }
+  return out.finish();
+}
+
+Value builtin_join(VM& vm, Args a) {
+  NEED_STRINGS("str/join", 1);
+  if (!is_qexpr(a[1])) return arg_error(vm, "str/join", 1, "a Q-expression", a[1]);
+  std::string out;
+  size_t n = 1;
+  for (Value c = a[1]; is_cons(c); c = cdr(c), ++n) {
+    if (!is_string(car(c))) {
+      return vm.error("str/join: element " + std::to_string(n) + " of the list must be a String, got " +
+                      type_name(car(c)));
+    }
+    if (n > 1) out += sv(a[0]);
+    out += sv(car(c));
+  }
+  return str(vm, out);
+}
+
+Value builtin_replace(VM& vm, Args a) {
+  NEED_STRINGS("str/replace", 3);
+  std::string_view s = sv(a[0]), old = sv(a[1]), now = sv(a[2]);
+  if (old.empty()) return vm.error("str/replace: the string to replace is empty");
+  std::string out;
+  size_t start = 0;
+  for (size_t at; (at = s.find(old, start)) != std::string_view::npos; start = at + old.size()) {
+    out += s.substr(start, at - start);
+    out += now;
+  }
+  out += s.substr(start);
+  return str(vm, out);
+}
+
+Value builtin_repeat(VM& vm, Args a) {
+  NEED_STRINGS("str/repeat", 1);
+  if (!is_int(a[1])) return arg_error(vm, "str/repeat", 1, "an Integer", a[1]);
+  int64_t n = int_value(a[1]);
+  if (n < 0) return vm.error("str/repeat: the count is negative: " + std::to_string(n));
+  std::string_view s = sv(a[0]);
+  if (s.empty()) return a[0];
+  if (uint64_t(n) > memory_limit(vm) / s.size()) return vm.error("out of memory");
+  std::string out;
+  out.reserve(s.size() * size_t(n));
+  for (int64_t i = 0; i < n; ++i) out += s;
+  return str(vm, out);
+}
+
+// ---- case and whitespace (ASCII: other characters are left as they are) --------------------
+
+Value map_ascii(VM& vm, Args a, const char* fn, char (*f)(char)) {
+  NEED_STRINGS(fn, 1);
+  std::string out(sv(a[0]));
+  for (char& c : out) c = f(c);
+  return str(vm, out);
+}
+
+char upper(char c) { return c >= 'a' && c <= 'z' ? char(c - 32) : c; }
+char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; }
+Value builtin_upper(VM& vm, Args a) { return map_ascii(vm, a, "str/upper", upper); }
+Value builtin_lower(VM& vm, Args a) { return map_ascii(vm, a, "str/lower", lower); }
+
+constexpr std::string_view kSpace = " \t\n\v\f\r";
+
+Value trim(VM& vm, Args a, const char* fn, bool left, bool right) {
+  NEED_STRINGS(fn, 1);
+  std::string_view s = sv(a[0]);
+  size_t b = left ? s.find_first_not_of(kSpace) : 0;
+  if (b == std::string_view::npos) return str(vm, "");
+  size_t e = right ? s.find_last_not_of(kSpace) + 1 : s.size();
+  return str(vm, s.substr(b, e - b));
+}
+
+Value builtin_trim(VM& vm, Args a) { return trim(vm, a, "str/trim", true, true); }
+Value builtin_trim_left(VM& vm, Args a) { return trim(vm, a, "str/trim-left", true, false); }
+Value builtin_trim_right(VM& vm, Args a) { return trim(vm, a, "str/trim-right", false, true); }
+
+// ---- formatting and conversions ------------------------------------------------------------
+
+Value builtin_format(VM& vm, Args a) {
+  NEED_STRINGS("str/format", 1);
+  std::string out;
+  std::string problem = format_values(sv(a[0]), std::span<const Value>(a.v + 1, a.n - 1), out);
+  if (!problem.empty()) return vm.error(problem);
+  return str(vm, out);
+}
+
+Value builtin_from(VM& vm, Args a) {
+  if (is_string(a[0])) return a[0];
+  return str(vm, display(a[0]));
+}
+
+Value builtin_to_int(VM& vm, Args a) {
+  NEED_STRINGS("str/to-int", 1);
+  int64_t base = 10;
+  if (a.n > 1) {
+    if (!is_int(a[1])) return arg_error(vm, "str/to-int", 1, "an Integer", a[1]);
+    base = int_value(a[1]);
+    if (base < 2 || base > 36) return vm.error("str/to-int: the base must be from 2 to 36, got " + std::to_string(base));
+  }
+  std::string text(sv(a[0]));
+  bool digits_only = !text.empty() && text.find_first_of(" \t\n\v\f\r") == std::string::npos &&
+                     text.find('\0') == std::string::npos;
+  char* end = nullptr;
+  errno = 0;
+  long long n = digits_only ? std::strtoll(text.c_str(), &end, int(base)) : 0;
+  if (!digits_only || end != text.c_str() + text.size()) {
+    return vm.error("str/to-int: not an integer in base " + std::to_string(base) + ": " + readable(a[0]));
+  }
+  if (errno == ERANGE) return vm.error("str/to-int: out of the 64-bit range: " + readable(a[0]));
+  return make_int(vm.heap(), int64_t(n));
+}
+
+Value builtin_to_symbol(VM& vm, Args a) {
+  NEED_STRINGS("str/to-symbol", 1);
+  if (sv(a[0]).empty()) return vm.error("str/to-symbol: a symbol's name cannot be empty");
+  return Value::object(vm.symbols().intern(sv(a[0])));
+}
+
+// ---- the string builder --------------------------------------------------------------------
+
+void finalize_builder(Object* o) {
+  auto* b = static_cast<StrBuilder*>(o);
+  delete b->bytes;
+  b->bytes = nullptr;
+}
+
+Value builtin_builder(VM& vm, Args) {
+  // Registered on first use (thread-safe static): no builder exists before, so none is missed.
+  static const bool registered = (register_finalizer(ObjType::kStrBuilder, finalize_builder), true);
+  (void)registered;
+  auto* b = static_cast<StrBuilder*>(vm.heap().alloc_old(sizeof(StrBuilder), ObjType::kStrBuilder));
+  b->bytes = new std::string();
+  return Value::object(b);
+}
+
+Value builtin_add(VM& vm, Args a) {
+  if (!is_str_builder(a[0])) return arg_error(vm, "str/add!", 0, "a StringBuilder", a[0]);
+  std::string& bytes = *a[0].as<StrBuilder>()->bytes;
+  for (uint32_t i = 1; i < a.n; ++i) {
+    if (is_string(a[i])) {
+      bytes += sv(a[i]);
+    } else {
+      print_display(bytes, a[i]);
+    }
+  }
+  return a[0];
+}
+
+Value builtin_build(VM& vm, Args a) {
+  if (!is_str_builder(a[0])) return arg_error(vm, "str/build", 0, "a StringBuilder", a[0]);
+  return str(vm, *a[0].as<StrBuilder>()->bytes);
+}
+
+const BuiltinInfo kString[] = {
+    {"str/length", "s", "Number of characters of the UTF-8 string `s` (`len` counts bytes).", 1, 1, 0, 0,
+     builtin_length, nullptr},
+    {"str/slice", "s start [end]",
+     "The characters of `s` from index `start` up to, not including, `end` (default: the end). Indices "
+     "count characters from 0; negative ones count from the end.",
+     2, 3, 0, 0, builtin_slice, nullptr},
+    {"str/char-at", "s i", "The character at index `i` of `s` (from 0; negative from the end), as a String.", 2, 2,
+     0, 0, builtin_char_at, nullptr},
+    {"str/chars", "s", "The characters of `s`, as a Q-expression of one-character Strings.", 1, 1, 0, 0,
+     builtin_chars, nullptr},
+    {"str/codepoints", "s", "The Unicode code points of the characters of `s`, as Integers.", 1, 1, 0, 0,
+     builtin_codepoints, nullptr},
+    {"str/from-codepoints", "codes", "The UTF-8 String of a Q-expression of Unicode code points.", 1, 1, 0, 0,
+     builtin_from_codepoints, nullptr},
+    {"str/valid?", "s", "1 when `s` is well-formed UTF-8, else 0.", 1, 1, 0, 0, builtin_valid, nullptr},
+    {"str/bytes", "s", "The bytes of `s`, as Integers from 0 to 255.", 1, 1, 0, 0, builtin_bytes, nullptr},
+    {"str/from-bytes", "bytes", "The String of a Q-expression of bytes (Integers from 0 to 255); it may be "
+     "any bytes, UTF-8 or not.", 1, 1, 0, 0, builtin_from_bytes, nullptr},
+    {"str/find", "s needle [start]",
+     "Index (in characters, from 0) of the first `needle` in `s` at or after character `start`, or -1.", 2, 3,
+     0, 0, builtin_find, nullptr},
+    {"str/contains?", "s needle", "1 when `needle` occurs in `s`, else 0.", 2, 2, 0, 0, builtin_contains, nullptr},
+    {"str/starts-with?", "s prefix", "1 when `s` starts with `prefix`, else 0.", 2, 2, 0, 0, builtin_starts_with,
+     nullptr},
+    {"str/ends-with?", "s suffix", "1 when `s` ends with `suffix`, else 0.", 2, 2, 0, 0, builtin_ends_with,
+     nullptr},
+    {"str/compare", "a b", "-1, 0 or 1 as `a` sorts before, with or after `b` (bytewise).", 2, 2, 0, 0,
+     builtin_compare, nullptr},
+    {"str/split", "s sep", "The pieces of `s` between occurrences of `sep`, as a Q-expression of Strings.", 2, 2,
+     0, 0, builtin_split, nullptr},
+    {"str/join", "sep strings", "The Strings of the Q-expression `strings` joined with `sep` between them.", 2, 2,
+     0, 0, builtin_join, nullptr},
+    {"str/replace", "s old new", "`s` with every occurrence of `old` replaced by `new`.", 3, 3, 0, 0,
+     builtin_replace, nullptr},
+    {"str/repeat", "s n", "`s` repeated `n` times.", 2, 2, 0, 0, builtin_repeat, nullptr},
+    {"str/upper", "s", "`s` with the ASCII letters in upper case.", 1, 1, 0, 0, builtin_upper, nullptr},
+    {"str/lower", "s", "`s` with the ASCII letters in lower case.", 1, 1, 0, 0, builtin_lower, nullptr},
+    {"str/trim", "s", "`s` without ASCII whitespace at either end.", 1, 1, 0, 0, builtin_trim, nullptr},
+    {"str/trim-left", "s", "`s` without ASCII whitespace at the start.", 1, 1, 0, 0, builtin_trim_left, nullptr},
+    {"str/trim-right", "s", "`s` without ASCII whitespace at the end.", 1, 1, 0, 0, builtin_trim_right, nullptr},
+    {"str/format", "format & xs",
+     "`format` with each directive %[-0+][width][.precision]c replaced by the next argument: %s any value "
+     "(strings without quotes), %d an Integer, %x/%X an Integer in hexadecimal, %f a number; %% is a "
+     "percent sign.",
+     1, -1, 0, 0, builtin_format, nullptr},
+    {"str/from", "x", "`x` as a String, as print shows it (a String is returned as it is).", 1, 1, 0, 0,
+     builtin_from, nullptr},
+    {"str/to-int", "s [base]", "The Integer written in `s` (optional sign, digits in `base`, default 10).", 1, 2,
+     0, 0, builtin_to_int, nullptr},
+    {"str/to-symbol", "s", "The symbol named `s`.", 1, 1, 0, 0, builtin_to_symbol, nullptr},
+    {"str/builder", "", "A new, empty string builder: a mutable buffer for building a String in linear time.", 0,
+     0, builtinflag::kCallBare, 0, builtin_builder, nullptr},
+    {"str/add!", "b & xs",
+     "Appends each value to the string builder `b` (strings as they are, others as print shows them). "
+     "Returns `b`.",
+     1, -1, 0, 0, builtin_add, nullptr},
+    {"str/build", "b", "The String the builder `b` holds so far (`b` can go on growing).", 1, 1, 0, 0,
+     builtin_build, nullptr},
+};
+
+}  // namespace
+
+std::span<const BuiltinInfo> string_builtins() { return kString; }
+
+}  // namespace valk
