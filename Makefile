@@ -6,12 +6,14 @@
 #   make asan | make switch     the test suite built with sanitizers / with switch dispatch
 #   make stress | make clang    ... in GC stress mode (Debug) / built with clang++
 #   make mutate [N=100 SEED=1]  mutation testing: N planted bugs, how many the tests catch (docs/TESTING.md)
+#   make fuzz [FUZZ_SECONDS=60] the libFuzzer targets (reader, eval) for 60 s each (clang++)
 BUILD ?= build
 BUILD_TYPE ?= Release
 CMAKE_FLAGS ?=
 FILE ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: all run test build deps bench bench-http asan switch stress clang mutate clean format
+.PHONY: all run test build deps bench bench-http asan switch stress clang mutate fuzz clean format
 
 all: build
 
@@ -49,6 +51,13 @@ clang:
 stress:
 	@VALK_GC_STRESS=1 VALK_GC_VERIFY=1 $(MAKE) --no-print-directory test BUILD=build-debug BUILD_TYPE=Debug
 
+fuzz:
+	@scripts/install-deps.sh --clang
+	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DVALK_FUZZ=ON -DVALK_TESTS=OFF $(CMAKE_FLAGS) > /dev/null
+	@cmake --build build-fuzz --target fuzz_reader fuzz_eval
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
 bench: build
 	@scripts/install-deps.sh --bench
 	@cmake -S . -B $(BUILD) -DVALK_BENCH=ON > /dev/null
@@ -64,4 +73,4 @@ format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	@rm -rf build build-asan build-switch build-debug build-clang build-mutate
+	@rm -rf build build-asan build-switch build-debug build-clang build-mutate build-fuzz

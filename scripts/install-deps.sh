@@ -10,7 +10,7 @@ packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev python3
   nghttp2-client nghttp2-server curl nodejs python3-hyperframe python3-hpack)
 case "${1:-}" in
   --bench) packages=(lua5.4 luajit python3 time libbenchmark-dev nodejs) ;;
-  --clang) packages=(clang) ;;
+  --clang) packages=(clang libclang-rt-14-dev) ;;
 esac
 missing=()
 for p in "${packages[@]}"; do
