@@ -68,6 +68,7 @@ SourceStream::Next SourceStream::next(std::string& piece, uint32_t& first_line) 
   for (;;) {
     while (scan_ < buffer_.size()) {
       if (ends_piece(static_cast<unsigned char>(buffer_[scan_++]))) {
+        if (scan_ - pos_ > max_piece_) break;
         piece.assign(buffer_, pos_, scan_ - pos_);
         pos_ = scan_;
         return Next::kPiece;
