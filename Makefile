@@ -6,14 +6,11 @@
 #   make asan | make switch     the test suite built with sanitizers / with switch dispatch
 #   make stress | make clang    ... in GC stress mode (Debug) / built with clang++
 #   make mutate [N=100 SEED=1]  mutation testing: N planted bugs, how many the tests catch (docs/TESTING.md)
-#                               (MUTATE_FLAGS=--headers: headers too; --only src/vm: one folder)
-#   make fuzz [FUZZ_SECONDS=60] the libFuzzer targets (clang), each run that long after replaying
-#                               their kept regressions
+#   make fuzz [FUZZ_SECONDS=60] the libFuzzer targets (reader, eval, str/format) for 60 s each (clang++)
 BUILD ?= build
 BUILD_TYPE ?= Release
 CMAKE_FLAGS ?=
 FILE ?=
-
 FUZZ_SECONDS ?= 60
 
 .PHONY: all run test build deps bench bench-http asan switch stress clang mutate fuzz clean format
@@ -54,6 +51,13 @@ clang:
 stress:
 	@VALK_GC_STRESS=1 VALK_GC_VERIFY=1 $(MAKE) --no-print-directory test BUILD=build-debug BUILD_TYPE=Debug
 
+fuzz:
+	@scripts/install-deps.sh --clang
+	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DVALK_FUZZ=ON -DVALK_TESTS=OFF $(CMAKE_FLAGS) > /dev/null
+	@cmake --build build-fuzz --target fuzz_reader fuzz_eval fuzz_format
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
 bench: build
 	@scripts/install-deps.sh --bench
 	@cmake -S . -B $(BUILD) -DVALK_BENCH=ON > /dev/null
@@ -66,12 +70,6 @@ MUTATE_FLAGS ?=
 mutate: deps
 	@scripts/mutate.py -n $(N) --seed $(SEED) --build build-mutate $(MUTATE_FLAGS)
 
-fuzz:
-	@scripts/install-deps.sh --fuzz
-	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-	  -DVALK_FUZZ=ON -DVALK_TESTS=OFF $(CMAKE_FLAGS) > /dev/null
-	@cmake --build build-fuzz --target valk_fuzz_format
-	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

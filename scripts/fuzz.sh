@@ -1,28 +1,28 @@
 #!/usr/bin/env bash
-# fuzz.sh BUILD SECONDS: replays the kept regressions of each libFuzzer target, then fuzzes it for
-# SECONDS from its seed corpus (tests/fuzz/corpus/NAME). A crash leaves its input in
-# BUILD/fuzz-artifacts/NAME/: copy it to tests/fuzz/regressions/NAME/, named after what it was.
+# fuzz.sh BUILD [SECONDS]: runs each libFuzzer target (reader, eval, format) for SECONDS (default
+# 60), seeded from the Valk files of the tree (format: from tests/fuzz/corpus/format) and from
+# the target's kept regressions. A crash stops with status 1 and names the input that caused it: keep it in tests/fuzz/regressions/<target>/ under a name saying what it was.
 set -uo pipefail
-build=$1
-seconds=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-build-fuzz}" && pwd)
+seconds=${2:-60}
 status=0
-for target in format; do
-  bin="$root/$build/valk_fuzz_$target"
-  regressions=("$root/tests/fuzz/regressions/$target"/*)
-  if [ -e "${regressions[0]}" ]; then
-    echo "== $target: replaying ${#regressions[@]} regression(s)"
-    "$bin" "${regressions[@]}" > /dev/null 2>&1 || { echo "$target: a kept regression fails again"; status=1; }
-  fi
-  corpus="$root/$build/fuzz-corpus/$target"
-  artifacts="$root/$build/fuzz-artifacts/$target/"
+for target in reader eval format; do
+  corpus="$build/corpus-$target"
+  artifacts="$build/artifacts-$target"
   mkdir -p "$corpus" "$artifacts"
-  echo "== $target: fuzzing for $seconds s"
-  "$bin" -max_total_time="$seconds" -max_len=512 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$artifacts" "$corpus" "$root/tests/fuzz/corpus/$target" 2>&1 | grep -E '^(#[0-9]+.*DONE|Done|stat::number_of_executed_units|==.*ERROR|SUMMARY)' \
-    || true
-  if [ -n "$(ls -A "$artifacts")" ]; then
-    echo "$target: crash inputs in $artifacts"
+  if [ "$target" = format ]; then
+    seeds=("$root"/tests/fuzz/corpus/format/*)
+  else
+    seeds=("$root"/tests/valk/*.valk "$root"/tests/valk/suites/*.valk "$root"/lib/*.valk "$root"/tests/cli/data/*.valk)
+  fi
+  seeds+=("$root"/tests/fuzz/regressions/"$target"/*)
+  cp "${seeds[@]}" "$corpus"/ 2>/dev/null
+  echo "== fuzz_$target for ${seconds}s"
+  "$build/fuzz_$target" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -max_len=65536 -artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 | tail -n 15
+  if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+    echo "FAIL fuzz_$target: see $artifacts/"
     status=1
   fi
 done

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # install-deps.sh: installs the Debian packages the build needs (with --bench, those the
-# benchmarks need; with --clang, the second compiler CI builds with; with --fuzz, clang and its
-# libFuzzer runtime) when they are missing, so a fresh machine needs nothing but `make`.
+# benchmarks need; with --clang, the second compiler CI builds with and its libFuzzer runtime) when they are missing, so a fresh machine needs nothing but `make`.
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev python3
   # the event loop (src/aio) and the HTTP engine (src/net)
@@ -12,8 +11,7 @@ packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev python3
   libpcre2-dev)
 case "${1:-}" in
   --bench) packages=(lua5.4 luajit python3 time libbenchmark-dev nodejs) ;;
-  --clang) packages=(clang) ;;
-  --fuzz) packages=(clang libclang-rt-14-dev) ;;
+  --clang) packages=(clang libclang-rt-14-dev) ;;
 esac
 missing=()
 for p in "${packages[@]}"; do

@@ -32,10 +32,13 @@ inline constexpr int kMaxVmReentry = 200;
 inline constexpr size_t kMaxSourceBytes = size_t(1) << 30;
 
 // Columns and lines beyond these are reported as the largest value (positions are packed in
-// 64 bits: 20 bits of file id, 28 of line, 16 of column).
-inline constexpr uint32_t kMaxSourceFiles = (1u << 20) - 1;
-inline constexpr uint32_t kMaxLine = (1u << 28) - 1;
-inline constexpr uint32_t kMaxColumn = (1u << 16) - 1;
+// 64 bits: 16 bits of file id, 24 of line, 24 of column). A minified or generated one-line
+// program easily passes 65,535 columns, so columns get as many bits as lines.
+inline constexpr uint32_t kMaxSourceFiles = (1u << 16) - 1;
+inline constexpr uint32_t kMaxLine = (1u << 24) - 1;
+inline constexpr uint32_t kMaxColumn = (1u << 24) - 1;
+inline constexpr int kColumnBits = 24;
+inline constexpr int kLineBits = 24;
 
 // Initial sizes of the VM stacks; both grow by doubling up to what kMaxCallDepth needs.
 inline constexpr size_t kInitialStackSlots = 4096;

@@ -3,6 +3,7 @@
 #include "gc/heap.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -35,6 +36,18 @@ Value& forward_slot(Object* o) { return *reinterpret_cast<Value*>(reinterpret_ca
 
 }  // namespace
 
+void allocation_failed(const char* what, size_t bytes) {
+  // The machine refused memory: nothing can go on, but say what failed (stdout first, so that
+  // what the program printed comes out before the message).
+  std::fflush(stdout);
+  std::fprintf(stderr, "valk: out of memory: cannot allocate %zu bytes for %s\n", bytes, what);
+  std::_Exit(kExitOutOfMemory);
+}
+
+bool Heap::would_pass_limit(size_t bytes) const {
+  return config_.heap_limit != 0 && old_in_use_ + large_bytes_ + bytes > config_.heap_limit;
+}
+
 struct Heap::Page {
   uint32_t cell_bytes;
   uint32_t ncells;
@@ -56,7 +69,7 @@ Heap::Heap(const HeapConfig& config) : config_(config) {
   }
   for (size_t i = 0; i < kClassCount; ++i) classes_[i].cell_bytes = kClassSizes[i];
   nursery_begin_ = static_cast<char*>(std::malloc(config_.nursery_bytes));
-  if (!nursery_begin_) std::abort();
+  if (!nursery_begin_) allocation_failed("the nursery (--nursery)", config_.nursery_bytes);
   reset_nursery();
   major_trigger_ = limits::kMinOldSpaceTrigger;
   collection_wanted_ = config_.stress;
@@ -130,7 +143,7 @@ Object* Heap::alloc_old(size_t bytes, ObjType type) {
 
 Object* Heap::alloc_large(size_t bytes) {
   auto* o = static_cast<Object*>(std::malloc(bytes));
-  if (!o) std::abort();
+  if (!o) allocation_failed("a large object", bytes);
   large_.push_back(o);
   large_bytes_ += bytes;
   if (!in_collection_ && old_in_use_ + large_bytes_ > major_trigger_) request_collection();
@@ -139,7 +152,7 @@ Object* Heap::alloc_large(size_t bytes) {
 
 Heap::Page* Heap::new_page(SizeClass& sc) {
   auto* p = static_cast<Page*>(std::malloc(limits::kSlabPageBytes));
-  if (!p) std::abort();
+  if (!p) allocation_failed("a page of the old space", limits::kSlabPageBytes);
   p->cell_bytes = sc.cell_bytes;
   p->ncells = uint32_t((limits::kSlabPageBytes - Page::kHeader) / sc.cell_bytes);
   p->carved = 0;

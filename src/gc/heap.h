@@ -13,6 +13,11 @@
 
 namespace valk {
 
+// Exit status when the machine refuses memory (EX_OSERR of sysexits.h: an operating-system error).
+inline constexpr int kExitOutOfMemory = 71;
+// Prints "valk: out of memory: cannot allocate N bytes for WHAT" and ends the process.
+[[noreturn]] void allocation_failed(const char* what, size_t bytes);
+
 // What the collector needs from its owner: every slot that holds a root.
 class RootVisitor {
  public:
@@ -99,6 +104,9 @@ class Heap {
   bool collection_wanted() const { return collection_wanted_; }
   // Collects: minor unless the old space has grown past its trigger (or `full`).
   void collect(RootSource& roots, bool full);
+  // True when `bytes` more of live data would pass the heap limit (for big allocations that
+  // happen outside a safe point, such as the reader's strings).
+  bool would_pass_limit(size_t bytes) const;
   // True once the heap limit was passed and a collection could not get back under it.
   bool out_of_memory() const { return out_of_memory_; }
   void clear_out_of_memory() { out_of_memory_ = false; }

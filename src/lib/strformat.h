@@ -1,5 +1,5 @@
 // strformat.h: the formatter of str/format (%s %d %x %X %f %%, flags - 0 +, width, precision),
-// separate from the builtin so the fuzz target (fuzz/format_fuzz.cpp) calls exactly this code.
+// separate from the builtin so the fuzz target (tests/fuzz/format_target.cpp) calls exactly this code.
 #pragma once
 
 #include <span>

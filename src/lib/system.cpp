@@ -14,6 +14,9 @@ namespace valk {
 
 namespace {
 
+// An exit status is one byte: 256 would wrap to 0 and report success.
+constexpr int64_t kMaxExitStatus = 255;
+
 Value builtin_time_us(VM& vm, Args) {
   using namespace std::chrono;
   auto us = duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
@@ -24,11 +27,21 @@ Value exit_with(VM& vm, Args a, const char* fn) {
   int code = 0;
   if (a.n == 1) {
     if (!is_int(a[0])) return arg_error(vm, fn, 0, "an Integer", a[0]);
-    code = int(int_value(a[0]));
+    int64_t wanted = int_value(a[0]);
+    if (wanted < 0 || wanted > kMaxExitStatus) {
+      return vm.error(std::string(fn) + ": the exit status must be from 0 to 255, got " + std::to_string(wanted));
+    }
+    code = int(wanted);
   }
   std::fflush(vm.out());
   std::fflush(vm.err());
   std::exit(code);
+}
+
+Value builtin_args(VM& vm, Args) {
+  ListBuilder list(vm.heap(), true);
+  for (const std::string& arg : vm.program_args()) list.push(make_string(vm.heap(), arg));
+  return list.finish();
 }
 
 Value builtin_exit(VM& vm, Args a) { return exit_with(vm, a, "exit"); }
@@ -91,6 +104,8 @@ const BuiltinInfo kSystem[] = {
      builtinflag::kCallBare, 0, builtin_exit, nullptr},
     {"shutdown", "[code]", "Stops the runtime and ends the program with exit status `code` (0 when not given).",
      0, 1, builtinflag::kCallBare, 0, builtin_shutdown, nullptr},
+    {"sys/args", "", "The program's arguments (after `--` on valk's command line), as a Q-expression of Strings.",
+     0, 0, builtinflag::kNullary, 0, builtin_args, nullptr},
     {"penv", "", "Prints every global binding, one per line. Returns ().", 0, 0, builtinflag::kNullary, 0,
      builtin_penv, nullptr},
     {"doc", "f", "The documentation of a function, as a String.", 1, 1, 0, 0, builtin_doc, nullptr},

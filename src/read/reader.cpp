@@ -19,6 +19,13 @@ bool is_symbol_char(unsigned char c) {
 
 namespace {
 
+// How often (in bytes) a long string literal checks the heap limit while it is read.
+constexpr size_t kLimitCheckBytes = size_t(64) << 10;
+
+std::string out_of_memory_message(size_t bytes) {
+  return "out of memory: a string literal of more than " + std::to_string(bytes) + " bytes passes the heap limit";
+}
+
 // A list being read: its cells so far and where it was opened.
 struct OpenList {
   Value head = Value::undefined();
@@ -131,10 +138,17 @@ bool Reader::read_string() {
   SrcPos start = here();
   advance();  // the opening quote
   std::string bytes;
+  // Most strings have no escaped quote: the next quote bounds the length (a hint only).
+  size_t quote = in_.text.find('"', i_);
+  if (quote != std::string_view::npos && !heap_.would_pass_limit(quote - i_)) bytes.reserve(quote - i_);
   for (;;) {
     if (at_end()) return fail("unterminated string", start, true);
     unsigned char c = peek();
     if (c == '"') break;
+    // The string will be on the heap: reading counts against the heap limit.
+    if ((bytes.size() & (kLimitCheckBytes - 1)) == kLimitCheckBytes - 1 && heap_.would_pass_limit(bytes.size())) {
+      return fail(out_of_memory_message(bytes.size()), start);
+    }
     if (c != '\\') {
       bytes += char(c);
       advance();
@@ -154,6 +168,7 @@ bool Reader::read_string() {
     advance();
   }
   advance();  // the closing quote
+  if (heap_.would_pass_limit(bytes.size())) return fail(out_of_memory_message(bytes.size()), start);
   append(make_string(heap_, bytes), start);
   return true;
 }

@@ -1,16 +1,18 @@
-// main.cpp: the valk command: the REPL, programs from files or stdin, -e, --disasm.
+// main.cpp: the valk command: runs the steps of the command line in order (expressions, files
+// read form by form, stdin), then the REPL when asked or when nothing else was given.
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
-#include <iostream>
-#include <iterator>
+#include <cstring>
 #include <memory>
 #include <string>
 
 #include "compile/disasm.h"
 #include "compile/proto.h"
-#include "lib/fileio.h"
 #include "read/reader.h"
+#include "read/stream.h"
 #include "repl/options.h"
 #include "repl/repl.h"
 #include "value/print.h"
@@ -18,58 +20,94 @@
 namespace valk {
 namespace {
 
-void report(VM& vm, Value error) {
+// Exit statuses of valk itself (a program chooses its own with `exit`).
+constexpr int kExitError = 1;        // an uncaught error
+constexpr int kExitInterrupted = 130;  // Ctrl-C (SIGINT), as shells report 128 + 2
+
+VM* g_running = nullptr;  // the VM a SIGINT interrupts while steps run
+
+void on_sigint(int) {
+  if (g_running) g_running->interrupt();
+  signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends valk at once
+}
+
+bool is_interrupt(Value error) {
+  return (error.obj()->flags & errflag::kUncatchable) && error.as<ErrorObj>()->message.as<String>()->view() == "interrupted";
+}
+
+// Prints an uncaught error; returns the exit status it calls for.
+int report(VM& vm, Value error) {
   std::fflush(vm.out());
   std::fprintf(vm.err(), "%s\n", vm.describe_error(error).c_str());
+  return is_interrupt(error) ? kExitInterrupted : kExitError;
 }
 
-// Runs a program's text; returns the exit status.
-int run_text(VM& vm, const std::string& text, const std::string& name) {
-  Value r = vm.run_source(text, name);
-  if (is_error(r)) {
-    report(vm, r);
-    return 1;
+Value read_error(VM& vm, const ReadError& error) {
+  Value e = vm.error(error.message);
+  e.as<ErrorObj>()->pos = error.pos;
+  return e;
+}
+
+// Reads one piece of a program and runs its forms in order; an error value or undefined.
+Value run_piece(VM& vm, const std::string& piece, uint32_t file, uint32_t first_line) {
+  ReadResult read = read_forms(vm.heap(), vm.symbols(), ReadInput{piece, file, first_line, false});
+  if (!read.ok) return read_error(vm, read.error);
+  Value cell = read.forms;
+  RootGuard guard(vm, cell);  // running a form may move the list
+  for (; is_cons(cell); cell = cdr(cell)) {
+    Value r = vm.eval_toplevel(car(cell), cell_pos(cell));
+    if (is_error(r)) return r;
   }
-  return 0;
+  return Value::undefined();
 }
 
-int run_files(VM& vm, const std::vector<std::string>& files) {
-  for (const std::string& path : files) {
-    std::string text;
-    std::string why = read_whole_file(path, text);
-    if (!why.empty()) {
-      std::fprintf(stderr, "valk: cannot open %s: %s\n", path.c_str(), why.c_str());
-      return 1;
+// Runs a program from `in` form by form (see read/stream.h); returns the exit status.
+int run_stream(VM& vm, std::FILE* in, const std::string& name) {
+  uint32_t file = vm.files().intern(name);
+  size_t limit = vm.heap().config().heap_limit;
+  SourceStream stream(in, limit != 0 && limit < limits::kMaxSourceBytes ? limit : limits::kMaxSourceBytes);
+  std::string piece;
+  uint32_t first_line = 1;
+  for (;;) {
+    SourceStream::Next next = stream.next(piece, first_line);
+    if (next == SourceStream::Next::kEnd) return 0;
+    if (next == SourceStream::Next::kError) {
+      std::fflush(vm.out());
+      std::fprintf(vm.err(), "%s:%u: %s%s\n", name.c_str(), unsigned(first_line),
+                   vm.heap().config().heap_limit ? "out of memory: " : "", stream.error().c_str());
+      return kExitError;
     }
-    if (int status = run_text(vm, text, path); status != 0) return status;
+    Value r = run_piece(vm, piece, file, first_line);
+    if (is_error(r)) return report(vm, r);
   }
-  vm.run_pending();  // the program ends when no fiber, timer or handle is left
-  return 0;
+}
+
+int run_file(VM& vm, const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    std::fprintf(stderr, "valk: cannot open %s: %s\n", path.c_str(), std::strerror(errno));
+    return kExitError;
+  }
+  int status = run_stream(vm, f, path);
+  std::fclose(f);
+  return status;
 }
 
 int run_expression(VM& vm, const std::string& expr) {
   uint32_t file = vm.files().intern("<-e>");
   // Like a REPL line: the data are one S-expression (see repl.cpp).
   ReadResult read = read_forms(vm.heap(), vm.symbols(), ReadInput{expr, file, 1, false});
-  if (!read.ok) {
-    Value e = vm.error(read.error.message);
-    e.as<ErrorObj>()->pos = read.error.pos;
-    report(vm, e);
-    return 1;
-  }
+  if (!read.ok) return report(vm, read_error(vm, read.error));
+  if (read.forms.is_nil()) return 0;  // blank, or only comments: nothing to evaluate
   Value r = vm.eval_toplevel(read.forms, cell_pos(read.forms), CodeShape::kList);
-  if (is_error(r)) {
-    report(vm, r);
-    return 1;
-  }
+  if (is_error(r)) return report(vm, r);
   std::string out = readable(r) + "\n";
   std::fwrite(out.data(), 1, out.size(), vm.out());
   return 0;
 }
 
-// Runs the file, then prints the bytecode of every function it defined globally.
-int disasm_file(VM& vm, const std::string& path) {
-  if (int status = run_files(vm, {path}); status != 0) return status;
+// Prints the bytecode of every function the file defined globally.
+void disasm_file(VM& vm, const std::string& path) {
   uint32_t file = vm.files().intern(path);
   std::string out;
   for (Symbol* s : vm.symbols().all()) {
@@ -79,7 +117,34 @@ int disasm_file(VM& vm, const std::string& path) {
     out += disassemble(p, vm.files()) + "\n";
   }
   std::fwrite(out.data(), 1, out.size(), vm.out());
+}
+
+int run_step(VM& vm, const Step& step) {
+  switch (step.kind) {
+    case Step::Kind::kExpression: return run_expression(vm, step.text);
+    case Step::Kind::kFile: return run_file(vm, step.text);
+    case Step::Kind::kStdin: return run_stream(vm, stdin, "<stdin>");
+  }
   return 0;
+}
+
+int run_steps(VM& vm, const Options& o) {
+  g_running = &vm;
+  signal(SIGINT, on_sigint);
+  int status = 0;
+  for (const Step& step : o.steps) {
+    status = run_step(vm, step);
+    if (status != 0) break;
+  }
+  if (status == 0) vm.run_pending();  // the program ends when no fiber, timer or handle is left
+  if (status == 0 && o.disasm) {
+    for (const Step& step : o.steps) {
+      if (step.kind == Step::Kind::kFile) disasm_file(vm, step.text);
+    }
+  }
+  signal(SIGINT, SIG_DFL);
+  g_running = nullptr;
+  return status;
 }
 
 int main_with(Options& o) {
@@ -88,26 +153,21 @@ int main_with(Options& o) {
     return 0;
   }
   if (o.mode == Options::Mode::kVersion) {
-    std::puts(kVersion);
+    std::fputs(version_text().c_str(), stdout);
     return 0;
   }
+  o.vm.args = o.args;
   auto vm = std::make_unique<VM>(o.vm);
-  int status = 0;
-  switch (o.mode) {
-    case Options::Mode::kFiles: status = run_files(*vm, o.files); break;
-    case Options::Mode::kExpression: status = run_expression(*vm, o.expression); break;
-    case Options::Mode::kDisasm: status = disasm_file(*vm, o.files[0]); break;
-    case Options::Mode::kRepl: status = Repl(*vm, isatty(0) != 0).run(); break;
-    case Options::Mode::kAuto:
-      if (isatty(0)) {
-        status = Repl(*vm, true).run();
-      } else {
-        std::string text(std::istreambuf_iterator<char>(std::cin), {});
-        status = run_text(*vm, text, "<stdin>");
-        if (status == 0) vm->run_pending();
-      }
-      break;
-    default: break;
+  int status = run_steps(*vm, o);
+  if (status == 0) {
+    bool tty = isatty(0) != 0;
+    if (o.mode == Options::Mode::kRepl || (o.mode == Options::Mode::kAuto && tty)) {
+      status = Repl(*vm, tty).run();
+    } else if (o.mode == Options::Mode::kAuto) {
+      Options stdin_only;
+      stdin_only.steps.push_back(Step{Step::Kind::kStdin, "<stdin>"});
+      status = run_steps(*vm, stdin_only);
+    }
   }
   std::fflush(stdout);
   return status;

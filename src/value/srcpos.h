@@ -19,19 +19,21 @@ class SrcPos {
     if (line > limits::kMaxLine) line = limits::kMaxLine;
     if (col > limits::kMaxColumn) col = limits::kMaxColumn;
     SrcPos p;
-    p.bits_ = (uint64_t(file) << 44) | (uint64_t(line) << 16) | col;
+    p.bits_ = (uint64_t(file) << (kLineShift + limits::kLineBits)) | (uint64_t(line) << kLineShift) | col;
     return p;
   }
   bool known() const { return bits_ != 0; }
-  uint32_t file() const { return uint32_t(bits_ >> 44); }
-  uint32_t line() const { return uint32_t((bits_ >> 16) & limits::kMaxLine); }
+  uint32_t file() const { return uint32_t(bits_ >> (kLineShift + limits::kLineBits)); }
+  uint32_t line() const { return uint32_t((bits_ >> kLineShift) & limits::kMaxLine); }
   uint32_t col() const { return uint32_t(bits_ & limits::kMaxColumn); }
   friend bool operator==(SrcPos a, SrcPos b) { return a.bits_ == b.bits_; }
 
  private:
+  static constexpr int kLineShift = limits::kColumnBits;
   uint64_t bits_ = 0;
 };
 static_assert(sizeof(SrcPos) == 8);
+static_assert(limits::kColumnBits + limits::kLineBits + 16 <= 64 && limits::kMaxSourceFiles < (1u << 16));
 
 // File names by id. Id 0 means "unknown"; the same name always gets the same id.
 class SourceFiles {

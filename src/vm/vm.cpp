@@ -22,7 +22,7 @@ VM::VM(const VmConfig& config)
   register_fiber_finalizer(heap_);
   heap_.set_poll(PollWord{&poll_, pollbit::kCollect});
   for (auto& v : watch_expected_) v = Value::undefined();
-  if (!fib_.allocate(limits::kInitialStackSlots, limits::kInitialFrames)) std::abort();
+  if (!fib_.allocate(limits::kInitialStackSlots, limits::kInitialFrames)) allocation_failed("the VM stacks", limits::kInitialStackSlots * sizeof(Value) + limits::kInitialFrames * sizeof(Frame));
   loop_ = new Loop(*this);
   init_watches();
   install_builtins();

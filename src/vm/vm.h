@@ -42,6 +42,7 @@ struct VmConfig {
   FILE* out = stdout;
   FILE* err = stderr;
   bool load_prelude = true;
+  std::vector<std::string> args;  // the program's arguments (sys/args)
 };
 
 namespace pollbit {
@@ -73,6 +74,7 @@ class VM final : public RootSource {
   SourceFiles& files() { return files_; }
   FILE* out() const { return out_; }
   FILE* err() const { return err_; }
+  const std::vector<std::string>& program_args() const { return config_.args; }
   Symbol* sym(std::string_view name) { return symbols_.intern(name); }
 
   // ---- errors -----------------------------------------------------------------------------

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "exec.h"
+
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -22,86 +24,6 @@ namespace valk {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Exec {
-  int status = -1;  // exit status, or -1 when killed
-  bool timed_out = false;
-  std::string out;
-  std::string err;
-};
-
-// Runs VALK_BINARY with `args`, writing `input` to its stdin, with VALK_* variables cleared and
-// `env` set; kills it after `timeout`.
-Exec run_valk(const std::vector<std::string>& args, const std::string& input = "",
-             const std::vector<std::pair<std::string, std::string>>& env = {},
-             std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  signal(SIGPIPE, SIG_IGN);  // the child may exit before reading all its input
-  int in[2], out[2], err[2];
-  if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) return Exec{};
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
-    for (const char* name : {"VALK_HEAP_LIMIT", "VALK_NURSERY", "VALK_GC_STRESS", "VALK_GC_VERIFY"}) unsetenv(name);
-    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv{const_cast<char*>(VALK_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(VALK_BINARY, argv.data());
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
-  fcntl(in[1], F_SETFL, O_NONBLOCK);
-  Exec r;
-  size_t written = 0;
-  if (input.empty()) {
-    close(in[1]);
-    in[1] = -1;
-  }
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  int open_outputs = 2;
-  while (open_outputs > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      kill(pid, SIGKILL);
-      r.timed_out = true;
-      break;
-    }
-    pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
-    poll(fds, in[1] >= 0 ? 3 : 2, int(left.count()));
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char buf[65536];
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        (i == 0 ? r.out : r.err).append(buf, size_t(n));
-      } else {
-        close(fds[i].fd);
-        (i == 0 ? out[0] : err[0]) = -1;
-        --open_outputs;
-      }
-    }
-    if (in[1] >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-      ssize_t n = write(in[1], input.data() + written, input.size() - written);
-      if (n > 0) written += size_t(n);
-      if (n < 0 || written == input.size()) {
-        close(in[1]);
-        in[1] = -1;
-      }
-    }
-  }
-  for (int fd : {in[1], out[0], err[0]}) {
-    if (fd >= 0) close(fd);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 // A program file in the temporary directory, removed with the object.
 class ProgramFile {
@@ -349,6 +271,16 @@ TEST(Cli, ExitStatusFromTheProgram) {
   EXPECT_EQ(r.out, "bye\n");
 }
 
+TEST(Cli, DisasmOfSeveralFilesRunsThemAllAndPrintsAllTheirFunctions) {
+  ProgramFile a("(fun {inc x} {+ x 1})\n");
+  ProgramFile b("(fun {dec x} {- x 1})\n");
+  Exec r = run_valk({"--disasm", a.path(), b.path(), "-e", "inc (dec 5)"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("5\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("lambda inc {x}"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lambda dec {x}"), std::string::npos) << r.out;
+}
+
 TEST(Cli, DisasmRunsTheFileAndPrintsItsFunctions) {
   ProgramFile f("(fun {inc x} {+ x 1})\n(print (inc 1))\n");
   Exec r = run_valk({"--disasm", f.path()});
@@ -475,6 +407,69 @@ TEST(Cli, TestFileWithNoTests) {
   Exec r = run_valk({f.path()});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("0 passed, 0 failed\n"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace valk
+
+namespace valk {
+namespace {
+
+// ---- bad input (issue 13, item 5) ---------------------------------------------------------
+
+TEST(Cli, DevZeroIsRefusedAtItsFirstByte) {
+  // The file is read form by form: the first byte the reader refuses ends the reading.
+  Exec r = run_valk({"/dev/zero"}, "", {}, std::chrono::seconds(20));
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "/dev/zero:1:1: unexpected character '\\x00'\n");
+}
+
+TEST(Cli, AStringLiteralPastTheHeapLimitIsRefusedWhileRead) {
+  // Through load, which reads the whole file (valk FILE would refuse the form as a whole first).
+  ProgramFile f("(print \"start\")\n(def {s} \"" + std::string(3 << 20, 'a') + "\")\n(print \"never\")\n");
+  Exec r = run_valk({"--heap-limit", "1m", "-e", "load \"" + f.path() + "\""});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind(f.path() + ":2:10: out of memory: a string literal of more than ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(" bytes passes the heap limit\n"), std::string::npos) << r.err;
+  // Under the limit it reads.
+  Exec fits = run_valk({"--heap-limit", "64m", "-e", "1", f.path(), "-e", "len s"});
+  EXPECT_EQ(fits.status, 0) << fits.err;
+  EXPECT_EQ(fits.out, "1\nstart\nnever\n" + std::to_string(3 << 20) + "\n");
+}
+
+TEST(Cli, AFormLongerThanTheHeapLimitIsRefusedWhileRead) {
+  std::string list = "(def {l} (list";
+  for (int i = 0; i < 600000; ++i) list += " 1";
+  ProgramFile f("(print \"start\")\n" + list + "))\n");
+  Exec r = run_valk({"--heap-limit", "1m", f.path()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "start\n");
+  EXPECT_EQ(r.err, f.path() + ":2: out of memory: a form longer than 1048576 bytes\n");
+}
+
+TEST(Cli, ColumnsPast65535AreReportedAsTheyAre) {
+  Exec r = run_valk({"-e", std::string(70000, ' ') + "nope"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err.rfind("<-e>:1:70001: LEnv: Symbol `nope` is not bound", 0), 0u) << r.err.substr(0, 200);
+}
+
+TEST(Cli, AnImpossibleNurseryIsReportedNotAborted) {
+  Exec r = run_valk({"--nursery", "100000g", "-e", "1"});
+  EXPECT_EQ(r.status, 71);
+  EXPECT_EQ(r.err, "valk: out of memory: cannot allocate 107374182400000 bytes for the nursery (--nursery)\n");
+}
+
+TEST(Cli, CtrlCWhileRunningAFileSaysWhereAndExits130) {
+  // The long line fills stdout's buffer, so the test sees it while the loop runs.
+  ProgramFile f("(print \"" + std::string(8192, 'x') + "\")\n(fun {spin n} {spin (+ n 1)})\n(spin 0)\n");
+  Exec r = run_valk({f.path()}, "", {}, std::chrono::seconds(60), "", true);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.status, 130);
+  // Where it stopped depends on when the signal came: the position is in the program.
+  EXPECT_EQ(r.err.rfind(f.path() + ":", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(": interrupted\n  in "), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -61,8 +61,9 @@ TEST_F(OptionsTest, DefaultsWithoutArguments) {
   auto o = parse({});
   ASSERT_TRUE(o);
   EXPECT_EQ(o->mode, Options::Mode::kAuto);
-  EXPECT_TRUE(o->files.empty());
-  EXPECT_EQ(o->expression, "");
+  EXPECT_TRUE(o->steps.empty());
+  EXPECT_TRUE(o->args.empty());
+  EXPECT_FALSE(o->disasm);
   EXPECT_EQ(o->vm.heap.heap_limit, limits::kDefaultHeapLimitBytes);
   EXPECT_EQ(o->vm.heap.nursery_bytes, limits::kDefaultNurseryBytes);
   EXPECT_FALSE(o->vm.heap.stress);
@@ -70,28 +71,82 @@ TEST_F(OptionsTest, DefaultsWithoutArguments) {
   EXPECT_TRUE(o->vm.load_prelude);
 }
 
+// The steps of a command line, as "e:EXPR", "f:PATH" and "-" (stdin).
+std::vector<std::string> steps_of(const Options& o) {
+  std::vector<std::string> out;
+  for (const Step& s : o.steps) {
+    switch (s.kind) {
+      case Step::Kind::kExpression: out.push_back("e:" + s.text); break;
+      case Step::Kind::kFile: out.push_back("f:" + s.text); break;
+      case Step::Kind::kStdin: out.push_back("-"); break;
+    }
+  }
+  return out;
+}
+
 TEST_F(OptionsTest, FilesRunInOrder) {
   auto o = parse({"a.valk", "b.valk", "c.valk"});
   ASSERT_TRUE(o);
-  EXPECT_EQ(o->mode, Options::Mode::kFiles);
-  EXPECT_EQ(o->files, (std::vector<std::string>{"a.valk", "b.valk", "c.valk"}));
+  EXPECT_EQ(o->mode, Options::Mode::kRun);
+  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"f:a.valk", "f:b.valk", "f:c.valk"}));
 }
 
 TEST_F(OptionsTest, Expression) {
   auto o = parse({"-e", "+ 1 2"});
   ASSERT_TRUE(o);
-  EXPECT_EQ(o->mode, Options::Mode::kExpression);
-  EXPECT_EQ(o->expression, "+ 1 2");
+  EXPECT_EQ(o->mode, Options::Mode::kRun);
+  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"e:+ 1 2"}));
   EXPECT_FALSE(parse({"-e"}));
   EXPECT_EQ(complaint.rfind("valk: -e needs a value\n", 0), 0u) << complaint;
 }
 
-TEST_F(OptionsTest, Disasm) {
-  auto o = parse({"--disasm", "prog.valk"});
+TEST_F(OptionsTest, ExpressionsFilesAndStdinKeepTheirOrder) {
+  auto o = parse({"-e", "1", "a.valk", "--eval", "2", "-", "--eval=(+ 1 2)", "b.valk", "-e", "x=y"});
   ASSERT_TRUE(o);
-  EXPECT_EQ(o->mode, Options::Mode::kDisasm);
-  EXPECT_EQ(o->files, (std::vector<std::string>{"prog.valk"}));
+  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"e:1", "f:a.valk", "e:2", "-", "e:(+ 1 2)", "f:b.valk", "e:x=y"}));
+}
+
+TEST_F(OptionsTest, ArgumentsAfterDoubleDashGoToTheProgram) {
+  auto o = parse({"prog.valk", "--", "-e", "x", "--bogus", "--"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"f:prog.valk"}));
+  EXPECT_EQ(o->args, (std::vector<std::string>{"-e", "x", "--bogus", "--"}));
+}
+
+TEST_F(OptionsTest, ValuesAfterAnEqualsSign) {
+  auto o = parse({"--heap-limit=64m", "--nursery=128k", "--gc-stress=yes", "--gc-verify=false"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->vm.heap.heap_limit, size_t(64) << 20);
+  EXPECT_EQ(o->vm.heap.nursery_bytes, size_t(128) << 10);
+  EXPECT_TRUE(o->vm.heap.stress);
+  EXPECT_FALSE(o->vm.heap.verify);
+  EXPECT_FALSE(parse({"--gc-stress=maybe"}));
+  EXPECT_EQ(complaint.rfind("valk: --gc-stress: not a boolean: 'maybe' (use 1, 0, true, false, yes or no)\n", 0), 0u)
+      << complaint;
+  EXPECT_FALSE(parse({"--repl=1"}));
+  EXPECT_EQ(complaint.rfind("valk: --repl takes no value\n", 0), 0u) << complaint;
+  EXPECT_FALSE(parse({"--heap-limit="}));
+}
+
+TEST_F(OptionsTest, Disasm) {
+  auto o = parse({"--disasm", "prog.valk", "other.valk"});
+  ASSERT_TRUE(o);
+  EXPECT_TRUE(o->disasm);
+  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"f:prog.valk", "f:other.valk"}));
   EXPECT_FALSE(parse({"--disasm"}));
+}
+
+TEST_F(OptionsTest, ReplAfterTheSteps) {
+  auto o = parse({"--repl", "prog.valk"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->mode, Options::Mode::kRepl);
+  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"f:prog.valk"}));
+}
+
+TEST_F(OptionsTest, BooleanWords) {
+  for (const char* yes : {"1", "true", "yes", "TRUE", "Yes"}) EXPECT_EQ(parse_bool(yes), true) << yes;
+  for (const char* no : {"0", "false", "no", "False", "NO"}) EXPECT_EQ(parse_bool(no), false) << no;
+  for (const char* bad : {"", "2", "on", "off", "y", "n", "truee", " 1"}) EXPECT_FALSE(parse_bool(bad)) << bad;
 }
 
 TEST_F(OptionsTest, ReplHelpVersion) {
@@ -174,6 +229,18 @@ TEST_F(OptionsTest, FlagVariablesOffWhenZeroOrEmpty) {
   ASSERT_TRUE(o);
   EXPECT_FALSE(o->vm.heap.stress);
   EXPECT_FALSE(o->vm.heap.verify);
+  setenv("VALK_GC_STRESS", "false", 1);
+  setenv("VALK_GC_VERIFY", "no", 1);
+  o = parse({});
+  ASSERT_TRUE(o);
+  EXPECT_FALSE(o->vm.heap.stress);
+  EXPECT_FALSE(o->vm.heap.verify);
+}
+
+TEST_F(OptionsTest, FlagVariablesRejectOtherWords) {
+  setenv("VALK_GC_STRESS", "sometimes", 1);
+  EXPECT_FALSE(parse({}));
+  EXPECT_EQ(complaint, "valk: VALK_GC_STRESS: not a boolean: 'sometimes' (use 1, 0, true, false, yes or no)\n");
 }
 
 TEST_F(OptionsTest, MalformedEnvironmentSizesAreRejected) {

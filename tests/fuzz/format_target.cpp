@@ -1,7 +1,6 @@
-// format_fuzz.cpp: libFuzzer target for str/format (lib/strformat.cpp). The input is split at
-// the first NUL byte: before it, the format; after it, the arguments, one per remaining byte
-// pair (kind, value): an Integer, a String of that many 'x' and UTF-8 bytes, {} or a list.
-// Run by `make fuzz` (60 s); crashes it finds are kept in tests/fuzz/regressions/format/.
+// format_target.cpp: the fuzz target of str/format (lib/strformat.cpp), see targets.h. The
+// arguments are an Integer, a String of that many 'x' and UTF-8 bytes, {} or a list, by kind.
+// Exactly one of the two results must come back: an error naming str/format, or the output.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -9,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/targets.h"
 #include "gc/heap.h"
 #include "lib/strformat.h"
 #include "value/make.h"
@@ -30,7 +30,9 @@ valk::Value argument(valk::Heap& heap, uint8_t kind, uint8_t value) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+namespace valk::fuzz {
+
+void format_one(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   size_t nul = input.find('\0');
   std::string_view fmt = input.substr(0, nul);
@@ -44,5 +46,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string error = valk::format_values(fmt, args, out);
   // Exactly one of the two: an error message naming str/format, or the output.
   if (!error.empty() && error.rfind("str/format: ", 0) != 0) __builtin_trap();
-  return 0;
 }
+
+}  // namespace valk::fuzz

@@ -1,0 +1,22 @@
+// targets.h: what the fuzzers run on one input: the reader alone; reading, compiling and
+// evaluating under a heap limit and a time budget; and str/format's formatter. Shared by the libFuzzer mains
+// (fuzz_reader.cpp, fuzz_eval.cpp, fuzz_format.cpp; `make fuzz`) and the regression test that replays every
+// input a fuzzer ever crashed on (tests/fuzz/regressions/, run by make test).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace valk::fuzz {
+
+// Heap limit and time budget of one evaluation: enough for real programs, small enough that
+// a fuzzer runs thousands of inputs a minute.
+inline constexpr size_t kHeapLimitBytes = size_t(64) << 20;
+inline constexpr int kBudgetMs = 1000;
+
+void read_one(const uint8_t* data, size_t size);
+void eval_one(const uint8_t* data, size_t size);
+// The input split at its first NUL: the format, then (kind, value) byte pairs, one argument each.
+void format_one(const uint8_t* data, size_t size);
+
+}  // namespace valk::fuzz
