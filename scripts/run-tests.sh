@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run-tests.sh BUILD: runs every suite against the build in BUILD and ends with one line
 # "N passed, N failed" summing them; exits 1 when anything failed.
-#   1. GoogleTest through ctest (unit tests, the golden Valk files, the command line);
-#   2. the Valk test suites in tests/valk/suites (the test module's own counts).
+#   1. GoogleTest through ctest (unit tests, the command line, the golden files under GC stress);
+#   2. the golden Valk files (tests/valk/*.valk), one process per file, a test per expectation;
+#   3. the Valk test suites in tests/valk/suites (the test module's own counts).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-build}" && pwd)  # absolute: the suites run from their own folder
@@ -32,6 +33,30 @@ else
   echo "ctest produced no results"
   failed=$((failed + 1))
 fi
+
+echo "== Golden files"
+# One process per file (each expectation needs the forms before it run first), so a crash fails
+# that file and the other files still run; the counts come from GoogleTest's XML report.
+for file in "$root"/tests/valk/*.valk; do
+  stem=$(basename "$file" .valk | tr -c 'A-Za-z0-9\n' '_')
+  xml="$results/golden-$stem.xml"
+  "$build/valk_unit_tests" --gtest_brief=1 --gtest_filter="Valk/Golden.Holds/${stem}_L*" \
+    --gtest_output="xml:$xml" > "$results/golden-$stem.log" 2>&1
+  status=$?
+  header=$([ -f "$xml" ] && tr '\n\t' '  ' < "$xml" | grep -m1 -o '<testsuites [^>]*>')
+  count() { printf '%s' "$header" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  tests=$(count tests)
+  fails=$(count failures)
+  if [ -z "$tests" ] || [ "$tests" -eq 0 ] || { [ "$status" -ne 0 ] && [ "$fails" -eq 0 ]; }; then
+    tail -n 20 "$results/golden-$stem.log"
+    echo "FAIL $(basename "$file"): the golden run ran ${tests:-no} expectations and ended with status $status"
+    failed=$((failed + 1))
+    continue
+  fi
+  [ "$fails" -gt 0 ] && grep -vE '^\[ *(OK|RUN|PASSED|==========|----------) *\]' "$results/golden-$stem.log" | head -n 40
+  passed=$((passed + tests - fails))
+  failed=$((failed + fails))
+done
 
 echo "== Valk suites"
 for suite in "$root"/tests/valk/suites/*.valk; do

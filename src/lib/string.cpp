@@ -336,9 +336,8 @@ void finalize_builder(Object* o) {
 }
 
 Value builtin_builder(VM& vm, Args) {
-  // Registered on first use (thread-safe static): no builder exists before, so none is missed.
-  static const bool registered = (register_finalizer(ObjType::kStrBuilder, finalize_builder), true);
-  (void)registered;
+  // Registered with this VM's heap on first use: no builder exists before, so none is missed.
+  if (!vm.heap().finalizer(ObjType::kStrBuilder)) vm.heap().set_finalizer(ObjType::kStrBuilder, finalize_builder);
   auto* b = static_cast<StrBuilder*>(vm.heap().alloc_old(sizeof(StrBuilder), ObjType::kStrBuilder));
   b->bytes = new std::string();
   return Value::object(b);
