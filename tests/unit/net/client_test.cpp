@@ -204,9 +204,9 @@ TEST(NetClient, AgainstNghttpd) {
   int port = free_port();
   std::string dir = certs().dir + "/www";
   sh("mkdir -p " + dir + " && head -c 300000 /dev/zero | tr \"\\\\0\" z > " + dir + "/file");
-  int pid = start_peer("nghttpd --no-tls -w 10 -W 10 -m 2 --echo-upload --trailer \"x-trailer: yes\" -d " +
-                       dir + " " + std::to_string(port), port);
-  ASSERT_GT(pid, 0);
+  Peer peer("nghttpd --no-tls -w 10 -W 10 -m 2 --echo-upload --trailer \"x-trailer: yes\" -d " +
+                 dir + " " + std::to_string(port), port);
+  ASSERT_GT(peer.pid, 0);
   ClientLoop c;
   for (int i = 0; i < 20; i++) c.send(get("http", port, "/file"));
   ClientRequest up = get("http", port, "/file");
@@ -223,15 +223,14 @@ TEST(NetClient, AgainstNghttpd) {
       << c.answers[20].error << " " << c.answers[20].response.body.size();
   EXPECT_EQ(c.client->connections_opened(), 1u);
   EXPECT_EQ(c.finish(), 0);
-  kill(pid, SIGTERM);
 }
 
 TEST(NetClient, AgainstNghttpdEarlyResponse) {
   int port = free_port();
   std::string dir = certs().dir + "/www";
   sh("mkdir -p " + dir + " && echo small > " + dir + "/small");
-  int pid = start_peer("nghttpd --no-tls --early-response -d " + dir + " " + std::to_string(port), port);
-  ASSERT_GT(pid, 0);
+  Peer peer("nghttpd --no-tls --early-response -d " + dir + " " + std::to_string(port), port);
+  ASSERT_GT(peer.pid, 0);
   ClientLoop c;
   ClientRequest up = get("http", port, "/small");
   up.method = "POST";
@@ -241,7 +240,6 @@ TEST(NetClient, AgainstNghttpdEarlyResponse) {
   EXPECT_EQ(c.answers[0].error, "");
   EXPECT_EQ(c.answers[0].response.status, 200);
   EXPECT_EQ(c.answers[0].response.body, "small\n");
-  kill(pid, SIGTERM);
 }
 
 // node: /reset sends part of a body then resets the stream; on the first connection, every
@@ -265,8 +263,8 @@ TEST(NetClient, AgainstNodeResetAndGoaway) {
      "});\n"
      "s.listen(" + std::to_string(port) + ", \"127.0.0.1\");\n"
      "EOF");
-  int pid = start_peer("node " + js, port);
-  ASSERT_GT(pid, 0);
+  Peer peer("node " + js, port);
+  ASSERT_GT(peer.pid, 0);
   ClientLoop c;
   // The request body is never read (node pauses the stream), so the request stays open and the
   // close is an RST_STREAM(CANCEL) rather than an END_STREAM.
@@ -288,7 +286,6 @@ TEST(NetClient, AgainstNodeResetAndGoaway) {
   }
   EXPECT_EQ(retried, 9);
   EXPECT_EQ(g.client->connections_opened(), 2u);
-  kill(pid, SIGTERM);
 }
 
 TEST(NetLimits, HttpClientDefaults) {

@@ -7,7 +7,11 @@
 #include <uv.h>
 
 #include <atomic>
+#include <signal.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <memory>
@@ -117,11 +121,22 @@ struct Certs {
   std::string dir, ca, server_cert, server_key, client_cert, client_key;
 };
 
+// The folder of certs(), removed when the test process exits.
+inline std::string& scratch_dir() {
+  static std::string dir;
+  return dir;
+}
+
 inline const Certs& certs() {
   static Certs c = [] {
     Certs c;
     char tmpl[] = "/tmp/valk-net-XXXXXX";
     c.dir = mkdtemp(tmpl);
+    scratch_dir() = c.dir;
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(scratch_dir(), ignored);
+    });
     std::string d = c.dir;
     std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     std::string cmd =
@@ -151,14 +166,22 @@ inline int free_port() {
   return std::atoi(r.out.c_str());
 }
 
-// Starts a peer server in the background (its output to a log); waits until it accepts on port.
-// Returns its pid (stop it with kill(pid)), or -1.
-inline int start_peer(const std::string& cmd, int port) {
-  std::string log = certs().dir + "/peer" + std::to_string(port) + ".log";
-  Shell r = sh(cmd + " > " + log + " 2>&1 & echo $!; for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/" +
-               std::to_string(port) + ") 2>/dev/null && break; sleep 0.05; done");
-  return r.status == 0 ? std::atoi(r.out.c_str()) : -1;
-}
+// A peer server started in the background (its output to a log), stopped by its pid when the
+// test ends, even when an ASSERT returned early. pid is -1 when it could not be started.
+struct Peer {
+  Peer(const std::string& cmd, int port) {
+    std::string log = certs().dir + "/peer" + std::to_string(port) + ".log";
+    Shell r = sh(cmd + " > " + log + " 2>&1 & echo $!; for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/" +
+                 std::to_string(port) + ") 2>/dev/null && break; sleep 0.05; done");
+    pid = r.status == 0 ? std::atoi(r.out.c_str()) : -1;
+  }
+  ~Peer() {
+    if (pid > 0) kill(pid, SIGTERM);
+  }
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+  int pid;
+};
 
 // A file of n bytes (for uploads), made once per size.
 inline std::string blob(size_t n) {
