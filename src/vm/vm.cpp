@@ -243,7 +243,15 @@ void VM::trace_roots(RootVisitor& visitor, bool young_only) {
   // was scanned by the last collection and has not run or been written since).
   uint32_t from = young_only && fib_.young_from < fib_.nframes ? fib_.young_from : 0;
   auto visit = [&](Value& v) { visitor.visit(v); };
-  fib_.trace(visit, from);
+  // The running stack as one range (the collector's fast path), then the frames' fields.
+  uint32_t stack_from = from == 0 ? 0 : fib_.frames[from].base - 1;
+  visitor.visit_range(fib_.stack + stack_from, fib_.stack + fib_.sp);
+  for (uint32_t i = from; i < fib_.nframes; ++i) {
+    visitor.visit(fib_.frames[i].proto);
+    visitor.visit(fib_.frames[i].env);
+    visitor.visit(fib_.frames[i].residue);
+    if (fib_.frames[i].flags & frameflag::kTailSite) visitor.visit(fib_.frames[i].tail_proto);
+  }
   // The main fiber's stacks while a spawned fiber runs, and the fibers and futures the loop holds.
   if (main_parked_) main_saved_.trace(visit);
   visitor.visit(running_);
