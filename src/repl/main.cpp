@@ -15,6 +15,7 @@
 #include "read/stream.h"
 #include "repl/options.h"
 #include "repl/repl.h"
+#include "repl/teach.h"
 #include "value/print.h"
 
 namespace valk {
@@ -35,10 +36,12 @@ bool is_interrupt(Value error) {
   return (error.obj()->flags & errflag::kUncatchable) && error.as<ErrorObj>()->message.as<String>()->view() == "interrupted";
 }
 
-// Prints an uncaught error; returns the exit status it calls for.
-int report(VM& vm, Value error) {
+// Prints an uncaught error, with hints for common mistakes after its first line; returns the
+// exit status it calls for.
+int report(VM& vm, Value error, std::string_view text = {}, uint32_t first_line = 1, uint32_t text_file = 0) {
   std::fflush(vm.out());
-  std::fprintf(vm.err(), "%s\n", vm.describe_error(error).c_str());
+  std::string hints = error_hints(vm, error, error_source_line(vm, error, text, first_line, text_file));
+  std::fprintf(vm.err(), "%s\n", with_hints(vm.describe_error(error), hints).c_str());
   return is_interrupt(error) ? kExitInterrupted : kExitError;
 }
 
@@ -78,7 +81,7 @@ int run_stream(VM& vm, std::FILE* in, const std::string& name) {
       return kExitError;
     }
     Value r = run_piece(vm, piece, file, first_line);
-    if (is_error(r)) return report(vm, r);
+    if (is_error(r)) return report(vm, r, piece, first_line, file);
   }
 }
 
@@ -97,10 +100,10 @@ int run_expression(VM& vm, const std::string& expr) {
   uint32_t file = vm.files().intern("<-e>");
   // Like a REPL line: the data are one S-expression (see repl.cpp).
   ReadResult read = read_forms(vm.heap(), vm.symbols(), ReadInput{expr, file, 1, false});
-  if (!read.ok) return report(vm, read_error(vm, read.error));
+  if (!read.ok) return report(vm, read_error(vm, read.error), expr, 1, file);
   if (read.forms.is_nil()) return 0;  // blank, or only comments: nothing to evaluate
   Value r = vm.eval_toplevel(read.forms, cell_pos(read.forms), CodeShape::kList);
-  if (is_error(r)) return report(vm, r);
+  if (is_error(r)) return report(vm, r, expr, 1, file);
   std::string out = readable(r) + "\n";
   std::fwrite(out.data(), 1, out.size(), vm.out());
   return 0;

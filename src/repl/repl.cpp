@@ -13,6 +13,7 @@
 
 #include "aio/loop.h"
 #include "read/reader.h"
+#include "repl/teach.h"
 #include "value/print.h"
 
 namespace valk {
@@ -123,9 +124,10 @@ Repl::Input Repl::read_line(const char* prompt, std::string& line) {
   return Input::kInterrupted;
 }
 
-void Repl::print_error(Value error) {
+void Repl::print_error(Value error, const std::string& text, uint32_t first_line) {
   std::fflush(vm_.out());
-  std::fprintf(vm_.err(), "%s\n", format_error_for_user(vm_, error).c_str());
+  std::string hints = error_hints(vm_, error, error_source_line(vm_, error, text, first_line, file_));
+  std::fprintf(vm_.err(), "%s\n", with_hints(format_error_for_user(vm_, error), hints).c_str());
 }
 
 void Repl::evaluate(const std::string& text, uint32_t first_line) {
@@ -135,7 +137,7 @@ void Repl::evaluate(const std::string& text, uint32_t first_line) {
   if (!read.ok) {
     Value e = vm_.error(read.error.message);
     e.as<ErrorObj>()->pos = read.error.pos;
-    print_error(e);
+    print_error(e, text, first_line);
     return;
   }
   if (read.forms.is_nil()) return;  // an empty line or only comments
@@ -143,7 +145,7 @@ void Repl::evaluate(const std::string& text, uint32_t first_line) {
   vm_.clear_interrupt();  // a Ctrl-C typed at the prompt is not for this entry
   Value result = vm_.eval_toplevel(read.forms, pos, CodeShape::kList);
   if (is_error(result)) {
-    print_error(result);
+    print_error(result, text, first_line);
     return;
   }
   std::string out = readable(result);

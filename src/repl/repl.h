@@ -23,7 +23,8 @@ class Repl {
  private:
   enum class Input { kLine, kEnd, kInterrupted };
   Input read_line(const char* prompt, std::string& line);
-  void print_error(Value error);
+  // Prints an error and the hints for it (text: the entry it came from, for its source line).
+  void print_error(Value error, const std::string& text, uint32_t first_line);
 
   VM& vm_;
   bool interactive_;

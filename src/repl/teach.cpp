@@ -1,0 +1,167 @@
+// teach.cpp: hints for common mistakes, found from the error's message and the source line it
+// is placed on (see teach.h). Only the command line and the REPL print them: error values and
+// their first lines are unchanged.
+#include "repl/teach.h"
+
+#include <algorithm>
+#include <fstream>
+#include <vector>
+
+namespace valk {
+
+namespace {
+
+// Names shorter than this get no "did you mean": one edit away from `x` is every one-letter name.
+constexpr size_t kMinSuggestedLength = 3;
+constexpr std::string_view kUnboundPrefix = "LEnv: Symbol `";
+constexpr std::string_view kUnboundSuffix = "` is not bound";
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The unbound name of an "LEnv: Symbol `x` is not bound" message, or "".
+std::string_view unbound_name(std::string_view message) {
+  if (!message.starts_with(kUnboundPrefix) || !message.ends_with(kUnboundSuffix)) return {};
+  return message.substr(kUnboundPrefix.size(), message.size() - kUnboundPrefix.size() - kUnboundSuffix.size());
+}
+
+// The text of `line` before column `col` (1-based, in code points), without the blanks and
+// opening parentheses just before it (`(\\ (x) ...)` is read as `(\\ x ...)`).
+std::string before_column(std::string_view line, uint32_t col) {
+  size_t i = 0;
+  for (uint32_t c = 1; i < line.size() && c < col; ++i) {
+    if ((static_cast<unsigned char>(line[i]) & 0xC0) != 0x80) ++c;
+  }
+  while (i < line.size() && (static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) ++i;
+  std::string s(line.substr(0, i));
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '(')) s.pop_back();
+  return s;
+}
+
+bool ends_with_word(const std::string& s, std::string_view word) {
+  return s.ends_with(word) && (s.size() == word.size() || s[s.size() - word.size() - 1] == '(' ||
+                               s[s.size() - word.size() - 1] == ' ');
+}
+
+// True when `name` is one of the words inside the last "{...}" that follows `opener` in s.
+bool named_in_braces_after(const std::string& s, std::string_view opener, std::string_view name) {
+  size_t at = s.rfind(opener);
+  if (at == std::string::npos) return false;
+  size_t open = s.find('{', at), close = s.find('}', at);
+  if (open == std::string::npos || close == std::string::npos || close < open) return false;
+  std::string inside = " " + s.substr(open + 1, close - open - 1) + " ";
+  for (char& c : inside) {
+    if (c == '\t') c = ' ';
+  }
+  return inside.find(" " + std::string(name) + " ") != std::string::npos;
+}
+
+std::string unbound_hints(VM& vm, std::string_view name, const std::string& before) {
+  std::string n(name);
+  if (ends_with_word(before, "def") || ends_with_word(before, "=")) {
+    return "hint: the names to bind are written in { }: (" + std::string(before.ends_with("=") ? "=" : "def") +
+           " {" + n + "} ...)\n";
+  }
+  if (ends_with_word(before, "fun")) {
+    return "hint: fun takes the name and the parameters in { }, then the body in { }: (fun {" + n +
+           " x} {...})\n";
+  }
+  if (ends_with_word(before, "\\")) {
+    return "hint: a lambda's parameters and body are written in { }: (\\ {" + n + "} {...})\n";
+  }
+  if (named_in_braces_after(before, "(fun ", name) || named_in_braces_after(before, "(\\ ", name)) {
+    return "hint: a body written in ( ) runs at once, where `" + n +
+           "` is not bound; write it in { } so that it runs at each call\n";
+  }
+  std::string close = closest_bound_name(vm, name);
+  if (!close.empty()) return "hint: did you mean `" + close + "`?\n";
+  return "";
+}
+
+}  // namespace
+
+std::string closest_bound_name(VM& vm, std::string_view name) {
+  if (name.size() < kMinSuggestedLength) return "";
+  size_t allowed = name.size() <= 4 ? 1 : 2;
+  std::string best;
+  size_t best_distance = allowed + 1;
+  for (Symbol* s : vm.symbols().all()) {
+    if (s->global.is_undefined() || s->name() == name) continue;
+    std::string_view candidate = s->name();
+    size_t length_gap = candidate.size() > name.size() ? candidate.size() - name.size() : name.size() - candidate.size();
+    if (length_gap > allowed) continue;
+    size_t d = edit_distance(name, candidate);
+    if (d < best_distance || (d == best_distance && !best.empty() && candidate < best)) {
+      best_distance = d;
+      best = std::string(candidate);
+    }
+  }
+  return best_distance <= allowed ? best : "";
+}
+
+std::string error_hints(VM& vm, Value error, std::string_view line) {
+  if (!is_error(error)) return "";
+  const auto* e = error.as<ErrorObj>();
+  std::string_view message = e->message.as<String>()->view();
+  std::string before = e->pos.known() ? before_column(line, e->pos.col()) : "";
+  if (std::string_view name = unbound_name(message); !name.empty()) return unbound_hints(vm, name, before);
+  if (message.starts_with("if: argument 2 must be a Q-expression") ||
+      message.starts_with("if: argument 3 must be a Q-expression")) {
+    return "hint: the branches of if are written in { }, so that only one of them runs: (if c {a} {b})\n";
+  }
+  return "";
+}
+
+std::string error_source_line(VM& vm, Value error, std::string_view text, uint32_t first_line, uint32_t text_file) {
+  SrcPos pos = error.as<ErrorObj>()->pos;
+  if (!pos.known()) return "";
+  if (pos.file() == text_file) {
+    std::string line = line_of_text(text, first_line, pos.line());
+    if (!line.empty()) return line;
+  }
+  std::string_view name = vm.files().name(pos.file());
+  if (name.starts_with("<")) return "";  // <stdin>, <-e>, <repl>, the built-in sources
+  return line_of_file(std::string(name), pos.line());
+}
+
+std::string line_of_text(std::string_view text, uint32_t first, uint32_t n) {
+  if (n < first) return "";
+  size_t start = 0;
+  for (uint32_t l = first; l < n; ++l) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) return "";
+    start = nl + 1;
+  }
+  size_t end = text.find('\n', start);
+  return std::string(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+}
+
+std::string line_of_file(const std::string& path, uint32_t n) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  for (uint32_t l = 1; l <= n; ++l) {
+    if (!std::getline(in, line)) return "";
+  }
+  return line;
+}
+
+std::string with_hints(const std::string& formatted, const std::string& hints) {
+  if (hints.empty()) return formatted;
+  size_t nl = formatted.find('\n');
+  if (nl == std::string::npos) return formatted + "\n" + hints.substr(0, hints.size() - 1);
+  return formatted.substr(0, nl + 1) + hints + formatted.substr(nl + 1);
+}
+
+}  // namespace valk
