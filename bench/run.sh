@@ -2,6 +2,7 @@
 # bench/run.sh BUILD: the benchmarks of `make bench`.
 #   1. ../shared/bench (the programs the performance work is measured on), each next to Lua 5.4,
 #      the LuaJIT interpreter and Python, as ratios to Lua 5.4 measured in the same run;
+#   1b. bench/data (floats, dictionaries, tables: issue 11), the same way through the same runner;
 #   2. startup: `valk -e 1` next to `lua5.4 -e 1`;
 #   3. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
 #   4. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
@@ -26,6 +27,14 @@ if [ -x "$shared/run" ]; then
        }
        END { if (n) printf "geometric mean valk/lua5.4: %.2f   worst: %.2f   most memory vs lua5.4: %.2fx (%s)\n", exp(logsum / n), worst, mem, memname }' "$table"
   rm -f "$table"
+else
+  echo "no ../shared/bench/run beside the repository: skipped"
+fi
+
+echo
+echo "== Data: floats, dictionaries, tables (bench/data; median of $runs runs)"
+if [ -x "$shared/run" ]; then
+  BENCH_DIR="$root/bench/data" "$shared/run" "$valk" "$runs" || status=1
 else
   echo "no ../shared/bench/run beside the repository: skipped"
 fi
