@@ -2,7 +2,8 @@
 # bench/run.sh BUILD: the benchmarks of `make bench`.
 #   1. ../shared/bench (the programs the performance work is measured on), each next to Lua 5.4,
 #      the LuaJIT interpreter and Python, as ratios to Lua 5.4 measured in the same run;
-#   2. bench/data (strings and regular expressions), the same way, with their Lua and Python twins;
+#   2. bench/data (strings, regular expressions, floats, dictionaries, tables), the same way, with
+#      their Lua and Python twins;
 #   3. startup: `valk -e 1` next to `lua5.4 -e 1`;
 #   4. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
 #   5. concurrency (bench/aio): spawn + await next to Lua coroutines (and node's await), 10,000
@@ -34,8 +35,8 @@ else
 fi
 
 echo
-echo "== Data: strings and regular expressions (bench/data; targets: strbuild <= 1.0x lua5.4,"
-echo "   regex_replace <= python3's time)"
+echo "== Data: strings, regular expressions, floats, dictionaries, tables (bench/data; median of $runs"
+echo "   runs; targets: each <= 1.0x lua5.4, regex_replace <= python3's time)"
 if [ -x "$shared/run" ]; then
   BENCH_DIR="$root/bench/data" "$shared/run" "$valk" "$runs" || status=1
 else

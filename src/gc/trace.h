@@ -82,6 +82,23 @@ void trace_fields(Object* o, F&& f) {
       if (fb->stacks) fb->stacks->trace(f);
       break;
     }
+    case ObjType::kDict:
+      f(static_cast<Dict*>(o)->root);
+      break;
+    case ObjType::kDictNode: {
+      auto* n = static_cast<DictNode*>(o);
+      for (uint32_t i = 0, size = 2 * n->size(); i < size; ++i) f(n->pairs()[i]);
+      break;
+    }
+    case ObjType::kTable: {
+      auto* t = static_cast<Table*>(o);
+      for (uint64_t i = 0; i < t->capacity; ++i) {
+        if (t->slots[i].value.bits() == 0) continue;  // empty, or a tombstone
+        f(t->slots[i].key);
+        f(t->slots[i].value);
+      }
+      break;
+    }
     case ObjType::kFree:
     case ObjType::kInt:
     case ObjType::kFloat:

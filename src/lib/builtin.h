@@ -78,6 +78,8 @@ struct BuiltinInfo {
 std::span<const BuiltinInfo> core_builtins();
 std::span<const BuiltinInfo> arith_builtins();
 std::span<const BuiltinInfo> math_builtins();
+std::span<const BuiltinInfo> dict_builtins();
+std::span<const BuiltinInfo> table_builtins();
 std::span<const BuiltinInfo> list_builtins();
 std::span<const BuiltinInfo> io_builtins();
 std::span<const BuiltinInfo> system_builtins();

@@ -2,6 +2,7 @@
 // immutable chains of cells, so tail and the last list of join are shared, never copied.
 #include "lib/builtin.h"
 #include "lib/check.h"
+#include "value/dict.h"
 #include "value/make.h"
 #include "vm/vm.h"
 
@@ -55,6 +56,8 @@ Value builtin_join(VM& vm, Args a) {
 Value builtin_len(VM& vm, Args a) {
   if (is_string(a[0])) return make_int(vm.heap(), int64_t(a[0].as<String>()->length));
   if (is_list(a[0])) return make_int(vm.heap(), int64_t(list_length(a[0])));
+  if (is_dict(a[0])) return make_int(vm.heap(), int64_t(dict_count(a[0])));
+  if (is_table(a[0])) return make_int(vm.heap(), int64_t(a[0].as<Table>()->count));
   return arg_error(vm, "len", 0, "a Q-expression or a String", a[0]);
 }
 
@@ -102,7 +105,7 @@ const BuiltinInfo kList[] = {
     {"cons", "x l", "l with x in front: (cons 1 {2 3}) is {1 2 3}.", 2, 2, 0, 0, builtin_cons, nullptr},
     {"join", "l & ls", "The Q-expressions joined in order: (join {1} {2 3}) is {1 2 3}.", 1, -1, 0, 0,
      builtin_join, nullptr},
-    {"len", "x", "The number of elements of a list, or of bytes of a String.", 1, 1, 0, 0, builtin_len,
+    {"len", "x", "The number of elements of a list, of bytes of a String, or of entries of a Dict or Table.", 1, 1, 0, 0, builtin_len,
      nullptr},
     {"range", "from to", "The integers from `from` up to, not including, `to`: (range 1 4) is {1 2 3}.",
      2, 2, 0, 0, builtin_range, nullptr},

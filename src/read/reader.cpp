@@ -7,6 +7,7 @@
 
 #include "config/limits.h"
 #include "read/number.h"
+#include "value/dict.h"
 #include "value/make.h"
 
 namespace valk {
@@ -31,6 +32,7 @@ struct OpenList {
   Value head = Value::undefined();
   Value last = Value::undefined();
   bool quoted;
+  char open;  // ( { or [ (a dictionary literal, read as a list then made a Dict)
   char close;
   SrcPos opened;
 };
@@ -52,6 +54,7 @@ class Reader {
   void skip_comment();
   bool open_list(char open);
   bool close_list(char close);
+  Value dict_literal(Value items);
   bool read_string();
   bool read_token();
   ReadResult finish();
@@ -104,8 +107,9 @@ bool Reader::open_list(char open) {
     return fail("lists nested deeper than " + std::to_string(limits::kMaxNesting) + " levels",
                 here());
   }
-  bool quoted = open == '{';
-  stack_.push_back(OpenList{Value::undefined(), Value::undefined(), quoted, quoted ? '}' : ')', here()});
+  bool quoted = open != '(';
+  char close = open == '(' ? ')' : open == '{' ? '}' : ']';
+  stack_.push_back(OpenList{Value::undefined(), Value::undefined(), quoted, open, close, here()});
   advance();
   return true;
 }
@@ -118,7 +122,7 @@ bool Reader::close_list(char close) {
   if (stack_.size() == 1) return fail(std::string("unexpected '") + close + "'", here());
   OpenList list = stack_.back();
   if (list.close != close) {
-    return fail(std::string("expected '") + list.close + "' to close '" + (list.quoted ? '{' : '(') +
+    return fail(std::string("expected '") + list.close + "' to close '" + list.open +
                     "' opened at " + describe_pos(list.opened) + ", found '" + close + "'",
                 here());
   }
@@ -130,8 +134,23 @@ bool Reader::close_list(char close) {
     list.last.as<Cons>()->cdr = end;
     value = list.head;
   }
+  if (list.open == '[') {
+    value = dict_literal(value);
+    if (value.is_undefined()) return fail("a dictionary literal needs a value for each key", list.opened);
+  }
   append(value, list.opened);
   return true;
+}
+
+// [k1 v1 k2 v2]: keys and values are data, as in a Q-expression; a later key replaces an equal
+// earlier one. Undefined when a key has no value.
+Value Reader::dict_literal(Value items) {
+  Value d = dict_empty(heap_);
+  for (Value c = items; is_cons(c); c = cdr(cdr(c))) {
+    if (!is_cons(cdr(c))) return Value::undefined();
+    d = dict_assoc(heap_, d, car(c), car(cdr(c)));
+  }
+  return d;
 }
 
 bool Reader::read_string() {
@@ -194,7 +213,7 @@ bool Reader::read_token() {
 ReadResult Reader::finish() {
   if (!failed_ && stack_.size() > 1) {
     const OpenList& open = stack_.back();
-    fail(std::string("unclosed '") + (open.quoted ? '{' : '(') + "'", open.opened, true);
+    fail(std::string("unclosed '") + open.open + "'", open.opened, true);
   }
   if (failed_) return ReadResult{Value::nil(), false, error_};
   OpenList& top = stack_.front();
@@ -206,16 +225,16 @@ ReadResult Reader::finish() {
 
 ReadResult Reader::run() {
   stack_.push_back(OpenList{Value::undefined(), Value::undefined(), !in_.as_sexpr,
-                            in_.as_sexpr ? ')' : '}', here()});
+                            in_.as_sexpr ? '(' : '{', in_.as_sexpr ? ')' : '}', here()});
   while (!failed_ && !at_end()) {
     unsigned char c = peek();
     if (c == ' ' || c == '\t' || c == '\v' || c == '\r' || c == '\n' || c == '\f') {
       advance();
     } else if (c == ';') {
       skip_comment();
-    } else if (c == '(' || c == '{') {
+    } else if (c == '(' || c == '{' || c == '[') {
       open_list(char(c));
-    } else if (c == ')' || c == '}') {
+    } else if (c == ')' || c == '}' || c == ']') {
       close_list(char(c));
     } else if (c == '"') {
       read_string();

@@ -44,8 +44,8 @@ bool compare_shallow(Value a, Value b, EqualWork& work) {
 }  // namespace
 
 bool values_equal(Value a, Value b) {
-  EqualWork work;
-  work.emplace_back(a, b);
+  EqualWork work;  // allocates only when a pair of lists, dicts ... must be looked into
+  if (!compare_shallow(a, b, work)) return false;
   while (!work.empty()) {
     auto [x, y] = work.back();
     work.pop_back();

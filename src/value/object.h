@@ -216,6 +216,49 @@ struct StrBuilder : Object {
   std::string* bytes;
 };
 
+// ---- dictionaries (value/dict.h) ----------------------------------------------------------
+
+struct Dict : Object {
+  Value root;      // DictNode, or undefined when empty
+  uint64_t count;  // number of entries
+};
+
+namespace dictflag {
+inline constexpr uint16_t kCollision = 1;  // a node of keys whose 64-bit hashes are all equal
+}  // namespace dictflag
+
+// Bits set in x. Written out because __builtin_popcount is a call into libgcc on baseline x86-64
+// (no POPCNT instruction assumed), and dictionaries count bits on every step.
+inline uint32_t popcount32(uint32_t x) {
+  x = x - ((x >> 1) & 0x55555555u);
+  x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+  x = (x + (x >> 4)) & 0x0F0F0F0Fu;
+  return (x * 0x01010101u) >> 24;
+}
+
+// A trie node. Normal: aux is a 32-bit map of which of the 32 slots of this level are present,
+// and each present one is a pair (key, value), or (undefined, child node). Collision node: aux is
+// the number of pairs, all keys sharing one hash.
+struct DictNode : Object {
+  Value* pairs() { return reinterpret_cast<Value*>(this + 1); }
+  const Value* pairs() const { return reinterpret_cast<const Value*>(this + 1); }
+  uint32_t size() const {
+    return (flags & dictflag::kCollision) ? aux : popcount32(aux);
+  }
+};
+
+// A mutable hash table (value/table.h); its slot array is malloc'd and freed by its finalizer.
+struct TableSlot {
+  Value key;  // all bits 0: an empty slot; a private tombstone: a deleted entry
+  Value value;  // all bits 0 in empty slots and tombstones
+};
+struct Table : Object {
+  TableSlot* slots;
+  uint64_t capacity;  // a power of two
+  uint64_t count;     // live entries
+  uint64_t used;      // live entries and tombstones
+};
+
 // ---- inspection --------------------------------------------------------------------------
 
 inline bool is_obj(Value v, ObjType t) { return v.is_object() && v.obj()->type == t; }
@@ -233,6 +276,8 @@ inline bool is_list(Value v) { return v.is_empty_list() || is_cons(v); }
 inline bool is_int(Value v) { return v.is_fixnum() || is_obj(v, ObjType::kInt); }
 inline bool is_float(Value v) { return is_obj(v, ObjType::kFloat); }
 inline bool is_number(Value v) { return is_int(v) || is_float(v); }
+inline bool is_dict(Value v) { return is_obj(v, ObjType::kDict); }
+inline bool is_table(Value v) { return is_obj(v, ObjType::kTable); }
 inline bool is_string(Value v) { return is_obj(v, ObjType::kString); }
 inline bool is_symbol(Value v) { return is_obj(v, ObjType::kSymbol); }
 inline bool is_error(Value v) { return is_obj(v, ObjType::kError); }

@@ -8,7 +8,9 @@
 
 #include "gc/heap.h"
 #include "lib/builtin.h"
+#include "value/dict.h"
 #include "value/equal.h"
+#include "value/table.h"
 #include "value/print.h"
 
 namespace valk {
@@ -238,6 +240,13 @@ constexpr TypeInfo kTypeInfo[] = {
     {.type = ObjType::kStrBuilder,
      .name = "StringBuilder", .size = fixed_size<StrBuilder>, .print = str_builder_print,
      .self_evaluating = true},
+    {.type = ObjType::kDict,
+     .name = "Dict", .size = fixed_size<Dict>, .print = dict_print, .equal = dict_equal,
+     .hash = dict_hash, .self_evaluating = true},
+    {.type = ObjType::kDictNode,
+     .name = "Internal", .size = dict_node_size, .print = print_internal, .self_evaluating = true},
+    {.type = ObjType::kTable,
+     .name = "Table", .size = fixed_size<Table>, .print = table_print, .self_evaluating = true},
 };
 
 namespace {

@@ -6,12 +6,13 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "aio/loop.h"
 #include "compile/compiler.h"
 #include "compile/proto.h"
 #include "lib/embedded.h"
 #include "read/reader.h"
 #include "value/make.h"
-#include "aio/loop.h"
+#include "value/table.h"
 #include "vm/intrinsic.h"
 
 namespace valk {
@@ -20,6 +21,7 @@ VM::VM(const VmConfig& config)
     : config_(config), heap_(config.heap), out_(config.out), err_(config.err) {
   register_proto_finalizer(heap_);
   register_fiber_finalizer(heap_);
+  register_table_finalizer(heap_);
   heap_.set_poll(PollWord{&poll_, pollbit::kCollect});
   for (auto& v : watch_expected_) v = Value::undefined();
   if (!fib_.allocate(limits::kInitialStackSlots, limits::kInitialFrames)) allocation_failed("the VM stacks", limits::kInitialStackSlots * sizeof(Value) + limits::kInitialFrames * sizeof(Frame));
@@ -37,9 +39,9 @@ VM::~VM() {
 }
 
 void VM::install_builtins() {
-  std::span<const BuiltinInfo> tables[] = {core_builtins(),   arith_builtins(), math_builtins(), list_builtins(),
-                                           io_builtins(),     system_builtins(), gc_builtins(),  aio_builtins(),
-                                           string_builtins(), regex_builtins()};
+  std::span<const BuiltinInfo> tables[] = {
+      core_builtins(), arith_builtins(),  math_builtins(),   dict_builtins(),   table_builtins(), list_builtins(),
+      io_builtins(),   system_builtins(), gc_builtins(),     aio_builtins(),    string_builtins(), regex_builtins()};
   for (auto table : tables) {
     for (const BuiltinInfo& info : table) {
       auto* b = static_cast<Builtin*>(std::malloc(sizeof(Builtin)));

@@ -394,11 +394,28 @@ TEST_F(ReaderTest, DeepButSequentialListsAreFine) {
 // ---- other errors ------------------------------------------------------------------------------
 
 TEST_F(ReaderTest, UnexpectedCharacter) {
-  ReadResult r = read("(a [b])");
+  ReadResult r = read("(a `b)");
   ASSERT_FALSE(r.ok);
-  EXPECT_EQ(r.error.message, "unexpected character '['");
+  EXPECT_EQ(r.error.message, "unexpected character '`'");
   EXPECT_EQ(at(r.error), "1:4");
   EXPECT_FALSE(r.error.incomplete);
+}
+
+TEST_F(ReaderTest, BracketsReadADictionaryLiteral) {
+  Value d = only("[1 {a} \"k\" (b)]");
+  ASSERT_TRUE(is_dict(d));
+  EXPECT_EQ(readable(d), "[1 {a} \"k\" (b)]");
+  ReadResult odd = read("(x\n  [1 2 3])");
+  ASSERT_FALSE(odd.ok);
+  EXPECT_EQ(odd.error.message, "a dictionary literal needs a value for each key");
+  EXPECT_EQ(at(odd.error), "2:3");
+  ReadResult open = read("[1 2");
+  ASSERT_FALSE(open.ok);
+  EXPECT_EQ(open.error.message, "unclosed '['");
+  EXPECT_TRUE(open.error.incomplete);
+  ReadResult wrong = read("[1 2}");
+  ASSERT_FALSE(wrong.ok);
+  EXPECT_EQ(wrong.error.message, "expected ']' to close '[' opened at 1:1, found '}'");
 }
 
 TEST_F(ReaderTest, UnexpectedControlCharacterIsShownInHex) {

@@ -1,0 +1,250 @@
+// dict.cpp: the persistent hash array mapped trie (see dict.h). Five bits of the key's hash
+// choose a slot at each level; a change copies the nodes on the path from the root (at most 13
+// levels, then a collision node), so the recursion below is bounded.
+#include "value/dict.h"
+
+#include <cstring>
+
+#include "value/equal.h"
+#include "value/print.h"
+
+namespace valk {
+
+namespace {
+
+constexpr int kBits = 5;
+constexpr int kHashBits = 64;
+
+uint32_t slot_bit(uint64_t hash, int shift) { return 1u << ((hash >> shift) & 31); }
+uint32_t index_of(uint32_t bitmap, uint32_t bit) { return popcount32(bitmap & (bit - 1)); }
+
+DictNode* new_node(Heap& heap, uint32_t npairs, uint16_t flags, uint32_t aux) {
+  auto* n = static_cast<DictNode*>(heap.alloc(sizeof(DictNode) + 16 * size_t(npairs), ObjType::kDictNode));
+  n->flags = flags;
+  n->aux = aux;
+  return n;
+}
+
+Value finish_node(Heap& heap, DictNode* n) {
+  heap.finish(n);
+  return Value::object(n);
+}
+
+// A copy of n with pair i replaced by (key, value).
+Value with_pair(Heap& heap, const DictNode* n, uint32_t i, Value key, Value value) {
+  uint32_t size = n->size();
+  DictNode* c = new_node(heap, size, n->flags, n->aux);
+  std::memcpy(c->pairs(), n->pairs(), 16 * size_t(size));
+  c->pairs()[2 * i] = key;
+  c->pairs()[2 * i + 1] = value;
+  return finish_node(heap, c);
+}
+
+// A copy of n with (key, value) inserted as pair i; aux becomes new_aux.
+Value with_inserted(Heap& heap, const DictNode* n, uint32_t i, Value key, Value value, uint32_t new_aux) {
+  uint32_t size = n->size();
+  DictNode* c = new_node(heap, size + 1, n->flags, new_aux);
+  std::memcpy(c->pairs(), n->pairs(), 16 * size_t(i));
+  c->pairs()[2 * i] = key;
+  c->pairs()[2 * i + 1] = value;
+  std::memcpy(c->pairs() + 2 * (i + 1), n->pairs() + 2 * i, 16 * size_t(size - i));
+  return finish_node(heap, c);
+}
+
+// A copy of n without pair i (undefined when that leaves it empty).
+Value without_pair(Heap& heap, const DictNode* n, uint32_t i, uint32_t new_aux) {
+  uint32_t size = n->size();
+  if (size == 1) return Value::undefined();
+  DictNode* c = new_node(heap, size - 1, n->flags, new_aux);
+  std::memcpy(c->pairs(), n->pairs(), 16 * size_t(i));
+  std::memcpy(c->pairs() + 2 * i, n->pairs() + 2 * (i + 1), 16 * size_t(size - i - 1));
+  return finish_node(heap, c);
+}
+
+// A node holding two entries whose hashes agree below `shift`.
+Value merge(Heap& heap, int shift, Value k1, Value v1, uint64_t h1, Value k2, Value v2, uint64_t h2) {
+  if (shift >= kHashBits) {
+    DictNode* c = new_node(heap, 2, dictflag::kCollision, 2);
+    Value* p = c->pairs();
+    p[0] = k1, p[1] = v1, p[2] = k2, p[3] = v2;
+    return finish_node(heap, c);
+  }
+  uint32_t b1 = slot_bit(h1, shift), b2 = slot_bit(h2, shift);
+  if (b1 == b2) {
+    Value child = merge(heap, shift + kBits, k1, v1, h1, k2, v2, h2);
+    DictNode* c = new_node(heap, 1, 0, b1);
+    c->pairs()[0] = Value::undefined();
+    c->pairs()[1] = child;
+    return finish_node(heap, c);
+  }
+  DictNode* c = new_node(heap, 2, 0, b1 | b2);
+  Value* p = c->pairs();
+  if (b1 < b2) {
+    p[0] = k1, p[1] = v1, p[2] = k2, p[3] = v2;
+  } else {
+    p[0] = k2, p[1] = v2, p[2] = k1, p[3] = v1;
+  }
+  return finish_node(heap, c);
+}
+
+Value node_get(const DictNode* n, int shift, uint64_t hash, Value key) {
+  for (;;) {
+    const Value* p = n->pairs();
+    if (n->flags & dictflag::kCollision) {
+      for (uint32_t i = 0; i < n->aux; ++i) {
+        if (values_equal(p[2 * i], key)) return p[2 * i + 1];
+      }
+      return Value::undefined();
+    }
+    uint32_t bit = slot_bit(hash, shift);
+    if (!(n->aux & bit)) return Value::undefined();
+    uint32_t i = index_of(n->aux, bit);
+    if (!p[2 * i].is_undefined()) {
+      return (p[2 * i] == key || values_equal(p[2 * i], key)) ? p[2 * i + 1] : Value::undefined();
+    }
+    n = p[2 * i + 1].as<DictNode>();
+    shift += kBits;
+  }
+}
+
+Value node_assoc(Heap& heap, const DictNode* n, int shift, uint64_t hash, Value key, Value value,
+                 bool* added) {
+  const Value* p = n->pairs();
+  if (n->flags & dictflag::kCollision) {
+    for (uint32_t i = 0; i < n->aux; ++i) {
+      if (values_equal(p[2 * i], key)) return with_pair(heap, n, i, p[2 * i], value);
+    }
+    *added = true;
+    return with_inserted(heap, n, n->aux, key, value, n->aux + 1);
+  }
+  uint32_t bit = slot_bit(hash, shift);
+  uint32_t i = index_of(n->aux, bit);
+  if (!(n->aux & bit)) {
+    *added = true;
+    return with_inserted(heap, n, i, key, value, n->aux | bit);
+  }
+  Value k = p[2 * i], v = p[2 * i + 1];
+  if (k.is_undefined()) {
+    Value child = node_assoc(heap, v.as<DictNode>(), shift + kBits, hash, key, value, added);
+    return with_pair(heap, n, i, Value::undefined(), child);
+  }
+  // An equal key keeps the key first stored (as Lua and Python do): (dict 1 "a" 1.0 "b") is [1 "b"].
+  if (k == key || values_equal(k, key)) return with_pair(heap, n, i, k, value);
+  *added = true;
+  Value child = merge(heap, shift + kBits, k, v, hash_value(k), key, value, hash);
+  return with_pair(heap, n, i, Value::undefined(), child);
+}
+
+// n without key: n itself when absent, undefined when it becomes empty.
+Value node_dissoc(Heap& heap, DictNode* n, int shift, uint64_t hash, Value key, bool* removed) {
+  Value* p = n->pairs();
+  if (n->flags & dictflag::kCollision) {
+    for (uint32_t i = 0; i < n->aux; ++i) {
+      if (values_equal(p[2 * i], key)) {
+        *removed = true;
+        return without_pair(heap, n, i, n->aux - 1);
+      }
+    }
+    return Value::object(n);
+  }
+  uint32_t bit = slot_bit(hash, shift);
+  if (!(n->aux & bit)) return Value::object(n);
+  uint32_t i = index_of(n->aux, bit);
+  Value k = p[2 * i];
+  if (k.is_undefined()) {
+    Value child = node_dissoc(heap, p[2 * i + 1].as<DictNode>(), shift + kBits, hash, key, removed);
+    if (!*removed) return Value::object(n);
+    if (!child.is_undefined()) return with_pair(heap, n, i, Value::undefined(), child);
+    return without_pair(heap, n, i, n->aux & ~bit);
+  }
+  if (!(k == key || values_equal(k, key))) return Value::object(n);
+  *removed = true;
+  return without_pair(heap, n, i, n->aux & ~bit);
+}
+
+Value make_dict(Heap& heap, Value root, uint64_t count) {
+  auto* d = static_cast<Dict*>(heap.alloc(sizeof(Dict), ObjType::kDict));
+  d->root = root;
+  d->count = count;
+  heap.finish(d);
+  return Value::object(d);
+}
+
+}  // namespace
+
+Value dict_empty(Heap& heap) { return make_dict(heap, Value::undefined(), 0); }
+
+Value dict_get(Value dict, Value key) {
+  Value root = dict.as<Dict>()->root;
+  if (root.is_undefined()) return Value::undefined();
+  return node_get(root.as<DictNode>(), 0, hash_value(key), key);
+}
+
+Value dict_assoc(Heap& heap, Value dict, Value key, Value value) {
+  auto* d = dict.as<Dict>();
+  uint64_t hash = hash_value(key);
+  if (d->root.is_undefined()) {
+    DictNode* n = new_node(heap, 1, 0, slot_bit(hash, 0));
+    n->pairs()[0] = key;
+    n->pairs()[1] = value;
+    return make_dict(heap, finish_node(heap, n), 1);
+  }
+  bool added = false;
+  Value root = node_assoc(heap, d->root.as<DictNode>(), 0, hash, key, value, &added);
+  return make_dict(heap, root, d->count + (added ? 1 : 0));
+}
+
+Value dict_dissoc(Heap& heap, Value dict, Value key) {
+  auto* d = dict.as<Dict>();
+  if (d->root.is_undefined()) return dict;
+  bool removed = false;
+  Value root = node_dissoc(heap, d->root.as<DictNode>(), 0, hash_value(key), key, &removed);
+  if (!removed) return dict;
+  return make_dict(heap, root, d->count - 1);
+}
+
+// ---- type-table hooks --------------------------------------------------------------------
+
+size_t dict_node_size(const Object* o) {
+  return Heap::round_size(sizeof(DictNode) + 16 * size_t(static_cast<const DictNode*>(o)->size()));
+}
+
+// [k1 v1 k2 v2]: keys and values in their readable form, so the text reads back.
+void dict_print(std::string& out, Value v, bool) {
+  out += '[';
+  bool first = true;
+  dict_for_each(v, [&](Value k, Value val) {
+    if (!first) out += ' ';
+    first = false;
+    print_readable(out, k);
+    out += ' ';
+    print_readable(out, val);
+  });
+  out += ']';
+}
+
+bool dict_equal(Value a, Value b, std::vector<std::pair<Value, Value>>& work) {
+  if (dict_count(a) != dict_count(b)) return false;
+  bool same = true;
+  dict_for_each(a, [&](Value k, Value v) {
+    if (!same) return;
+    Value other = dict_get(b, k);
+    if (other.is_undefined()) {
+      same = false;
+    } else {
+      work.emplace_back(v, other);
+    }
+  });
+  return same;
+}
+
+// Order-independent: the sum of the entries' hashes.
+uint64_t dict_hash(Value v, int depth) {
+  uint64_t sum = 0;
+  dict_for_each(v, [&](Value k, Value val) {
+    sum += hash_combine(hash_value_at(k, depth - 1), hash_value_at(val, depth - 1));
+  });
+  return hash_combine(0xD1C7 + dict_count(v), sum);
+}
+
+}  // namespace valk

@@ -1,0 +1,60 @@
+// dict.h: persistent dictionaries, a hash array mapped trie (HAMT) of immutable nodes on the
+// collected heap. Any value is a key, compared with values_equal and hashed with hash_value
+// (value/equal.h), so 1 and 1.0 are one key. Every change returns a new dictionary sharing all
+// untouched nodes with the old one. This is the C++ API the builtins (lib/dict.cpp), the reader
+// and JSON use; none of these functions collects.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gc/heap.h"
+#include "value/object.h"
+
+namespace valk {
+
+// Dict and DictNode are laid out in value/object.h.
+
+inline uint64_t dict_count(Value d) { return d.as<Dict>()->count; }
+
+Value dict_empty(Heap& heap);
+// The value bound to key, or undefined when there is none.
+Value dict_get(Value dict, Value key);
+// dict with key bound to value (replacing a binding of an equal key).
+Value dict_assoc(Heap& heap, Value dict, Value key, Value value);
+// dict without key (dict itself when key is absent).
+Value dict_dissoc(Heap& heap, Value dict, Value key);
+
+// Calls f(key, value) for every entry, in an order fixed by the hashes (not insertion order).
+template <class F>
+void dict_for_each(Value dict, F&& f);
+
+// Type-table hooks (value/types.cpp).
+size_t dict_node_size(const Object* o);
+void dict_print(std::string& out, Value v, bool display);
+bool dict_equal(Value a, Value b, std::vector<std::pair<Value, Value>>& work);
+uint64_t dict_hash(Value v, int depth);
+
+// ---- implementation of the template ------------------------------------------------------
+
+template <class F>
+void dict_node_for_each(const DictNode* n, F& f) {
+  const Value* p = n->pairs();
+  for (uint32_t i = 0, size = n->size(); i < size; ++i) {
+    if (p[2 * i].is_undefined()) {
+      dict_node_for_each(p[2 * i + 1].as<DictNode>(), f);
+    } else {
+      f(p[2 * i], p[2 * i + 1]);
+    }
+  }
+}
+
+template <class F>
+void dict_for_each(Value dict, F&& f) {
+  Value root = dict.as<Dict>()->root;
+  if (!root.is_undefined()) dict_node_for_each(root.as<DictNode>(), f);
+}
+
+}  // namespace valk

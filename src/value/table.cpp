@@ -1,0 +1,116 @@
+// table.cpp: the mutable hash table (see table.h). Open addressing probed as CPython's dict
+// does (i = 5i + 1 + perturb, perturb >>= 5): with integers hashing to themselves, consecutive
+// keys take consecutive slots, and the perturbation spreads keys that share their low bits.
+// A deleted entry leaves a tombstone until the next resize.
+#include "value/table.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "value/equal.h"
+
+namespace valk {
+
+namespace {
+
+constexpr uint64_t kInitialCapacity = 8;  // a power of two
+constexpr int kPerturbShift = 5;
+
+// Empty slots are all zero bits (no Value is), so a new slot array comes from calloc: large ones
+// are fresh zero pages the kernel maps on first use, never written here.
+const Value kEmpty = Value::from_bits(0);
+// A key no Valk value can be: an immediate the Value encoding leaves unused, private to tables.
+const Value kTombstone = Value::from_bits(0x1A);
+
+TableSlot* new_slots(uint64_t capacity) {
+  auto* s = static_cast<TableSlot*>(std::calloc(capacity, sizeof(TableSlot)));
+  if (!s) std::abort();  // as operator new would: the machine is out of memory
+  return s;
+}
+
+bool same_key(Value a, Value b) {
+  return a == b || (!(a.is_fixnum() && b.is_fixnum()) && a != kTombstone && values_equal(a, b));
+}
+
+// The slot holding key, else the slot where it would go (the first tombstone on its path, or
+// the empty slot that ends the path).
+TableSlot* find(const Table* t, Value key, uint64_t hash) {
+  uint64_t mask = t->capacity - 1;
+  uint64_t perturb = hash;
+  TableSlot* free_slot = nullptr;
+  for (uint64_t i = hash & mask;; i = (5 * i + 1 + perturb) & mask) {
+    TableSlot* s = &t->slots[i];
+    if (s->key == kEmpty) return free_slot ? free_slot : s;
+    if (s->key == kTombstone) {
+      if (!free_slot) free_slot = s;
+    } else if (same_key(s->key, key)) {
+      return s;
+    }
+    perturb >>= kPerturbShift;
+  }
+}
+
+void grow(Table* t) {
+  TableSlot* old = t->slots;
+  uint64_t old_capacity = t->capacity;
+  // Double when live entries need it; the same size when tombstones filled it.
+  if (2 * (t->count + 1) > t->capacity) t->capacity *= 2;
+  t->slots = new_slots(t->capacity);
+  t->used = t->count;
+  for (uint64_t i = 0; i < old_capacity; ++i) {
+    if (old[i].key == kEmpty || old[i].key == kTombstone) continue;
+    *find(t, old[i].key, hash_value(old[i].key)) = old[i];
+  }
+  std::free(old);
+}
+
+void finalize_table(Object* o) { std::free(static_cast<Table*>(o)->slots); }
+
+}  // namespace
+
+void register_table_finalizer(Heap& heap) { heap.set_finalizer(ObjType::kTable, finalize_table); }
+
+Value table_new(Heap& heap) {
+  auto* t = static_cast<Table*>(heap.alloc_old(sizeof(Table), ObjType::kTable));
+  t->capacity = kInitialCapacity;
+  t->count = 0;
+  t->used = 0;
+  t->slots = new_slots(kInitialCapacity);
+  return Value::object(t);
+}
+
+Value table_get(Value table, Value key) {
+  auto* t = table.as<Table>();
+  TableSlot* s = find(t, key, hash_value(key));
+  return s->value == kEmpty ? Value::undefined() : s->value;  // empty slots and tombstones
+}
+
+void table_set(Heap& heap, Value table, Value key, Value value) {
+  auto* t = table.as<Table>();
+  // Live entries and tombstones at most half the slots: probe paths stay short.
+  if (2 * (t->used + 1) > t->capacity) grow(t);
+  TableSlot* s = find(t, key, hash_value(key));
+  if (s->key == kEmpty || s->key == kTombstone) {
+    if (s->key == kEmpty) ++t->used;
+    s->key = key;
+    ++t->count;
+  }
+  s->value = value;
+  heap.write_barrier(t, key);
+  heap.write_barrier(t, value);
+}
+
+bool table_delete(Value table, Value key) {
+  auto* t = table.as<Table>();
+  TableSlot* s = find(t, key, hash_value(key));
+  if (s->key == kEmpty || s->key == kTombstone) return false;
+  *s = TableSlot{kTombstone, kEmpty};
+  --t->count;
+  return true;
+}
+
+void table_print(std::string& out, Value v, bool) {
+  out += "<table of " + std::to_string(table_count(v)) + ">";
+}
+
+}  // namespace valk

@@ -1,0 +1,107 @@
+// dict_test.cpp: the persistent HAMT (dict.cpp) through its C++ API: persistence, removal down to
+// empty, hash collisions, structural keys, and a workload under GC stress with heap verification.
+#include "value/dict.h"
+
+#include <gtest/gtest.h>
+
+#include "../vm/harness.h"
+#include "config/limits.h"
+#include "value/equal.h"
+#include "value/make.h"
+
+namespace valk {
+namespace {
+
+class DictTest : public ::testing::Test {
+ protected:
+  // Big enough that nothing here fills it: allocation never collects, and no collection runs.
+  Heap heap{HeapConfig{size_t(64) << 20, 0, false, false}};
+  Value i(int64_t n) { return make_int(heap, n); }
+};
+
+TEST_F(DictTest, AssocLeavesTheOldDictUnchanged) {
+  Value d0 = dict_empty(heap);
+  Value d1 = dict_assoc(heap, d0, i(1), i(10));
+  Value d2 = dict_assoc(heap, d1, i(1), i(20));
+  EXPECT_EQ(dict_count(d0), 0u);
+  EXPECT_TRUE(dict_get(d0, i(1)).is_undefined());
+  EXPECT_EQ(int_value(dict_get(d1, i(1))), 10);
+  EXPECT_EQ(int_value(dict_get(d2, i(1))), 20);
+  EXPECT_EQ(dict_count(d2), 1u);
+}
+
+TEST_F(DictTest, ManyKeysInsertLookUpAndRemoveToEmpty) {
+  constexpr int kN = 20000;
+  Value d = dict_empty(heap);
+  for (int k = 0; k < kN; ++k) d = dict_assoc(heap, d, i(k * 7919), i(k));
+  EXPECT_EQ(dict_count(d), uint64_t(kN));
+  for (int k = 0; k < kN; ++k) ASSERT_EQ(int_value(dict_get(d, i(k * 7919))), k);
+  EXPECT_TRUE(dict_get(d, i(3)).is_undefined());
+  uint64_t seen = 0;
+  dict_for_each(d, [&](Value, Value) { ++seen; });
+  EXPECT_EQ(seen, uint64_t(kN));
+  for (int k = 0; k < kN; ++k) d = dict_dissoc(heap, d, i(k * 7919));
+  EXPECT_EQ(dict_count(d), 0u);
+  EXPECT_TRUE(values_equal(d, dict_empty(heap)));
+}
+
+TEST_F(DictTest, KeysWithEqualHashesShareACollisionNode) {
+  // Lists differing only deeper than kHashDepth hash alike: distinct keys, one 64-bit hash.
+  auto nested = [&](int64_t leaf) {
+    Value v = i(leaf);
+    for (int d = 0; d <= kHashDepth; ++d) v = make_cons(heap, v, Value::nil(), true);
+    return v;
+  };
+  ASSERT_EQ(hash_value(nested(1)), hash_value(nested(2)));
+  Value d = dict_empty(heap);
+  for (int64_t k = 0; k < 10; ++k) d = dict_assoc(heap, d, nested(k), i(k));
+  d = dict_assoc(heap, d, nested(3), i(33));
+  EXPECT_EQ(dict_count(d), 10u);
+  for (int64_t k = 0; k < 10; ++k) ASSERT_EQ(int_value(dict_get(d, nested(k))), k == 3 ? 33 : k);
+  Value e = dict_dissoc(heap, d, nested(0));
+  EXPECT_EQ(dict_count(e), 9u);
+  EXPECT_TRUE(dict_get(e, nested(0)).is_undefined());
+  EXPECT_EQ(int_value(dict_get(e, nested(9))), 9);
+  for (int64_t k = 1; k < 10; ++k) e = dict_dissoc(heap, e, nested(k));
+  EXPECT_EQ(dict_count(e), 0u);
+}
+
+TEST_F(DictTest, StridedIntegerKeysGoDeepAndStayFound) {
+  Value d = dict_empty(heap);
+  int64_t stride = int64_t(1) << 40;  // the low 40 bits are equal: eight levels of one slot
+  for (int64_t k = 0; k < 64; ++k) d = dict_assoc(heap, d, i(k * stride), i(k));
+  for (int64_t k = 0; k < 64; ++k) ASSERT_EQ(int_value(dict_get(d, i(k * stride))), k);
+  d = dict_assoc(heap, d, make_float(heap, double(stride)), i(-1));  // 2^40 as a float: one key
+  EXPECT_EQ(dict_count(d), 64u);
+  EXPECT_EQ(int_value(dict_get(d, i(stride))), -1);
+}
+
+TEST_F(DictTest, EqualDictsHashAlikeWhateverTheOrder) {
+  Value a = dict_empty(heap), b = dict_empty(heap);
+  for (int k = 0; k < 100; ++k) a = dict_assoc(heap, a, make_string(heap, std::to_string(k)), i(k));
+  for (int k = 99; k >= 0; --k) b = dict_assoc(heap, b, make_string(heap, std::to_string(k)), i(k));
+  EXPECT_TRUE(values_equal(a, b));
+  EXPECT_EQ(hash_value(a), hash_value(b));
+  EXPECT_FALSE(values_equal(a, dict_assoc(heap, b, i(0), i(0))));
+}
+
+TEST(DictGcStress, DictsAndTablesSurviveCollectionsUnderStress) {
+  const char* workload =
+      "(fun {fill d i n} {if (== i n) {d} {fill (assoc d i (list i \"v\")) (+ i 1) n}})\n"
+      "(def {d} (fill (dict) 0 300))\n"
+      "(def {t} (table))\n"
+      "(fun {tfill i n} {if (== i n) {t} {do (table/set! t (sys/readable i) (list i)) (tfill (+ i 1) n)}})\n"
+      "(tfill 0 300)\n"
+      "(list (len d) (get d 299) (len (dissoc d 5 6)) (len t) (table/get t \"150\") (== d (fill (dict) 0 300)))";
+  test::Harness plain;
+  std::string expected = plain.eval(workload);
+  EXPECT_EQ(expected, "{300 {299 \"v\"} 298 300 {150} 1}");
+  VmConfig config;
+  config.heap.stress = true;
+  config.heap.verify = true;
+  test::Harness stressed(config);
+  EXPECT_EQ(stressed.eval(workload), expected);
+}
+
+}  // namespace
+}  // namespace valk

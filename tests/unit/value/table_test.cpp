@@ -1,0 +1,60 @@
+// table_test.cpp: the mutable table (table.cpp): set, get, delete with tombstones, growth,
+// strided integer keys (the probing's perturbation), and float/integer keys as one.
+#include "value/table.h"
+
+#include <gtest/gtest.h>
+
+#include "config/limits.h"
+#include "value/make.h"
+#include "vm/vm.h"
+
+namespace valk {
+namespace {
+
+class TableTest : public ::testing::Test {
+ protected:
+  VM vm{VmConfig()};  // registers the table finalizer, owns the heap
+  Heap& heap = vm.heap();
+  Value i(int64_t n) { return make_int(heap, n); }
+};
+
+TEST_F(TableTest, SetGetReplaceAndDelete) {
+  Value t = table_new(heap);
+  table_set(heap, t, i(1), i(10));
+  table_set(heap, t, make_float(heap, 1.0), i(11));
+  EXPECT_EQ(table_count(t), 1u);
+  EXPECT_EQ(int_value(table_get(t, i(1))), 11);
+  EXPECT_TRUE(table_get(t, i(2)).is_undefined());
+  EXPECT_TRUE(table_delete(t, i(1)));
+  EXPECT_FALSE(table_delete(t, i(1)));
+  EXPECT_TRUE(table_get(t, i(1)).is_undefined());
+  EXPECT_EQ(table_count(t), 0u);
+}
+
+TEST_F(TableTest, StridedKeysGrowAndDeleteWithoutLosingAny) {
+  Value t = table_new(heap);
+  constexpr int64_t kN = 50000;
+  for (int64_t k = 0; k < kN; ++k) table_set(heap, t, i(k << 12), i(k));
+  for (int64_t k = 0; k < kN; k += 2) ASSERT_TRUE(table_delete(t, i(k << 12)));
+  // Reinsert over tombstones, then every odd key is still there.
+  for (int64_t k = 0; k < kN; k += 4) table_set(heap, t, i(k << 12), i(-k));
+  EXPECT_EQ(table_count(t), uint64_t(kN / 2 + kN / 4));
+  for (int64_t k = 1; k < kN; k += 2) ASSERT_EQ(int_value(table_get(t, i(k << 12))), k);
+  for (int64_t k = 0; k < kN; k += 4) ASSERT_EQ(int_value(table_get(t, i(k << 12))), -k);
+  uint64_t seen = 0;
+  table_for_each(t, [&](Value, Value) { ++seen; });
+  EXPECT_EQ(seen, table_count(t));
+}
+
+TEST_F(TableTest, ChurnOfDeletesKeepsTheTableSmall) {
+  Value t = table_new(heap);
+  for (int64_t k = 0; k < 100000; ++k) {
+    table_set(heap, t, i(k), i(k));
+    ASSERT_TRUE(table_delete(t, i(k)));
+  }
+  EXPECT_EQ(table_count(t), 0u);
+  EXPECT_LE(t.as<Table>()->capacity, 16u);  // tombstones are dropped by same-size rehashes
+}
+
+}  // namespace
+}  // namespace valk
