@@ -336,9 +336,6 @@ void finalize_builder(Object* o) {
 }
 
 Value builtin_builder(VM& vm, Args) {
-  // Registered on first use (thread-safe static): no builder exists before, so none is missed.
-  static const bool registered = (register_finalizer(ObjType::kStrBuilder, finalize_builder), true);
-  (void)registered;
   auto* b = static_cast<StrBuilder*>(vm.heap().alloc_old(sizeof(StrBuilder), ObjType::kStrBuilder));
   b->bytes = new std::string();
   return Value::object(b);
@@ -426,5 +423,6 @@ const BuiltinInfo kString[] = {
 }  // namespace
 
 std::span<const BuiltinInfo> string_builtins() { return kString; }
+void register_str_builder_finalizer(Heap& heap) { heap.set_finalizer(ObjType::kStrBuilder, finalize_builder); }
 
 }  // namespace valk
