@@ -13,6 +13,7 @@
 namespace valk {
 
 class VM;
+class Heap;
 
 struct Args {
   Value* v;
@@ -86,6 +87,8 @@ std::span<const BuiltinInfo> system_builtins();
 std::span<const BuiltinInfo> gc_builtins();
 std::span<const BuiltinInfo> aio_builtins();  // src/aio/builtins.cpp
 std::span<const BuiltinInfo> string_builtins();
+// String builders own their bytes: the heap frees them with the builder (lib/string.cpp).
+void register_str_builder_finalizer(Heap& heap);
 std::span<const BuiltinInfo> regex_builtins();
 // Compiled patterns the re/ builtins keep cached on this thread (lib/regex.cpp).
 size_t regex_cache_size();

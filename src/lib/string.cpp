@@ -336,8 +336,6 @@ void finalize_builder(Object* o) {
 }
 
 Value builtin_builder(VM& vm, Args) {
-  // Registered with this VM's heap on first use: no builder exists before, so none is missed.
-  if (!vm.heap().finalizer(ObjType::kStrBuilder)) vm.heap().set_finalizer(ObjType::kStrBuilder, finalize_builder);
   auto* b = static_cast<StrBuilder*>(vm.heap().alloc_old(sizeof(StrBuilder), ObjType::kStrBuilder));
   b->bytes = new std::string();
   return Value::object(b);
@@ -425,5 +423,6 @@ const BuiltinInfo kString[] = {
 }  // namespace
 
 std::span<const BuiltinInfo> string_builtins() { return kString; }
+void register_str_builder_finalizer(Heap& heap) { heap.set_finalizer(ObjType::kStrBuilder, finalize_builder); }
 
 }  // namespace valk

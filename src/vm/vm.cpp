@@ -22,6 +22,7 @@ VM::VM(const VmConfig& config)
   register_proto_finalizer(heap_);
   register_fiber_finalizer(heap_);
   register_table_finalizer(heap_);
+  register_str_builder_finalizer(heap_);
   heap_.set_poll(PollWord{&poll_, pollbit::kCollect});
   for (auto& v : watch_expected_) v = Value::undefined();
   if (!fib_.allocate(limits::kInitialStackSlots, limits::kInitialFrames)) allocation_failed("the VM stacks", limits::kInitialStackSlots * sizeof(Value) + limits::kInitialFrames * sizeof(Frame));
