@@ -151,20 +151,20 @@ FileRun run_file(const std::string& rel) {
         Value v = vm->eval_toplevel(car(cell), cell_pos(cell));
         std::fflush(out);
         FormResult fr{cell_pos(cell).line(), "", "", "", std::string(buffer + before, size - before)};
-#ifndef NDEBUG
-        // Debug builds check every heap invariant after each form (a collection, then the verifier).
-        vm->collect_garbage(false);
-        std::string heap_problem = vm->heap().verify(*vm);
-        if (!heap_problem.empty()) fr.error = "heap verification failed: " + heap_problem;
-#endif
-        if (!fr.error.empty()) {
-        } else if (is_error(v)) {
+        if (is_error(v)) {
           fr.error = std::string(v.as<ErrorObj>()->message.as<String>()->view());
           SrcPos p = v.as<ErrorObj>()->pos;
           if (p.known()) fr.error_at = std::to_string(p.line()) + ":" + std::to_string(p.col());
         } else {
           fr.value = readable(v);
         }
+#ifndef NDEBUG
+        // Debug builds check every heap invariant after each form (a collection, then the verifier).
+        // The result is read first: `v` is no root, and the collection may move what it points to.
+        vm->collect_garbage(false);
+        std::string heap_problem = vm->heap().verify(*vm);
+        if (!heap_problem.empty()) fr.error = "heap verification failed: " + heap_problem;
+#endif
         run.forms.push_back(fr);
       }
     }
