@@ -104,7 +104,7 @@ const BuiltinInfo kSystem[] = {
      builtinflag::kCallBare, 0, builtin_exit, nullptr},
     {"shutdown", "[code]", "Stops the runtime and ends the program with exit status `code` (0 when not given).",
      0, 1, builtinflag::kCallBare, 0, builtin_shutdown, nullptr},
-    {"sys/args", "", "The program's arguments (after `--` on valk's command line), as a Q-expression of Strings.",
+    {"sys/args", "", "The program's arguments (those after FILE on valk's command line), as a Q-expression of Strings.",
      0, 0, builtinflag::kNullary, 0, builtin_args, nullptr},
     {"penv", "", "Prints every global binding, one per line. Returns ().", 0, 0, builtinflag::kNullary, 0,
      builtin_penv, nullptr},

@@ -15,14 +15,14 @@ namespace valk {
 const char kVersion[] = "valk 0.1.0 (Valkyria)";
 
 const char kUsage[] =
-    "usage: valk [options] [FILE | -e EXPR | -]... [-- ARGS...]\n"
+    "usage: valk [options] [-e EXPR]... [FILE | -] [ARGS...]\n"
     "\n"
     "  valk                  the REPL when stdin is a terminal, else runs stdin as a program\n"
-    "  valk FILE...          runs the files in order\n"
+    "  valk FILE ARGS...     runs FILE; the arguments after it are the program's (sys/args)\n"
     "  valk -e EXPR          evaluates EXPR (as one REPL line) and prints its value; repeatable,\n"
-    "                        and mixed with files, every step runs in the order given\n"
-    "  valk -                runs the program read from stdin\n"
-    "  valk FILE -- ARGS...  gives the program ARGS as (sys/args)\n"
+    "                        the expressions run in order, before FILE\n"
+    "  valk - ARGS...        runs the program read from stdin\n"
+    "  valk -e EXPR -- ARGS  gives ARGS to the expressions as (sys/args)\n"
     "  valk --disasm FILE    runs FILE, then prints the bytecode of each function it defined\n"
     "  valk --repl [FILE]    runs the steps given, then the REPL (even when stdin is not a terminal)\n"
     "\n"
@@ -109,6 +109,7 @@ class ArgParser {
   char** argv_;
   Options& o_;
   int i_ = 1;
+  bool program_given_ = false;  // a FILE or `-`: what follows it is the program's (sys/args)
 };
 
 std::optional<std::string> ArgParser::value(const std::string& name, const std::optional<std::string>& attached) {
@@ -146,6 +147,7 @@ bool ArgParser::option(const std::string& name, const std::optional<std::string>
     if (!v) return false;
     add_step(Step::Kind::kFile, *v);
     o_.disasm = true;
+    program_given_ = true;
   } else if (name == "--repl" && no_value) {
     o_.mode = Options::Mode::kRepl;
   } else if (name == "--heap-limit" || name == "--nursery") {
@@ -164,15 +166,15 @@ bool ArgParser::option(const std::string& name, const std::optional<std::string>
   return true;
 }
 
+// Options and -e steps come first; the program (FILE or `-`) ends them, as in lua, python and
+// node, so that `valk script.valk input.txt` and `#!/usr/bin/env valk` scripts get their arguments.
 bool ArgParser::run() {
-  for (; i_ < argc_; ++i_) {
+  for (; i_ < argc_ && !program_given_; ++i_) {
     std::string a = argv_[i_];
-    if (a == "--") {
-      for (++i_; i_ < argc_; ++i_) o_.args.emplace_back(argv_[i_]);
-      break;
-    }
+    if (a == "--") break;
     if (a == "-") {
       add_step(Step::Kind::kStdin, "<stdin>");
+      program_given_ = true;
     } else if (a.size() > 1 && a[0] == '-') {
       size_t eq = a.find('=');
       bool long_option = a.size() > 2 && a[1] == '-';
@@ -181,8 +183,11 @@ bool ArgParser::run() {
       if (!option(long_option ? a.substr(0, eq) : a, attached)) return false;
     } else {
       add_step(Step::Kind::kFile, a);
+      program_given_ = true;
     }
   }
+  if (i_ < argc_ && std::string_view(argv_[i_]) == "--") ++i_;
+  for (; i_ < argc_; ++i_) o_.args.emplace_back(argv_[i_]);
   return true;
 }
 

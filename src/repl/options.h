@@ -1,5 +1,6 @@
 // options.h: the command line and the environment settings of valk (docs/SETTINGS.md).
-// Every argument is used or rejected: what to run is a list of steps, run in the order given.
+// Every argument is used or rejected: what to run is a list of steps (-e expressions, then one
+// program file or stdin), run in the order given; the arguments after the program are its own.
 #pragma once
 
 #include <optional>
@@ -21,7 +22,7 @@ struct Options {
   enum class Mode { kAuto, kRepl, kRun, kHelp, kVersion };
   Mode mode = Mode::kAuto;       // kRun once a step is given; kRepl with --repl (after the steps)
   std::vector<Step> steps;
-  std::vector<std::string> args;  // after "--": the program's arguments (sys/args)
+  std::vector<std::string> args;  // after FILE (or "--"): the program's arguments (sys/args)
   bool disasm = false;            // print the bytecode of the functions the files defined
   VmConfig vm;
 };

@@ -218,12 +218,11 @@ TEST(Cli, RunsAFile) {
   EXPECT_EQ(r.err, "");
 }
 
-TEST(Cli, RunsFilesInOrderSharingTheirGlobals) {
-  ProgramFile a("(def {shared} 20)\n");
-  ProgramFile b("(print (+ shared 1))\n");
-  Exec r = run_valk({a.path(), b.path()});
+TEST(Cli, ExpressionsRunBeforeTheFileSharingTheirGlobals) {
+  ProgramFile b("(print (+ shared 1) (sys/args))\n");
+  Exec r = run_valk({"-e", "def {shared} 20", b.path(), "x.valk"});
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out, "21\n");
+  EXPECT_EQ(r.out, "()\n21 {\"x.valk\"}\n");
 }
 
 TEST(Cli, AnUncaughtErrorStopsTheProgramWithItsPositionAndChain) {
@@ -241,13 +240,12 @@ TEST(Cli, AnUncaughtErrorStopsTheProgramWithItsPositionAndChain) {
                        "  in outer (" + f.path() + ":2:21)\n" + "  in <top level> (" + f.path() + ":4:1)\n");
 }
 
-TEST(Cli, AnErrorInTheFirstFileSkipsTheRest) {
-  ProgramFile a("(error \"stop here\")\n");
+TEST(Cli, AnErrorInAnExpressionSkipsTheProgram) {
   ProgramFile b("(print \"never\")\n");
-  Exec r = run_valk({a.path(), b.path()});
+  Exec r = run_valk({"-e", "error \"stop here\"", b.path()});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err.rfind(a.path() + ":1:1: stop here\n", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.rfind("<-e>:1:1: stop here\n", 0), 0u) << r.err;
 }
 
 TEST(Cli, AMissingFileIsReported) {
@@ -271,14 +269,13 @@ TEST(Cli, ExitStatusFromTheProgram) {
   EXPECT_EQ(r.out, "bye\n");
 }
 
-TEST(Cli, DisasmOfSeveralFilesRunsThemAllAndPrintsAllTheirFunctions) {
-  ProgramFile a("(fun {inc x} {+ x 1})\n");
-  ProgramFile b("(fun {dec x} {- x 1})\n");
-  Exec r = run_valk({"--disasm", a.path(), b.path(), "-e", "inc (dec 5)"});
+TEST(Cli, DisasmPrintsOnlyTheFunctionsOfTheProgramFile) {
+  ProgramFile a("(fun {inc x} {+ x 1})\n(print (inc (dec 5)))\n");
+  Exec r = run_valk({"-e", "fun {dec x} {- x 1}", "--disasm", a.path(), "arg"});
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out.rfind("5\n", 0), 0u) << r.out;
+  EXPECT_EQ(r.out.rfind("()\n5\n", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("lambda inc {x}"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("lambda dec {x}"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("lambda dec {x}"), std::string::npos) << r.out;
 }
 
 TEST(Cli, DisasmRunsTheFileAndPrintsItsFunctions) {
@@ -434,9 +431,9 @@ TEST(Cli, AStringLiteralPastTheHeapLimitIsRefusedWhileRead) {
   EXPECT_EQ(r.err.rfind(f.path() + ":2:10: out of memory: a string literal of more than ", 0), 0u) << r.err;
   EXPECT_NE(r.err.find(" bytes passes the heap limit\n"), std::string::npos) << r.err;
   // Under the limit it reads.
-  Exec fits = run_valk({"--heap-limit", "64m", "-e", "1", f.path(), "-e", "len s"});
+  Exec fits = run_valk({"--heap-limit", "64m", "-e", "1", "-e", "load \"" + f.path() + "\"", "-e", "len s"});
   EXPECT_EQ(fits.status, 0) << fits.err;
-  EXPECT_EQ(fits.out, "1\nstart\nnever\n" + std::to_string(3 << 20) + "\n");
+  EXPECT_EQ(fits.out, "1\nstart\nnever\n()\n" + std::to_string(3 << 20) + "\n");
 }
 
 TEST(Cli, AFormLongerThanTheHeapLimitIsRefusedWhileRead) {

@@ -84,11 +84,13 @@ std::vector<std::string> steps_of(const Options& o) {
   return out;
 }
 
-TEST_F(OptionsTest, FilesRunInOrder) {
-  auto o = parse({"a.valk", "b.valk", "c.valk"});
+TEST_F(OptionsTest, TheFileIsTheProgramAndWhatFollowsItsArguments) {
+  auto o = parse({"a.valk", "b.valk", "-e", "--heap-limit=1"});
   ASSERT_TRUE(o);
   EXPECT_EQ(o->mode, Options::Mode::kRun);
-  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"f:a.valk", "f:b.valk", "f:c.valk"}));
+  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"f:a.valk"}));
+  EXPECT_EQ(o->args, (std::vector<std::string>{"b.valk", "-e", "--heap-limit=1"}));
+  EXPECT_EQ(o->vm.heap.heap_limit, limits::kDefaultHeapLimitBytes);
 }
 
 TEST_F(OptionsTest, Expression) {
@@ -100,10 +102,11 @@ TEST_F(OptionsTest, Expression) {
   EXPECT_EQ(complaint.rfind("valk: -e needs a value\n", 0), 0u) << complaint;
 }
 
-TEST_F(OptionsTest, ExpressionsFilesAndStdinKeepTheirOrder) {
-  auto o = parse({"-e", "1", "a.valk", "--eval", "2", "-", "--eval=(+ 1 2)", "b.valk", "-e", "x=y"});
+TEST_F(OptionsTest, ExpressionsKeepTheirOrderBeforeTheProgram) {
+  auto o = parse({"-e", "1", "--eval", "2", "--eval=(+ 1 2)", "-", "b.valk", "-e", "x=y"});
   ASSERT_TRUE(o);
-  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"e:1", "f:a.valk", "e:2", "-", "e:(+ 1 2)", "f:b.valk", "e:x=y"}));
+  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"e:1", "e:2", "e:(+ 1 2)", "-"}));
+  EXPECT_EQ(o->args, (std::vector<std::string>{"b.valk", "-e", "x=y"}));
 }
 
 TEST_F(OptionsTest, ArgumentsAfterDoubleDashGoToTheProgram) {
@@ -111,6 +114,11 @@ TEST_F(OptionsTest, ArgumentsAfterDoubleDashGoToTheProgram) {
   ASSERT_TRUE(o);
   EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"f:prog.valk"}));
   EXPECT_EQ(o->args, (std::vector<std::string>{"-e", "x", "--bogus", "--"}));
+  o = parse({"-e", "(sys/args)", "--", "--repl", "a.valk"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->mode, Options::Mode::kRun);
+  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"e:(sys/args)"}));
+  EXPECT_EQ(o->args, (std::vector<std::string>{"--repl", "a.valk"}));
 }
 
 TEST_F(OptionsTest, ValuesAfterAnEqualsSign) {
@@ -132,7 +140,8 @@ TEST_F(OptionsTest, Disasm) {
   auto o = parse({"--disasm", "prog.valk", "other.valk"});
   ASSERT_TRUE(o);
   EXPECT_TRUE(o->disasm);
-  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"f:prog.valk", "f:other.valk"}));
+  EXPECT_EQ(steps_of(*o), (std::vector<std::string>{"f:prog.valk"}));
+  EXPECT_EQ(o->args, (std::vector<std::string>{"other.valk"}));
   EXPECT_FALSE(parse({"--disasm"}));
 }
 
