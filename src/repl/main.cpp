@@ -36,12 +36,13 @@ bool is_interrupt(Value error) {
   return (error.obj()->flags & errflag::kUncatchable) && error.as<ErrorObj>()->message.as<String>()->view() == "interrupted";
 }
 
-// Prints an uncaught error, with hints for common mistakes after its first line; returns the
-// exit status it calls for.
+// Prints an uncaught error as teach.h shows it (source line, caret, hints); returns the exit
+// status it calls for.
 int report(VM& vm, Value error, std::string_view text = {}, uint32_t first_line = 1, uint32_t text_file = 0) {
   std::fflush(vm.out());
-  std::string hints = error_hints(vm, error, error_source_line(vm, error, text, first_line, text_file));
-  std::fprintf(vm.err(), "%s\n", with_hints(vm.describe_error(error), hints).c_str());
+  std::string shown = explain_error(vm, error, vm.describe_error(error), SourceText{text, first_line, text_file},
+                                    colour_wanted(vm.err()));
+  std::fprintf(vm.err(), "%s\n", shown.c_str());
   return is_interrupt(error) ? kExitInterrupted : kExitError;
 }
 

@@ -126,8 +126,9 @@ Repl::Input Repl::read_line(const char* prompt, std::string& line) {
 
 void Repl::print_error(Value error, const std::string& text, uint32_t first_line) {
   std::fflush(vm_.out());
-  std::string hints = error_hints(vm_, error, error_source_line(vm_, error, text, first_line, file_));
-  std::fprintf(vm_.err(), "%s\n", with_hints(format_error_for_user(vm_, error), hints).c_str());
+  std::string shown = explain_error(vm_, error, format_error_for_user(vm_, error), SourceText{text, first_line, file_},
+                                    colour_wanted(vm_.err()));
+  std::fprintf(vm_.err(), "%s\n", shown.c_str());
 }
 
 void Repl::evaluate(const std::string& text, uint32_t first_line) {

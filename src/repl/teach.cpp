@@ -1,9 +1,14 @@
-// teach.cpp: hints for common mistakes, found from the error's message and the source line it
-// is placed on (see teach.h). Only the command line and the REPL print them: error values and
-// their first lines are unchanged.
+// teach.cpp: an error as shown to a person (see teach.h): the source excerpt, hints for common
+// mistakes found from the error's message and the source line it is placed on, colours. Only
+// the command line and the REPL print them: error values and their first lines are unchanged.
 #include "repl/teach.h"
 
 #include <algorithm>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
@@ -15,6 +20,31 @@ namespace {
 constexpr size_t kMinSuggestedLength = 3;
 constexpr std::string_view kUnboundPrefix = "LEnv: Symbol `";
 constexpr std::string_view kUnboundSuffix = "` is not bound";
+// A source line longer than this many code points is shown as a window around the column.
+constexpr uint32_t kExcerptHalfWidth = 60;
+
+// ANSI colours (SGR) of the parts of an error.
+constexpr std::string_view kColourReset = "\x1b[0m";
+constexpr std::string_view kColourFirstLine = "\x1b[1;31m";  // bold red
+constexpr std::string_view kColourCaret = "\x1b[1;31m";
+constexpr std::string_view kColourGutter = "\x1b[34m";      // blue
+constexpr std::string_view kColourHint = "\x1b[36m";        // cyan
+
+std::string painted(std::string_view text, std::string_view colour, bool on) {
+  if (!on || text.empty()) return std::string(text);
+  return std::string(colour) + std::string(text) + std::string(kColourReset);
+}
+
+bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// Byte offset of code point `n` (0-based) of `line`, or its size.
+size_t offset_of_code_point(std::string_view line, size_t n) {
+  size_t i = 0;
+  for (size_t c = 0; i < line.size(); ++i) {
+    if (!is_continuation_byte(line[i]) && c++ == n) return i;
+  }
+  return line.size();
+}
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -149,6 +179,8 @@ std::string line_of_text(std::string_view text, uint32_t first, uint32_t n) {
 }
 
 std::string line_of_file(const std::string& path, uint32_t n) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return "";  // never read /dev/zero or a pipe
   std::ifstream in(path, std::ios::binary);
   std::string line;
   for (uint32_t l = 1; l <= n; ++l) {
@@ -157,11 +189,65 @@ std::string line_of_file(const std::string& path, uint32_t n) {
   return line;
 }
 
-std::string with_hints(const std::string& formatted, const std::string& hints) {
-  if (hints.empty()) return formatted;
+// True when the line has a control character (other than a tab) that a terminal would act on.
+bool has_control_character(std::string_view line) {
+  return std::any_of(line.begin(), line.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t' && c != '\r') || u == 0x7f;
+  });
+}
+
+std::string source_excerpt(std::string_view line, uint32_t line_number, uint32_t col, bool colour) {
+  if (line.find_first_not_of(" \t\r") == std::string_view::npos || col == 0) return "";
+  if (has_control_character(line)) return "";
+  // A window of the line around the column, so that a caret on a huge line stays readable.
+  size_t caret = col - 1;  // in code points
+  size_t first = caret > kExcerptHalfWidth ? caret - kExcerptHalfWidth : 0;
+  size_t begin = offset_of_code_point(line, first);
+  size_t end = offset_of_code_point(line, caret + kExcerptHalfWidth);
+  std::string shown = (begin > 0 ? "..." : "") + std::string(line.substr(begin, end - begin)) +
+                      (end < line.size() ? "..." : "");
+  if (!shown.empty() && shown.back() == '\r') shown.pop_back();
+  // Under the text, blanks up to the column; tabs stay tabs so that the caret lines up.
+  std::string pad(begin > 0 ? 3 : 0, ' ');
+  for (size_t i = begin, cp = first; i < line.size() && cp < caret; ++i) {
+    if (is_continuation_byte(line[i])) continue;
+    pad += line[i] == '\t' ? '\t' : ' ';
+    ++cp;
+  }
+  std::string number = std::to_string(line_number);
+  std::string gutter = painted(number + " | ", kColourGutter, colour);
+  std::string blank_gutter = painted(std::string(number.size(), ' ') + " | ", kColourGutter, colour);
+  return "  " + gutter + shown + "\n  " + blank_gutter + pad + painted("^", kColourCaret, colour) + "\n";
+}
+
+std::string explain_error(VM& vm, Value error, const std::string& formatted, const SourceText& source, bool colour) {
+  std::string line = error_source_line(vm, error, source.text, source.first_line, source.file);
+  std::string hints = error_hints(vm, error, line);
+  SrcPos pos = error.as<ErrorObj>()->pos;
+  std::string excerpt = pos.known() ? source_excerpt(line, pos.line(), pos.col(), colour) : "";
+  if (colour && !hints.empty()) {
+    std::string lines;
+    for (size_t at = 0, nl; at < hints.size(); at = nl + 1) {
+      nl = hints.find('\n', at);
+      lines += painted(hints.substr(at, nl - at), kColourHint, true) + "\n";
+    }
+    hints = lines;
+  }
   size_t nl = formatted.find('\n');
-  if (nl == std::string::npos) return formatted + "\n" + hints.substr(0, hints.size() - 1);
-  return formatted.substr(0, nl + 1) + hints + formatted.substr(nl + 1);
+  std::string first = painted(formatted.substr(0, nl), kColourFirstLine, colour);
+  std::string rest = nl == std::string::npos ? "" : formatted.substr(nl + 1);
+  std::string out = first + "\n" + excerpt + hints + rest;
+  if (rest.empty()) out.pop_back();
+  return out;
+}
+
+bool colour_wanted(std::FILE* stream) {
+  const char* no_colour = std::getenv("NO_COLOR");
+  if (no_colour && *no_colour) return false;
+  const char* term = std::getenv("TERM");
+  if (term && std::strcmp(term, "dumb") == 0) return false;
+  return isatty(fileno(stream)) != 0;
 }
 
 }  // namespace valk

@@ -1,8 +1,12 @@
-// teach.h: the "hint:" lines printed after an error's first line (which stays as LANGUAGE.md
-// says) for the mistakes newcomers make: names, parameters, bodies and if branches written in
-// ( ) instead of { }, and unbound names close to a bound one ("did you mean `len`?").
+// teach.h: how the command line and the REPL show an error to a person. After its first line
+// (which stays as LANGUAGE.md says) come the source line with a caret under the column, and
+// "hint:" lines for the mistakes newcomers make: names, parameters, bodies and if branches
+// written in ( ) instead of { }, and unbound names close to a bound one ("did you mean `len`?").
+// On a terminal, unless NO_COLOR is set, the parts are in colour.
 #pragma once
 
+#include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -22,8 +26,25 @@ std::string line_of_file(const std::string& path, uint32_t n);
 // Line `n` of `text`, whose first line is numbered `first`; "" when outside it.
 std::string line_of_text(std::string_view text, uint32_t first, uint32_t n);
 
-// Inserts the hints after the first line of a formatted error.
-std::string with_hints(const std::string& formatted, const std::string& hints);
+// The code an error may be placed in: `text`, whose first line is `first_line` of file `file`
+// (an empty text when the error comes from a file on disk).
+struct SourceText {
+  std::string_view text;
+  uint32_t first_line = 1;
+  uint32_t file = 0;
+};
+
+// `formatted` (the error's first line, then its trace) with, after the first line, the source
+// line and a caret under the error's column, then the hints; coloured when `colour`.
+std::string explain_error(VM& vm, Value error, const std::string& formatted, const SourceText& source, bool colour);
+
+// The source line and the caret under column `col` (1-based, in code points), each line ending
+// in a newline; a window around the column when the line is long; "" for an empty line.
+std::string source_excerpt(std::string_view line, uint32_t line_number, uint32_t col, bool colour);
+
+// True when output to `stream` should be coloured: a terminal, NO_COLOR unset or empty, and TERM
+// not "dumb" (https://no-color.org).
+bool colour_wanted(std::FILE* stream);
 
 // The bound global name closest to `name` by edit distance, when close enough to be a typo
 // (1 edit for names of 3 or 4 letters, 2 beyond; none for shorter names); "" when none.

@@ -128,7 +128,7 @@ TEST(Cli, ExpressionErrorGoesToStderrWithExitOne) {
   EXPECT_EQ(r.err.rfind("<-e>:1:1: head: expected a non-empty Q-expression, got {}", 0), 0u) << r.err;
   Exec unread = run_valk({"-e", "(+ 1"});
   EXPECT_EQ(unread.status, 1);
-  EXPECT_EQ(unread.err, "<-e>:1:1: unclosed '('\n");
+  EXPECT_EQ(unread.err, "<-e>:1:1: unclosed '('\n  1 | (+ 1\n    | ^\n");
   Exec unbound = run_valk({"-e", "+ 1 nope"});
   EXPECT_EQ(unbound.status, 1);
   EXPECT_EQ(unbound.err.rfind("<-e>:1:5: LEnv: Symbol `nope` is not bound", 0), 0u) << unbound.err;
@@ -236,7 +236,7 @@ TEST(Cli, AnUncaughtErrorStopsTheProgramWithItsPositionAndChain) {
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "before\n");
   EXPECT_EQ(r.err, f.path() + ":3:17: head: argument 1 must be a Q-expression, got Integer\n" +
-                       "  in inner (" + f.path() + ":3:17)\n" +
+                       "  3 | (fun {inner x} {head x})\n    |                 ^\n" + "  in inner (" + f.path() + ":3:17)\n" +
                        "  in outer (" + f.path() + ":2:21)\n" + "  in <top level> (" + f.path() + ":4:1)\n");
 }
 
@@ -305,7 +305,7 @@ TEST(Cli, ReplPrintsValuesAndErrorsAndGoesOn) {
   Exec r = run_valk({"--repl"}, "+ 1 2\nhead {}\n(def {x} 4)\n* x x\n");
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.out, "3\n()\n16\n");
-  EXPECT_EQ(r.err, "Error: head: expected a non-empty Q-expression, got {}\n  at <repl>:2:1\n");
+  EXPECT_EQ(r.err, "Error: head: expected a non-empty Q-expression, got {}\n  2 | head {}\n    | ^\n  at <repl>:2:1\n");
 }
 
 TEST(Cli, ReplMultiLineEntries) {
@@ -320,9 +320,9 @@ TEST(Cli, ReplSurvivesGarbage) {
   EXPECT_EQ(r.status, 0);
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.out, "3\n4\n");
-  EXPECT_EQ(r.err.rfind("Error: unexpected ')'\n  at <repl>:1:1\n", 0), 0u) << r.err.substr(0, 200);
+  EXPECT_EQ(r.err.rfind("Error: unexpected ')'\n  1 | )))\n    | ^\n  at <repl>:1:1\n", 0), 0u) << r.err.substr(0, 200);
   EXPECT_NE(r.err.find("lists nested deeper than 1000 levels"), std::string::npos);
-  EXPECT_NE(r.err.find("Error: unterminated string\n  at <repl>:6:1\n"), std::string::npos) << r.err.substr(r.err.size() - 200);
+  EXPECT_NE(r.err.find("Error: unterminated string\n  6 | \"unterminated\n    | ^\n  at <repl>:6:1\n"), std::string::npos) << r.err.substr(r.err.size() - 200);
 }
 
 TEST(Cli, ReplHugeValidLine) {
@@ -471,7 +471,8 @@ TEST(Cli, CtrlCWhileRunningAFileSaysWhereAndExits130) {
   EXPECT_EQ(r.status, 130);
   // Where it stopped depends on when the signal came: the position is in the program.
   EXPECT_EQ(r.err.rfind(f.path() + ":", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(": interrupted\n  in "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(": interrupted\n  "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\n  in "), std::string::npos) << r.err;
 }
 
 }  // namespace

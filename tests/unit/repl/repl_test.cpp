@@ -59,8 +59,9 @@ TEST(Repl, ErrorsArePrintedAndTheReplGoesOn) {
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.out, "3\n()\n4\n");
   EXPECT_EQ(r.err,
-            "Error: head: expected a non-empty Q-expression, got {}\n  at <repl>:1:1\n"
-            "Error: LEnv: Symbol `undefined-thing` is not bound\n  at <repl>:3:1\n"
+            "Error: head: expected a non-empty Q-expression, got {}\n  1 | head {}\n    | ^\n  at <repl>:1:1\n"
+            "Error: LEnv: Symbol `undefined-thing` is not bound\n  3 | undefined-thing\n    | ^\n  at <repl>:3:1\n"
+            // placed in an earlier entry, whose text the REPL no longer has: no excerpt
             "Error: head: argument 1 must be a Q-expression, got Integer\n  at <repl>:4:15\n"
             "  in bad (<repl>:4:15)\n");
 }
@@ -76,7 +77,7 @@ TEST(Repl, LinesAreCountedAcrossEntries) {
   Harness h;
   auto r = run_repl(h, "(+ 1\n2)\n\n(head\n  5)\n");
   EXPECT_EQ(r.out, "3\n");
-  EXPECT_EQ(r.err, "Error: head: argument 1 must be a Q-expression, got Integer\n  at <repl>:4:1\n");
+  EXPECT_EQ(r.err, "Error: head: argument 1 must be a Q-expression, got Integer\n  4 | (head\n    | ^\n  at <repl>:4:1\n");
 }
 
 TEST(Repl, GarbageDoesNotStopIt) {
@@ -84,7 +85,7 @@ TEST(Repl, GarbageDoesNotStopIt) {
   auto r = run_repl(h, ")))\n}\n+ 1 2\n\"bad \\q escape\"\n(1 2\n");
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.out, "3\n");
-  EXPECT_NE(r.err.find("Error: unexpected ')'\n  at <repl>:1:1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Error: unexpected ')'\n  1 | )))\n    | ^\n  at <repl>:1:1"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("at <repl>:2:1"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("at <repl>:4:"), std::string::npos) << r.err;
   // An entry still open at the end of input is reported, not dropped silently.
@@ -96,7 +97,7 @@ TEST(Repl, AnUnterminatedStringRunsToTheEnd) {
   auto r = run_repl(h, "1\n\"unterminated\nmore\n");
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.out, "1\n");
-  EXPECT_EQ(r.err, "Error: unterminated string\n  at <repl>:2:1\n");
+  EXPECT_EQ(r.err, "Error: unterminated string\n  2 | \"unterminated\n    | ^\n  at <repl>:2:1\n");
 }
 
 TEST(Repl, DeepNestingAndHugeLinesAreHandled) {
@@ -124,7 +125,7 @@ TEST(Repl, EvaluateTakesOneEntry) {
   repl.evaluate("", 2);
   repl.evaluate("(", 3);
   EXPECT_EQ(h.out(), "42\n");
-  EXPECT_EQ(h.err(), "Error: unclosed '('\n  at <repl>:3:1\n");
+  EXPECT_EQ(h.err(), "Error: unclosed '('\n  3 | (\n    | ^\n  at <repl>:3:1\n");
 }
 
 TEST(Repl, AStaleInterruptIsNotForTheNextEntry) {
@@ -144,7 +145,7 @@ TEST(Repl, AnEntryCanAwaitAndBackgroundFibersRunBetweenEntries) {
   EXPECT_EQ(r.out, "()\n()\n7\n");
   EXPECT_EQ(r.err,
             "Error: await: the future can never be settled: no fiber, timer or handle is left to settle it\n"
-            "  at <repl>:4:1\n  in await\n");
+            "  4 | await (aio/promise)\n    | ^\n  at <repl>:4:1\n  in await\n");
   EXPECT_EQ(h.vm().loop().close(), 0);
 }
 
