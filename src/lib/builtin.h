@@ -60,6 +60,7 @@ inline constexpr uint8_t kCallBare = 1;  // (f) written alone calls it (it needs
 inline constexpr uint8_t kDummyArg = 2;  // takes no argument but accepts one and ignores it, as
                                          // the original's programs call (time-us {})
 inline constexpr uint8_t kCatch = 4;     // native frame that catches errors raised below it
+inline constexpr uint8_t kReplCommand = 8;  // its name typed alone at the REPL runs it (help, quit)
 inline constexpr uint8_t kNullary = kCallBare | kDummyArg;
 }  // namespace builtinflag
 
@@ -84,6 +85,9 @@ std::span<const BuiltinInfo> table_builtins();
 std::span<const BuiltinInfo> list_builtins();
 std::span<const BuiltinInfo> io_builtins();
 std::span<const BuiltinInfo> system_builtins();
+// The documentation of a function as (doc f) gives it, or an Error when f is not one.
+Value function_doc(VM& vm, Value f);
+std::span<const BuiltinInfo> help_builtins();  // help and quit (lib/help.cpp)
 std::span<const BuiltinInfo> gc_builtins();
 std::span<const BuiltinInfo> aio_builtins();  // src/aio/builtins.cpp
 std::span<const BuiltinInfo> string_builtins();

@@ -60,8 +60,11 @@ Value builtin_penv(VM& vm, Args) {
   return Value::empty_sexpr();
 }
 
-Value builtin_doc(VM& vm, Args a) {
-  Value f = a[0];
+Value builtin_doc(VM& vm, Args a) { return function_doc(vm, a[0]); }
+
+}  // namespace
+
+Value function_doc(VM& vm, Value f) {
   if (is_partial(f)) f = f.as<Partial>()->fn;
   if (is_builtin(f)) {
     const BuiltinInfo* info = f.as<Builtin>()->info;
@@ -73,8 +76,10 @@ Value builtin_doc(VM& vm, Args a) {
     std::string name = is_symbol(p->name) ? std::string(p->name.as<Symbol>()->name()) : "lambda";
     return make_string(vm.heap(), "(" + name + " " + readable(p->formals) + ")\nA lambda.");
   }
-  return arg_error(vm, "doc", 0, "a Function", a[0]);
+  return arg_error(vm, "doc", 0, "a Function", f);
 }
+
+namespace {
 
 Value builtin_disasm(VM& vm, Args a) {
   Value f = a[0];

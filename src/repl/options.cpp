@@ -9,6 +9,10 @@
 #include <cstring>
 
 #include <histedit.h>
+#include <uv.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 namespace valk {
 
@@ -208,6 +212,8 @@ std::string version_text() {
 #else
   s += "libedit (histedit " + std::to_string(LIBEDIT_MAJOR) + "." + std::to_string(LIBEDIT_MINOR) + ")\n";
 #endif
+  s += std::string("libuv ") + uv_version_string() + "\n";
+  s += "PCRE2 " + std::to_string(PCRE2_MAJOR) + "." + std::to_string(PCRE2_MINOR) + "\n";
 #if defined(__clang__)
   s += "built with clang " __clang_version__ "\n";
 #elif defined(__GNUC__)

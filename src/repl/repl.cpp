@@ -1,5 +1,6 @@
-// repl.cpp: the REPL on libedit (line editing, history in ~/.valk_history, tab completion of
-// bound names), with Ctrl-C delivered to the VM as an interrupt.
+// repl.cpp: the REPL on libedit (a banner, line editing, history in ~/.valk_history, tab
+// completion of bound names, results coloured by type on a terminal), with Ctrl-C delivered to
+// the VM as an interrupt.
 #include "repl/repl.h"
 
 #include <editline/readline.h>
@@ -13,6 +14,7 @@
 
 #include "aio/loop.h"
 #include "read/reader.h"
+#include "repl/options.h"
 #include "repl/teach.h"
 #include "value/print.h"
 
@@ -63,7 +65,25 @@ char* complete_name(const char* text, int state) {
 
 char** complete(const char* text, int, int) {
   rl_attempted_completion_over = 1;
+  if (*text == '\0') {
+    // Tab on blanks (pasted indented code) indents, rather than listing every bound name.
+    rl_insert_text("\t");
+    return nullptr;
+  }
   return rl_completion_matches(text, complete_name);
+}
+
+bool is_repl_command(Value v) {
+  return is_builtin(v) && (v.as<Builtin>()->info->flags & builtinflag::kReplCommand);
+}
+
+// The colour of a printed result on a terminal: by what kind of value it is.
+std::string_view result_colour(Value v) {
+  if (is_number(v)) return "\x1b[36m";                     // cyan
+  if (is_string(v)) return "\x1b[32m";                     // green
+  if (is_function(v)) return "\x1b[35m";                   // magenta
+  if (is_error(v)) return "\x1b[31m";                      // red
+  return "";
 }
 
 }  // namespace
@@ -90,6 +110,7 @@ Repl::Repl(VM& vm, bool interactive) : vm_(vm), interactive_(interactive) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   if (!interactive_) return;
+  colour_results_ = colour_wanted(vm.out());
   if (const char* home = std::getenv("HOME")) history_path_ = std::string(home) + "/.valk_history";
   rl_readline_name = "valk";
   rl_attempted_completion_function = complete;
@@ -145,17 +166,25 @@ void Repl::evaluate(const std::string& text, uint32_t first_line) {
   SrcPos pos = cell_pos(read.forms);
   vm_.clear_interrupt();  // a Ctrl-C typed at the prompt is not for this entry
   Value result = vm_.eval_toplevel(read.forms, pos, CodeShape::kList);
+  if (is_repl_command(result) && is_symbol(car(read.forms)) && cdr(read.forms).is_nil()) {
+    result = vm_.call(result, {});  // `help` or `quit` typed alone does what it says
+  }
   if (is_error(result)) {
     print_error(result, text, first_line);
     return;
   }
   std::string out = readable(result);
+  std::string_view colour = colour_results_ ? result_colour(result) : "";
+  if (!colour.empty()) out = std::string(colour) + out + "\x1b[0m";
   out += '\n';
   std::fwrite(out.data(), 1, out.size(), vm_.out());
   std::fflush(vm_.out());
 }
 
 int Repl::run() {
+  if (interactive_) {
+    std::fprintf(vm_.out(), "%s  (help) to start, (quit) or Ctrl-D to leave\n", kVersion);
+  }
   std::string entry, line;
   for (;;) {
     uint32_t first_line = line_;

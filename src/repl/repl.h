@@ -28,6 +28,7 @@ class Repl {
 
   VM& vm_;
   bool interactive_;
+  bool colour_results_ = false;  // a terminal without NO_COLOR (teach.h colour_wanted)
   std::string history_path_;
   uint32_t line_ = 1;
   uint32_t file_ = 0;

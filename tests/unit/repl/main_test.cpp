@@ -90,6 +90,9 @@ TEST(Cli, HelpAndVersionExitZero) {
   Exec version = run_valk({"--version"});
   EXPECT_EQ(version.status, 0);
   EXPECT_EQ(version.out.rfind("valk ", 0), 0u) << version.out;
+  for (const char* library : {"\nlibedit ", "\nlibuv 1.", "\nPCRE2 10."}) {
+    EXPECT_NE(version.out.find(library), std::string::npos) << library << " in " << version.out;
+  }
   EXPECT_EQ(version.err, "");
 }
 
@@ -164,50 +167,6 @@ TEST(Cli, AFiberThatFailsUnawaitedIsReportedOnStderr) {
   EXPECT_EQ(r.err, "aio: a fiber failed and nothing awaited it: " + file.path() +
                        ":1:13: head: argument 1 must be a Q-expression, got Integer\n  in bad (" +
                        file.path() + ":1:13)\n");
-}
-
-// The interactive REPL (libedit on a terminal) waits for input in the event loop: a fiber
-// spawned by one line prints while the prompt waits for the next.
-TEST(Cli, TheInteractiveReplRunsFibersWhileThePromptWaits) {
-  fs::path home = fs::temp_directory_path() / ("valk_pty_home_" + std::to_string(getpid()));
-  fs::create_directories(home);
-  int master = -1;
-  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    setenv("HOME", home.c_str(), 1);
-    for (const char* name : {"VALK_HEAP_LIMIT", "VALK_NURSERY", "VALK_GC_STRESS", "VALK_GC_VERIFY"}) unsetenv(name);
-    execl(VALK_BINARY, VALK_BINARY, static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  std::string seen;
-  // Reads what the terminal shows until `want` appears (or 10 s pass).
-  auto read_until = [&](const std::string& want) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (seen.find(want) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      pollfd p{master, POLLIN, 0};
-      if (poll(&p, 1, 100) <= 0) continue;
-      char buf[512];
-      ssize_t n = read(master, buf, sizeof buf);
-      if (n <= 0) break;
-      seen.append(buf, size_t(n));
-    }
-    return seen.find(want) != std::string::npos;
-  };
-  auto type = [&](const std::string& text) { ASSERT_EQ(write(master, text.data(), text.size()), ssize_t(text.size())); };
-  EXPECT_TRUE(read_until("valkyria> "));
-  type("aio/spawn (\\ {} {do (await (aio/sleep 100)) (print \"tick\")})\r");
-  EXPECT_TRUE(read_until("<future pending>"));
-  EXPECT_TRUE(read_until("tick\r\n"));  // nothing typed since: the prompt's wait ran the fiber
-  type("await (aio/sleep 10)\r");
-  EXPECT_TRUE(read_until("\r\n()\r\n"));
-  type("\x04");  // Ctrl-D
-  int status = -1;
-  for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; ++i) usleep(50000);
-  if (!WIFEXITED(status)) kill(pid, SIGKILL), waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << seen;
-  close(master);
-  fs::remove_all(home);
 }
 
 TEST(Cli, RunsAFile) {
