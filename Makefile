@@ -7,13 +7,16 @@
 #   make stress | make clang    ... in GC stress mode (Debug) / built with clang++
 #   make mutate [N=100 SEED=1]  mutation testing: N planted bugs, how many the tests catch (docs/TESTING.md)
 #   make fuzz [FUZZ_SECONDS=60] the libFuzzer targets (reader, eval, str/format) for 60 s each (clang++)
+#   make install [PREFIX=/usr/local] [DESTDIR=]   valk, its library folder, valk.1, docs, editor modes
+#   make deb                    a Debian package of the same (CPack) in $(BUILD)/
 BUILD ?= build
 BUILD_TYPE ?= Release
 CMAKE_FLAGS ?=
 FILE ?=
 FUZZ_SECONDS ?= 60
+PREFIX ?= /usr/local
 
-.PHONY: all run test build deps bench bench-http asan switch stress clang mutate fuzz clean format
+.PHONY: all run test build deps bench bench-http asan switch stress clang mutate fuzz clean format install deb
 
 all: build
 
@@ -33,6 +36,12 @@ endif
 
 test: build
 	@scripts/run-tests.sh $(BUILD)
+
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+deb: build
+	@cd $(BUILD) && cpack -G DEB -D CPACK_PACKAGING_INSTALL_PREFIX=/usr > /dev/null && ls $(CURDIR)/$(BUILD)/valk_*.deb
 
 bench-http: build
 	@cmake --build $(BUILD) --target valk_http_hello

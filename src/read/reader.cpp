@@ -226,6 +226,8 @@ ReadResult Reader::finish() {
 ReadResult Reader::run() {
   stack_.push_back(OpenList{Value::undefined(), Value::undefined(), !in_.as_sexpr,
                             in_.as_sexpr ? '(' : '{', in_.as_sexpr ? ')' : '}', here()});
+  // A "#!" line opening a file is a comment, so that scripts can start `#!/usr/bin/env valk`.
+  if (in_.first_line == 1 && in_.text.starts_with("#!")) skip_comment();
   while (!failed_ && !at_end()) {
     unsigned char c = peek();
     if (c == ' ' || c == '\t' || c == '\v' || c == '\r' || c == '\n' || c == '\f') {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# check-install.sh BUILD: installs the build into a scratch DESTDIR (as `make install` does) and
+# checks what a user gets: the binary runs from there, the manual page, the library folder, the
+# docs and the editor modes are in place; then builds the Debian package (make deb), unpacks
+# it and runs it. Run by ctest as the "install" test.
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+DESTDIR="$stage" cmake --install "$build" --prefix /usr/local > /dev/null
+root="$stage/usr/local"
+fail() { echo "check-install: $*" >&2; exit 1; }
+[ -x "$root/bin/valk" ] || fail "no bin/valk"
+out=$("$root/bin/valk" -e "(+ 1 2)")
+[ "$out" = "3" ] || fail "the installed valk printed '$out' for (+ 1 2)"
+[ -f "$root/share/man/man1/valk.1" ] || fail "no man page"
+groff -man -Tutf8 "$root/share/man/man1/valk.1" 2>/dev/null | grep -q "sys/args" || fail "the man page does not render"
+[ -f "$root/share/valk/lib/prelude.valk" ] || fail "no library folder"
+[ -f "$root/share/doc/valk/LANGUAGE.md" ] || fail "no docs"
+[ -f "$root/share/valk/editors/vim/syntax/valk.vim" ] || fail "no vim mode"
+echo "install: ok"
+
+# The Debian package (make deb): built with CPack, unpacked, run; its Depends names libuv.
+(cd "$build" && cpack -G DEB -D CPACK_PACKAGING_INSTALL_PREFIX=/usr -B "$stage/deb" > "$stage/cpack.log" 2>&1) || fail "cpack failed"
+deb=$(ls "$stage"/deb/valk_*.deb 2>/dev/null | head -n 1)
+[ -n "$deb" ] || fail "no .deb built"
+dpkg-deb -f "$deb" Depends | grep -q "libuv1" || fail "the package does not depend on libuv1"
+dpkg-deb -x "$deb" "$stage/unpacked"
+out=$("$stage/unpacked/usr/bin/valk" -e "(len \"valk\")")
+[ "$out" = "4" ] || fail "the packaged valk printed '$out'"
+echo "deb: ok"
