@@ -57,6 +57,61 @@ struct Stub {
   int depth;           // stack depth at the fused instruction
 };
 
+Value last_cell_of(Value list) {
+  Value c = list;
+  while (is_cons(cdr(c))) c = cdr(c);
+  return c;
+}
+
+// Whether `code` mentions a symbol named one of `names` anywhere (nested lists included).
+bool mentions(Value code, std::initializer_list<std::string_view> names) {
+  if (is_symbol(code)) {
+    std::string_view n = code.as<Symbol>()->name();
+    for (std::string_view x : names) {
+      if (n == x) return true;
+    }
+    return false;
+  }
+  for (Value c = code; is_cons(c); c = cdr(c)) {
+    if (mentions(car(c), names)) return true;
+  }
+  return false;
+}
+
+// The names `(= {a b} ...)` forms in `code` bind; false when `=` appears any other way.
+bool eq_bound_names(Value code, std::vector<Symbol*>* out) {
+  if (is_symbol(code)) return code.as<Symbol>()->name() != "=";
+  if (!is_cons(code)) return true;
+  if (is_symbol(car(code)) && car(code).as<Symbol>()->name() == "=") {
+    Value names = cdr(code);
+    if (!is_cons(names) || !is_qexpr(car(names))) return false;
+    for (Value n = car(names); is_cons(n); n = cdr(n)) {
+      if (!is_symbol(car(n))) return false;
+      out->push_back(car(n).as<Symbol>());
+    }
+    for (Value c = cdr(names); is_cons(c); c = cdr(c)) {
+      if (!eq_bound_names(car(c), out)) return false;
+    }
+    return true;
+  }
+  for (Value c = code; is_cons(c); c = cdr(c)) {
+    if (!eq_bound_names(car(c), out)) return false;
+  }
+  return true;
+}
+
+// A form inlined behind a guard (SELECT, CASE, LET, DOGUARD), compiled once more at the end of
+// the prototype as the ordinary call the guard jumps to when a name it relies on changed.
+struct CallStub {
+  uint32_t guard_pc;
+  Value form;
+  SrcPos pos;
+  size_t n;
+  bool tail;
+  uint32_t end_pc;  // where the form's value goes (not in tail position)
+  int depth;
+};
+
 class Compiler {
  public:
   Compiler(VM& vm, const Scope* parent, ProtoKind kind)
@@ -97,6 +152,18 @@ class Compiler {
   void inline_lambda(Value form, SrcPos pos, bool tail);
   void inline_do(Value form, SrcPos pos, size_t n, bool tail);
   void inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tail);
+  bool inline_control(WatchId id, Value form, SrcPos pos, size_t n, bool tail);
+  size_t emit_guard(Op op, Value form, SrcPos pos, size_t n, bool tail);
+  void end_guarded(size_t stub);
+  bool clauses_inlinable(Value clauses, bool keyed) const;
+  bool let_inlinable(Value body) const;
+  bool inlinable_control_form(Value form) const;
+  void inline_select(Value form, SrcPos pos, size_t n, bool tail);
+  void inline_case(Value form, SrcPos pos, size_t n, bool tail);
+  void inline_let(Value form, SrcPos pos, size_t n, bool tail);
+  void inline_do_tail(Value form, SrcPos pos, size_t n);
+  void inline_pick(Op op, uint32_t index, Value form, SrcPos pos, size_t n, bool tail);
+  void emit_call_stubs();
   bool resolves_locally(const Symbol* s) const;
   int own_slot(const Symbol* s) const;
   Operand operand_of(Value form) const;
@@ -119,6 +186,9 @@ class Compiler {
   bool makes_closures_ = false;
   std::string error_;
   std::vector<Stub> stubs_;
+  std::vector<CallStub> call_stubs_;
+  size_t call_stubs_done_ = 0;
+  bool no_fuse_ = false;  // compiling call stubs: no fused instruction (their stubs would come late)
   std::pair<Operand, Operand> fused_operands_;  // operands of the fused instruction being made
 };
 
@@ -351,8 +421,20 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
     case WatchId::Do:
       // Inlined only while everything the prelude's definition of do relies on is intact.
       if (vm_.broken_watches() & vm_.op_watch_mask(Op::DO)) return false;
+      if (tail && n >= 2 && kind_ == ProtoKind::kLambda && inlinable_control_form(car(last_cell_of(form)))) {
+        inline_do_tail(form, pos, n);
+        return true;
+      }
       inline_do(form, pos, n, tail);
       return true;
+    case WatchId::Select:
+    case WatchId::Case:
+    case WatchId::Let:
+    case WatchId::Fst:
+    case WatchId::Snd:
+    case WatchId::Trd:
+    case WatchId::Nth:
+      return inline_control(WatchId(head->watch), form, pos, n, tail);
     case WatchId::Add: return n == 3 && (inline_operator(Op::ADD, form, pos, n, tail), true);
     case WatchId::Sub:
       if (n == 2) return inline_operator(Op::NEG, form, pos, n, tail), true;
@@ -482,6 +564,201 @@ void Compiler::inline_do(Value form, SrcPos pos, size_t n, bool tail) {
   ret(tail);
 }
 
+
+// ---- the prelude's control flow -----------------------------------------------------------
+//
+// select, case and let with literal clause lists, and fst/snd/trd/nth, run in the caller's frame
+// while every name their prelude definitions rely on keeps its meaning: a guard opens the form
+// and jumps to the ordinary call (the stub) otherwise. The prelude evaluates a clause in frames
+// of its own (select's `cs`, fst's `_l`, snd's `_y`, case's `x`; let's `b` and `_`), whose names
+// the clause could see and `=` would bind in: a form whose code mentions one of those, or binds
+// with `=` where the prelude would have kept the binding apart, is not inlined.
+
+
+
+bool Compiler::inline_control(WatchId id, Value form, SrcPos pos, size_t n, bool tail) {
+  if (vm_.broken_watches() & vm_.op_watch_mask(id == WatchId::Nth ? Op::NTH
+                                              : id == WatchId::Select ? Op::SELECT
+                                              : id == WatchId::Case ? Op::CASE
+                                              : id == WatchId::Let ? Op::LET : Op::PICK)) {
+    return false;
+  }
+  switch (id) {
+    case WatchId::Select:
+      if (n < 2 || !clauses_inlinable(cdr(form), false)) return false;
+      inline_select(form, pos, n, tail);
+      return true;
+    case WatchId::Case:
+      if (n < 3 || !clauses_inlinable(cdr(cdr(form)), true)) return false;
+      inline_case(form, pos, n, tail);
+      return true;
+    case WatchId::Let:
+      if (n != 2 || !tail || kind_ != ProtoKind::kLambda || !let_inlinable(car(cdr(form)))) return false;
+      inline_let(form, pos, n, tail);
+      return true;
+    case WatchId::Fst: return n == 2 && (inline_pick(Op::PICK, 0, form, pos, n, tail), true);
+    case WatchId::Snd: return n == 2 && (inline_pick(Op::PICK, 1, form, pos, n, tail), true);
+    case WatchId::Trd: return n == 2 && (inline_pick(Op::PICK, 2, form, pos, n, tail), true);
+    case WatchId::Nth: return n == 3 && (inline_pick(Op::NTH, 0, form, pos, n, tail), true);
+    default: return false;
+  }
+}
+
+// Each clause a literal {condition value ...} ({{key} value ...} for case) whose code sees no
+// name of the prelude's frames and binds nothing with `=`.
+bool Compiler::clauses_inlinable(Value clauses, bool keyed) const {
+  for (Value c = clauses; is_cons(c); c = cdr(c)) {
+    Value clause = car(c);
+    if (!is_qexpr(clause) || list_length(clause) < 2) return false;
+    if (keyed && (!is_qexpr(car(clause)) || car(clause).is_empty_list())) return false;
+    if (mentions(clause, {"=", "cs", "_l", "_y", "x", "eval"})) return false;
+  }
+  return true;
+}
+
+// A literal body that sees neither of let's own names and binds with `=` only names that no
+// enclosing lambda has as a parameter (those bindings go in this frame; the form is in tail
+// position, so nothing of this frame runs after it).
+bool Compiler::let_inlinable(Value body) const {
+  if (!is_qexpr(body) || mentions(body, {"b", "_", "eval"})) return false;
+  std::vector<Symbol*> bound;
+  if (!eq_bound_names(body, &bound)) return false;
+  for (Symbol* s : bound) {
+    if (resolves_locally(s)) return false;
+  }
+  return true;
+}
+
+// The last form of a do in tail position that is itself inlined in tail position.
+bool Compiler::inlinable_control_form(Value form) const {
+  if (!is_scons(form) || !is_symbol(car(form))) return false;
+  Symbol* s = car(form).as<Symbol>();
+  if (resolves_locally(s) || !vm_.watch_intact(s)) return false;
+  size_t n = list_length(form);
+  switch (WatchId(s->watch)) {
+    case WatchId::Select:
+      return !(vm_.broken_watches() & vm_.op_watch_mask(Op::SELECT)) && n >= 2 && clauses_inlinable(cdr(form), false);
+    case WatchId::Case:
+      return !(vm_.broken_watches() & vm_.op_watch_mask(Op::CASE)) && n >= 3 &&
+             clauses_inlinable(cdr(cdr(form)), true);
+    case WatchId::Let:
+      return !(vm_.broken_watches() & vm_.op_watch_mask(Op::LET)) && n == 2 && let_inlinable(car(cdr(form)));
+    default: return false;
+  }
+}
+
+size_t Compiler::emit_guard(Op op, Value form, SrcPos pos, size_t n, bool tail) {
+  CallStub st{pc(), form, pos, n, tail, 0, depth_};
+  emit(op, 0, 0);
+  emit_word(0);  // the stub, filled in by emit_call_stubs
+  call_stubs_.push_back(st);
+  return call_stubs_.size() - 1;
+}
+
+void Compiler::end_guarded(size_t stub) { call_stubs_[stub].end_pc = pc(); }
+
+// (select {c1 v1} {c2 v2} ...): each condition, then its value (a tail call when the select is
+// in tail position), else the next clause; none true: No selection found, placed at the form.
+void Compiler::inline_select(Value form, SrcPos pos, size_t n, bool tail) {
+  size_t stub = emit_guard(Op::SELECT, form, pos, n, tail);
+  int base = depth_;
+  std::vector<uint32_t> to_end;
+  for (Value c = cdr(form); is_cons(c); c = cdr(c)) {
+    Value clause = car(c);
+    // Positions as the prelude's fst/snd evaluate the element: each form placed by its own head.
+    expr(car(clause), SrcPos{}, false);
+    mark(pos);  // a condition that is no integer is reported at the select, as the prelude's if is
+    uint32_t skip = pc();
+    emit(Op::JMPF, 0, -1);
+    expr(car(cdr(clause)), SrcPos{}, tail);
+    if (!tail) {
+      to_end.push_back(pc());
+      emit(Op::JMP, 0, 0);
+    }
+    patch(skip, pc());
+    depth_ = base;
+  }
+  mark(pos);
+  emit(Op::FAIL, constant(make_string(vm_.heap(), "No selection found")), 0);
+  for (uint32_t j : to_end) patch(j, pc());
+  adjust(+1);
+  end_guarded(stub);
+}
+
+// (case x {{k1} v1} ...): x once, then each key compared with it (==), the value of the first
+// equal one; none: No case found, placed at the form.
+void Compiler::inline_case(Value form, SrcPos pos, size_t n, bool tail) {
+  size_t stub = emit_guard(Op::CASE, form, pos, n, tail);
+  int base = depth_;
+  expr(car(cdr(form)), cell_pos(cdr(form)), false);
+  std::vector<uint32_t> to_end;
+  for (Value c = cdr(cdr(form)); is_cons(c); c = cdr(c)) {
+    Value clause = car(c);
+    expr(car(car(clause)), SrcPos{}, false);
+    uint32_t skip = pc();
+    emit(Op::CASEJMP, 0, -1);
+    emit(Op::POP, 0, -1);
+    expr(car(cdr(clause)), SrcPos{}, tail);
+    if (!tail) {
+      to_end.push_back(pc());
+      emit(Op::JMP, 0, 0);
+    }
+    patch(skip, pc());
+    depth_ = base + 1;
+  }
+  mark(pos);
+  emit(Op::FAIL, constant(make_string(vm_.heap(), "No case found")), 0);
+  for (uint32_t j : to_end) patch(j, pc());
+  depth_ = base + 1;
+  end_guarded(stub);
+}
+
+// (let {body}) in tail position: the body runs as this frame's tail.
+void Compiler::inline_let(Value form, SrcPos pos, size_t n, bool tail) {
+  size_t stub = emit_guard(Op::LET, form, pos, n, tail);
+  body(car(cdr(form)), SrcPos{}, true);  // placed as the lambda let makes of it is
+  end_guarded(stub);
+}
+
+// (do a b (select ...)) in tail position: a and b for their effects, then the last form inlined
+// in tail position, so its calls are tail calls of this function.
+void Compiler::inline_do_tail(Value form, SrcPos pos, size_t n) {
+  size_t stub = emit_guard(Op::DOGUARD, form, pos, n, true);
+  for (Value c = cdr(form); is_cons(c); c = cdr(c)) {
+    bool last = !is_cons(cdr(c));
+    expr(car(c), cell_pos(c), last);
+    if (!last) emit(Op::POP, 0, -1);
+  }
+  end_guarded(stub);
+}
+
+// (fst l), (snd l), (trd l), (nth n l): one instruction when the element evaluates to itself.
+void Compiler::inline_pick(Op op, uint32_t index, Value form, SrcPos pos, size_t n, bool tail) {
+  uint32_t start = pc();
+  for (Value c = cdr(form); is_cons(c); c = cdr(c)) expr(car(c), cell_pos(c), false);
+  adjust(+1);  // room for the function under its arguments when the definition runs
+  adjust(-1);
+  add_site(car(form).as<Symbol>(), start, form, false);
+  mark(pos);
+  emit(op, index, -int(n - 2));
+  ret(tail);
+}
+
+// The guarded forms as ordinary calls (their names looked up), each ending where the inlined
+// form ends. Compiling them may inline (and guard) forms nested in their arguments.
+void Compiler::emit_call_stubs() {
+  bool fuse = no_fuse_;
+  no_fuse_ = true;
+  for (; call_stubs_done_ < call_stubs_.size(); ++call_stubs_done_) {
+    CallStub st = call_stubs_[call_stubs_done_];
+    x_->code[st.guard_pc + 1] = pc();
+    depth_ = st.depth;
+    generic_call(st.form, st.pos, st.n, st.tail);
+    if (!st.tail) emit(Op::JMP, call_stubs_[call_stubs_done_].end_pc, 0);
+  }
+  no_fuse_ = fuse;
+}
+
 // ---- fused instructions ------------------------------------------------------------------
 
 int Compiler::own_slot(const Symbol* s) const {
@@ -539,7 +816,7 @@ Op fused_compare(Op op, bool local_second) {
 // (cmp x y) over a parameter and a small integer or another parameter, with cmp intact.
 bool Compiler::fusable_if(Value cond, Op* fused, Stub* stub) {
   if (!is_scons(cond) || list_length(cond) != 3 || !is_symbol(car(cond))) return false;
-  if (pc() >= kMaxFusedPc || stubs_.size() >= kMaxStubs) return false;
+  if (no_fuse_ || pc() >= kMaxFusedPc || stubs_.size() >= kMaxStubs) return false;
   Symbol* head = car(cond).as<Symbol>();
   if (resolves_locally(head) || !vm_.watch_intact(head)) return false;
   Op op = comparison_op(WatchId(head->watch));
@@ -569,7 +846,7 @@ bool Compiler::fusable_if(Value cond, Op* fused, Stub* stub) {
 // (+ x y) or (- x y) over a parameter and a small integer or another parameter.
 bool Compiler::fusable_arith(Op op, Value form, Op* fused, Stub* stub) {
   if (op != Op::ADD && op != Op::SUB) return false;
-  if (pc() >= kMaxFusedPc || stubs_.size() >= kMaxStubs) return false;
+  if (no_fuse_ || pc() >= kMaxFusedPc || stubs_.size() >= kMaxStubs) return false;
   Operand x = operand_of(car(cdr(form)));
   Operand y = operand_of(car(cdr(cdr(form))));
   if (!x.ok || !y.ok || !x.local || x.value > 0xff) return false;  // the first must be a parameter
@@ -627,6 +904,7 @@ void Compiler::emit_stubs() {
 
 Value Compiler::finish(SrcPos pos) {
   emit_stubs();
+  emit_call_stubs();
   if (!error_.empty()) return make_error(vm_.heap(), error_);
   x_->pos = pos;
   uint32_t nparams = uint32_t(x_->params.size());

@@ -24,17 +24,7 @@ constexpr uint64_t kSelectMask = kPickMask | bits({WatchId::If, WatchId::Eq, Wat
                                                    WatchId::Fst, WatchId::Snd, WatchId::Select});
 constexpr uint64_t kNthMask = kSelectMask | bits({WatchId::Le, WatchId::Otherwise, WatchId::Nth, WatchId::Sub});
 
-// The element `skip` cells into l when l is a Q-expression that long and the element evaluates
-// to itself; else undefined (the Valk definition then raises or evaluates it).
-Value pick(Value l, int64_t skip) {
-  for (int64_t i = 0; i < skip; ++i) {
-    if (!is_qcons(l)) return Value::undefined();
-    l = cdr(l);
-  }
-  if (!is_qcons(l)) return Value::undefined();
-  Value e = car(l);
-  return self_evaluating(e) ? e : Value::undefined();
-}
+Value pick(Value l, int64_t skip) { return pick_plain(l, skip); }
 
 Value fst_fast(VM&, Args a) { return pick(a[0], 0); }
 Value snd_fast(VM&, Args a) { return pick(a[0], 1); }
@@ -325,6 +315,17 @@ const Intrinsic kIntrinsics[] = {
 };
 
 }  // namespace
+
+// Undefined when the Valk definition must run (it then raises or evaluates the element).
+Value pick_plain(Value l, int64_t skip) {
+  for (int64_t i = 0; i < skip; ++i) {
+    if (!is_qcons(l)) return Value::undefined();
+    l = cdr(l);
+  }
+  if (!is_qcons(l)) return Value::undefined();
+  Value e = car(l);
+  return self_evaluating(e) ? e : Value::undefined();
+}
 
 void attach_intrinsics(VM& vm) {
   for (const Intrinsic& in : kIntrinsics) {

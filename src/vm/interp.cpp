@@ -30,6 +30,9 @@ std::string too_many_arguments(uint32_t actual, uint32_t expected) {
          ", Expected: " + std::to_string(expected);
 }
 
+// The one text of an if (or a select clause) whose condition is no integer.
+std::string condition_error(Value c) { return std::string("if: condition must be an Integer, got ") + type_name(c); }
+
 // Moves a call (callee and arguments) down the stack, word by word: a libc memmove of a few
 // words writes them with wide stores that the loads of the next instructions cannot forward from.
 inline void move_down(Value* to, const Value* from, uint32_t n) {
@@ -375,7 +378,7 @@ dispatch_top:
     }
     if (is_obj(c, ObjType::kInt)) DISPATCH();  // a boxed integer is never 0
     SAVE();
-    RAISE_MSG(std::string("if: condition must be an Integer, got ") + type_name(c));
+    RAISE_MSG(condition_error(c));
   }
   SLOW(IF) {
     SAVE();
@@ -616,6 +619,103 @@ dispatch_top:
   FUSED_IF_LL(IFGE_LL, >=)
   FUSED_IF_LL(IFEQ_LL, ==)
   FUSED_IF_LL(IFNE_LL, !=)
+
+  // ---- the prelude's control flow compiled inline (compiler.cpp): guards, clause jumps, picks
+#define GUARD(name)                      \
+  WATCHED(name) {                        \
+    ++pc;                                \
+    DISPATCH();                          \
+  }                                      \
+  SLOW(name) {                           \
+    pc = code0 + *pc;                    \
+    DISPATCH();                          \
+  }
+  GUARD(SELECT)
+  GUARD(CASE)
+  GUARD(LET)
+  GUARD(DOGUARD)
+
+  HANDLER(JMPF) {
+    Value c = *--sp;
+    if (LIKELY(c.is_fixnum())) {
+      if (c.fixnum_value() == 0) pc = code0 + operand(ins);
+      DISPATCH();
+    }
+    if (is_obj(c, ObjType::kInt)) DISPATCH();
+    SAVE();
+    RAISE_MSG(condition_error(c));
+  }
+  HANDLER(CASEJMP) {
+    Value k = *--sp, x = sp[-1];
+    bool eq = x == k || (!(x.is_fixnum() && k.is_fixnum()) && values_equal(x, k));
+    if (!eq) pc = code0 + operand(ins);
+    DISPATCH();
+  }
+  HANDLER(FAIL) {
+    SAVE();
+    RAISE_MSG(K[operand(ins)].as<String>()->view());
+  }
+
+  WATCHED(PICK) {
+    Value r = pick_plain(sp[-1], operand(ins));
+    if (LIKELY(!r.is_undefined())) {
+      sp[-1] = r;
+      DISPATCH();
+    }
+    // Not a plain element: the prelude's definition runs (it evaluates it, or raises).
+    sp[0] = sp[-1];
+    sp[-1] = watched_syms_[int(operand(ins) == 0 ? WatchId::Fst : operand(ins) == 1 ? WatchId::Snd : WatchId::Trd)]->global;
+    ++sp;
+    nargs = 1;
+    fr->pc = pc;
+    { tail_call = false; goto call_generic; }
+  }
+  SLOW(PICK) {
+    SAVE();
+    const InlineSite* site = proto_site_at(proto, uint32_t(pc - 1 - code0));
+    Value meaning = watched_meaning(site, fr);
+    if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));
+    uint64_t own = watch_bit(WatchId::Fst) | watch_bit(WatchId::Snd) | watch_bit(WatchId::Trd);
+    if (!(broken_ & op_masks_[int(Op::PICK)] & ~own) && means_original(site->sym, meaning)) goto L_PICK;
+    sp[0] = sp[-1];
+    sp[-1] = meaning;
+    ++sp;
+    nargs = 1;
+    { tail_call = false; goto call_generic; }
+  }
+  WATCHED(NTH) {
+    Value n = sp[-2];
+    if (LIKELY(n.is_fixnum() && n.fixnum_value() >= 1)) {
+      Value r = pick_plain(sp[-1], n.fixnum_value() - 1);
+      if (LIKELY(!r.is_undefined())) {
+        sp[-2] = r;
+        --sp;
+        DISPATCH();
+      }
+    }
+    sp[0] = sp[-1];
+    sp[-1] = sp[-2];
+    sp[-2] = watched_syms_[int(WatchId::Nth)]->global;
+    ++sp;
+    nargs = 2;
+    fr->pc = pc;
+    { tail_call = false; goto call_generic; }
+  }
+  SLOW(NTH) {
+    SAVE();
+    const InlineSite* site = proto_site_at(proto, uint32_t(pc - 1 - code0));
+    Value meaning = watched_meaning(site, fr);
+    if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));
+    if (!(broken_ & op_masks_[int(Op::NTH)] & ~watch_bit(WatchId::Nth)) && means_original(site->sym, meaning)) {
+      goto L_NTH;
+    }
+    sp[0] = sp[-1];
+    sp[-1] = sp[-2];
+    sp[-2] = meaning;
+    ++sp;
+    nargs = 2;
+    { tail_call = false; goto call_generic; }
+  }
 
   HANDLER(RETL) { RETURN_VALUE(bp[operand(ins)]); }
 
@@ -947,6 +1047,7 @@ raise : {
 #undef FUSED_ARITH
 #undef FUSED_IF_LK
 #undef FUSED_IF_LL
+#undef GUARD
 #undef REPLACE_FRAME
 #undef RETURN_VALUE
 #undef ROOM

@@ -18,6 +18,10 @@ struct Intrinsic {
   uint8_t extra_slots; // state slots of the continuation beyond the parameters
 };
 
+// The element `skip` cells into l when l is a Q-expression that long and the element evaluates
+// to itself (what fst/snd/trd/nth give without running their Valk body); else undefined.
+Value pick_plain(Value l, int64_t skip);
+
 // Attaches the intrinsics to the prelude's prototypes (after the prelude is loaded).
 void attach_intrinsics(VM& vm);
 

@@ -27,7 +27,12 @@ bool in_chain(Value chain, Value env) {
 
 class ResidueBuilder {
  public:
-  ResidueBuilder(const Proto* callee, Value callee_env) : callee_(callee), callee_env_(callee_env) {}
+  // `scratch` is reused from call to call: a loop of tail calls builds one residue per step,
+  // and a fresh vector each time made malloc and free a fifth of such a loop's time.
+  ResidueBuilder(const Proto* callee, Value callee_env, std::vector<Entry>& scratch)
+      : callee_(callee), callee_env_(callee_env), entries_(scratch) {
+    entries_.clear();
+  }
 
   void binding(Symbol* s, Value v) {
     if (proto_param_index(callee_, s) >= 0 || seen(s)) return;
@@ -40,6 +45,25 @@ class ResidueBuilder {
     }
     if ((e.obj()->flags & envflag::kFrozen) && fully_shadowed(e)) return;
     entries_.push_back(Entry{nullptr, e});
+  }
+  // The replaced frame's own residue, updated in place, when it holds the same names in the same
+  // order (a loop of tail calls that binds with `=` each step): nothing but that frame refers to
+  // it, and the frame is being replaced.
+  bool reuse(Heap& heap, Value old) const {
+    size_t i = 0;
+    for (Value r = old; !r.is_undefined(); r = r.as<Residue>()->next, ++i) {
+      auto* link = r.as<Residue>();
+      if (i >= entries_.size() || link->sym != entries_[i].sym) return false;
+      if (!link->sym && link->value != entries_[i].value) return false;
+    }
+    if (i != entries_.size()) return false;
+    i = 0;
+    for (Value r = old; !r.is_undefined(); r = r.as<Residue>()->next, ++i) {
+      auto* link = r.as<Residue>();
+      link->value = entries_[i].value;
+      heap.write_barrier(link, link->value);
+    }
+    return true;
   }
   Value build(Heap& heap) const {
     Value list = Value::undefined();
@@ -77,13 +101,16 @@ class ResidueBuilder {
 
   const Proto* callee_;
   Value callee_env_;
-  std::vector<Entry> entries_;
+  std::vector<Entry>& entries_;
 };
+
+// build_residue never runs inside itself (allocation does not collect): one buffer per thread.
+thread_local std::vector<Entry> scratch_entries;
 
 }  // namespace
 
 Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
-  ResidueBuilder b(callee, callee_env);
+  ResidueBuilder b(callee, callee_env, scratch_entries);
   const Proto* own = f->proto.as<Proto>();
   for (uint32_t i = 0; i < own->nparams; ++i) b.binding(own->params[i], fib_.stack[f->base + i]);
   if (!f->env.is_undefined()) {
@@ -102,6 +129,7 @@ Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
       b.env(link->value);
     }
   }
+  if (!f->residue.is_undefined() && b.reuse(heap_, f->residue)) return f->residue;
   return b.build(heap_);
 }
 

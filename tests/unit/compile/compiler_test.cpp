@@ -8,6 +8,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -343,6 +344,46 @@ TEST_F(CompilerWithPreludeTest, DoGivesTheLastValue) {
   EXPECT_EQ(r, Value::fixnum(3)) << (is_error(r) ? vm.describe_error(r) : readable(r));
   Value f = vm.run_source("((\\ {x} {do (+ x 1) (+ x 2)}) 10)", "compiler_test.valk");
   EXPECT_EQ(f, Value::fixnum(12)) << (is_error(f) ? vm.describe_error(f) : readable(f));
+}
+
+// select with literal clauses: a guard, each condition and a jump, values as tail calls, the
+// error, then the stub (the ordinary call of select by name) the guard jumps to.
+TEST_F(CompilerWithPreludeTest, SelectIsInlinedWithTailCalls) {
+  Ops o = lambda_ops("(\\ {n} {select {(== n 0) 1} {otherwise (f n)}})");
+  EXPECT_EQ(o, (Ops{"SELECT", "LOCAL", "INT", "EQ", "JMPF", "INT", "RET", "NAME", "JMPF", "NAME", "LOCAL",
+                    "TAILCALL", "RET", "FAIL", "NAME", "CONST", "CONST", "TAILCALL", "RET"}));
+}
+
+TEST_F(CompilerWithPreludeTest, CaseComparesKeysInPlace) {
+  Ops o = lambda_ops("(\\ {n} {case n {{1} 10} {{2} (f n)}})");
+  EXPECT_EQ(o, (Ops{"CASE", "LOCAL", "INT", "CASEJMP", "POP", "INT", "RET", "INT", "CASEJMP", "POP", "NAME",
+                    "LOCAL", "TAILCALL", "RET", "FAIL", "NAME", "LOCAL", "CONST", "CONST", "TAILCALL", "RET"}));
+}
+
+TEST_F(CompilerWithPreludeTest, LetAndDoInTailPositionRunInThisFrame) {
+  Ops o = lambda_ops("(\\ {n} {let {do (= {m} n) (select {m (f m)})}})");
+  EXPECT_EQ(o[0], "LET");
+  EXPECT_EQ(o[1], "DOGUARD");
+  EXPECT_NE(std::find(o.begin(), o.end(), "SELECT"), o.end());
+  // Not in tail position, let keeps its own frame: it is called.
+  Ops call = lambda_ops("(\\ {n} {+ 1 (let {n})})");
+  EXPECT_EQ(std::find(call.begin(), call.end(), "LET"), call.end());
+}
+
+TEST_F(CompilerWithPreludeTest, ClausesThatSeeThePreludesNamesAreNotInlined) {
+  for (const char* text : {"(\\ {cs} {select {cs 1}})", "(\\ {n} {select {(= {a} n) 1}})",
+                           "(\\ {x} {case 1 {{1} x}})", "(\\ {n} {let {do (= {n} 1) n}})",
+                           "(\\ {n} {select {n} {1 2}})"}) {
+    Ops o = lambda_ops(text);
+    EXPECT_EQ(std::find_if(o.begin(), o.end(), [](const std::string& op) {
+                return op == "SELECT" || op == "CASE" || op == "LET";
+              }), o.end()) << text;
+  }
+}
+
+TEST_F(CompilerWithPreludeTest, PicksAreOneInstruction) {
+  EXPECT_EQ(lambda_ops("(\\ {l} {fst l})"), (Ops{"LOCAL", "PICK", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {l} {nth 2 l})"), (Ops{"INT", "LOCAL", "NTH", "RET"}));
 }
 
 // ---- prototypes --------------------------------------------------------------------------------
