@@ -259,5 +259,38 @@ TEST(NetValk, ServeAndRequestUnderGcStress) {
   EXPECT_EQ(r.out, "20 /n i=19\n");
 }
 
+// ---- examples/ -----------------------------------------------------------------------------------
+
+std::string example(const std::string& name) { return std::string(VALK_SOURCE_DIR) + "/examples/" + name; }
+
+TEST(NetValkExamples, HelloServer) {
+  int port = free_port();
+  Peer peer(kValk + " " + example("hello.valk") + " -- " + std::to_string(port), port);
+  ASSERT_GT(peer.pid, 0);
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + "/there";
+  EXPECT_EQ(sh(curl(url)).out, "Hello from Valkyria: GET /there\n");
+  EXPECT_EQ(sh(curl("--http2-prior-knowledge -X PUT " + url)).out, "Hello from Valkyria: PUT /there\n");
+}
+
+TEST(NetValkExamples, ApiAndConcurrentClient) {
+  int port = free_port();
+  Peer peer(kValk + " " + example("api.valk") + " -- " + std::to_string(port), port);
+  ASSERT_GT(peer.pid, 0);
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  Shell client = sh("cd " + certs().dir + " && " + kValk + " " + example("client.valk") + " -- " + base);
+  EXPECT_EQ(client.status, 0) << client.out;
+  EXPECT_EQ(client.out,
+            "/notes 200 {\"notes\":[\"milk\",\"bread\",\"eggs\"]}\n"
+            "/notes/1 200 {\"id\":1,\"note\":\"milk\"}\n"
+            "/notes/2 200 {\"id\":2,\"note\":\"bread\"}\n"
+            "/notes/3 200 {\"id\":3,\"note\":\"eggs\"}\n"
+            "/notes/99 404 {\"error\":\"no note 99\"}\n"
+            "/nowhere 404 {\"error\":\"not found\"}\n");
+  EXPECT_EQ(sh(curl("-w \" %{http_code}\" --data-binary \"say \\\"hi\\\"\" " + base + "/notes")).out, "{\"id\":4}\n 201");
+  EXPECT_EQ(sh(curl(base + "/notes/4")).out, "{\"id\":4,\"note\":\"say \\\"hi\\\"\"}\n");
+  EXPECT_EQ(sh(curl("-w \" %{http_code}\" " + base + "/notes/x")).out, "{\"error\":\"not a note id\",\"id\":\"x\"}\n 400");
+  EXPECT_EQ(sh(curl("-w \" %{http_code}\" -X DELETE " + base + "/notes")).out, "{\"error\":\"method not allowed\"}\n 405");
+}
+
 }  // namespace
 }  // namespace valk::net::test
