@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# run.sh BUILD: `make bench-http`. The engine's C++ hello server next to nghttpd serving a small
+# run.sh BUILD: `make bench-http`. The engine's C++ hello server and the Valk hello handler
+# (`valk bench/http/hello.valk`: http/serve, a fiber per request) next to nghttpd serving a small
 # file, each loaded by `h2load -t1 -c100 -m10` over h2c and over TLS; each server's CPU time is
 # read from /proc/PID/stat around the run. Prints requests/s, CPU µs per request and the ratios.
 set -euo pipefail
@@ -35,28 +36,45 @@ start_valk() {  # start_valk [CERT KEY]: prints the pid; the port goes to $work/
   echo $!
 }
 
+start_lisp() {  # start_lisp [CERT KEY]: prints the pid; the port goes to $work/lport
+  if [ $# -gt 0 ]; then
+    "$build/valk" "$here/hello.valk" -- "$1" "$2" > "$work/lport" &
+  else
+    "$build/valk" "$here/hello.valk" > "$work/lport" &
+  fi
+  echo $!
+}
+here=$(cd "$(dirname "$0")" && pwd)
+
 results=()
 for mode in h2c tls; do
   if [ $mode = h2c ]; then
     vpid=$(start_valk); pids+=("$vpid")
+    lpid=$(start_lisp); pids+=("$lpid")
     nport=$(free_port)
     nghttpd --no-tls -d "$work" "$nport" >/dev/null 2>&1 & npid=$!; pids+=("$npid")
     scheme=http
   else
     vpid=$(start_valk "$work/cert.pem" "$work/key.pem"); pids+=("$vpid")
+    lpid=$(start_lisp "$work/cert.pem" "$work/key.pem"); pids+=("$lpid")
     nport=$(free_port)
     nghttpd -d "$work" "$nport" "$work/key.pem" "$work/cert.pem" >/dev/null 2>&1 & npid=$!; pids+=("$npid")
     scheme=https
   fi
-  for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+  for _ in $(seq 50); do [ -s "$work/port" ] && [ -s "$work/lport" ] && break; sleep 0.1; done
   vport=$(cat "$work/port"); : > "$work/port"
+  lport=$(head -1 "$work/lport"); : > "$work/lport"
   sleep 0.3
   v=$(measure valk "$vpid" "$scheme://127.0.0.1:$vport/")
+  l=$(measure valk-lisp "$lpid" "$scheme://127.0.0.1:$lport/")
   g=$(measure nghttpd "$npid" "$scheme://127.0.0.1:$nport/hello")
-  kill "$vpid" "$npid"; wait "$vpid" "$npid" 2>/dev/null || true
-  read -r _ vr vu <<< "$v"; read -r _ gr gu <<< "$g"
-  printf '%-4s valk    %10.0f req/s %7.2f µs CPU/req\n' "$mode" "$vr" "$vu"
-  printf '%-4s nghttpd %10.0f req/s %7.2f µs CPU/req\n' "$mode" "$gr" "$gu"
+  kill "$vpid" "$lpid" "$npid"; wait "$vpid" "$lpid" "$npid" 2>/dev/null || true
+  read -r _ vr vu <<< "$v"; read -r _ lr lu <<< "$l"; read -r _ gr gu <<< "$g"
+  printf '%-4s engine (C++ handler)  %10.0f req/s %7.2f µs CPU/req\n' "$mode" "$vr" "$vu"
+  printf '%-4s valk (Valk handler)   %10.0f req/s %7.2f µs CPU/req\n' "$mode" "$lr" "$lu"
+  printf '%-4s nghttpd               %10.0f req/s %7.2f µs CPU/req\n' "$mode" "$gr" "$gu"
   awk -v m=$mode -v vu="$vu" -v gu="$gu" -v vr="$vr" -v gr="$gr" \
-    'BEGIN {printf "%-4s ratio: CPU/req valk/nghttpd %.2f (target <= 1.0), req/s valk/nghttpd %.2f (target >= 1.0)\n", m, vu/gu, vr/gr}'
+    'BEGIN {printf "%-4s ratio engine:  CPU/req engine/nghttpd %.2f, req/s engine/nghttpd %.2f\n", m, vu/gu, vr/gr}'
+  awk -v m=$mode -v lu="$lu" -v gu="$gu" -v lr="$lr" -v gr="$gr" \
+    'BEGIN {printf "%-4s ratio valk:    CPU/req valk/nghttpd %.2f (target <= 1.0), req/s valk/nghttpd %.2f (target >= 1.0)\n", m, lu/gu, lr/gr}'
 done

@@ -50,6 +50,13 @@ void Loop::chain(Value from, bool on_error, Value fn, Value out) {
   add_waiter(from, entry(on_error ? WaitKind::kCatch : WaitKind::kThen, fn, out));
 }
 
+void Loop::on_settle(Value future, SettleFn fn) {
+  future.obj()->flags |= futureflag::kHandled;
+  uint64_t id = next_settle_id_++;
+  settle_fns_.emplace(id, std::move(fn));
+  add_waiter(future, entry(WaitKind::kNative, Value::fixnum(int64_t(id)), Value::undefined()));
+}
+
 void Loop::settle(Value future, bool resolved, Value value) {
   auto* f = future.as<Future>();
   if (f->aux != uint32_t(FutureState::kPending)) return;
@@ -95,6 +102,14 @@ void Loop::run_waiter(Value w, bool resolved, Value value) {
       }
       return;
     case WaitKind::kStopTimer: stop_timer(uint32_t(a.fixnum_value()), uint64_t(b.fixnum_value())); return;
+    case WaitKind::kNative: {
+      auto it = settle_fns_.find(uint64_t(a.fixnum_value()));
+      if (it == settle_fns_.end()) return;
+      SettleFn fn = std::move(it->second);
+      settle_fns_.erase(it);
+      fn(resolved, value);
+      return;
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // in turn, values kept alive across C callbacks, and timers. Futures are in future.cpp.
 #include "aio/loop.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "value/make.h"
@@ -31,6 +32,9 @@ Loop::~Loop() { close(); }
 
 int Loop::close() {
   if (closed_) return close_result_;
+  auto closers = std::move(at_close_);
+  at_close_.clear();
+  for (auto& fn : closers) fn();
   for (Timer* t : timers_) {
     if (!t) continue;
     uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
@@ -91,6 +95,9 @@ bool Loop::step() {
     return true;
   }
   if (closed_ || !uv_loop_alive(&uv_)) return false;
+  // What the program printed is out before it waits: a server's log and the port it prints
+  // reach a pipe now, not when the process ends.
+  std::fflush(vm_.out());
   uv_run(&uv_, UV_RUN_ONCE);
   return true;
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <unordered_map>
 #include <vector>
 
 #include "gc/heap.h"
@@ -33,6 +34,9 @@ class Loop {
   Loop& operator=(const Loop&) = delete;
 
   uv_loop_t* uv() { return &uv_; }
+  // fn runs first thing in close(): owners of libuv handles made outside the Loop (HTTP servers
+  // and clients) close them there, before the loop runs their close callbacks.
+  void at_close(std::function<void()> fn) { at_close_.push_back(std::move(fn)); }
   // Closes every handle still open and the libuv loop. Returns uv_loop_close's result: 0 when
   // every handle was closed (the tests check it). Idempotent.
   int close();
@@ -61,6 +65,11 @@ class Loop {
   void wait_fiber(Value future, Value waiter);
   void forward(Value from, Value to);                  // settle `to` as `from` settles
   void chain(Value from, bool on_error, Value fn, Value out);  // aio/then, aio/catch
+  // C++ code waiting on a future (the HTTP server answering when a handler's fiber ends): fn
+  // runs once, on the loop, when it settles (at once when it is settled). fn must keep no raw
+  // Value (use keep()); the value it is given is valid until it returns or allocates.
+  using SettleFn = std::function<void(bool resolved, Value value)>;
+  void on_settle(Value future, SettleFn fn);
   // A new fiber calling fn with args; its result settles `future` (a new one when undefined).
   // Returns the future, or an Error.
   Value spawn(Value fn, Args args, Value future = Value::undefined());
@@ -101,7 +110,7 @@ class Loop {
   };
   struct Timer;
   // What waits on a future, besides fibers: one row each, run when it settles (future.cpp).
-  enum class WaitKind : int64_t { kForward = 1, kThen = 2, kCatch = 3, kStopTimer = 4 };
+  enum class WaitKind : int64_t { kForward = 1, kThen = 2, kCatch = 3, kStopTimer = 4, kNative = 5 };
   Value entry(WaitKind kind, Value a, Value b);
   static void on_timer(uv_timer_t* handle);
   void fire(Timer* t);
@@ -130,6 +139,9 @@ class Loop {
   Resume main_resume_;
   Value await_all_ = Value::undefined();
   size_t fibers_started_ = 0;
+  std::vector<std::function<void()>> at_close_;
+  std::unordered_map<uint64_t, SettleFn> settle_fns_;  // on_settle's, by id
+  uint64_t next_settle_id_ = 1;
 };
 
 }  // namespace valk

@@ -104,6 +104,7 @@ void trace_fields(Object* o, F&& f) {
     case ObjType::kFloat:
     case ObjType::kString:
     case ObjType::kStrBuilder:
+    case ObjType::kHandle:  // its HostRef keeps Valk values through Loop::keep, not in the object
     case ObjType::kBuiltin:
     case ObjType::kCount:
       break;

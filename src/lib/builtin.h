@@ -94,6 +94,10 @@ std::span<const BuiltinInfo> string_builtins();
 // String builders own their bytes: the heap frees them with the builder (lib/string.cpp).
 void register_str_builder_finalizer(Heap& heap);
 std::span<const BuiltinInfo> regex_builtins();
+// HTTP: http/serve, http/request ... and the original's http2/ builtins (src/net/builtins.cpp),
+// and the global `aio` those take.
+std::span<const BuiltinInfo> net_builtins();
+void install_net_globals(VM& vm);
 // Compiled patterns the re/ builtins keep cached on this thread (lib/regex.cpp).
 size_t regex_cache_size();
 

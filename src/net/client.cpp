@@ -51,6 +51,7 @@ class ClientCore {
   std::unordered_set<ClientConn*> all;                 // connections not yet freed
 
   void send(std::unique_ptr<Pending> p);
+  ClientConn* conn_for(const ClientRequest& r);
   void gone(ClientConn* c);
   void close_all();
 };
@@ -61,6 +62,8 @@ class ClientConn {
   ~ClientConn();
   void start();
   void add(std::unique_ptr<Pending> p);
+  // ready runs once the session is up ("") or the connection failed (its error).
+  void on_ready(std::function<void(const std::string&)> ready);
   void close(const std::string& why);
   std::string key;
   bool usable() const { return !closing_ && !goaway_; }
@@ -87,6 +90,7 @@ class ClientConn {
   void finish(int32_t id, const std::string& error, bool retry);
   void check_deadlines();
   void fail_all(const std::string& why);
+  void update_ref();
 
   ClientCore& core_;
   std::string host_, sni_, authority_, scheme_;
@@ -99,6 +103,7 @@ class ClientConn {
   nghttp2_session* session_ = nullptr;
   std::deque<std::unique_ptr<Pending>> waiting_;  // before the session is up
   std::unordered_map<int32_t, std::unique_ptr<Pending>> streams_;
+  std::vector<std::function<void(const std::string&)>> ready_;  // Client::connect's callers
   uint64_t connect_deadline_ = 0;
   bool closing_ = false;
   bool goaway_ = false;
@@ -115,20 +120,24 @@ void ClientCore::send(std::unique_ptr<Pending> p) {
     p->done("client closed", ClientResponse{});
     return;
   }
-  const ClientRequest& r = p->request;
-  std::string key = r.scheme + "://" + endpoint(r) + "/" + r.sni;
-  auto it = conns.find(key);
-  ClientConn* c = it != conns.end() && it->second->usable() ? it->second : nullptr;
-  if (!c) {
-    c = new ClientConn(*this, key, r);
-    conns[key] = c;
-    all.insert(c);
-    opened++;
+  ClientConn* c = conn_for(p->request);
+  if (c) {
     c->add(std::move(p));
-    c->start();
     return;
   }
+  const ClientRequest& r = p->request;
+  c = new ClientConn(*this, r.scheme + "://" + endpoint(r) + "/" + r.sni, r);
+  conns[c->key] = c;
+  all.insert(c);
+  opened++;
   c->add(std::move(p));
+  c->start();
+}
+
+// The usable connection to r's authority, or null.
+ClientConn* ClientCore::conn_for(const ClientRequest& r) {
+  auto it = conns.find(r.scheme + "://" + endpoint(r) + "/" + r.sni);
+  return it != conns.end() && it->second->usable() ? it->second : nullptr;
 }
 
 void ClientCore::gone(ClientConn* c) {
@@ -200,6 +209,30 @@ void ClientConn::add(std::unique_ptr<Pending> p) {
   } else {
     waiting_.push_back(std::move(p));
   }
+  update_ref();
+}
+
+void ClientConn::on_ready(std::function<void(const std::string&)> ready) {
+  if (session_) {
+    ready("");
+    return;
+  }
+  ready_.push_back(std::move(ready));
+  update_ref();
+}
+
+// An idle connection does not keep the loop alive: a program that made a request ends when its
+// work is done, not when the peer closes the connection.
+void ClientConn::update_ref() {
+  if (closing_) return;
+  bool busy = !streams_.empty() || !waiting_.empty() || !ready_.empty();
+  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&tcp_), reinterpret_cast<uv_handle_t*>(&timer_)}) {
+    if (busy) {
+      uv_ref(h);
+    } else {
+      uv_unref(h);
+    }
+  }
 }
 
 void ClientConn::session_up() {
@@ -224,6 +257,10 @@ void ClientConn::session_up() {
     waiting_.pop_front();
   }
   flush();
+  auto ready = std::move(ready_);
+  ready_.clear();
+  for (auto& fn : ready) fn("");
+  update_ref();
 }
 
 void ClientConn::submit(std::unique_ptr<Pending> p) {
@@ -337,6 +374,7 @@ void ClientConn::finish(int32_t id, const std::string& error, bool retry) {
   if (it == streams_.end()) return;
   std::unique_ptr<Pending> p = std::move(it->second);
   streams_.erase(it);
+  update_ref();
   if (!error.empty() && retry && p->retries < limits::kHttpClientRetries && !core_.closing) {
     p->retries++;
     p->sent = 0;
@@ -498,6 +536,9 @@ void ClientConn::close(const std::string& why) {
   uv_timer_stop(&timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_closed);
+  auto ready = std::move(ready_);
+  ready_.clear();
+  for (auto& fn : ready) fn(why.empty() ? "connection closed" : why);
   fail_all(why);
 }
 
@@ -539,6 +580,24 @@ void Client::request(ClientRequest request, ResponseCallback done) {
   p->request = std::move(request);
   p->done = std::move(done);
   core_->send(std::move(p));
+}
+
+void Client::connect(ClientRequest request, std::function<void(const std::string& error)> ready) {
+  if (core_->closing) {
+    ready("client closed");
+    return;
+  }
+  ClientConn* c = core_->conn_for(request);
+  if (!c) {
+    c = new ClientConn(*core_, request.scheme + "://" + endpoint(request) + "/" + request.sni, request);
+    core_->conns[c->key] = c;
+    core_->all.insert(c);
+    core_->opened++;
+    c->on_ready(std::move(ready));
+    c->start();
+    return;
+  }
+  c->on_ready(std::move(ready));
 }
 
 uint64_t Client::connections_opened() const { return core_->opened; }

@@ -78,6 +78,7 @@ class Connection {
   static void on_read(uv_stream_t*, ssize_t n, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);
   static void on_timer(uv_timer_t*);
+  static void on_later(uv_prepare_t*);
   static void on_closed(uv_handle_t*);
   void received(std::string_view cipher);
   bool choose_protocol(std::string_view plain);
@@ -87,6 +88,9 @@ class Connection {
 
   uv_tcp_t tcp_;
   uv_timer_t timer_;
+  // Answers given outside a feed (a handler's fiber, a timer) are flushed together just before
+  // the loop next waits for I/O: one write for a batch of streams, not one per answer.
+  uv_prepare_t later_;
   std::unique_ptr<TlsChannel> tls_;
   std::unique_ptr<Protocol> proto_;
   std::string early_;      // plain bytes before the protocol is known

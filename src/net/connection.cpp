@@ -56,9 +56,11 @@ bool Responder::respond(Response response) {
 Connection::Connection(ServerCore& s, SSL_CTX* tls) : server(s) {
   uv_tcp_init(s.loop, &tcp_);
   uv_timer_init(s.loop, &timer_);
+  uv_prepare_init(s.loop, &later_);
   tcp_.data = this;
   timer_.data = this;
-  open_handles_ = 2;
+  later_.data = this;
+  open_handles_ = 3;
   if (tls) tls_ = std::make_unique<TlsChannel>(tls);
   scheme = tls ? "https" : "http";
 }
@@ -217,7 +219,18 @@ void Connection::respond_later(int64_t id, Response&& response) {
   proto_->respond(id, std::move(response));
   // An answer given inside the handler call, itself inside nghttp2_session_mem_recv, waits for
   // the flush that follows feeding: nghttp2 must not be asked for output from its callbacks.
-  if (!in_feed_) flush();
+  // Any other waits for the prepare phase, so that the answers of many fibers leave in one write.
+  if (!in_feed_ && !uv_is_active(reinterpret_cast<uv_handle_t*>(&later_))) uv_prepare_start(&later_, on_later);
+}
+
+void Connection::on_later(uv_prepare_t* p) {
+  auto* self = static_cast<Connection*>(p->data);
+  uv_prepare_stop(p);
+  try {
+    self->flush();
+  } catch (...) {
+    self->close();
+  }
 }
 
 void Connection::dispatch(Request&& request, std::weak_ptr<Responder::Slot> slot) {
@@ -291,6 +304,7 @@ void Connection::close() {
   uv_timer_stop(&timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&later_), on_closed);
 }
 
 void Connection::on_closed(uv_handle_t* h) {

@@ -35,9 +35,11 @@ bool SourceStream::ends_piece(unsigned char c) {
     case '"': in_string_ = true; return false;
     case ';': in_comment_ = true; return false;
     case '(':
-    case '{': ++depth_; return false;
+    case '{':
+    case '[': ++depth_; return false;
     case ')':
-    case '}': return --depth_ < 0;  // unbalanced: the reader reports it, nothing after matters
+    case '}':
+    case ']': return --depth_ < 0;  // unbalanced: the reader reports it, nothing after matters
     case '\n': return depth_ == 0;
   }
   // A byte the reader refuses ends the piece at once, so that nothing after it is read.

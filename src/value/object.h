@@ -259,6 +259,22 @@ struct Table : Object {
   uint64_t used;      // live entries and tombstones
 };
 
+// ---- host objects (value/handle.h) ---------------------------------------------------------
+
+// What a Handle refers to: a C++ object with a kind name ("HttpServer") used in printing and in
+// type errors. The Handle owns it: the heap's finalizer deletes it when the Handle dies, so it
+// must not touch the Valk heap in its destructor.
+struct HostRef {
+  virtual ~HostRef() = default;
+  virtual const char* kind() const = 0;
+  // What the printer shows after the kind, e.g. "127.0.0.1:8080"; empty: nothing.
+  virtual std::string describe() const { return {}; }
+};
+
+struct Handle : Object {
+  HostRef* ref;  // owned
+};
+
 // ---- inspection --------------------------------------------------------------------------
 
 inline bool is_obj(Value v, ObjType t) { return v.is_object() && v.obj()->type == t; }
@@ -286,6 +302,7 @@ inline bool is_closure(Value v) { return is_obj(v, ObjType::kClosure); }
 inline bool is_builtin(Value v) { return is_obj(v, ObjType::kBuiltin); }
 inline bool is_partial(Value v) { return is_obj(v, ObjType::kPartial); }
 inline bool is_future(Value v) { return is_obj(v, ObjType::kFuture); }
+inline bool is_handle(Value v) { return is_obj(v, ObjType::kHandle); }
 inline bool is_function(Value v) {
   return v.is_object() && (v.obj()->type == ObjType::kClosure ||
                            v.obj()->type == ObjType::kBuiltin ||

@@ -112,6 +112,7 @@ const char* type_name(Value v) {
   if (v.is_empty_sexpr()) return "S-expression";
   if (!v.is_object()) return "Undefined";
   if (is_cons(v)) return (v.obj()->flags & consflag::kQuoted) ? "Q-expression" : "S-expression";
+  if (is_handle(v) && v.as<Handle>()->ref) return v.as<Handle>()->ref->kind();
   return type_info(v.obj()->type).name;
 }
 

@@ -175,6 +175,17 @@ void str_builder_print(std::string& out, Value v, bool) {
   out += "<string-builder " + std::to_string(v.as<StrBuilder>()->bytes->size()) + " bytes>";
 }
 
+// ---- host objects (value/handle.h) ------------------------------------------------------
+
+void handle_print(std::string& out, Value v, bool) {
+  const HostRef* r = v.as<Handle>()->ref;
+  out += '<';
+  out += r ? r->kind() : "closed";
+  std::string more = r ? r->describe() : std::string();
+  if (!more.empty()) out += ' ' + more;
+  out += '>';
+}
+
 }  // namespace
 
 void print_string_literal(std::string& out, std::string_view s) {
@@ -247,6 +258,8 @@ constexpr TypeInfo kTypeInfo[] = {
      .name = "Internal", .size = dict_node_size, .print = print_internal, .self_evaluating = true},
     {.type = ObjType::kTable,
      .name = "Table", .size = fixed_size<Table>, .print = table_print, .self_evaluating = true},
+    {.type = ObjType::kHandle,
+     .name = "Handle", .size = fixed_size<Handle>, .print = handle_print, .self_evaluating = true},
 };
 
 namespace {

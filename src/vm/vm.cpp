@@ -11,6 +11,7 @@
 #include "compile/proto.h"
 #include "lib/embedded.h"
 #include "read/reader.h"
+#include "value/handle.h"
 #include "value/make.h"
 #include "value/table.h"
 #include "vm/intrinsic.h"
@@ -23,6 +24,7 @@ VM::VM(const VmConfig& config)
   register_fiber_finalizer(heap_);
   register_table_finalizer(heap_);
   register_str_builder_finalizer(heap_);
+  register_handle_finalizer(heap_);
   heap_.set_poll(PollWord{&poll_, pollbit::kCollect});
   for (auto& v : watch_expected_) v = Value::undefined();
   if (!fib_.allocate(limits::kInitialStackSlots, limits::kInitialFrames)) allocation_failed("the VM stacks", limits::kInitialStackSlots * sizeof(Value) + limits::kInitialFrames * sizeof(Frame));
@@ -43,7 +45,7 @@ void VM::install_builtins() {
   std::span<const BuiltinInfo> tables[] = {
       core_builtins(), arith_builtins(),  math_builtins(),   dict_builtins(),   table_builtins(), list_builtins(),
       io_builtins(),   system_builtins(), gc_builtins(),     aio_builtins(),    string_builtins(), regex_builtins(),
-      help_builtins()};
+      help_builtins(),   net_builtins()};
   for (auto table : tables) {
     for (const BuiltinInfo& info : table) {
       auto* b = static_cast<Builtin*>(std::malloc(sizeof(Builtin)));
@@ -59,6 +61,7 @@ void VM::install_builtins() {
       if (s->watch >= 0 && kWatchOrigins[s->watch] == 'B') set_watch_expected(WatchId(s->watch), s->global);
     }
   }
+  install_net_globals(*this);
 }
 
 void VM::load_prelude() {

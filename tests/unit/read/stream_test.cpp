@@ -52,6 +52,12 @@ TEST(SourceStream, FormsSpanningLinesStayWhole) {
             (std::vector<Piece>{{"(print \"a\n(\\\"\nb\")\n", 1}, {"; (\n", 4}, {"(x)\n", 5}}));
 }
 
+TEST(SourceStream, DictLiteralsSpanningLinesStayWhole) {
+  // `[` had ended the piece as a refused byte: a file with a dict literal read "unclosed '['".
+  EXPECT_EQ(pieces("(def {d} [\"a\" 1\n  \"b\" [2 3]])\n(get d \"a\")\n"),
+            (std::vector<Piece>{{"(def {d} [\"a\" 1\n  \"b\" [2 3]])\n", 1}, {"(get d \"a\")\n", 3}}));
+}
+
 TEST(SourceStream, ARefusedByteEndsThePieceAtOnce) {
   EXPECT_EQ(pieces(std::string("(a)\n\0\0\0(b)\n", 11)),
             (std::vector<Piece>{{"(a)\n", 1}, {std::string(1, '\0'), 2}, {std::string(1, '\0'), 2},

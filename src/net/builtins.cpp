@@ -1,0 +1,756 @@
+// builtins.cpp: the Valk API of the HTTP engine: http/serve (handlers run in a fiber per request),
+// http/stop, http/port, http/request, http/get, and the original's http2/ builtins and `aio`.
+// It is compiled into valkcore, not valknet: it needs the VM, and the engine stays free of it.
+#include <cctype>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "aio/loop.h"
+#include "lib/builtin.h"
+#include "lib/check.h"
+#include "net/client.h"
+#include "net/server.h"
+#include "value/dict.h"
+#include "value/handle.h"
+#include "value/make.h"
+#include "value/print.h"
+#include "vm/vm.h"
+
+namespace valk {
+
+namespace {
+
+constexpr const char* kDefaultPage = "<h1>Valkyria, valhallas treasure</h1>";
+constexpr const char* kInternalError = "internal server error\n";
+constexpr int64_t kMaxPort = 65535;
+
+// ---- per-VM state: the servers and clients of one loop ------------------------------------------
+
+struct ServerBox {
+  std::unique_ptr<net::Server> server;
+  std::string host;
+  uint32_t handler = UINT32_MAX;  // Loop::keep handle of the Valk handler; none: the default page
+  bool stopping = false;
+};
+
+struct NetState {
+  Loop* loop;
+  std::vector<std::shared_ptr<ServerBox>> servers;
+  std::unordered_map<std::string, std::shared_ptr<net::Client>> clients;  // by their options
+  ~NetState() {
+    for (auto& s : servers) s->server.reset();  // stop(0): handles close in the loop's close()
+    clients.clear();
+  }
+};
+
+// Loops of this process (one per VM, isolates included) and their state, made on first use and
+// dropped when the loop closes. Not owned by a static destructor: `exit` may run with servers up.
+std::mutex g_states_mutex;
+std::unordered_map<Loop*, NetState*>& states() {
+  static auto* m = new std::unordered_map<Loop*, NetState*>;
+  return *m;
+}
+
+NetState& net_state(VM& vm) {
+  Loop* loop = &vm.loop();
+  std::lock_guard<std::mutex> lock(g_states_mutex);
+  auto it = states().find(loop);
+  if (it != states().end()) return *it->second;
+  auto* st = new NetState{loop, {}, {}};
+  states()[loop] = st;
+  loop->at_close([loop] {
+    NetState* dead;
+    {
+      std::lock_guard<std::mutex> lock(g_states_mutex);
+      auto found = states().find(loop);
+      if (found == states().end()) return;
+      dead = found->second;
+      states().erase(found);
+    }
+    delete dead;
+  });
+  return *st;
+}
+
+void forget_server(VM& vm, ServerBox* box) {
+  NetState& st = net_state(vm);
+  for (size_t i = 0; i < st.servers.size(); ++i) {
+    if (st.servers[i].get() != box) continue;
+    if (box->handler != UINT32_MAX) vm.loop().release(box->handler);
+    st.servers.erase(st.servers.begin() + long(i));
+    return;
+  }
+}
+
+// ---- host objects -----------------------------------------------------------------------------
+
+struct AioRef : HostRef {
+  const char* kind() const override { return "Aio"; }
+};
+
+struct ServerRef : HostRef {
+  std::weak_ptr<ServerBox> box;
+  int port = 0;
+  std::string host;
+  const char* kind() const override { return "HttpServer"; }
+  std::string describe() const override {
+    auto b = box.lock();
+    return host + ":" + std::to_string(port) + (b && !b->stopping ? "" : " stopped");
+  }
+};
+
+// A connection of http2/connect: the client it belongs to and where it connects.
+struct ConnRef : HostRef {
+  std::weak_ptr<net::Client> client;
+  std::string host, sni;
+  int port = 0;
+  const char* kind() const override { return "Http2Client"; }
+  std::string describe() const override { return host + ":" + std::to_string(port); }
+};
+
+// The original's mutable request (http2/request, http2/request-add-header).
+struct RequestRef : HostRef {
+  std::string method, scheme, authority, path;
+  net::Headers headers;
+  const char* kind() const override { return "Http2Request"; }
+  std::string describe() const override { return method + " " + scheme + "://" + authority + path; }
+};
+
+// ---- values <-> C++ -----------------------------------------------------------------------------
+
+std::string_view sv(Value v) { return v.as<String>()->view(); }
+Value str(VM& vm, std::string_view s) { return make_string(vm.heap(), s); }
+
+// Header fields as a Dict name -> value; a repeated name gets its values joined as RFC 9110 says
+// (", ", or "; " for cookie).
+Value headers_dict(VM& vm, const net::Headers& headers) {
+  std::unordered_map<std::string, std::string> merged;
+  std::vector<const std::string*> order;
+  for (const auto& [n, v] : headers) {
+    auto [it, fresh] = merged.emplace(n, v);
+    if (fresh) {
+      order.push_back(&it->first);
+    } else {
+      it->second += (n == "cookie" ? "; " : ", ") + v;
+    }
+  }
+  Value d = dict_empty(vm.heap());
+  for (const std::string* n : order) d = dict_assoc(vm.heap(), d, str(vm, *n), str(vm, merged[*n]));
+  return d;
+}
+
+Value request_value(VM& vm, const net::Request& r) {
+  Heap& h = vm.heap();
+  Value d = dict_empty(h);
+  std::pair<const char*, const std::string*> fields[] = {
+      {"method", &r.method}, {"path", &r.path},         {"query", &r.query},       {"body", &r.body},
+      {"remote", &r.remote}, {"authority", &r.authority}, {"scheme", &r.scheme}, {"protocol", &r.protocol}};
+  for (auto& [k, v] : fields) d = dict_assoc(h, d, str(vm, k), str(vm, *v));
+  return dict_assoc(h, d, str(vm, "headers"), headers_dict(vm, r.headers));
+}
+
+Value response_value(VM& vm, const net::ClientResponse& r) {
+  Heap& h = vm.heap();
+  Value d = dict_empty(h);
+  d = dict_assoc(h, d, str(vm, "status"), Value::fixnum(r.status));
+  d = dict_assoc(h, d, str(vm, "headers"), headers_dict(vm, r.headers));
+  d = dict_assoc(h, d, str(vm, "body"), str(vm, r.body));
+  return dict_assoc(h, d, str(vm, "trailers"), headers_dict(vm, r.trailers));
+}
+
+// Reads a Dict of String -> String into headers (names lower-cased, as HTTP/2 requires).
+bool read_headers(Value d, net::Headers& out, std::string& problem) {
+  if (!is_dict(d)) {
+    problem = std::string("headers must be a Dict, got ") + type_name(d);
+    return false;
+  }
+  bool ok = true;
+  dict_for_each(d, [&](Value k, Value v) {
+    if (!ok) return;
+    if (!is_string(k) || !is_string(v)) {
+      problem = std::string("header names and values must be Strings, got ") + type_name(is_string(k) ? v : k);
+      ok = false;
+      return;
+    }
+    std::string name(sv(k));
+    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    out.emplace_back(std::move(name), std::string(sv(v)));
+  });
+  return ok;
+}
+
+// What a handler returned, as a response: a String (200, text/plain) or a Dict with "status",
+// "headers" and "body", each optional.
+bool to_response(Value v, net::Response& out, std::string& problem) {
+  if (is_string(v)) {
+    out.headers.emplace_back("content-type", "text/plain; charset=utf-8");
+    out.body = std::string(sv(v));
+    return true;
+  }
+  if (!is_dict(v)) {
+    problem = std::string("the handler must return a String, a Dict or a Future of one, got ") + type_name(v);
+    return false;
+  }
+  bool ok = true;
+  dict_for_each(v, [&](Value k, Value x) {
+    if (!ok) return;
+    std::string_view key = is_string(k) ? sv(k) : std::string_view();
+    if (key == "status") {
+      if (!is_int(x) || int_value(x) < 100 || int_value(x) > 599) {
+        problem = "the response's status must be an Integer from 100 to 599, got " + readable(x);
+        ok = false;
+      } else {
+        out.status = int(int_value(x));
+      }
+    } else if (key == "headers") {
+      ok = read_headers(x, out.headers, problem);
+      if (!ok) problem = "the response's " + problem;
+    } else if (key == "body") {
+      if (!is_string(x)) {
+        problem = std::string("the response's body must be a String, got ") + type_name(x);
+        ok = false;
+      } else {
+        out.body = std::string(sv(x));
+      }
+    } else {
+      problem = "the response has an unknown key " + readable(k) + " (expected \"status\", \"headers\", \"body\")";
+      ok = false;
+    }
+  });
+  return ok;
+}
+
+void answer_500(net::Responder& r) {
+  net::Response resp;
+  resp.status = 500;
+  resp.headers.emplace_back("content-type", "text/plain; charset=utf-8");
+  resp.body = kInternalError;
+  r.respond(std::move(resp));
+}
+
+void log_handler_error(VM& vm, const std::string& what, const std::string& detail) {
+  std::fflush(vm.out());
+  std::fprintf(vm.err(), "http: handler failed for %s: %s\n", what.c_str(), detail.c_str());
+  std::fflush(vm.err());
+}
+
+// Answers the request once `future` (the handler's fiber, or a future it returned) settles.
+void answer_when_settled(VM& vm, Value future, net::Responder r, std::string what) {
+  vm.loop().on_settle(future, [&vm, r, what = std::move(what)](bool resolved, Value v) mutable {
+    if (!resolved) {
+      log_handler_error(vm, what, vm.describe_error(v));
+      answer_500(r);
+      return;
+    }
+    if (is_future(v)) {
+      answer_when_settled(vm, v, std::move(r), std::move(what));
+      return;
+    }
+    net::Response resp;
+    std::string problem;
+    if (!to_response(v, resp, problem)) {
+      log_handler_error(vm, what, problem);
+      answer_500(r);
+      return;
+    }
+    r.respond(std::move(resp));
+  });
+}
+
+net::Handler valk_handler(VM& vm, std::weak_ptr<ServerBox> weak) {
+  return [&vm, weak](net::Request&& req, net::Responder r) {
+    auto box = weak.lock();
+    if (!box) return;
+    Value args[] = {request_value(vm, req)};
+    Value future = vm.loop().spawn(vm.loop().kept(box->handler), Args{args, 1});
+    std::string what = req.method + " " + req.path;
+    if (is_error(future)) {
+      log_handler_error(vm, what, vm.describe_error(future));
+      answer_500(r);
+      return;
+    }
+    answer_when_settled(vm, future, std::move(r), std::move(what));
+  };
+}
+
+void default_page(net::Request&&, net::Responder r) {
+  net::Response resp;
+  resp.headers.emplace_back("content-type", "text/html");
+  resp.body = kDefaultPage;
+  r.respond(std::move(resp));
+}
+
+// ---- options ----------------------------------------------------------------------------------
+
+// Calls f(key, value) for each entry of the options Dict; f returns an error message or "".
+// Keys must be Strings. Returns undefined, or the Error to raise.
+template <class F>
+Value each_option(VM& vm, const char* fn, Value opts, F&& f) {
+  std::string problem;
+  dict_for_each(opts, [&](Value k, Value v) {
+    if (!problem.empty()) return;
+    if (!is_string(k)) {
+      problem = std::string("option names must be Strings, got ") + type_name(k);
+      return;
+    }
+    problem = f(sv(k), v);
+  });
+  if (problem.empty()) return Value::undefined();
+  return vm.error(std::string(fn) + ": " + problem);
+}
+
+std::string want_string(std::string_view key, Value v, std::string& out) {
+  if (!is_string(v)) return "option \"" + std::string(key) + "\" must be a String, got " + type_name(v);
+  out = std::string(sv(v));
+  return "";
+}
+
+template <class T>
+std::string want_count(std::string_view key, Value v, int64_t min, int64_t max, T& out) {
+  if (!is_int(v) || int_value(v) < min || int_value(v) > max) {
+    return "option \"" + std::string(key) + "\" must be an Integer from " + std::to_string(min) + " to " +
+           std::to_string(max) + ", got " + readable(v);
+  }
+  out = T(int_value(v));
+  return "";
+}
+
+std::string unknown_option(std::string_view key) { return "unknown option \"" + std::string(key) + "\""; }
+
+Value server_options(VM& vm, Value opts, net::ServerOptions& o) {
+  constexpr int64_t kMaxU32 = UINT32_MAX;
+  return each_option(vm, "http/serve", opts, [&](std::string_view k, Value v) -> std::string {
+    if (k == "host") return want_string(k, v, o.host);
+    if (k == "port") return want_count(k, v, 0, kMaxPort, o.port);
+    if (k == "cert") return want_string(k, v, o.tls.cert_file);
+    if (k == "key") return want_string(k, v, o.tls.key_file);
+    if (k == "client-ca") return want_string(k, v, o.tls.client_ca_file);
+    if (k == "max-concurrent-streams") return want_count(k, v, 1, kMaxU32, o.max_concurrent_streams);
+    if (k == "max-header-list-bytes") return want_count(k, v, 1, kMaxU32, o.max_header_list_bytes);
+    if (k == "max-body-bytes") return want_count(k, v, 0, INT64_MAX, o.max_body_bytes);
+    if (k == "idle-timeout-ms") return want_count(k, v, 1, kMaxU32, o.idle_timeout_ms);
+    if (k == "header-timeout-ms") return want_count(k, v, 1, kMaxU32, o.header_timeout_ms);
+    if (k == "write-timeout-ms") return want_count(k, v, 1, kMaxU32, o.write_timeout_ms);
+    if (k == "workers") {
+      int64_t n = 0;
+      std::string p = want_count(k, v, 1, INT64_MAX, n);
+      if (!p.empty()) return p;
+      return n > 1 ? "workers > 1 not supported yet (worker isolates are not built)" : "";
+    }
+    return unknown_option(k);
+  });
+}
+
+// ---- the server builtins ------------------------------------------------------------------------
+
+Value start_server(VM& vm, const char* fn, net::ServerOptions o, Value handler, std::string& error) {
+  NetState& st = net_state(vm);
+  auto box = std::make_shared<ServerBox>();
+  box->host = o.host;
+  net::Handler h = default_page;
+  if (!handler.is_undefined()) {
+    box->handler = vm.loop().keep(handler);
+    h = valk_handler(vm, box);
+  }
+  box->server = net::Server::start(vm.loop().uv(), o, std::move(h), error);
+  if (!box->server) {
+    if (box->handler != UINT32_MAX) vm.loop().release(box->handler);
+    return Value::undefined();
+  }
+  st.servers.push_back(box);
+  auto* ref = new ServerRef;
+  ref->box = box;
+  ref->port = box->server->port();
+  ref->host = o.host;
+  return make_handle(vm.heap(), ref);
+}
+
+Value builtin_serve(VM& vm, Args a) {
+  if (!is_dict(a[0])) return arg_error(vm, "http/serve", 0, "a Dict", a[0]);
+  if (!is_function(a[1])) return arg_error(vm, "http/serve", 1, "a Function", a[1]);
+  net::ServerOptions o;
+  if (Value e = server_options(vm, a[0], o); !e.is_undefined()) return e;
+  if (o.tls.cert_file.empty() != o.tls.key_file.empty()) {
+    return vm.error("http/serve: options \"cert\" and \"key\" go together");
+  }
+  std::string error;
+  Value server = start_server(vm, "http/serve", o, a[1], error);
+  if (server.is_undefined()) return vm.error("http/serve: " + error);
+  return server;
+}
+
+ServerRef* server_arg(VM& vm, const char* fn, Args a, Value* error) {
+  auto* ref = handle_ref<ServerRef>(a[0]);
+  if (!ref) *error = arg_error(vm, fn, 0, "an HttpServer", a[0]);
+  return ref;
+}
+
+Value builtin_port(VM& vm, Args a) {
+  Value e;
+  ServerRef* ref = server_arg(vm, "http/port", a, &e);
+  return ref ? Value::fixnum(ref->port) : e;
+}
+
+Value builtin_stop(VM& vm, Args a) {
+  Value e;
+  ServerRef* ref = server_arg(vm, "http/stop", a, &e);
+  if (!ref) return e;
+  uint32_t drain = limits::kHttpDrainTimeoutMs;
+  if (a.n == 2) {
+    if (!is_int(a[1]) || int_value(a[1]) < 0 || int_value(a[1]) > int64_t(UINT32_MAX)) {
+      return arg_error(vm, "http/stop", 1, "an Integer of milliseconds from 0", a[1]);
+    }
+    drain = uint32_t(int_value(a[1]));
+  }
+  Value future = vm.loop().make_future(false);
+  auto box = ref->box.lock();
+  if (!box || box->stopping) {  // stopped already: nothing to wait for
+    vm.loop().settle(future, true, Value::empty_sexpr());
+    return future;
+  }
+  box->stopping = true;
+  uint32_t kept = vm.loop().keep(future);
+  ServerBox* raw = box.get();
+  box->server->stop(drain, [&vm, kept, raw] {
+    Loop& loop = vm.loop();
+    loop.settle(loop.kept(kept), true, Value::empty_sexpr());
+    loop.release(kept);
+    forget_server(vm, raw);
+  });
+  return future;
+}
+
+// ---- the client builtins ------------------------------------------------------------------------
+
+struct ClientChoice {
+  net::ClientOptions options;
+  std::string key() const {
+    const auto& o = options;
+    return o.ca_file + "\n" + o.cert_file + "\n" + o.key_file + "\n" + (o.insecure ? "1" : "0") + "\n" +
+           std::to_string(o.connect_timeout_ms) + "\n" + std::to_string(o.request_timeout_ms);
+  }
+};
+
+// The client of this VM for these options (made once, its connections reused).
+std::shared_ptr<net::Client> client_for(VM& vm, const net::ClientOptions& o, std::string& error) {
+  NetState& st = net_state(vm);
+  std::string key = ClientChoice{o}.key();
+  auto it = st.clients.find(key);
+  if (it != st.clients.end()) return it->second;
+  std::shared_ptr<net::Client> c = net::Client::make(vm.loop().uv(), o, error);
+  if (c) st.clients[key] = c;
+  return c;
+}
+
+// Sends r on client; returns the future of its response Dict, rejected with `prefix + error`.
+Value send_request(VM& vm, net::Client& client, net::ClientRequest r, const std::string& prefix) {
+  Value future = vm.loop().make_future(false);
+  uint32_t kept = vm.loop().keep(future);
+  client.request(std::move(r), [&vm, kept, prefix](const std::string& error, net::ClientResponse&& resp) {
+    Loop& loop = vm.loop();
+    if (error.empty()) {
+      loop.settle(loop.kept(kept), true, response_value(vm, resp));
+    } else {
+      loop.settle(loop.kept(kept), false, vm.error(prefix + error));
+    }
+    loop.release(kept);
+  });
+  return future;
+}
+
+// "http://host:port/path?q" -> scheme, host, port, path. False when it is not such a URL.
+bool parse_url(std::string_view url, net::ClientRequest& r) {
+  size_t colon = url.find("://");
+  if (colon == std::string_view::npos) return false;
+  r.scheme = std::string(url.substr(0, colon));
+  if (r.scheme != "http" && r.scheme != "https") return false;
+  std::string_view rest = url.substr(colon + 3);
+  size_t slash = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, slash);
+  std::string path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  if (path[0] == '?') path = "/" + path;
+  r.path = path;
+  r.port = r.scheme == "https" ? 443 : 80;
+  std::string_view host = authority;
+  size_t port_at = std::string_view::npos;
+  if (!authority.empty() && authority[0] == '[') {  // [::1]:8443
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return false;
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return false;
+      port_at = close + 2;
+    }
+  } else if (size_t c = authority.rfind(':'); c != std::string_view::npos) {
+    host = authority.substr(0, c);
+    port_at = c + 1;
+  }
+  if (port_at != std::string_view::npos) {
+    std::string_view digits = authority.substr(port_at);
+    if (digits.empty() || digits.size() > 5) return false;
+    int port = 0;
+    for (char ch : digits) {
+      if (ch < '0' || ch > '9') return false;
+      port = port * 10 + (ch - '0');
+    }
+    if (port < 1 || port > kMaxPort) return false;
+    r.port = port;
+  }
+  if (host.empty()) return false;
+  r.host = std::string(host);
+  return true;
+}
+
+Value bad_url(VM& vm, const char* fn, Value url) {
+  return vm.error(std::string(fn) + ": not an http:// or https:// URL: " + readable(url));
+}
+
+Value builtin_request(VM& vm, Args a) {
+  const char* fn = "http/request";
+  if (!is_dict(a[0])) return arg_error(vm, fn, 0, "a Dict", a[0]);
+  net::ClientOptions o;
+  net::ClientRequest r;
+  Value url = Value::undefined();
+  Value e = each_option(vm, fn, a[0], [&](std::string_view k, Value v) -> std::string {
+    if (k == "url") {
+      if (!is_string(v)) return "option \"url\" must be a String, got " + std::string(type_name(v));
+      url = v;
+      return "";
+    }
+    if (k == "method") return want_string(k, v, r.method);
+    if (k == "body") return want_string(k, v, r.body);
+    if (k == "sni") return want_string(k, v, r.sni);
+    if (k == "headers") {
+      std::string problem;
+      return read_headers(v, r.headers, problem) ? "" : "option \"headers\": " + problem;
+    }
+    if (k == "ca-file") return want_string(k, v, o.ca_file);
+    if (k == "cert") return want_string(k, v, o.cert_file);
+    if (k == "key") return want_string(k, v, o.key_file);
+    if (k == "insecure") return want_count(k, v, 0, 1, o.insecure);
+    if (k == "timeout-ms") return want_count(k, v, 1, int64_t(UINT32_MAX), o.request_timeout_ms);
+    if (k == "connect-timeout-ms") return want_count(k, v, 1, int64_t(UINT32_MAX), o.connect_timeout_ms);
+    return unknown_option(k);
+  });
+  if (!e.is_undefined()) return e;
+  if (url.is_undefined()) return vm.error("http/request: option \"url\" is required");
+  if (!parse_url(sv(url), r)) return bad_url(vm, fn, url);
+  if (o.cert_file.empty() != o.key_file.empty()) {
+    return vm.error("http/request: options \"cert\" and \"key\" go together");
+  }
+  std::string error;
+  auto client = client_for(vm, o, error);
+  if (!client) return vm.error("http/request: " + error);
+  return send_request(vm, *client, std::move(r), "http/request: " + std::string(sv(url)) + ": ");
+}
+
+Value builtin_get(VM& vm, Args a) {
+  if (!is_string(a[0])) return arg_error(vm, "http/get", 0, "a String", a[0]);
+  net::ClientRequest r;
+  if (!parse_url(sv(a[0]), r)) return bad_url(vm, "http/get", a[0]);
+  std::string error;
+  auto client = client_for(vm, net::ClientOptions{}, error);
+  if (!client) return vm.error("http/get: " + error);
+  return send_request(vm, *client, std::move(r), "http/get: " + std::string(sv(a[0])) + ": ");
+}
+
+// ---- the original's http2/ builtins ---------------------------------------------------------------
+
+Value check_aio(VM& vm, const char* fn, Value v) {
+  return handle_ref<AioRef>(v) ? Value::undefined() : arg_error(vm, fn, 0, "the Aio system (aio)", v);
+}
+
+Value builtin_listen(VM& vm, Args a) {
+  const char* fn = "http2/listen";
+  if (Value e = check_aio(vm, fn, a[0]); !e.is_undefined()) return e;
+  if (!is_string(a[1])) return arg_error(vm, fn, 1, "a String", a[1]);
+  if (!is_int(a[2]) || int_value(a[2]) < 0 || int_value(a[2]) > kMaxPort) {
+    return arg_error(vm, fn, 2, "a port (an Integer from 0 to 65535)", a[2]);
+  }
+  if (!is_string(a[3])) return arg_error(vm, fn, 3, "a String", a[3]);
+  if (!is_string(a[4])) return arg_error(vm, fn, 4, "a String", a[4]);
+  net::ServerOptions o;
+  o.host = std::string(sv(a[1]));
+  o.port = int(int_value(a[2]));
+  o.tls.key_file = std::string(sv(a[3]));
+  o.tls.cert_file = std::string(sv(a[4]));
+  std::string error;
+  Value server = start_server(vm, fn, o, Value::undefined(), error);
+  Value future = vm.loop().make_future(false);
+  if (server.is_undefined()) {
+    vm.loop().settle(future, false, vm.error("ERR: " + error));
+  } else {
+    vm.loop().settle(future, true, server);
+  }
+  return future;
+}
+
+Value builtin_connect(VM& vm, Args a) {
+  const char* fn = "http2/connect";
+  if (Value e = check_aio(vm, fn, a[0]); !e.is_undefined()) return e;
+  if (!is_string(a[1])) return arg_error(vm, fn, 1, "a String", a[1]);
+  if (!is_int(a[2]) || int_value(a[2]) < 1 || int_value(a[2]) > kMaxPort) {
+    return arg_error(vm, fn, 2, "a port (an Integer from 1 to 65535)", a[2]);
+  }
+  if (a.n == 4 && !is_string(a[3])) return arg_error(vm, fn, 3, "a String", a[3]);
+  net::ClientOptions o;
+  o.insecure = true;  // as the original: no certificate check (docs/HTTP.md says so)
+  std::string error;
+  auto client = client_for(vm, o, error);
+  if (!client) return vm.error(std::string(fn) + ": " + error);
+  auto* ref = new ConnRef;
+  ref->client = client;
+  ref->host = std::string(sv(a[1]));
+  ref->port = int(int_value(a[2]));
+  ref->sni = a.n == 4 ? std::string(sv(a[3])) : std::string();
+  Value conn = make_handle(vm.heap(), ref);
+  Value future = vm.loop().make_future(false);
+  uint32_t kept_future = vm.loop().keep(future);
+  uint32_t kept_conn = vm.loop().keep(conn);
+  net::ClientRequest r;
+  r.scheme = "https";
+  r.host = ref->host;
+  r.port = ref->port;
+  r.sni = ref->sni;
+  client->connect(std::move(r), [&vm, kept_future, kept_conn](const std::string& error) {
+    Loop& loop = vm.loop();
+    if (error.empty()) {
+      loop.settle(loop.kept(kept_future), true, loop.kept(kept_conn));
+    } else {
+      loop.settle(loop.kept(kept_future), false, vm.error("ERR: " + error));
+    }
+    loop.release(kept_future);
+    loop.release(kept_conn);
+  });
+  return future;
+}
+
+Value builtin_h2_request(VM& vm, Args a) {
+  for (uint32_t i = 0; i < 4; ++i) {
+    if (!is_string(a[i])) return arg_error(vm, "http2/request", i, "a String", a[i]);
+  }
+  auto* r = new RequestRef;
+  r->method = std::string(sv(a[0]));
+  r->scheme = std::string(sv(a[1]));
+  r->authority = std::string(sv(a[2]));
+  r->path = std::string(sv(a[3]));
+  return make_handle(vm.heap(), r);
+}
+
+Value builtin_add_header(VM& vm, Args a) {
+  const char* fn = "http2/request-add-header";
+  auto* r = handle_ref<RequestRef>(a[0]);
+  if (!r) return arg_error(vm, fn, 0, "an Http2Request", a[0]);
+  if (!is_string(a[1])) return arg_error(vm, fn, 1, "a String", a[1]);
+  if (!is_string(a[2])) return arg_error(vm, fn, 2, "a String", a[2]);
+  std::string name(sv(a[1]));
+  for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+  r->headers.emplace_back(std::move(name), std::string(sv(a[2])));
+  return Value::empty_sexpr();
+}
+
+Value builtin_send(VM& vm, Args a) {
+  const char* fn = "http2/send";
+  auto* r = handle_ref<RequestRef>(a[0]);
+  if (!r) return arg_error(vm, fn, 0, "an Http2Request", a[0]);
+  auto* c = handle_ref<ConnRef>(a[1]);
+  if (!c) return arg_error(vm, fn, 1, "an Http2Client", a[1]);
+  auto client = c->client.lock();
+  if (!client) return vm.error("http2/send: the client is closed");
+  net::ClientRequest req;
+  req.method = r->method;
+  req.scheme = "https";  // http2/connect's connection is TLS
+  req.host = c->host;
+  req.port = c->port;
+  req.sni = c->sni;
+  req.path = r->path;
+  req.headers = r->headers;
+  return send_request(vm, *client, std::move(req), "ERR: ");
+}
+
+// The response Dict of http2/send or http/request.
+Value response_arg(VM& vm, const char* fn, Value v, const char* field, Value* out) {
+  Value got = is_dict(v) ? dict_get(v, make_string(vm.heap(), field)) : Value::undefined();
+  if (got.is_undefined()) return arg_error(vm, fn, 0, "a response (the Dict of http2/send)", v);
+  *out = got;
+  return Value::undefined();
+}
+
+Value builtin_status(VM& vm, Args a) {
+  Value s;
+  if (Value e = response_arg(vm, "http2/response-status", a[0], "status", &s); !e.is_undefined()) return e;
+  return make_string(vm.heap(), is_int(s) ? std::to_string(int_value(s)) : display(s));
+}
+
+Value builtin_body(VM& vm, Args a) {
+  Value b;
+  if (Value e = response_arg(vm, "http2/response-body", a[0], "body", &b); !e.is_undefined()) return e;
+  return b;
+}
+
+// The original's form: a Q-expression of {name value} pairs.
+Value builtin_headers(VM& vm, Args a) {
+  Value h;
+  if (Value e = response_arg(vm, "http2/response-headers", a[0], "headers", &h); !e.is_undefined()) return e;
+  ListBuilder list(vm.heap(), true);
+  if (is_dict(h)) {
+    dict_for_each(h, [&](Value k, Value v) {
+      Value pair[] = {k, v};
+      list.push(make_list(vm.heap(), pair, true));
+    });
+  }
+  return list.finish();
+}
+
+const BuiltinInfo kNet[] = {
+    {"http/serve", "opts handler",
+     "Starts an HTTP server (HTTP/2 over TLS or h2c, and HTTP/1.1, on one port) and returns it. opts is a Dict: "
+     "\"host\" (\"127.0.0.1\"), \"port\" (0: a free one, see http/port), \"cert\" and \"key\" (PEM files: TLS), "
+     "\"client-ca\" (mutual TLS), and the limits of docs/HTTP.md. (handler request) runs in its own fiber per "
+     "request; request is a Dict (\"method\" \"path\" \"query\" \"headers\" \"body\" \"remote\" ...); it returns a "
+     "String (200), a Dict (\"status\" \"headers\" \"body\") or a Future of one. An error answers 500 and is logged.",
+     2, 2, 0, 0, builtin_serve, nullptr},
+    {"http/port", "server", "The port a server listens on (the one the system chose for port 0).", 1, 1, 0, 0,
+     builtin_port, nullptr},
+    {"http/stop", "server [drain-ms]",
+     "Stops a server gracefully: no new connections, GOAWAY, in-flight requests get drain-ms (5000) to finish. "
+     "Returns a Future resolved with () once every connection is closed.",
+     1, 2, 0, 0, builtin_stop, nullptr},
+    {"http/request", "opts",
+     "Sends an HTTP/2 request; returns a Future of the response Dict (\"status\" \"headers\" \"body\" "
+     "\"trailers\"). opts: \"url\" (required), \"method\", \"headers\" (a Dict), \"body\", \"sni\", \"ca-file\", "
+     "\"cert\", \"key\", \"insecure\", \"timeout-ms\", \"connect-timeout-ms\". TLS is verified by default.",
+     1, 1, 0, 0, builtin_request, nullptr},
+    {"http/get", "url", "(http/request [\"url\" url]): a Future of the response Dict.", 1, 1, 0, 0, builtin_get,
+     nullptr},
+    {"http2/listen", "aio host port key-file cert-file",
+     "The original's server: a Future of a TLS server (ALPN h2) answering every request with a small HTML page.",
+     5, 5, 0, 0, builtin_listen, nullptr},
+    {"http2/connect", "aio host port [sni]",
+     "The original's client: a Future of a connection to an HTTP/2 server over TLS. It does NOT verify the "
+     "server's certificate (as the original); use http/request for a verified one.",
+     3, 4, 0, 0, builtin_connect, nullptr},
+    {"http2/request", "method scheme authority path", "A request for http2/send; add headers with "
+     "http2/request-add-header.", 4, 4, 0, 0, builtin_h2_request, nullptr},
+    {"http2/request-add-header", "req name value", "Adds a header to a request of http2/request. Returns ().", 3,
+     3, 0, 0, builtin_add_header, nullptr},
+    {"http2/send", "req client", "Sends a request on a connection of http2/connect: a Future of the response.", 2,
+     2, 0, 0, builtin_send, nullptr},
+    {"http2/response-status", "res", "The status of a response, as a String (\"200\").", 1, 1, 0, 0,
+     builtin_status, nullptr},
+    {"http2/response-body", "res", "The body of a response (a String).", 1, 1, 0, 0, builtin_body, nullptr},
+    {"http2/response-headers", "res", "The headers of a response: a Q-expression of {name value} pairs.", 1, 1, 0,
+     0, builtin_headers, nullptr},
+};
+
+}  // namespace
+
+std::span<const BuiltinInfo> net_builtins() { return kNet; }
+
+void install_net_globals(VM& vm) { vm.sym("aio")->global = make_handle(vm.heap(), new AioRef); }
+
+}  // namespace valk

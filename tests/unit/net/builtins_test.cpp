@@ -1,0 +1,296 @@
+// builtins_test.cpp: the Valk API of the HTTP engine (src/net/builtins.cpp) run by the real `valk`
+// binary against real peers on loopback: the original's http2/ server+client program with a
+// self-signed certificate, curl against http2/listen and http/serve (h2c, TLS, HTTP/1.1), nghttp
+// (50 streams, a failing handler beside good ones), h2probe.py, and the Valk client against
+// nghttpd and against a TLS http/serve (verified by CA file, refused without it).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "net_fixture.h"
+
+namespace valk::net::test {
+namespace {
+
+const std::string kValk = VALK_BINARY;
+const std::string kProbe = "/work/shared/tools/http2/h2probe.py";
+
+// Writes a Valk program into the test folder; returns its path.
+std::string program(const std::string& name, const std::string& text) {
+  std::string path = certs().dir + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// Replaces every PORT in text by port.
+std::string with_port(std::string text, int port) {
+  for (size_t at = text.find("PORT"); at != std::string::npos; at = text.find("PORT", at)) {
+    text.replace(at, 4, std::to_string(port));
+  }
+  return text;
+}
+
+// Runs valk on a program in the test folder (its working directory), stdout and stderr together.
+Shell run_valk(const std::string& path, const std::string& env = "", int seconds = 60) {
+  return sh("cd " + certs().dir + " && " + env + " " + kValk + " " + path, seconds);
+}
+
+// The self-signed certificate of the original's own test (no CA): CN localhost.
+const std::string& self_signed() {
+  static std::string made = [] {
+    Shell r = sh("cd " + certs().dir + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout self.key "
+                 "-out self.crt -days 2 -subj /CN=localhost");
+    EXPECT_EQ(r.status, 0) << r.out;
+    return std::string("ok");
+  }();
+  return made;
+}
+
+// A Valk server running in the background on `port` (a Peer: stopped by its pid at the end); the
+// program's first line binds `opts`.
+const char* kServeProgram = R"(
+(fun {route req} {
+  select
+    {(== (get req "path") "/hello") (str/format "hello %s %s %s" (get req "method") (get req "protocol") (get req "scheme"))}
+    {(== (get req "path") "/echo") (dict "status" 201 "headers" (dict "x-echo" (get req "query")) "body" (get req "body"))}
+    {(== (get req "path") "/header") (get (get req "headers") "x-test" "none")}
+    {(== (get req "path") "/later") (do (await (aio/sleep 30)) "later")}
+    {(== (get req "path") "/boom") (head 1)}
+    {otherwise (dict "status" 404 "body" "no")}
+})
+(def {srv} (http/serve opts route))
+(print "listening" (http/port srv))
+)";
+
+std::string serve_opts_h2c(int port) { return "[\"port\" " + std::to_string(port) + "]"; }
+std::string serve_opts_tls(int port) {
+  return "[\"port\" " + std::to_string(port) + " \"cert\" \"" + certs().server_cert + "\" \"key\" \"" +
+         certs().server_key + "\"]";
+}
+
+struct ValkServer {
+  ValkServer(const std::string& opts, int port)
+      : peer(kValk + " " + program("serve" + std::to_string(port) + ".valk", "(def {opts} " + opts + ")\n" +
+                                   kServeProgram),
+             port) {}
+  Peer peer;
+};
+
+std::string curl(const std::string& args) { return "curl -sS --max-time 20 " + args; }
+
+TEST(NetValk, OriginalServerClientProgram) {
+  self_signed();
+  int port = free_port();
+  // The original's test/http2_server_client.valk, its port and file names only changed.
+  std::string path = program("original.valk", with_port(R"(
+(do
+  (print "Starting HTTP/2 server on localhost:PORT...")
+  (= {server-future} (http2/listen aio "127.0.0.1" PORT
+                                   "self.key" "self.crt"))
+  (= {server} (await server-future))
+  (print "Server started!")
+  (print "Connecting to server...")
+  (= {client} (await (http2/connect aio "127.0.0.1" PORT "localhost")))
+  (print "Connected to server!")
+  (= {req} (http2/request "GET" "https" "localhost" "/test"))
+  (http2/request-add-header req "user-agent" "valk-test/0.1")
+  (= {response-future} (http2/send req client))
+  (= {res} (await response-future))
+  (= {status} (http2/response-status res))
+  (= {body} (http2/response-body res))
+  (print "Response status:" status)
+  (print "Response body:" body)
+  (if (== (len status) 0)
+    {error "Expected non-empty status"}
+    {})
+  (if (== (len body) 0)
+    {error "Expected non-empty response body"}
+    {})
+  (print "SUCCESS: Server and client communication works!")
+  (shutdown 0)
+)
+)", port));
+  Shell r = run_valk(path);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, with_port("Starting HTTP/2 server on localhost:PORT...\nServer started!\n"
+                             "Connecting to server...\nConnected to server!\nResponse status: 200\n"
+                             "Response body: <h1>Valkyria, valhallas treasure</h1>\n"
+                             "SUCCESS: Server and client communication works!\n", port));
+}
+
+TEST(NetValk, RefusedConnectMakesAwaitRaise) {
+  int port = free_port();  // nothing listens there
+  std::string path = program("refused.valk", with_port("(await (http2/connect aio \"127.0.0.1\" PORT))\n", port));
+  Shell r = run_valk(path);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find(with_port("refused.valk:1:1: ERR: connect 127.0.0.1:PORT: connection refused\n", port)),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(NetValk, CurlAgainstHttp2Listen) {
+  self_signed();
+  int port = free_port();
+  const std::string& d = certs().dir;
+  std::string path = program("listen.valk", with_port("(def {s} (await (http2/listen aio \"127.0.0.1\" PORT \"" + d +
+                                                          "/self.key\" \"" + d + "/self.crt\")))\n", port));
+  Peer peer(kValk + " " + path, port);
+  ASSERT_GT(peer.pid, 0);
+  Shell r = sh(curl("-k --http2 -i https://127.0.0.1:" + std::to_string(port) + "/anything"));
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("HTTP/2 200"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("content-type: text/html"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\r\n\r\n<h1>Valkyria, valhallas treasure</h1>"), std::string::npos) << r.out;
+}
+
+TEST(NetValk, CurlH2cTlsAndHttp11AgainstServe) {
+  int port = free_port();
+  ValkServer h2c(serve_opts_h2c(port), port);
+  ASSERT_GT(h2c.peer.pid, 0);
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  EXPECT_EQ(sh(curl("--http2-prior-knowledge " + base + "/hello")).out, "hello GET h2 http");
+  EXPECT_EQ(sh(curl(base + "/hello")).out, "hello GET http/1.1 http");
+  EXPECT_EQ(sh(curl("-H \"X-Test: yes\" " + base + "/header")).out, "yes");
+  Shell echo = sh(curl("--http2-prior-knowledge -i --data-binary abc \"" + base + "/echo?k=v\""));
+  EXPECT_NE(echo.out.find("HTTP/2 201"), std::string::npos) << echo.out;
+  EXPECT_NE(echo.out.find("x-echo: k=v"), std::string::npos) << echo.out;
+  EXPECT_NE(echo.out.find("\r\n\r\nabc"), std::string::npos) << echo.out;
+
+  int tls_port = free_port();
+  ValkServer tls(serve_opts_tls(tls_port), tls_port);
+  ASSERT_GT(tls.peer.pid, 0);
+  std::string tls_base = "https://localhost:" + std::to_string(tls_port);
+  EXPECT_EQ(sh(curl("--cacert " + certs().ca + " " + tls_base + "/hello")).out, "hello GET h2 https");
+  EXPECT_EQ(sh(curl("--http1.1 --cacert " + certs().ca + " " + tls_base + "/hello")).out,
+            "hello GET http/1.1 https");
+}
+
+TEST(NetValk, HandlerErrorAnswers500AndTouchesNoOtherStream) {
+  int port = free_port();
+  ValkServer s(serve_opts_h2c(port), port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  // One connection, three concurrent streams: the failing one is answered 500, the others 200.
+  Shell r = sh("nghttp -n -s " + base + "/boom " + base + "/later " + base + "/hello", 30);
+  EXPECT_EQ(r.status, 0) << r.out;
+  Shell statuses = sh("nghttp -v " + base + "/boom " + base + "/later " + base + "/hello | grep -o \":status: [0-9]*\" | sort", 30);
+  EXPECT_EQ(statuses.out, ":status: 200\n:status: 200\n:status: 500\n");
+}
+
+TEST(NetValk, Nghttp50MultiplexedStreams) {
+  int port = free_port();
+  ValkServer s(serve_opts_h2c(port), port);
+  ASSERT_GT(s.peer.pid, 0);
+  // -m 50: the same URI 50 times on one connection, concurrently; each handler sleeps 30 ms.
+  Shell r = sh("nghttp -n -s -m 50 http://127.0.0.1:" + std::to_string(port) + "/later", 60);
+  EXPECT_EQ(count(r.out, " 200 "), 50u) << r.out;
+}
+
+TEST(NetValk, H2probeTlsAgainstServe) {
+  int port = free_port();
+  ValkServer s(serve_opts_tls(port), port);
+  ASSERT_GT(s.peer.pid, 0);
+  Shell r = sh("/usr/bin/python3 " + kProbe + " 127.0.0.1 " + std::to_string(port) + " --tls", 120);
+  EXPECT_NE(r.out.find(" passed, 0 failed"), std::string::npos) << r.out;
+}
+
+TEST(NetValk, H2probeSlowAgainstServe) {
+  int port = free_port();
+  // Short header and idle timeouts, so the probe's slowloris and idle connections are cut soon.
+  ValkServer s("[\"port\" " + std::to_string(port) + " \"header-timeout-ms\" 1500 \"idle-timeout-ms\" 1500]", port);
+  ASSERT_GT(s.peer.pid, 0);
+  Shell r = sh("/usr/bin/python3 " + kProbe + " 127.0.0.1 " + std::to_string(port) + " --slow --only S01,S02", 120);
+  EXPECT_NE(r.out.find("closed/GOAWAY after 1."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("closed/reset after 1."), std::string::npos) << r.out;
+}
+
+TEST(NetValk, ClientAgainstNghttpd) {
+  int port = free_port();
+  std::string dir = certs().dir + "/docroot";
+  sh("mkdir -p " + dir + " && printf \"from nghttpd\" > " + dir + "/file.txt");
+  Peer peer("nghttpd --no-tls -m 2 --echo-upload -d " + dir + " " + std::to_string(port), port);
+  ASSERT_GT(peer.pid, 0);
+  std::string path = program("client.valk", with_port(R"(
+(def {base} "http://127.0.0.1:PORT")
+(def {r} (await (http/get (str/format "%s/file.txt" base))))
+(print (get r "status") (get r "body"))
+(def {up} (await (http/request (dict "url" (str/format "%s/file.txt" base) "method" "POST" "body" "uploaded"))))
+(print (get up "status") (get up "body"))
+; Ten at once on one connection, past the peer's limit of 2 concurrent streams.
+(print (map (\ {r} {get r "body"}) (await (aio/all (map (\ {i} {http/get (str/format "%s/file.txt" base)}) (range 0 10))))))
+(print (get (await (http/get (str/format "%s/missing" base))) "status"))
+)", port));
+  Shell r = run_valk(path);
+  EXPECT_EQ(r.status, 0) << r.out;
+  std::string ten;
+  for (int i = 0; i < 10; i++) ten += std::string(i ? " " : "") + "\"from nghttpd\"";
+  EXPECT_EQ(r.out, "200 from nghttpd\n200 uploaded\n{" + ten + "}\n404\n");
+}
+
+TEST(NetValk, ClientVerifiesTlsByDefault) {
+  int port = free_port();
+  ValkServer s(serve_opts_tls(port), port);
+  ASSERT_GT(s.peer.pid, 0);
+  const char* TLS_CLIENT = (R"(
+(def {url} "https://localhost:PORT/hello")
+(print (get (await (http/request (dict "url" url "ca-file" "CA"))) "body"))
+(print (sys/catch {await (http/get url)}))
+(print (get (await (http/request (dict "url" "https://127.0.0.1:PORT/hello" "sni" "localhost" "insecure" 1))) "body"))
+)");
+  std::string text = with_port(TLS_CLIENT, port);
+  text.replace(text.find("\"CA\""), 4, "\"" + certs().ca + "\"");
+  Shell r = run_valk(program("tls-client.valk", text));
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, with_port("hello GET h2 https\n{0 \"http/get: https://localhost:PORT/hello: tls: certificate not "
+                             "trusted: unable to get local issuer certificate\"}\nhello GET h2 https\n", port));
+}
+
+TEST(NetValk, ServeAndRequestUnderGcStress) {
+  std::string path = program("gc.valk", R"(
+(def {srv} (http/serve ["port" 0] (\ {req} {dict "status" 200 "body" (str/format "%s %s" (get req "path") (get req "query"))})))
+(def {base} (str/format "http://127.0.0.1:%d" (http/port srv)))
+(def {rs} (await (aio/all (map (\ {i} {http/get (str/format "%s/n?i=%d" base i)}) (range 0 20)))))
+(print (len (filter (\ {r} {== (get r "status") 200}) rs)) (get (nth 20 rs) "body"))
+(await (http/stop srv))
+)");
+  Shell r = run_valk(path, "VALK_GC_STRESS=1", 120);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "20 /n i=19\n");
+}
+
+// ---- examples/ -----------------------------------------------------------------------------------
+
+std::string example(const std::string& name) { return std::string(VALK_SOURCE_DIR) + "/examples/" + name; }
+
+TEST(NetValkExamples, HelloServer) {
+  int port = free_port();
+  Peer peer(kValk + " " + example("hello.valk") + " -- " + std::to_string(port), port);
+  ASSERT_GT(peer.pid, 0);
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + "/there";
+  EXPECT_EQ(sh(curl(url)).out, "Hello from Valkyria: GET /there\n");
+  EXPECT_EQ(sh(curl("--http2-prior-knowledge -X PUT " + url)).out, "Hello from Valkyria: PUT /there\n");
+}
+
+TEST(NetValkExamples, ApiAndConcurrentClient) {
+  int port = free_port();
+  Peer peer(kValk + " " + example("api.valk") + " -- " + std::to_string(port), port);
+  ASSERT_GT(peer.pid, 0);
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  Shell client = sh("cd " + certs().dir + " && " + kValk + " " + example("client.valk") + " -- " + base);
+  EXPECT_EQ(client.status, 0) << client.out;
+  EXPECT_EQ(client.out,
+            "/notes 200 {\"notes\":[\"milk\",\"bread\",\"eggs\"]}\n"
+            "/notes/1 200 {\"id\":1,\"note\":\"milk\"}\n"
+            "/notes/2 200 {\"id\":2,\"note\":\"bread\"}\n"
+            "/notes/3 200 {\"id\":3,\"note\":\"eggs\"}\n"
+            "/notes/99 404 {\"error\":\"no note 99\"}\n"
+            "/nowhere 404 {\"error\":\"not found\"}\n");
+  EXPECT_EQ(sh(curl("-w \" %{http_code}\" --data-binary \"say \\\"hi\\\"\" " + base + "/notes")).out, "{\"id\":4}\n 201");
+  EXPECT_EQ(sh(curl(base + "/notes/4")).out, "{\"id\":4,\"note\":\"say \\\"hi\\\"\"}\n");
+  EXPECT_EQ(sh(curl("-w \" %{http_code}\" " + base + "/notes/x")).out, "{\"error\":\"not a note id\",\"id\":\"x\"}\n 400");
+  EXPECT_EQ(sh(curl("-w \" %{http_code}\" -X DELETE " + base + "/notes")).out, "{\"error\":\"method not allowed\"}\n 405");
+}
+
+}  // namespace
+}  // namespace valk::net::test
