@@ -8,7 +8,9 @@ packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev python3
   # the real peers the network tests run against (tests/unit/net)
   nghttp2-client nghttp2-server curl nodejs python3-hyperframe python3-hpack
   # regular expressions (src/lib/regex.cpp)
-  libpcre2-dev)
+  libpcre2-dev
+  # JSON (src/lib/json.cpp)
+  libsimdjson-dev)
 case "${1:-}" in
   --bench) packages=(lua5.4 luajit python3 time libbenchmark-dev nodejs) ;;
   --clang) packages=(clang libclang-rt-14-dev) ;;

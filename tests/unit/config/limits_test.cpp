@@ -322,5 +322,21 @@ TEST(Limits, RegexCacheEntriesBoundTheCache) {
   EXPECT_EQ(limits::kRegexCacheEntries, 256u);
 }
 
+// ---- kJsonMaxDepth ------------------------------------------------------------------------------
+
+TEST(Limits, JsonMaxDepthHoldsAtTheLimitAndFailsPastIt) {
+  EXPECT_EQ(limits::kJsonMaxDepth, 1024u);
+  VM vm(vm_config(true));
+  Value at = vm.run_source("(json/encode (json/decode (sys/join-strings (str/repeat \"[\" 1024) (str/repeat \"]\" 1024))))",
+                           "json.valk");
+  ASSERT_FALSE(is_error(at)) << vm.describe_error(at);
+  EXPECT_EQ(at.as<String>()->view().size(), 2048u);
+  EXPECT_EQ(message(vm.run_source("(json/decode (str/repeat \"[\" 1025))", "json.valk")),
+            "json/decode: malformed JSON at byte 1024: nested deeper than 1024 levels");
+  // Encoding: a list nested 1025 deep is built by folding.
+  Value deep = vm.run_source("(json/encode (foldl (\\ {acc _} {list acc}) {} (range 0 1024)))", "json.valk");
+  EXPECT_EQ(message(deep), "json/encode: cannot encode a value nested deeper than 1024 levels");
+}
+
 }  // namespace
 }  // namespace valk
