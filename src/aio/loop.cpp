@@ -3,6 +3,7 @@
 #include "aio/loop.h"
 
 #include <cstdlib>
+#include <utility>
 
 #include "value/make.h"
 #include "vm/vm.h"
@@ -31,6 +32,10 @@ Loop::~Loop() { close(); }
 
 int Loop::close() {
   if (closed_) return close_result_;
+  closing_ = true;
+  for (auto& stop : closers_) {
+    if (stop) std::exchange(stop, nullptr)();
+  }
   for (Timer* t : timers_) {
     if (!t) continue;
     uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
@@ -41,6 +46,17 @@ int Loop::close() {
   close_result_ = uv_loop_close(&uv_);
   closed_ = true;
   return close_result_;
+}
+
+uint32_t Loop::add_closer(std::function<void()> fn) {
+  if (closers_free_.empty()) {
+    closers_.push_back(std::move(fn));
+    return uint32_t(closers_.size() - 1);
+  }
+  uint32_t id = closers_free_.back();
+  closers_free_.pop_back();
+  closers_[id] = std::move(fn);
+  return id;
 }
 
 // ---- suspending and resuming ------------------------------------------------------------------

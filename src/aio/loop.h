@@ -33,6 +33,16 @@ class Loop {
   Loop& operator=(const Loop&) = delete;
 
   uv_loop_t* uv() { return &uv_; }
+  // True once close() has begun: callbacks of requests still in flight (files, processes) then
+  // only free their memory, since the VM may be going away.
+  bool closing() const { return closing_; }
+  // What close() must stop first (a running process and its pipes): each `fn` is called once by
+  // close(), before the loop runs its last callbacks. Returns an id for remove_closer.
+  uint32_t add_closer(std::function<void()> fn);
+  void remove_closer(uint32_t id) {
+    closers_[id] = nullptr;
+    closers_free_.push_back(id);
+  }
   // Closes every handle still open and the libuv loop. Returns uv_loop_close's result: 0 when
   // every handle was closed (the tests check it). Idempotent.
   int close();
@@ -118,6 +128,9 @@ class Loop {
   uv_loop_t uv_;
   uv_async_t wake_;  // unreferenced: it never keeps the loop alive
   bool closed_ = false;
+  bool closing_ = false;
+  std::vector<std::function<void()>> closers_;  // by id; null once removed
+  std::vector<uint32_t> closers_free_;
   int close_result_ = 0;
   std::deque<Ready> ready_;
   std::vector<Value> kept_;

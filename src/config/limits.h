@@ -96,6 +96,10 @@ inline constexpr size_t kRegexJitStackBytes = size_t(8) << 20;
 // nest a few dozen levels.
 inline constexpr uint32_t kJsonMaxDepth = 1024;
 
+// Largest chunk fs/read-chunk reads at once: the buffer is allocated before the read, so a typo
+// (or a hostile size) must not ask for gigabytes; whole files go through fs/read instead.
+inline constexpr size_t kFsMaxChunkBytes = size_t(64) << 20;
+
 // Width the test module pads test names to (the original's layout).
 inline constexpr int kTestNameWidth = 97;
 

@@ -95,6 +95,8 @@ std::span<const BuiltinInfo> string_builtins();
 void register_str_builder_finalizer(Heap& heap);
 std::span<const BuiltinInfo> regex_builtins();
 std::span<const BuiltinInfo> json_builtins();  // lib/json.cpp
+std::span<const BuiltinInfo> fs_builtins();    // aio/fs.cpp
+std::span<const BuiltinInfo> proc_builtins();  // aio/proc.cpp
 // Compiled patterns the re/ builtins keep cached on this thread (lib/regex.cpp).
 size_t regex_cache_size();
 

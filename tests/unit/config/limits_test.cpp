@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "aio/loop.h"
 #include "compile/compiler.h"
 #include "lib/builtin.h"
 #include "read/reader.h"
@@ -336,6 +337,21 @@ TEST(Limits, JsonMaxDepthHoldsAtTheLimitAndFailsPastIt) {
   // Encoding: a list nested 1025 deep is built by folding.
   Value deep = vm.run_source("(json/encode (foldl (\\ {acc _} {list acc}) {} (range 0 1024)))", "json.valk");
   EXPECT_EQ(message(deep), "json/encode: cannot encode a value nested deeper than 1024 levels");
+}
+
+// ---- kFsMaxChunkBytes ----------------------------------------------------------------------------
+
+TEST(Limits, FsMaxChunkBytesHoldsAtTheLimitAndFailsPastIt) {
+  EXPECT_EQ(limits::kFsMaxChunkBytes, size_t(64) << 20);
+  VM vm(vm_config(true));
+  Value at = vm.run_source("(do (def {fd} (await (fs/open \"/dev/zero\"))) (len (await (fs/read-chunk fd 67108864))))",
+                           "fs.valk");
+  ASSERT_FALSE(is_error(at)) << vm.describe_error(at);
+  EXPECT_EQ(int_value(at), 67108864);
+  EXPECT_EQ(message(vm.run_source("(fs/read-chunk fd 67108865)", "fs.valk")),
+            "fs/read-chunk: the size must be from 1 to 67108864, got 67108865");
+  vm.run_source("(await (fs/close fd))", "fs.valk");
+  EXPECT_EQ(vm.loop().close(), 0);
 }
 
 }  // namespace
