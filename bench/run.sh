@@ -7,7 +7,8 @@
 #   3. startup: `valk -e 1` next to `lua5.4 -e 1`;
 #   4. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
 #   5. concurrency (bench/aio): spawn + await next to Lua coroutines (and node's await), 10,000
-#      sleeping fibers next to node, the resident memory of 100,000 suspended fibers;
+#      sleeping fibers next to node, the resident memory of 100,000 suspended fibers, 1,000 runs
+#      of /bin/true (proc/run) next to Python's subprocess.run;
 #   6. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
 set -uo pipefail
 build=${1:-build}
@@ -35,8 +36,8 @@ else
 fi
 
 echo
-echo "== Data: strings, regular expressions, floats, dictionaries, tables (bench/data; median of $runs"
-echo "   runs; targets: each <= 1.0x lua5.4, regex_replace <= python3's time)"
+echo "== Data: strings, regular expressions, floats, dictionaries, tables, JSON (bench/data; median of"
+echo "   $runs runs; targets: each <= 1.0x lua5.4, regex_replace and json_codec <= python3's time)"
 if [ -x "$shared/run" ]; then
   BENCH_DIR="$root/bench/data" "$shared/run" "$valk" "$runs" || status=1
 else
@@ -80,6 +81,9 @@ if command -v node > /dev/null; then
 else
   echo "10,000 fibers sleeping 10 ms: valk $vs s (no node to compare)"
 fi
+read -r vs _ <<< "$(wall "$valk" "$aio/proc_true.valk")"
+read -r ps _ <<< "$(wall python3 "$aio/proc_true.py")"
+awk -v v="$vs" -v p="$ps" 'BEGIN { printf "1,000 runs of /bin/true: valk proc/run %.2f s   python3 subprocess.run %.2f s   ratio %.2f (target <= 1)\n", v, p, v / p }'
 read -r _ base <<< "$(wall "$valk" "$aio/empty.valk")"
 read -r _ peak <<< "$(wall "$valk" "$aio/suspended_100k.valk")"
 awk -v b="$base" -v p="$peak" 'BEGIN { printf "100,000 suspended fibers: %.0f MiB resident above a started VM (%.0f bytes each; target 200 MiB)\n", (p - b) / 1024, (p - b) * 1024 / 100000 }'

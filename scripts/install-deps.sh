@@ -9,6 +9,9 @@ packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev python3
   nghttp2-client nghttp2-server curl nodejs python3-hyperframe python3-hpack
   # regular expressions (src/lib/regex.cpp)
   libpcre2-dev
+  # JSON (src/lib/json.cpp)
+  libsimdjson-dev
+
   # make install and make deb: rendering the manual page, the package's Depends line
   groff-base dpkg-dev)
 case "${1:-}" in

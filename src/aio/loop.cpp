@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "value/make.h"
 #include "vm/vm.h"
@@ -32,9 +33,10 @@ Loop::~Loop() { close(); }
 
 int Loop::close() {
   if (closed_) return close_result_;
-  auto closers = std::move(at_close_);
-  at_close_.clear();
-  for (auto& fn : closers) fn();
+  closing_ = true;
+  for (auto& stop : closers_) {
+    if (stop) std::exchange(stop, nullptr)();
+  }
   for (Timer* t : timers_) {
     if (!t) continue;
     uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
@@ -45,6 +47,17 @@ int Loop::close() {
   close_result_ = uv_loop_close(&uv_);
   closed_ = true;
   return close_result_;
+}
+
+uint32_t Loop::add_closer(std::function<void()> fn) {
+  if (closers_free_.empty()) {
+    closers_.push_back(std::move(fn));
+    return uint32_t(closers_.size() - 1);
+  }
+  uint32_t id = closers_free_.back();
+  closers_free_.pop_back();
+  closers_[id] = std::move(fn);
+  return id;
 }
 
 // ---- suspending and resuming ------------------------------------------------------------------

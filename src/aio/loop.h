@@ -34,9 +34,16 @@ class Loop {
   Loop& operator=(const Loop&) = delete;
 
   uv_loop_t* uv() { return &uv_; }
-  // fn runs first thing in close(): owners of libuv handles made outside the Loop (HTTP servers
-  // and clients) close them there, before the loop runs their close callbacks.
-  void at_close(std::function<void()> fn) { at_close_.push_back(std::move(fn)); }
+  // True once close() has begun: callbacks of requests still in flight (files, processes) then
+  // only free their memory, since the VM may be going away.
+  bool closing() const { return closing_; }
+  // What close() must stop first (a running process and its pipes): each `fn` is called once by
+  // close(), before the loop runs its last callbacks. Returns an id for remove_closer.
+  uint32_t add_closer(std::function<void()> fn);
+  void remove_closer(uint32_t id) {
+    closers_[id] = nullptr;
+    closers_free_.push_back(id);
+  }
   // Closes every handle still open and the libuv loop. Returns uv_loop_close's result: 0 when
   // every handle was closed (the tests check it). Idempotent.
   int close();
@@ -127,6 +134,9 @@ class Loop {
   uv_loop_t uv_;
   uv_async_t wake_;  // unreferenced: it never keeps the loop alive
   bool closed_ = false;
+  bool closing_ = false;
+  std::vector<std::function<void()>> closers_;  // by id; null once removed
+  std::vector<uint32_t> closers_free_;
   int close_result_ = 0;
   std::deque<Ready> ready_;
   std::vector<Value> kept_;
@@ -139,7 +149,6 @@ class Loop {
   Resume main_resume_;
   Value await_all_ = Value::undefined();
   size_t fibers_started_ = 0;
-  std::vector<std::function<void()>> at_close_;
   std::unordered_map<uint64_t, SettleFn> settle_fns_;  // on_settle's, by id
   uint64_t next_settle_id_ = 1;
 };

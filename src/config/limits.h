@@ -91,6 +91,15 @@ inline constexpr size_t kRegexCacheEntries = 256;
 // match limit (10 million steps).
 inline constexpr size_t kRegexJitStackBytes = size_t(8) << 20;
 
+// Nesting of arrays and objects json/decode accepts and json/encode writes. Both recurse in C++,
+// so the bound keeps the C stack safe; simdjson's own default is the same, and real documents
+// nest a few dozen levels.
+inline constexpr uint32_t kJsonMaxDepth = 1024;
+
+// Largest chunk fs/read-chunk reads at once: the buffer is allocated before the read, so a typo
+// (or a hostile size) must not ask for gigabytes; whole files go through fs/read instead.
+inline constexpr size_t kFsMaxChunkBytes = size_t(64) << 20;
+
 // Width the test module pads test names to (the original's layout).
 inline constexpr int kTestNameWidth = 97;
 

@@ -98,6 +98,9 @@ std::span<const BuiltinInfo> regex_builtins();
 // and the global `aio` those take.
 std::span<const BuiltinInfo> net_builtins();
 void install_net_globals(VM& vm);
+std::span<const BuiltinInfo> json_builtins();  // lib/json.cpp
+std::span<const BuiltinInfo> fs_builtins();    // aio/fs.cpp
+std::span<const BuiltinInfo> proc_builtins();  // aio/proc.cpp
 // Compiled patterns the re/ builtins keep cached on this thread (lib/regex.cpp).
 size_t regex_cache_size();
 

@@ -1,5 +1,5 @@
-// system.cpp: builtins about the running program: time-us, exit, shutdown, penv, await, doc and
-// disasm.
+// system.cpp: builtins about the running program: time-us, the clocks (time/now, time/mono), the
+// environment (env/get, env/set), exit, shutdown, penv, doc and disasm.
 #include <chrono>
 #include <cstdlib>
 
@@ -21,6 +21,49 @@ Value builtin_time_us(VM& vm, Args) {
   using namespace std::chrono;
   auto us = duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
   return make_int(vm.heap(), int64_t(us));
+}
+
+// Wall-clock time: seconds since 1970-01-01 UTC, to the microsecond or better.
+Value builtin_time_now(VM& vm, Args) {
+  using namespace std::chrono;
+  auto ns = duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
+  return make_float(vm.heap(), double(ns) / 1e9);
+}
+
+// Monotonic nanoseconds (never goes back; its zero is arbitrary): for measuring durations.
+Value builtin_time_mono(VM& vm, Args) {
+  using namespace std::chrono;
+  return make_int(vm.heap(), int64_t(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count()));
+}
+
+// A variable name: a non-empty String without '=' or NUL (setenv refuses those).
+Value env_name_arg(VM& vm, const char* fn, Value v) {
+  if (!is_string(v)) return arg_error(vm, fn, 0, "a String", v);
+  std::string_view name = v.as<String>()->view();
+  if (name.empty() || name.find_first_of(std::string_view("=\0", 2)) != std::string_view::npos) {
+    return vm.error(std::string(fn) + ": not a variable name: " + readable(v));
+  }
+  return Value::undefined();
+}
+
+Value builtin_env_get(VM& vm, Args a) {
+  if (Value e = env_name_arg(vm, "env/get", a[0]); !e.is_undefined()) return e;
+  const char* value = std::getenv(std::string(a[0].as<String>()->view()).c_str());
+  return value ? make_string(vm.heap(), value) : Value::empty_sexpr();
+}
+
+Value builtin_env_set(VM& vm, Args a) {
+  if (Value e = env_name_arg(vm, "env/set", a[0]); !e.is_undefined()) return e;
+  std::string name(a[0].as<String>()->view());
+  if (a[1].is_empty_sexpr()) {
+    ::unsetenv(name.c_str());
+    return Value::empty_sexpr();
+  }
+  if (!is_string(a[1])) return arg_error(vm, "env/set", 1, "a String or ()", a[1]);
+  std::string value(a[1].as<String>()->view());
+  if (value.find('\0') != std::string::npos) return vm.error("env/set: the value contains a NUL byte");
+  ::setenv(name.c_str(), value.c_str(), 1);
+  return Value::empty_sexpr();
 }
 
 Value exit_with(VM& vm, Args a, const char* fn) {
@@ -105,6 +148,16 @@ Value builtin_join_strings(VM& vm, Args a) {
 const BuiltinInfo kSystem[] = {
     {"time-us", "", "Microseconds on a monotonic clock (for measuring durations).", 0, 0,
      builtinflag::kNullary, 0, builtin_time_us, nullptr},
+    {"time/now", "", "Wall-clock time: seconds since 1970-01-01 UTC, as a Float.", 0, 0, builtinflag::kNullary, 0,
+     builtin_time_now, nullptr},
+    {"time/mono", "", "Nanoseconds on a monotonic clock, as an Integer (for durations; its zero is arbitrary).", 0,
+     0, builtinflag::kNullary, 0, builtin_time_mono, nullptr},
+    {"env/get", "name", "The value of the environment variable name, as a String; () when it is not set.", 1, 1,
+     0, 0, builtin_env_get, nullptr},
+    {"env/set", "name value",
+     "Sets the environment variable name to the String value (() unsets it), for this program and the "
+     "programs it runs. Returns ().",
+     2, 2, 0, 0, builtin_env_set, nullptr},
     {"exit", "[code]", "Ends the program with exit status `code` (0 when not given).", 0, 1,
      builtinflag::kCallBare, 0, builtin_exit, nullptr},
     {"shutdown", "[code]", "Stops the runtime and ends the program with exit status `code` (0 when not given).",

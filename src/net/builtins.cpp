@@ -62,7 +62,7 @@ NetState& net_state(VM& vm) {
   if (it != states().end()) return *it->second;
   auto* st = new NetState{loop, {}, {}};
   states()[loop] = st;
-  loop->at_close([loop] {
+  loop->add_closer([loop] {
     NetState* dead;
     {
       std::lock_guard<std::mutex> lock(g_states_mutex);

@@ -51,5 +51,20 @@ TEST(FuzzRegressions, FormatInputs) {
   for (const std::string& t : texts) fuzz::format_one(bytes(t), t.size());
 }
 
+// json's target keeps no crash yet: the JSONTestSuite-style files it is seeded with are replayed.
+TEST(FuzzRegressions, JsonInputs) {
+  std::vector<std::string> texts;
+  for (const auto& e : fs::directory_iterator(fs::path(VALK_SOURCE_DIR) / "tests" / "json")) {
+    if (e.path().extension() != ".json") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    texts.push_back(s.str());
+  }
+  EXPECT_GE(texts.size(), 70u);
+  for (const std::string& t : inputs("json")) texts.push_back(t);
+  for (const std::string& t : texts) fuzz::json_one(bytes(t), t.size());
+}
+
 }  // namespace
 }  // namespace valk

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "aio/loop.h"
 #include "compile/compiler.h"
 #include "lib/builtin.h"
 #include "read/reader.h"
@@ -320,6 +321,37 @@ TEST(Limits, RegexCacheEntriesBoundTheCache) {
   EXPECT_EQ(int_value(r), 1);
   EXPECT_EQ(regex_cache_size(), limits::kRegexCacheEntries);
   EXPECT_EQ(limits::kRegexCacheEntries, 256u);
+}
+
+// ---- kJsonMaxDepth ------------------------------------------------------------------------------
+
+TEST(Limits, JsonMaxDepthHoldsAtTheLimitAndFailsPastIt) {
+  EXPECT_EQ(limits::kJsonMaxDepth, 1024u);
+  VM vm(vm_config(true));
+  Value at = vm.run_source("(json/encode (json/decode (sys/join-strings (str/repeat \"[\" 1024) (str/repeat \"]\" 1024))))",
+                           "json.valk");
+  ASSERT_FALSE(is_error(at)) << vm.describe_error(at);
+  EXPECT_EQ(at.as<String>()->view().size(), 2048u);
+  EXPECT_EQ(message(vm.run_source("(json/decode (str/repeat \"[\" 1025))", "json.valk")),
+            "json/decode: malformed JSON at byte 1024: nested deeper than 1024 levels");
+  // Encoding: a list nested 1025 deep is built by folding.
+  Value deep = vm.run_source("(json/encode (foldl (\\ {acc _} {list acc}) {} (range 0 1024)))", "json.valk");
+  EXPECT_EQ(message(deep), "json/encode: cannot encode a value nested deeper than 1024 levels");
+}
+
+// ---- kFsMaxChunkBytes ----------------------------------------------------------------------------
+
+TEST(Limits, FsMaxChunkBytesHoldsAtTheLimitAndFailsPastIt) {
+  EXPECT_EQ(limits::kFsMaxChunkBytes, size_t(64) << 20);
+  VM vm(vm_config(true));
+  Value at = vm.run_source("(do (def {fd} (await (fs/open \"/dev/zero\"))) (len (await (fs/read-chunk fd 67108864))))",
+                           "fs.valk");
+  ASSERT_FALSE(is_error(at)) << vm.describe_error(at);
+  EXPECT_EQ(int_value(at), 67108864);
+  EXPECT_EQ(message(vm.run_source("(fs/read-chunk fd 67108865)", "fs.valk")),
+            "fs/read-chunk: the size must be from 1 to 67108864, got 67108865");
+  vm.run_source("(await (fs/close fd))", "fs.valk");
+  EXPECT_EQ(vm.loop().close(), 0);
 }
 
 }  // namespace
