@@ -6,7 +6,7 @@
 #   make asan | make switch     the test suite built with sanitizers / with switch dispatch
 #   make stress | make clang    ... in GC stress mode (Debug) / built with clang++
 #   make mutate [N=100 SEED=1]  mutation testing: N planted bugs, how many the tests catch (docs/TESTING.md)
-#   make fuzz [FUZZ_SECONDS=60] the libFuzzer targets (reader, eval, str/format) for 60 s each (clang++)
+#   make fuzz [FUZZ_SECONDS=60] the libFuzzer targets (reader, eval, str/format, unmarshal) for 60 s each (clang++)
 BUILD ?= build
 BUILD_TYPE ?= Release
 CMAKE_FLAGS ?=
@@ -55,7 +55,7 @@ fuzz:
 	@scripts/install-deps.sh --clang
 	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
 	  -DVALK_FUZZ=ON -DVALK_TESTS=OFF $(CMAKE_FLAGS) > /dev/null
-	@cmake --build build-fuzz --target fuzz_reader fuzz_eval fuzz_format
+	@cmake --build build-fuzz --target fuzz_reader fuzz_eval fuzz_format fuzz_unmarshal
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 bench: build

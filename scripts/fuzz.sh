@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# fuzz.sh BUILD [SECONDS]: runs each libFuzzer target (reader, eval, format) for SECONDS (default
-# 60), seeded from the Valk files of the tree (format: from tests/fuzz/corpus/format) and from
+# fuzz.sh BUILD [SECONDS]: runs each libFuzzer target (reader, eval, format, unmarshal) for SECONDS
+# (default 60), seeded from the Valk files of the tree (format and unmarshal: from tests/fuzz/corpus/<target>) and from
 # the target's kept regressions. A crash stops with status 1 and names the input that caused it: keep it in tests/fuzz/regressions/<target>/ under a name saying what it was.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-build-fuzz}" && pwd)
 seconds=${2:-60}
 status=0
-for target in reader eval format; do
+for target in reader eval format unmarshal; do
   corpus="$build/corpus-$target"
   artifacts="$build/artifacts-$target"
   mkdir -p "$corpus" "$artifacts"
-  if [ "$target" = format ]; then
-    seeds=("$root"/tests/fuzz/corpus/format/*)
+  if [ "$target" = format ] || [ "$target" = unmarshal ]; then
+    seeds=("$root"/tests/fuzz/corpus/"$target"/*)
   else
     seeds=("$root"/tests/valk/*.valk "$root"/tests/valk/suites/*.valk "$root"/lib/*.valk "$root"/tests/cli/data/*.valk)
   fi

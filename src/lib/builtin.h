@@ -90,6 +90,7 @@ std::span<const BuiltinInfo> string_builtins();
 // String builders own their bytes: the heap frees them with the builder (lib/string.cpp).
 void register_str_builder_finalizer(Heap& heap);
 std::span<const BuiltinInfo> regex_builtins();
+std::span<const BuiltinInfo> marshal_builtins();  // lib/marshal.cpp
 // Compiled patterns the re/ builtins keep cached on this thread (lib/regex.cpp).
 size_t regex_cache_size();
 

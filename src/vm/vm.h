@@ -76,6 +76,8 @@ class VM final : public RootSource {
   FILE* err() const { return err_; }
   const std::vector<std::string>& program_args() const { return config_.args; }
   Symbol* sym(std::string_view name) { return symbols_.intern(name); }
+  // The builtin declared with this name (whatever the name is bound to now), or undefined.
+  Value builtin_named(std::string_view name) const;
 
   // ---- errors -----------------------------------------------------------------------------
   // An Error value with this message (raised when a builtin returns it).

@@ -1,6 +1,6 @@
 // targets.h: what the fuzzers run on one input: the reader alone; reading, compiling and
-// evaluating under a heap limit and a time budget; and str/format's formatter. Shared by the libFuzzer mains
-// (fuzz_reader.cpp, fuzz_eval.cpp, fuzz_format.cpp; `make fuzz`) and the regression test that replays every
+// evaluating under a heap limit and a time budget; str/format's formatter; and unmarshal. Shared by the libFuzzer mains
+// (fuzz_reader.cpp, fuzz_eval.cpp, fuzz_format.cpp, fuzz_unmarshal.cpp; `make fuzz`) and the regression test that replays every
 // input a fuzzer ever crashed on (tests/fuzz/regressions/, run by make test).
 #pragma once
 
@@ -18,5 +18,8 @@ void read_one(const uint8_t* data, size_t size);
 void eval_one(const uint8_t* data, size_t size);
 // The input split at its first NUL: the format, then (kind, value) byte pairs, one argument each.
 void format_one(const uint8_t* data, size_t size);
+// unmarshal of the bytes in a VM kept across inputs (renewed now and then); a value that comes
+// back is printed, marshalled again and the heap verified by a full collection.
+void unmarshal_one(const uint8_t* data, size_t size);
 
 }  // namespace valk::fuzz
