@@ -2,6 +2,8 @@
 // in turn, values kept alive across C callbacks, and timers. Futures are in future.cpp.
 #include "aio/loop.h"
 
+#include "aio/isolate.h"
+
 #include <cstdlib>
 
 #include "value/make.h"
@@ -36,11 +38,22 @@ int Loop::close() {
     uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
   }
   timers_.clear();
+  if (workers_) workers_->stop();  // joins the threads, closes its handle
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   uv_run(&uv_, UV_RUN_DEFAULT);  // runs the close callbacks
+  workers_.reset();
   close_result_ = uv_loop_close(&uv_);
   closed_ = true;
   return close_result_;
+}
+
+WorkerPool* Loop::workers(std::string* error) {
+  if (!workers_ && !closed_) {
+    uint32_t n = worker_count_setting(error);
+    if (n == 0) return nullptr;
+    workers_ = std::make_unique<WorkerPool>(vm_, &uv_, n);
+  }
+  return workers_.get();
 }
 
 // ---- suspending and resuming ------------------------------------------------------------------

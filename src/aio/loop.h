@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "gc/heap.h"
@@ -17,6 +19,7 @@
 namespace valk {
 
 class VM;
+class WorkerPool;  // aio/isolate.h
 
 // How a suspended fiber goes on: its native is called again with `value`, or (when `raise` is an
 // Error) that error is raised where it stopped.
@@ -74,6 +77,10 @@ class Loop {
   // timeout error (aio/timeout). A timer of a future settled earlier is stopped.
   void settle_after(Value future, uint64_t ms, bool reject);
 
+  // ---- worker isolates (aio/isolate.h) ------------------------------------------------------
+  // The pool aio/parallel uses, started on first use; null (with *error) when VALK_WORKERS is bad.
+  WorkerPool* workers(std::string* error);
+
   // ---- running (called by the VM) -------------------------------------------------------------
   // Runs ready fibers and the loop until the main fiber is resumed. When nothing is left that
   // could resume it, resumes it with an error.
@@ -130,6 +137,7 @@ class Loop {
   Resume main_resume_;
   Value await_all_ = Value::undefined();
   size_t fibers_started_ = 0;
+  std::unique_ptr<WorkerPool> workers_;
 };
 
 }  // namespace valk

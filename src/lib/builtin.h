@@ -86,6 +86,7 @@ std::span<const BuiltinInfo> io_builtins();
 std::span<const BuiltinInfo> system_builtins();
 std::span<const BuiltinInfo> gc_builtins();
 std::span<const BuiltinInfo> aio_builtins();  // src/aio/builtins.cpp
+std::span<const BuiltinInfo> isolate_builtins();  // src/aio/isolate.cpp
 std::span<const BuiltinInfo> string_builtins();
 // String builders own their bytes: the heap frees them with the builder (lib/string.cpp).
 void register_str_builder_finalizer(Heap& heap);

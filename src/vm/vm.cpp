@@ -50,7 +50,7 @@ void VM::install_builtins() {
   std::span<const BuiltinInfo> tables[] = {
       core_builtins(), arith_builtins(),  math_builtins(),   dict_builtins(),   table_builtins(), list_builtins(),
       io_builtins(),   system_builtins(), gc_builtins(),     aio_builtins(),    string_builtins(), regex_builtins(),
-      marshal_builtins()};
+      marshal_builtins(), isolate_builtins()};
   for (auto table : tables) {
     for (const BuiltinInfo& info : table) {
       auto* b = static_cast<Builtin*>(std::malloc(sizeof(Builtin)));
