@@ -6,7 +6,8 @@
 #   make asan | make switch     the test suite built with sanitizers / with switch dispatch
 #   make stress | make clang    ... in GC stress mode (Debug) / built with clang++
 #   make mutate [N=100 SEED=1]  mutation testing: N planted bugs, how many the tests catch (docs/TESTING.md)
-#   make fuzz [FUZZ_SECONDS=60] the libFuzzer targets (reader, eval, str/format, json) for 60 s each (clang++)
+#   make tsan                   the isolate and aio tests under ThreadSanitizer
+#   make fuzz [FUZZ_SECONDS=60] the libFuzzer targets (reader, eval, str/format, json, unmarshal) for 60 s each (clang++)
 #   make install [PREFIX=/usr/local] [DESTDIR=]   valk, its library folder, valk.1, docs, editor modes
 #   make deb                    a Debian package of the same (CPack) in $(BUILD)/
 BUILD ?= build
@@ -16,7 +17,7 @@ FILE ?=
 FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 
-.PHONY: all run test build deps bench bench-http asan switch stress clang mutate fuzz clean format install deb
+.PHONY: all run test build deps bench bench-http asan switch stress clang tsan mutate fuzz clean format install deb
 
 all: build
 
@@ -60,11 +61,20 @@ clang:
 stress:
 	@VALK_GC_STRESS=1 VALK_GC_VERIFY=1 $(MAKE) --no-print-directory test BUILD=build-debug BUILD_TYPE=Debug
 
+# Only the tests where threads meet (worker isolates, the loop, the golden files that use them):
+# the rest of the suite runs on one thread and is covered by make asan.
+TSAN_TESTS = Isolate*:AioLoop*:Valk/Golden.Holds/isolates_*:Valk/Golden.Holds/aio_*
+tsan: deps
+	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVALK_TSAN=ON $(CMAKE_FLAGS) > /dev/null
+	@cmake --build build-tsan --target valk_unit_tests
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/valk_unit_tests --gtest_filter='$(TSAN_TESTS)' \
+	  --gtest_brief=1
+
 fuzz:
 	@scripts/install-deps.sh --clang
 	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
 	  -DVALK_FUZZ=ON -DVALK_TESTS=OFF $(CMAKE_FLAGS) > /dev/null
-	@cmake --build build-fuzz --target fuzz_reader fuzz_eval fuzz_format fuzz_json
+	@cmake --build build-fuzz --target fuzz_reader fuzz_eval fuzz_format fuzz_json fuzz_unmarshal
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 bench: build
@@ -84,4 +94,4 @@ format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	@rm -rf build build-asan build-switch build-debug build-clang build-mutate build-fuzz
+	@rm -rf build build-asan build-switch build-debug build-clang build-mutate build-fuzz build-tsan

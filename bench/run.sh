@@ -9,7 +9,9 @@
 #   5. concurrency (bench/aio): spawn + await next to Lua coroutines (and node's await), 10,000
 #      sleeping fibers next to node, the resident memory of 100,000 suspended fibers, 1,000 runs
 #      of /bin/true (proc/run) next to Python's subprocess.run;
-#   6. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
+#   6. marshal (bench/marshal): marshal + unmarshal of a ~10 MB list of records next to Python's
+#      pickle dumps + loads of the same data;
+#   7. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
 set -uo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -87,6 +89,14 @@ awk -v v="$vs" -v p="$ps" 'BEGIN { printf "1,000 runs of /bin/true: valk proc/ru
 read -r _ base <<< "$(wall "$valk" "$aio/empty.valk")"
 read -r _ peak <<< "$(wall "$valk" "$aio/suspended_100k.valk")"
 awk -v b="$base" -v p="$peak" 'BEGIN { printf "100,000 suspended fibers: %.0f MiB resident above a started VM (%.0f bytes each; target 200 MiB)\n", (p - b) / 1024, (p - b) * 1024 / 100000 }'
+
+echo
+echo "== Marshal (bench/marshal; best of 3 rounds, around the calls only; target: ratio <= 1.0)"
+read -r vb vt <<< "$("$valk" "$root/bench/marshal/records.valk")"
+read -r pb pt <<< "$(python3 "$root/bench/marshal/records.py")"
+awk -v vb="$vb" -v vt="$vt" -v pb="$pb" -v pt="$pt" 'BEGIN {
+  printf "380,000 records: valk marshal+unmarshal %.3f s (%.1f MB)   python3 pickle dumps+loads %.3f s (%.1f MB)   ratio %.2f\n",
+         vt / 1e6, vb / 1e6, pt / 1e6, pb / 1e6, vt / pt }'
 
 if [ -x "$root/$build/valk_micro_bench" ]; then
   echo

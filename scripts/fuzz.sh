@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# fuzz.sh BUILD [SECONDS]: runs each libFuzzer target (reader, eval, format, json) for SECONDS (default
-# 60), seeded from the Valk files of the tree (format: from tests/fuzz/corpus/format, json: from tests/json) and from
+# fuzz.sh BUILD [SECONDS]: runs each libFuzzer target (reader, eval, format, json, unmarshal) for
+# SECONDS (default 60), seeded from the Valk files of the tree (format and unmarshal: from
+# tests/fuzz/corpus/<target>, json: from tests/json) and from
 # the target's kept regressions. A crash stops with status 1 and names the input that caused it: keep it in tests/fuzz/regressions/<target>/ under a name saying what it was.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-build-fuzz}" && pwd)
 seconds=${2:-60}
 status=0
-for target in reader eval format json; do
+for target in reader eval format json unmarshal; do
   corpus="$build/corpus-$target"
   artifacts="$build/artifacts-$target"
   mkdir -p "$corpus" "$artifacts"
-  if [ "$target" = format ]; then
-    seeds=("$root"/tests/fuzz/corpus/format/*)
+  if [ "$target" = format ] || [ "$target" = unmarshal ]; then
+    seeds=("$root"/tests/fuzz/corpus/"$target"/*)
   elif [ "$target" = json ]; then
     seeds=("$root"/tests/json/*.json)
   else

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "aio/isolate.h"
 #include "value/make.h"
 #include "vm/vm.h"
 
@@ -42,8 +43,10 @@ int Loop::close() {
     uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
   }
   timers_.clear();
+  if (workers_) workers_->stop();  // joins the threads, closes its handle
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   uv_run(&uv_, UV_RUN_DEFAULT);  // runs the close callbacks
+  workers_.reset();
   close_result_ = uv_loop_close(&uv_);
   closed_ = true;
   return close_result_;
@@ -58,6 +61,15 @@ uint32_t Loop::add_closer(std::function<void()> fn) {
   closers_free_.pop_back();
   closers_[id] = std::move(fn);
   return id;
+}
+
+WorkerPool* Loop::workers(std::string* error) {
+  if (!workers_ && !closed_) {
+    uint32_t n = worker_count_setting(error);
+    if (n == 0) return nullptr;
+    workers_ = std::make_unique<WorkerPool>(vm_, &uv_, n);
+  }
+  return workers_.get();
 }
 
 // ---- suspending and resuming ------------------------------------------------------------------

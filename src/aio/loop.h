@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -18,6 +20,7 @@
 namespace valk {
 
 class VM;
+class WorkerPool;  // aio/isolate.h
 
 // How a suspended fiber goes on: its native is called again with `value`, or (when `raise` is an
 // Error) that error is raised where it stopped.
@@ -90,6 +93,10 @@ class Loop {
   // timeout error (aio/timeout). A timer of a future settled earlier is stopped.
   void settle_after(Value future, uint64_t ms, bool reject);
 
+  // ---- worker isolates (aio/isolate.h) ------------------------------------------------------
+  // The pool aio/parallel uses, started on first use; null (with *error) when VALK_WORKERS is bad.
+  WorkerPool* workers(std::string* error);
+
   // ---- running (called by the VM) -------------------------------------------------------------
   // Runs ready fibers and the loop until the main fiber is resumed. When nothing is left that
   // could resume it, resumes it with an error.
@@ -151,6 +158,7 @@ class Loop {
   size_t fibers_started_ = 0;
   std::unordered_map<uint64_t, SettleFn> settle_fns_;  // on_settle's, by id
   uint64_t next_settle_id_ = 1;
+  std::unique_ptr<WorkerPool> workers_;
 };
 
 }  // namespace valk

@@ -28,6 +28,10 @@ inline constexpr size_t kMaxTraceCycle = 8;
 // never re-enter the VM (they return continuation requests instead), so only embedders count.
 inline constexpr int kMaxVmReentry = 200;
 
+// Most worker isolates (threads, each with its own VM) a pool may have: VALK_WORKERS above it is
+// refused with an error (aio/isolate.cpp); by default a pool has one worker per core.
+inline constexpr uint32_t kMaxWorkers = 256;
+
 // Longest file `load` or `valk FILE` will read, and longest REPL entry.
 inline constexpr size_t kMaxSourceBytes = size_t(1) << 30;
 

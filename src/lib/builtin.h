@@ -90,6 +90,7 @@ Value function_doc(VM& vm, Value f);
 std::span<const BuiltinInfo> help_builtins();  // help and quit (lib/help.cpp)
 std::span<const BuiltinInfo> gc_builtins();
 std::span<const BuiltinInfo> aio_builtins();  // src/aio/builtins.cpp
+std::span<const BuiltinInfo> isolate_builtins();  // src/aio/isolate.cpp
 std::span<const BuiltinInfo> string_builtins();
 // String builders own their bytes: the heap frees them with the builder (lib/string.cpp).
 void register_str_builder_finalizer(Heap& heap);
@@ -101,6 +102,7 @@ void install_net_globals(VM& vm);
 std::span<const BuiltinInfo> json_builtins();  // lib/json.cpp
 std::span<const BuiltinInfo> fs_builtins();    // aio/fs.cpp
 std::span<const BuiltinInfo> proc_builtins();  // aio/proc.cpp
+std::span<const BuiltinInfo> marshal_builtins();  // lib/marshal.cpp
 // Compiled patterns the re/ builtins keep cached on this thread (lib/regex.cpp).
 size_t regex_cache_size();
 

@@ -13,6 +13,8 @@
 
 namespace valk {
 
+class Encoder;  // lib/marshal.h
+
 // Pairs of values still to compare (equality walks nested values without recursion).
 using EqualWork = std::vector<std::pair<Value, Value>>;
 
@@ -30,9 +32,10 @@ struct TypeInfo {
   // Hash consistent with equal (equal values hash alike); `depth` bounds the walk into nested
   // values (hash_value_at in value/equal.h). Null: hashed by identity.
   uint64_t (*hash)(Value v, int depth);
-  // Serialization hooks, for when isolates exchange values (null until then).
-  void (*marshal)(std::string& out, Value v);
   bool self_evaluating;  // evaluates to itself (fst & co. may return it unevaluated)
+  // Writes the object for marshal (lib/marshal.h): its tag, its fields, its components queued.
+  // Null: the type cannot be marshalled (a future, a fiber, a string builder), an error naming it.
+  void (*marshal)(Encoder& e, Value v);
 };
 
 // Defined with exactly one row per type, in enum order (both checked at compile time).

@@ -41,11 +41,19 @@ VM::~VM() {
   for (Builtin* b : builtins_) std::free(b);  // a builtin may be bound to several names: freed once
 }
 
+Value VM::builtin_named(std::string_view name) const {
+  for (Builtin* b : builtins_) {
+    if (name == b->info->name) return Value::object(b);
+  }
+  return Value::undefined();
+}
+
 void VM::install_builtins() {
   std::span<const BuiltinInfo> tables[] = {
       core_builtins(), arith_builtins(),  math_builtins(),   dict_builtins(),   table_builtins(), list_builtins(),
       io_builtins(),   system_builtins(), gc_builtins(),     aio_builtins(),    string_builtins(), regex_builtins(),
-      help_builtins(),   net_builtins(),    json_builtins(),   fs_builtins(),     proc_builtins()};
+      help_builtins(),   net_builtins(),    json_builtins(),   fs_builtins(),     proc_builtins(),
+      marshal_builtins(), isolate_builtins()};
   for (auto table : tables) {
     for (const BuiltinInfo& info : table) {
       auto* b = static_cast<Builtin*>(std::malloc(sizeof(Builtin)));

@@ -43,6 +43,7 @@ struct VmConfig {
   FILE* err = stderr;
   bool load_prelude = true;
   std::vector<std::string> args;  // the program's arguments (sys/args)
+  bool worker = false;            // the VM of a worker isolate (aio/isolate.h)
 };
 
 namespace pollbit {
@@ -75,7 +76,10 @@ class VM final : public RootSource {
   FILE* out() const { return out_; }
   FILE* err() const { return err_; }
   const std::vector<std::string>& program_args() const { return config_.args; }
+  bool is_worker() const { return config_.worker; }
   Symbol* sym(std::string_view name) { return symbols_.intern(name); }
+  // The builtin declared with this name (whatever the name is bound to now), or undefined.
+  Value builtin_named(std::string_view name) const;
 
   // ---- errors -----------------------------------------------------------------------------
   // An Error value with this message (raised when a builtin returns it).

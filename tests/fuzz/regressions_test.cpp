@@ -1,5 +1,5 @@
 // regressions_test.cpp: replays every input a fuzzer crashed on (tests/fuzz/regressions/<target>/,
-// one file each, named after what it was), and format's seed corpus, through the fuzzers' own code.
+// one file each, named after what it was), and format's and unmarshal's seed corpora, through the fuzzers' own code.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -64,6 +64,17 @@ TEST(FuzzRegressions, JsonInputs) {
   EXPECT_GE(texts.size(), 70u);
   for (const std::string& t : inputs("json")) texts.push_back(t);
   for (const std::string& t : texts) fuzz::json_one(bytes(t), t.size());
+}
+
+// unmarshal's seed corpus is marshal's own output for every tag; kept crashes would join it.
+TEST(FuzzRegressions, UnmarshalInputs) {
+  auto texts = inputs("unmarshal", "corpus");
+  EXPECT_GE(texts.size(), 10u);
+  for (const std::string& t : inputs("unmarshal")) texts.push_back(t);
+  for (const std::string& t : texts) {
+    fuzz::unmarshal_one(bytes(t), t.size());
+    for (size_t n = 0; n < t.size(); ++n) fuzz::unmarshal_one(bytes(t), n);  // and every truncation
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "fuzz/targets.h"
 
 #include <atomic>
+#include <memory>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -12,6 +13,8 @@
 #include <thread>
 
 #include "gc/heap.h"
+#include "lib/marshal.h"
+#include "value/print.h"
 #include "read/reader.h"
 #include "vm/vm.h"
 
@@ -70,6 +73,28 @@ void eval_one(const uint8_t* data, size_t size) {
   (void)vm.run_source(std::string_view(reinterpret_cast<const char*>(data), size), "<fuzz>");
   std::lock_guard<std::mutex> lock(g_watch_mutex);
   g_watched = nullptr;
+}
+
+void unmarshal_one(const uint8_t* data, size_t size) {
+  static std::FILE* devnull = std::fopen("/dev/null", "w");
+  static std::unique_ptr<VM> vm;
+  static int uses = 0;
+  if (!vm || ++uses % 1000 == 0) {  // symbols interned by the inputs accumulate: start afresh
+    vm.reset();
+    VmConfig config;
+    config.heap.heap_limit = kHeapLimitBytes;
+    config.heap.verify = true;
+    config.out = devnull;
+    config.err = devnull;
+    vm = std::make_unique<VM>(config);
+  }
+  Value v = unmarshal_value(*vm, std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!is_error(v)) {
+    std::string text = readable(v);
+    std::string again, error;
+    if (!marshal_value(*vm, v, &again, &error)) std::abort();  // what came in can go out
+  }
+  vm->collect_garbage(true);
 }
 
 }  // namespace valk::fuzz

@@ -1,7 +1,7 @@
 // targets.h: what the fuzzers run on one input: the reader alone; reading, compiling and
-// evaluating under a heap limit and a time budget; str/format's formatter; and
-// json/decode with an encode round trip. Shared by the libFuzzer mains
-// (fuzz_reader.cpp, fuzz_eval.cpp, fuzz_format.cpp; `make fuzz`) and the regression test that replays every
+// evaluating under a heap limit and a time budget; str/format's formatter; json/decode with an
+// encode round trip; and unmarshal. Shared by the libFuzzer mains (fuzz_reader.cpp, fuzz_eval.cpp,
+// fuzz_format.cpp, fuzz_json.cpp, fuzz_unmarshal.cpp; `make fuzz`) and the regression test that replays every
 // input a fuzzer ever crashed on (tests/fuzz/regressions/, run by make test).
 #pragma once
 
@@ -21,5 +21,8 @@ void eval_one(const uint8_t* data, size_t size);
 void format_one(const uint8_t* data, size_t size);
 // One JSON document: decoded, then encoded and decoded again (json_target.cpp).
 void json_one(const uint8_t* data, size_t size);
+// unmarshal of the bytes in a VM kept across inputs (renewed now and then); a value that comes
+// back is printed, marshalled again and the heap verified by a full collection.
+void unmarshal_one(const uint8_t* data, size_t size);
 
 }  // namespace valk::fuzz
