@@ -8,7 +8,8 @@
 #   4. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
 #   5. concurrency (bench/aio): spawn + await next to Lua coroutines (and node's await), 10,000
 #      sleeping fibers next to node, the resident memory of 100,000 suspended fibers;
-#   6. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
+#   6. program structure (bench/structure): what try costs around a call that does not raise;
+#   7. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
 set -uo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -83,6 +84,10 @@ fi
 read -r _ base <<< "$(wall "$valk" "$aio/empty.valk")"
 read -r _ peak <<< "$(wall "$valk" "$aio/suspended_100k.valk")"
 awk -v b="$base" -v p="$peak" 'BEGIN { printf "100,000 suspended fibers: %.0f MiB resident above a started VM (%.0f bytes each; target 200 MiB)\n", (p - b) / 1024, (p - b) * 1024 / 100000 }'
+
+echo
+echo "== Program structure (bench/structure)"
+"$valk" "$root/bench/structure/try.valk" || status=1
 
 if [ -x "$root/$build/valk_micro_bench" ]; then
   echo

@@ -66,6 +66,8 @@ void trace_fields(Object* o, F&& f) {
       auto* e = static_cast<ErrorObj*>(o);
       f(e->message);
       f(e->trace);
+      f(e->data);
+      f(e->frames);
       break;
     }
     case ObjType::kFuture: {

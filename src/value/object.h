@@ -183,7 +183,9 @@ inline constexpr uint16_t kRaised = 2;       // position and call chain already 
 struct ErrorObj : Object {
   Value message;  // String
   SrcPos pos;     // where it was raised (unknown when not from code)
-  Value trace;    // Q-expression of Strings, innermost call first
+  Value trace;    // Q-expression of Strings, innermost call first (folded: see vm.cpp)
+  Value data;     // what (error "msg" data) attached, or {} (error/data)
+  Value frames;   // the trace's calls as {function file line column} lists (error/trace)
 };
 
 // ---- concurrency (src/aio/) ----------------------------------------------------------------
