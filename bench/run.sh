@@ -8,7 +8,8 @@
 #   4. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
 #   5. concurrency (bench/aio): spawn + await next to Lua coroutines (and node's await), 10,000
 #      sleeping fibers next to node, the resident memory of 100,000 suspended fibers;
-#   6. program structure (bench/structure): what try costs around a call that does not raise;
+#   6. program structure (bench/structure): what try costs around a call that does not raise, a
+#      multimethod dispatch next to a plain call;
 #   7. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
 set -uo pipefail
 build=${1:-build}
@@ -88,6 +89,7 @@ awk -v b="$base" -v p="$peak" 'BEGIN { printf "100,000 suspended fibers: %.0f Mi
 echo
 echo "== Program structure (bench/structure)"
 "$valk" "$root/bench/structure/try.valk" || status=1
+"$valk" "$root/bench/structure/multi.valk" || status=1
 
 if [ -x "$root/$build/valk_micro_bench" ]; then
   echo

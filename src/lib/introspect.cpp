@@ -20,12 +20,17 @@ constexpr TypePredicate kPredicates[] = {
     {"Integer", "int?"},      {"Float", "float?"},          {"String", "str?"},
     {"Symbol", "sym?"},       {"Q-expression", "qexpr?"},   {"S-expression", "sexpr?"},
     {"Function", "fun?"},     {"Error", "error?"},          {"Future", "future?"},
-    {"StringBuilder", "str/builder?"}, {"Dict", "dict?"}, {"Table", "table?"},
+    {"StringBuilder", "str/builder?"}, {"Dict", "dict?"}, {"Table", "table?"}, {"Record", "record?"},
 };
 
 Value flag(bool b) { return Value::fixnum(b ? 1 : 0); }
 
-Value builtin_type(VM& vm, Args a) { return Value::object(vm.sym(type_symbol_name(a[0]))); }
+// A record's type is its record type's name (what multimethods dispatch on), the symbol it was
+// defined with; every other value's is its row's name.
+Value builtin_type(VM& vm, Args a) {
+  if (is_record(a[0])) return car(a[0].as<Record>()->desc);
+  return Value::object(vm.sym(type_symbol_name(a[0])));
+}
 Value builtin_is_string(VM&, Args a) { return flag(is_string(a[0])); }
 Value builtin_is_symbol(VM&, Args a) { return flag(is_symbol(a[0])); }
 Value builtin_is_qexpr(VM&, Args a) { return flag(is_qexpr(a[0])); }
@@ -49,7 +54,7 @@ Value builtin_names(VM& vm, Args a) {
 const BuiltinInfo kIntrospect[] = {
     {"type", "v",
      "The type of `v` as a symbol: Integer, Float, String, Symbol, Q-expression, S-expression, Function, "
-     "Error, Future, StringBuilder, Dict or Table.",
+     "Error, Future, StringBuilder, Dict or Table; for a record, the name of its record type.",
      1, 1, 0, 0, builtin_type, nullptr},
     {"str?", "v", "1 when v is a String, else 0.", 1, 1, 0, 0, builtin_is_string, nullptr},
     {"sym?", "v", "1 when v is a Symbol, else 0.", 1, 1, 0, 0, builtin_is_symbol, nullptr},

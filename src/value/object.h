@@ -261,6 +261,16 @@ struct Table : Object {
   uint64_t used;      // live entries and tombstones
 };
 
+// ---- records (value/record.h) -------------------------------------------------------------
+
+// A value of a type defined by (record {point x y}). `desc` is the Q-expression {point x y} the
+// type was defined with: its identity is the type's (defining the type again makes a new one).
+struct Record : Object {  // aux: number of fields
+  Value desc;
+  Value* fields() { return reinterpret_cast<Value*>(this + 1); }
+  const Value* fields() const { return reinterpret_cast<const Value*>(this + 1); }
+};
+
 // ---- inspection --------------------------------------------------------------------------
 
 inline bool is_obj(Value v, ObjType t) { return v.is_object() && v.obj()->type == t; }
@@ -288,6 +298,7 @@ inline bool is_closure(Value v) { return is_obj(v, ObjType::kClosure); }
 inline bool is_builtin(Value v) { return is_obj(v, ObjType::kBuiltin); }
 inline bool is_partial(Value v) { return is_obj(v, ObjType::kPartial); }
 inline bool is_future(Value v) { return is_obj(v, ObjType::kFuture); }
+inline bool is_record(Value v) { return is_obj(v, ObjType::kRecord); }
 inline bool is_function(Value v) {
   return v.is_object() && (v.obj()->type == ObjType::kClosure ||
                            v.obj()->type == ObjType::kBuiltin ||

@@ -41,9 +41,9 @@ VM::~VM() {
 
 void VM::install_builtins() {
   std::span<const BuiltinInfo> tables[] = {
-      core_builtins(), error_builtins(), introspect_builtins(), arith_builtins(), math_builtins(),
-      dict_builtins(), table_builtins(), list_builtins(), io_builtins(), system_builtins(), gc_builtins(),
-      aio_builtins(), string_builtins(), regex_builtins(), help_builtins()};
+      core_builtins(), error_builtins(), introspect_builtins(), record_builtins(), arith_builtins(),
+      math_builtins(), dict_builtins(), table_builtins(), list_builtins(), io_builtins(), system_builtins(),
+      gc_builtins(), aio_builtins(), string_builtins(), regex_builtins(), help_builtins()};
   for (auto table : tables) {
     for (const BuiltinInfo& info : table) {
       auto* b = static_cast<Builtin*>(std::malloc(sizeof(Builtin)));
