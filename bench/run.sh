@@ -11,6 +11,8 @@
 #      of /bin/true (proc/run) next to Python's subprocess.run;
 #   6. marshal (bench/marshal): marshal + unmarshal of a ~10 MB list of records next to Python's
 #      pickle dumps + loads of the same data;
+#   7. program structure (bench/structure): what try costs around a call that does not raise, a
+#      multimethod dispatch next to a plain call;
 #   7. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
 set -uo pipefail
 build=${1:-build}
@@ -97,6 +99,11 @@ read -r pb pt <<< "$(python3 "$root/bench/marshal/records.py")"
 awk -v vb="$vb" -v vt="$vt" -v pb="$pb" -v pt="$pt" 'BEGIN {
   printf "380,000 records: valk marshal+unmarshal %.3f s (%.1f MB)   python3 pickle dumps+loads %.3f s (%.1f MB)   ratio %.2f\n",
          vt / 1e6, vb / 1e6, pt / 1e6, pb / 1e6, vt / pt }'
+
+echo
+echo "== Program structure (bench/structure)"
+"$valk" "$root/bench/structure/try.valk" || status=1
+"$valk" "$root/bench/structure/multi.valk" || status=1
 
 if [ -x "$root/$build/valk_micro_bench" ]; then
   echo

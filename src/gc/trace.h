@@ -62,10 +62,18 @@ void trace_fields(Object* o, F&& f) {
       f(r->value);
       break;
     }
+    case ObjType::kRecord: {
+      auto* r = static_cast<Record*>(o);
+      f(r->desc);
+      for (uint32_t i = 0; i < o->aux; ++i) f(r->fields()[i]);
+      break;
+    }
     case ObjType::kError: {
       auto* e = static_cast<ErrorObj*>(o);
       f(e->message);
       f(e->trace);
+      f(e->data);
+      f(e->frames);
       break;
     }
     case ObjType::kFuture: {

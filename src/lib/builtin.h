@@ -78,6 +78,9 @@ struct BuiltinInfo {
 
 // The tables of each area (lib/*.cpp).
 std::span<const BuiltinInfo> core_builtins();
+std::span<const BuiltinInfo> error_builtins();
+std::span<const BuiltinInfo> introspect_builtins();
+std::span<const BuiltinInfo> record_builtins();
 std::span<const BuiltinInfo> arith_builtins();
 std::span<const BuiltinInfo> math_builtins();
 std::span<const BuiltinInfo> dict_builtins();

@@ -168,7 +168,12 @@ NativeResult native_if(VM& vm, uint32_t fi, Value resumed) {
 
 Value builtin_error(VM& vm, Args a) {
   if (!is_string(a[0])) return arg_error(vm, "error", 0, "a String", a[0]);
-  return vm.error(a[0].as<String>()->view());  // the message is used as is, never as a format
+  Value e = vm.error(a[0].as<String>()->view());  // the message is used as is, never as a format
+  if (a.size() > 1) {
+    e.as<ErrorObj>()->data = a[1];
+    vm.heap().write_barrier(e.obj(), a[1]);
+  }
+  return e;
 }
 
 // ---- load --------------------------------------------------------------------------------
@@ -273,8 +278,10 @@ const BuiltinInfo kCore[] = {
      "Runs the Q-expression `code` as an S-expression in the current frame; any other value is "
      "returned as it is.",
      1, 1, 0, 4, nullptr, native_eval},
-    {"error", "message", "An error with the String `message` (never used as a format).", 1, 1, 0, 0,
-     builtin_error, nullptr},
+    {"error", "message & data",
+     "Raises an error with the String `message` (never used as a format), carrying the value `data` "
+     "when given (error/data).",
+     1, 2, 0, 0, builtin_error, nullptr},
     {"load", "path",
      "Runs the forms of the file at `path` in the current frame; an error in a form is printed "
      "and loading goes on. \"src/prelude.valk\" and \"src/modules/test.valk\" load the built-in "

@@ -103,6 +103,13 @@ Value builtin_penv(VM& vm, Args) {
   return Value::empty_sexpr();
 }
 
+// The docstring a lambda's body begins with: a String followed by at least one more form (a body
+// that is only a String is the function's value, not its documentation). "" when none.
+std::string_view docstring(Value body) {
+  if (!is_cons(body) || !is_string(car(body)) || !is_cons(cdr(body))) return {};
+  return car(body).as<String>()->view();
+}
+
 Value builtin_doc(VM& vm, Args a) { return function_doc(vm, a[0]); }
 
 }  // namespace
@@ -117,7 +124,9 @@ Value function_doc(VM& vm, Value f) {
   if (is_closure(f)) {
     const Proto* p = f.as<Closure>()->proto.as<Proto>();
     std::string name = is_symbol(p->name) ? std::string(p->name.as<Symbol>()->name()) : "lambda";
-    return make_string(vm.heap(), "(" + name + " " + readable(p->formals) + ")\nA lambda.");
+    std::string_view text = docstring(p->body);
+    if (text.empty()) text = "A lambda.";
+    return make_string(vm.heap(), "(" + name + " " + readable(p->formals) + ")\n" + std::string(text));
   }
   return arg_error(vm, "doc", 0, "a Function", f);
 }
@@ -166,7 +175,9 @@ const BuiltinInfo kSystem[] = {
      0, 0, builtinflag::kNullary, 0, builtin_args, nullptr},
     {"penv", "", "Prints every global binding, one per line. Returns ().", 0, 0, builtinflag::kNullary, 0,
      builtin_penv, nullptr},
-    {"doc", "f", "The documentation of a function, as a String.", 1, 1, 0, 0, builtin_doc, nullptr},
+    {"doc", "f",
+     "The documentation of a function, as a String: its parameters, then a builtin's docstring or the "
+     "String a lambda's body begins with (\"A lambda.\" when it has none).", 1, 1, 0, 0, builtin_doc, nullptr},
     {"disasm", "f", "Prints the bytecode of a lambda. Returns ().", 1, 1, 0, 0, builtin_disasm, nullptr},
     {"sys/readable", "x", "The readable form of x, as the REPL prints it, as a String.", 1, 1, 0, 0,
      builtin_readable, nullptr},

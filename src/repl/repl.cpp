@@ -14,6 +14,7 @@
 
 #include "aio/loop.h"
 #include "read/reader.h"
+#include "lib/introspect.h"
 #include "repl/options.h"
 #include "repl/teach.h"
 #include "value/print.h"
@@ -49,17 +50,12 @@ void on_line(char* raw) {
 
 char* complete_name(const char* text, int state) {
   static size_t index;
-  static size_t length;
+  static std::vector<Symbol*> names;
   if (state == 0) {
     index = 0;
-    length = std::strlen(text);
+    names = global_names(*g_vm, text);  // what vm/names lists
   }
-  const auto& all = g_vm->symbols().all();
-  while (index < all.size()) {
-    Symbol* s = all[index++];
-    if (s->global.is_undefined()) continue;
-    if (s->name().substr(0, length) == std::string_view(text, length)) return strdup(std::string(s->name()).c_str());
-  }
+  if (index < names.size()) return strdup(std::string(names[index++]->name()).c_str());
   return nullptr;
 }
 

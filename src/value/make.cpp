@@ -58,6 +58,8 @@ Value make_error(Heap& heap, std::string_view message) {
   e->message = msg;
   e->pos = SrcPos{};
   e->trace = Value::nil();
+  e->data = Value::nil();
+  e->frames = Value::nil();
   heap.finish(e);
   return Value::object(e);
 }

@@ -183,7 +183,9 @@ inline constexpr uint16_t kRaised = 2;       // position and call chain already 
 struct ErrorObj : Object {
   Value message;  // String
   SrcPos pos;     // where it was raised (unknown when not from code)
-  Value trace;    // Q-expression of Strings, innermost call first
+  Value trace;    // Q-expression of Strings, innermost call first (folded: see vm.cpp)
+  Value data;     // what (error "msg" data) attached, or {} (error/data)
+  Value frames;   // the trace's calls as {function file line column} lists (error/trace)
 };
 
 // ---- concurrency (src/aio/) ----------------------------------------------------------------
@@ -275,6 +277,16 @@ struct Handle : Object {
   HostRef* ref;  // owned
 };
 
+// ---- records (value/record.h) -------------------------------------------------------------
+
+// A value of a type defined by (record {point x y}). `desc` is the Q-expression {point x y} the
+// type was defined with: its identity is the type's (defining the type again makes a new one).
+struct Record : Object {  // aux: number of fields
+  Value desc;
+  Value* fields() { return reinterpret_cast<Value*>(this + 1); }
+  const Value* fields() const { return reinterpret_cast<const Value*>(this + 1); }
+};
+
 // ---- inspection --------------------------------------------------------------------------
 
 inline bool is_obj(Value v, ObjType t) { return v.is_object() && v.obj()->type == t; }
@@ -303,6 +315,7 @@ inline bool is_builtin(Value v) { return is_obj(v, ObjType::kBuiltin); }
 inline bool is_partial(Value v) { return is_obj(v, ObjType::kPartial); }
 inline bool is_future(Value v) { return is_obj(v, ObjType::kFuture); }
 inline bool is_handle(Value v) { return is_obj(v, ObjType::kHandle); }
+inline bool is_record(Value v) { return is_obj(v, ObjType::kRecord); }
 inline bool is_function(Value v) {
   return v.is_object() && (v.obj()->type == ObjType::kClosure ||
                            v.obj()->type == ObjType::kBuiltin ||

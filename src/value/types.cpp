@@ -208,6 +208,41 @@ void print_string_literal(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// ---- records -------------------------------------------------------------------------------
+
+// #point{x 1 y 2}: the type's name, then each field's name and value.
+void record_print(std::string& out, Value v, bool) {
+  const auto* r = v.as<Record>();
+  Value names = r->desc;
+  out += '#';
+  out += car(names).as<Symbol>()->name();
+  out += '{';
+  names = cdr(names);
+  for (uint32_t i = 0; i < r->aux; ++i, names = cdr(names)) {
+    if (i) out += ' ';
+    out += car(names).as<Symbol>()->name();
+    out += ' ';
+    print_readable(out, r->fields()[i]);
+  }
+  out += '}';
+}
+
+// Equal when of the same record type (the same definition) with equal fields.
+bool record_equal(Value a, Value b, EqualWork& work) {
+  const auto* x = a.as<Record>();
+  const auto* y = b.as<Record>();
+  if (x->desc != y->desc) return false;
+  for (uint32_t i = 0; i < x->aux; ++i) work.emplace_back(x->fields()[i], y->fields()[i]);
+  return true;
+}
+
+uint64_t record_hash(Value v, int depth) {
+  const auto* r = v.as<Record>();
+  uint64_t h = 0x5245;
+  for (uint32_t i = 0; i < r->aux; ++i) h = hash_combine(h, hash_value_at(r->fields()[i], depth - 1));
+  return h;
+}
+
 // Indexed by ObjType. A missing row makes the size differ from the declaration in types.h (a
 // compile error); rows_in_order catches a row out of place.
 constexpr TypeInfo kTypeInfo[] = {
@@ -275,6 +310,9 @@ constexpr TypeInfo kTypeInfo[] = {
      .marshal = marshal_table},
     {.type = ObjType::kHandle,
      .name = "Handle", .size = fixed_size<Handle>, .print = handle_print, .self_evaluating = true},
+    {.type = ObjType::kRecord,
+     .name = "Record", .size = slotted_size<Record>, .print = record_print, .equal = record_equal,
+     .hash = record_hash, .self_evaluating = true},
 };
 
 namespace {

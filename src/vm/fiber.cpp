@@ -134,6 +134,13 @@ Value VM::rethrow_awaited(Value err) {
   for (Value t = h->trace; is_cons(t); t = cdr(t)) trace.push(car(t));
   h->trace = trace.finish();
   heap_.write_barrier(h, h->trace);
+  ListBuilder frames(heap_, true);  // error/trace: the fiber's calls, then the awaiting ones
+  for (Value t = e->frames; is_cons(t); t = cdr(t)) frames.push(car(t));
+  for (Value t = h->frames; is_cons(t); t = cdr(t)) frames.push(car(t));
+  h->frames = frames.finish();
+  heap_.write_barrier(h, h->frames);
+  h->data = e->data;
+  heap_.write_barrier(h, h->data);
   if (e->pos.known()) h->pos = e->pos;
   return here;
 }

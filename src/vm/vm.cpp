@@ -50,10 +50,10 @@ Value VM::builtin_named(std::string_view name) const {
 
 void VM::install_builtins() {
   std::span<const BuiltinInfo> tables[] = {
-      core_builtins(), arith_builtins(),  math_builtins(),   dict_builtins(),   table_builtins(), list_builtins(),
-      io_builtins(),   system_builtins(), gc_builtins(),     aio_builtins(),    string_builtins(), regex_builtins(),
-      help_builtins(),   net_builtins(),    json_builtins(),   fs_builtins(),     proc_builtins(),
-      marshal_builtins(), isolate_builtins()};
+      core_builtins(), error_builtins(), introspect_builtins(), record_builtins(), arith_builtins(),
+      math_builtins(), dict_builtins(), table_builtins(), list_builtins(), io_builtins(), system_builtins(),
+      gc_builtins(), aio_builtins(), string_builtins(), regex_builtins(), help_builtins(), net_builtins(),
+      json_builtins(), fs_builtins(), proc_builtins(), marshal_builtins(), isolate_builtins()};
   for (auto table : tables) {
     for (const BuiltinInfo& info : table) {
       auto* b = static_cast<Builtin*>(std::malloc(sizeof(Builtin)));
@@ -357,17 +357,30 @@ std::string VM::frame_name(const Frame& f) const {
 
 namespace {
 
-// The frames' lines (innermost first), with runs of the same line kept as one line and a count.
+// One call of a trace: who, and where (unknown when not known).
+struct TraceCall {
+  std::string name;
+  SrcPos pos;
+  friend bool operator==(const TraceCall& a, const TraceCall& b) { return a.name == b.name && a.pos == b.pos; }
+};
+
+// The frames' calls (innermost first), with runs of the same call kept as one call and a count.
 struct TraceLines {
-  std::vector<std::pair<std::string, size_t>> runs;
-  void add(std::string line) {
-    if (!runs.empty() && runs.back().first == line) {
+  std::vector<std::pair<TraceCall, size_t>> runs;
+  void add(TraceCall call) {
+    if (!runs.empty() && runs.back().first == call) {
       ++runs.back().second;
     } else {
-      runs.emplace_back(std::move(line), 1);
+      runs.emplace_back(std::move(call), 1);
     }
   }
   void repeat_last() { ++runs.back().second; }
+};
+
+// One line of the folded trace: its text, and the call it names (null for a note).
+struct FoldedLine {
+  std::string text;
+  const TraceCall* call;
 };
 
 // How many times the `period` runs starting at i repeat back to back.
@@ -379,11 +392,18 @@ size_t cycle_repeats(const TraceLines& t, size_t i, size_t period) {
   return k;
 }
 
-// Turns the lines into the trace: repeated lines folded into one line with a count, repeated
+// One line of a trace: who, and where when known.
+std::string trace_line(const TraceCall& call, const SourceFiles& files) {
+  std::string line = call.name;
+  if (call.pos.known()) line += " (" + files.format(call.pos) + ")";
+  return line;
+}
+
+// Turns the calls into the trace: repeated lines folded into one line with a count, repeated
 // cycles of lines (mutual recursion, recursion through the prelude) into one copy and a count,
 // and the middle dropped past limits::kMaxTraceLines.
-std::vector<std::string> fold_trace(const TraceLines& t) {
-  std::vector<std::string> folded;
+std::vector<FoldedLine> fold_trace(const TraceLines& t, const SourceFiles& files) {
+  std::vector<FoldedLine> folded;
   for (size_t i = 0; i < t.runs.size();) {
     size_t best_period = 1, best_repeats = 1;
     for (size_t period = 2; period <= limits::kMaxTraceCycle; ++period) {
@@ -391,27 +411,31 @@ std::vector<std::string> fold_trace(const TraceLines& t) {
       if (k >= 2 && k * period > best_repeats * best_period) best_period = period, best_repeats = k;
     }
     for (size_t j = i; j < i + best_period; ++j) {
-      const auto& [line, count] = t.runs[j];
-      folded.push_back(count > 1 ? line + " [" + std::to_string(count) + " times]" : line);
+      const auto& [call, count] = t.runs[j];
+      std::string line = trace_line(call, files);
+      folded.push_back({count > 1 ? line + " [" + std::to_string(count) + " times]" : line, &call});
     }
     if (best_repeats > 1) {
-      folded.push_back("[the " + std::to_string(best_period) + " lines above " + std::to_string(best_repeats) +
-                       " times]");
+      folded.push_back({"[the " + std::to_string(best_period) + " lines above " + std::to_string(best_repeats) +
+                            " times]",
+                        nullptr});
     }
     i += best_period * best_repeats;
   }
   if (folded.size() <= limits::kMaxTraceLines) return folded;
   size_t keep = limits::kMaxTraceLines / 2;
-  std::vector<std::string> cut(folded.begin(), folded.begin() + long(keep));
-  cut.push_back("... " + std::to_string(folded.size() - 2 * keep) + " more ...");
+  std::vector<FoldedLine> cut(folded.begin(), folded.begin() + long(keep));
+  cut.push_back({"... " + std::to_string(folded.size() - 2 * keep) + " more ...", nullptr});
   cut.insert(cut.end(), folded.end() - long(keep), folded.end());
   return cut;
 }
 
-// One line of a trace: who, and where when known.
-std::string trace_line(std::string name, SrcPos pos, const SourceFiles& files) {
-  if (pos.known()) name += " (" + files.format(pos) + ")";
-  return name;
+// A call of error/trace: {function file line column}, file "" and 0s when not known.
+Value trace_entry(Heap& heap, const TraceCall& call, const SourceFiles& files) {
+  Value items[] = {make_string(heap, call.name),
+                   make_string(heap, call.pos.known() ? files.name(call.pos.file()) : ""),
+                   Value::fixnum(int64_t(call.pos.line())), Value::fixnum(int64_t(call.pos.col()))};
+  return make_list(heap, items, true);
 }
 
 // True when two frames print the same trace line (the same code at the same place).
@@ -451,7 +475,7 @@ Value VM::raise_at(Value err) {
     }
     // A chunk run by eval or load shares its line with the frame that ran it: skip it.
     if (f.kind == FrameKind::kChunk && f.proto.as<Proto>()->kind == ProtoKind::kChunk) continue;
-    lines.add(trace_line(frame_name(f), pos, files_));
+    lines.add(TraceCall{frame_name(f), pos});
     previous = &f;
     if (f.kind == FrameKind::kLambda && (f.flags & frameflag::kTailSite)) {
       // The call that reached this frame's builtin code by a tail call (interp.cpp).
@@ -461,15 +485,22 @@ Value VM::raise_at(Value err) {
         e->pos = site;
         positioned = true;
       }
-      lines.add(trace_line(lambda_name(caller), site, files_));
+      lines.add(TraceCall{lambda_name(caller), site});
       previous = nullptr;
     }
   }
   if (!positioned) e->pos = fallback;
+  std::vector<FoldedLine> folded = fold_trace(lines, files_);
   ListBuilder trace(heap_, true);
-  for (const std::string& line : fold_trace(lines)) trace.push(make_string(heap_, line));
+  for (const FoldedLine& line : folded) trace.push(make_string(heap_, line.text));
   e->trace = trace.finish();
   heap_.write_barrier(e, e->trace);
+  ListBuilder frames(heap_, true);
+  for (const FoldedLine& line : folded) {
+    if (line.call) frames.push(trace_entry(heap_, *line.call, files_));
+  }
+  e->frames = frames.finish();
+  heap_.write_barrier(e, e->frames);
   return err;
 }
 

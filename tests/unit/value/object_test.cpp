@@ -22,7 +22,7 @@ TEST_F(ObjectTest, LayoutsHaveTheirDocumentedSizes) {
   static_assert(sizeof(BoxedInt) == 16);
   static_assert(sizeof(String) == 16);
   static_assert(sizeof(Closure) == 24);
-  static_assert(sizeof(ErrorObj) == 32);
+  static_assert(sizeof(ErrorObj) == 48);
   SUCCEED();
 }
 
