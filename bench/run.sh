@@ -13,7 +13,7 @@
 #      pickle dumps + loads of the same data;
 #   7. program structure (bench/structure): what try costs around a call that does not raise, a
 #      multimethod dispatch next to a plain call;
-#   7. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
+#   8. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
 set -uo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -3,16 +3,17 @@
 // into its own heap, calls the function, and marshals the result or the error back.
 #include "aio/isolate.h"
 
+#include "gc/trace.h"
+
 #include <cstdlib>
 #include <unordered_set>
 
 #include "aio/loop.h"
 #include "config/limits.h"
+#include "gc/trace.h"
 #include "lib/builtin.h"
 #include "lib/check.h"
 #include "lib/marshal.h"
-#include "value/dict.h"
-#include "value/table.h"
 #include "value/make.h"
 #include "vm/vm.h"
 
@@ -218,36 +219,17 @@ Value bundle_of(VM& vm, Value fn) {
     Value v = work.back();
     work.pop_back();
     if (!v.is_object() || !seen.insert(v.bits()).second) continue;
-    switch (v.obj()->type) {
-      case ObjType::kCons: work.push_back(car(v)); work.push_back(cdr(v)); break;
-      case ObjType::kSymbol:
-        if (user_global(v.as<Symbol>())) {
-          items.push_back(v);
-          items.push_back(v.as<Symbol>()->global);
-          work.push_back(v.as<Symbol>()->global);
-        }
-        break;
-      case ObjType::kClosure:
-        work.push_back(v.as<Closure>()->proto.as<Proto>()->body);
-        work.push_back(v.as<Closure>()->env);
-        break;
-      case ObjType::kPartial:
-        work.push_back(v.as<Partial>()->fn);
-        for (uint32_t i = 0; i < v.obj()->aux; ++i) work.push_back(v.as<Partial>()->args()[i]);
-        break;
-      case ObjType::kEnv:
-        work.push_back(v.as<Env>()->parent);
-        work.push_back(v.as<Env>()->extras);
-        for (uint32_t i = 0; i < v.obj()->aux; ++i) work.push_back(v.as<Env>()->slots()[i]);
-        break;
-      case ObjType::kBinding: work.push_back(v.as<Binding>()->value); work.push_back(v.as<Binding>()->next); break;
-      case ObjType::kDict: dict_for_each(v, [&](Value k, Value x) { work.push_back(k), work.push_back(x); }); break;
-      case ObjType::kTable: table_for_each(v, [&](Value k, Value x) { work.push_back(k), work.push_back(x); }); break;
-      case ObjType::kFree: case ObjType::kInt: case ObjType::kString: case ObjType::kBuiltin:
-      case ObjType::kProto: case ObjType::kResidue: case ObjType::kError: case ObjType::kFloat:
-      case ObjType::kFuture: case ObjType::kFiber: case ObjType::kStrBuilder: case ObjType::kDictNode:
-      case ObjType::kCount: break;  // reaches no name
+    if (is_symbol(v)) {
+      if (user_global(v.as<Symbol>())) {
+        items.push_back(v);
+        items.push_back(v.as<Symbol>()->global);
+        work.push_back(v.as<Symbol>()->global);
+      }
+      continue;
     }
+    // A fiber's stack or a future's waiters are no part of the function (and cannot cross).
+    if (is_future(v) || is_obj(v, ObjType::kFiber)) continue;
+    trace_fields(v.obj(), [&](Value& field) { work.push_back(field); });
   }
   return make_list(vm.heap(), items, true);
 }

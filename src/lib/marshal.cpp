@@ -720,6 +720,8 @@ bool Decoder::check(Value v, size_t at) {
     case ObjType::kFiber:
     case ObjType::kStrBuilder:
     case ObjType::kDictNode:
+    case ObjType::kHandle:
+    case ObjType::kRecord:
     case ObjType::kCount: return true;  // complete when made, or never decoded
   }
   return true;
