@@ -4,6 +4,7 @@
 #      the LuaJIT interpreter and Python, as ratios to Lua 5.4 measured in the same run;
 #   2. bench/data (strings, regular expressions, floats, dictionaries, tables), the same way, with
 #      their Lua and Python twins;
+#   2b. bench/styles (queens, sieve, collatz: select/case/let/fst code outside the shared suite);
 #   3. startup: `valk -e 1` next to `lua5.4 -e 1`;
 #   4. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
 #   5. concurrency (bench/aio): spawn + await next to Lua coroutines (and node's await), 10,000
@@ -44,6 +45,15 @@ echo "== Data: strings, regular expressions, floats, dictionaries, tables, JSON 
 echo "   $runs runs; targets: each <= 1.0x lua5.4, regex_replace and json_codec <= python3's time)"
 if [ -x "$shared/run" ]; then
   BENCH_DIR="$root/bench/data" "$shared/run" "$valk" "$runs" || status=1
+else
+  echo "no ../shared/bench/run beside the repository: skipped"
+fi
+
+echo
+echo "== Styles: programs outside the shared suite, in the prelude's everyday style (bench/styles;"
+echo "   median of $runs runs; issue 8: each <= 1.0x lua5.4)"
+if [ -x "$shared/run" ]; then
+  BENCH_DIR="$root/bench/styles" "$shared/run" "$valk" "$runs" || status=1
 else
   echo "no ../shared/bench/run beside the repository: skipped"
 fi

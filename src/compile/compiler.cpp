@@ -447,6 +447,7 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
     case WatchId::Ge: return n == 3 && (inline_operator(Op::GE, form, pos, n, tail), true);
     case WatchId::Eq: return n == 3 && (inline_operator(Op::EQ, form, pos, n, tail), true);
     case WatchId::Ne: return n == 3 && (inline_operator(Op::NE, form, pos, n, tail), true);
+    case WatchId::Tail: return n == 2 && (inline_operator(Op::TAIL, form, pos, n, tail), true);
     default: return false;
   }
 }

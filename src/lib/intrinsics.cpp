@@ -316,17 +316,6 @@ const Intrinsic kIntrinsics[] = {
 
 }  // namespace
 
-// Undefined when the Valk definition must run (it then raises or evaluates the element).
-Value pick_plain(Value l, int64_t skip) {
-  for (int64_t i = 0; i < skip; ++i) {
-    if (!is_qcons(l)) return Value::undefined();
-    l = cdr(l);
-  }
-  if (!is_qcons(l)) return Value::undefined();
-  Value e = car(l);
-  return self_evaluating(e) ? e : Value::undefined();
-}
-
 void attach_intrinsics(VM& vm) {
   for (const Intrinsic& in : kIntrinsics) {
     Value f = vm.sym(in.name)->global;

@@ -553,6 +553,22 @@ dispatch_top:
   }
   ARITH_SLOW(NE, 2)
 
+  WATCHED(TAIL) {
+    Value l = sp[-1];
+    if (LIKELY(is_qcons(l))) {
+      sp[-1] = cdr(l);
+      DISPATCH();
+    }
+    // Not a non-empty Q-expression: the builtin raises its own error.
+    sp[0] = l;
+    sp[-1] = watched_syms_[int(WatchId::Tail)]->global;
+    ++sp;
+    nargs = 1;
+    fr->pc = pc;
+    { tail_call = false; goto call_generic; }
+  }
+  ARITH_SLOW(TAIL, 1)
+
   // ---- fused instructions (see opcodes.def): the slow handler, and the fast one when an operand
   // is not a fixnum, run the unfused stub instead.
 #define FUSED_SLOW(name)                 \

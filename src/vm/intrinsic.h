@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "lib/builtin.h"
+#include "lib/check.h"
 
 namespace valk {
 
@@ -19,8 +20,17 @@ struct Intrinsic {
 };
 
 // The element `skip` cells into l when l is a Q-expression that long and the element evaluates
-// to itself (what fst/snd/trd/nth give without running their Valk body); else undefined.
-Value pick_plain(Value l, int64_t skip);
+// to itself (what fst/snd/trd/nth give without running their Valk body); else undefined (the
+// Valk definition then raises or evaluates it). Inline: PICK and NTH run it on every pick.
+inline Value pick_plain(Value l, int64_t skip) {
+  for (int64_t i = 0; i < skip; ++i) {
+    if (!is_qcons(l)) return Value::undefined();
+    l = cdr(l);
+  }
+  if (!is_qcons(l)) return Value::undefined();
+  Value e = car(l);
+  return self_evaluating(e) ? e : Value::undefined();
+}
 
 // Attaches the intrinsics to the prelude's prototypes (after the prelude is loaded).
 void attach_intrinsics(VM& vm);

@@ -384,6 +384,7 @@ TEST_F(CompilerWithPreludeTest, ClausesThatSeeThePreludesNamesAreNotInlined) {
 TEST_F(CompilerWithPreludeTest, PicksAreOneInstruction) {
   EXPECT_EQ(lambda_ops("(\\ {l} {fst l})"), (Ops{"LOCAL", "PICK", "RET"}));
   EXPECT_EQ(lambda_ops("(\\ {l} {nth 2 l})"), (Ops{"INT", "LOCAL", "NTH", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {l} {tail l})"), (Ops{"LOCAL", "TAIL", "RET"}));
 }
 
 // ---- prototypes --------------------------------------------------------------------------------
