@@ -116,7 +116,7 @@ TEST(Cli, HelpAndVersionExitZero) {
   Exec version = run_valk({"--version"});
   EXPECT_EQ(version.status, 0);
   EXPECT_EQ(version.out.rfind("valk ", 0), 0u) << version.out;
-  for (const char* library : {"\nlibedit ", "\nlibuv 1.", "\nPCRE2 10."}) {
+  for (const char* library : {"\nlibedit ", "\nlibuv 1.", "\nPCRE2 10.", "\nnghttp2 1.", "\nOpenSSL 3.", "\nsimdjson "}) {
     EXPECT_NE(version.out.find(library), std::string::npos) << library << " in " << version.out;
   }
   EXPECT_EQ(version.err, "");
