@@ -107,6 +107,8 @@ int run_expression(VM& vm, const std::string& expr) {
   if (is_error(r)) return report(vm, r, expr, 1, file);
   std::string out = readable(r) + "\n";
   std::fwrite(out.data(), 1, out.size(), vm.out());
+  std::fflush(vm.out());
+  std::fputs(result_hints(vm, r).c_str(), vm.err());
   return 0;
 }
 

@@ -175,6 +175,8 @@ void Repl::evaluate(const std::string& text, uint32_t first_line) {
   out += '\n';
   std::fwrite(out.data(), 1, out.size(), vm_.out());
   std::fflush(vm_.out());
+  std::string hints = result_hints(vm_, result);
+  if (!hints.empty()) std::fputs(hints.c_str(), vm_.err());
 }
 
 int Repl::run() {

@@ -3,14 +3,17 @@
 // the command line and the REPL print them: error values and their first lines are unchanged.
 #include "repl/teach.h"
 
-#include <algorithm>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <vector>
+
+#include "read/reader.h"
+#include "value/print.h"
 
 namespace valk {
 
@@ -20,6 +23,7 @@ namespace {
 constexpr size_t kMinSuggestedLength = 3;
 constexpr std::string_view kUnboundPrefix = "LEnv: Symbol `";
 constexpr std::string_view kUnboundSuffix = "` is not bound";
+constexpr std::string_view kTooManyArguments = "More arguments were given than required.";
 // A source line longer than this many code points is shown as a window around the column.
 constexpr uint32_t kExcerptHalfWidth = 60;
 
@@ -120,6 +124,30 @@ std::string unbound_hints(VM& vm, std::string_view name, const std::string& befo
   return "";
 }
 
+// The name called at column `col` of `line`: the symbol after the call's "(" (or at the column,
+// for a REPL line written without the outer parentheses); "" when there is none.
+std::string called_name(std::string_view line, uint32_t col) {
+  size_t i = offset_of_code_point(line, col - 1);
+  while (i < line.size() && (line[i] == '(' || line[i] == ' ' || line[i] == '\t')) ++i;
+  size_t start = i;
+  while (i < line.size() && is_symbol_char(static_cast<unsigned char>(line[i]))) ++i;
+  return std::string(line.substr(start, i - start));
+}
+
+// "More arguments were given than required" names no function (LANGUAGE.md keeps it so): the
+// hint names the lambda called there and its parameters.
+std::string arity_hint(VM& vm, std::string_view line, uint32_t col) {
+  std::string name = called_name(line, col);
+  if (name.empty()) return "";
+  Value f = vm.sym(name)->global;
+  if (!is_closure(f)) return "";
+  const Proto* p = f.as<Closure>()->proto.as<Proto>();
+  std::string formals = readable(p->formals);  // {a b}
+  std::string params = formals.substr(1, formals.size() - 2);
+  return "hint: `" + name + "` takes " + std::to_string(p->nparams) + (p->nparams == 1 ? " argument" : " arguments") +
+         ": (" + name + (params.empty() ? "" : " ") + params + ")\n";
+}
+
 }  // namespace
 
 std::string closest_bound_name(VM& vm, std::string_view name) {
@@ -147,9 +175,19 @@ std::string error_hints(VM& vm, Value error, std::string_view line) {
   std::string_view message = e->message.as<String>()->view();
   std::string before = e->pos.known() ? before_column(line, e->pos.col()) : "";
   if (std::string_view name = unbound_name(message); !name.empty()) return unbound_hints(vm, name, before);
+  if (message.starts_with(kTooManyArguments) && e->pos.known()) return arity_hint(vm, line, e->pos.col());
   if (message.starts_with("if: argument 2 must be a Q-expression") ||
       message.starts_with("if: argument 3 must be a Q-expression")) {
     return "hint: the branches of if are written in { }, so that only one of them runs: (if c {a} {b})\n";
+  }
+  return "";
+}
+
+std::string result_hints(VM& vm, Value result) {
+  if (!is_partial(result)) return "";
+  Value fn = result.as<Partial>()->fn;
+  if (fn == vm.sym("fun")->global) {
+    return "hint: fun takes the name and parameters, then the body, each in { }: (fun {f x} {+ x 1})\n";
   }
   return "";
 }

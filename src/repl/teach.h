@@ -18,6 +18,10 @@ namespace valk {
 // `line` is the source line the error is placed on, "" when unknown.
 std::string error_hints(VM& vm, Value error, std::string_view line);
 
+// Hints for a result that is likely a mistake: `fun` given no body gives a partial application
+// (as the original does), which a person rarely meant. "" when none.
+std::string result_hints(VM& vm, Value result);
+
 // The source line an error is placed on: from `text` (the code being run, whose first line is
 // `first_line` of file `text_file`) when it holds it, else from the file on disk; "" if unknown.
 std::string error_source_line(VM& vm, Value error, std::string_view text, uint32_t first_line, uint32_t text_file);
