@@ -21,6 +21,7 @@ constexpr TypePredicate kPredicates[] = {
     {"Symbol", "sym?"},       {"Q-expression", "qexpr?"},   {"S-expression", "sexpr?"},
     {"Function", "fun?"},     {"Error", "error?"},          {"Future", "future?"},
     {"StringBuilder", "str/builder?"}, {"Dict", "dict?"}, {"Table", "table?"}, {"Record", "record?"},
+    {"Handle", "handle?"},
 };
 
 Value flag(bool b) { return Value::fixnum(b ? 1 : 0); }
@@ -39,6 +40,7 @@ Value builtin_is_list(VM&, Args a) { return flag(is_qexpr(a[0]) || is_sexpr(a[0]
 Value builtin_is_function(VM&, Args a) { return flag(is_function(a[0])); }
 Value builtin_is_future(VM&, Args a) { return flag(is_future(a[0])); }
 Value builtin_is_builder(VM&, Args a) { return flag(is_str_builder(a[0])); }
+Value builtin_is_handle(VM&, Args a) { return flag(is_handle(a[0])); }
 
 Value builtin_names(VM& vm, Args a) {
   std::string_view prefix;
@@ -54,7 +56,7 @@ Value builtin_names(VM& vm, Args a) {
 const BuiltinInfo kIntrospect[] = {
     {"type", "v",
      "The type of `v` as a symbol: Integer, Float, String, Symbol, Q-expression, S-expression, Function, "
-     "Error, Future, StringBuilder, Dict or Table; for a record, the name of its record type.",
+     "Error, Future, StringBuilder, Dict, Table or Handle; for a record, the name of its record type.",
      1, 1, 0, 0, builtin_type, nullptr},
     {"str?", "v", "1 when v is a String, else 0.", 1, 1, 0, 0, builtin_is_string, nullptr},
     {"sym?", "v", "1 when v is a Symbol, else 0.", 1, 1, 0, 0, builtin_is_symbol, nullptr},
@@ -66,6 +68,8 @@ const BuiltinInfo kIntrospect[] = {
      builtin_is_function, nullptr},
     {"future?", "v", "1 when v is a Future (or a promise), else 0.", 1, 1, 0, 0, builtin_is_future, nullptr},
     {"str/builder?", "v", "1 when v is a StringBuilder, else 0.", 1, 1, 0, 0, builtin_is_builder, nullptr},
+    {"handle?", "v", "1 when v is a Handle (an open file or process of fs/ and proc/), else 0.", 1, 1, 0, 0,
+     builtin_is_handle, nullptr},
     {"vm/names", "[prefix]",
      "The names bound in the global frame (those starting with the String `prefix` when given), "
      "sorted, as a Q-expression of Strings (Strings, not symbols: map and filter evaluate symbols).",
