@@ -617,6 +617,8 @@ bool Decoder::error(size_t at, const Target& t) {
   e->pos = pos;
   e->message = Value::undefined();
   e->trace = Value::nil();
+  e->data = Value::nil();    // error/data and error/trace are not in format 1: they arrive empty
+  e->frames = Value::nil();
   number(Value::object(e), at);
   deliver(t, Value::object(e));
   want(e, &e->trace);
