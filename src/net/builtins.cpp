@@ -76,12 +76,20 @@ NetState& net_state(VM& vm) {
   return *st;
 }
 
+// After http/stop's server has closed. The loop's state may be gone already (the loop closed
+// while the server drained): then there is nothing to forget, and none must be made anew.
 void forget_server(VM& vm, ServerBox* box) {
-  NetState& st = net_state(vm);
-  for (size_t i = 0; i < st.servers.size(); ++i) {
-    if (st.servers[i].get() != box) continue;
+  NetState* st;
+  {
+    std::lock_guard<std::mutex> lock(g_states_mutex);
+    auto it = states().find(&vm.loop());
+    if (it == states().end()) return;
+    st = it->second;
+  }
+  for (size_t i = 0; i < st->servers.size(); ++i) {
+    if (st->servers[i].get() != box) continue;
     if (box->handler != UINT32_MAX) vm.loop().release(box->handler);
-    st.servers.erase(st.servers.begin() + long(i));
+    st->servers.erase(st->servers.begin() + long(i));
     return;
   }
 }

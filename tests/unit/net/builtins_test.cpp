@@ -288,6 +288,9 @@ TEST(NetValkExamples, ApiAndConcurrentClient) {
             "/nowhere 404 {\"error\":\"not found\"}\n");
   EXPECT_EQ(sh(curl("-w \" %{http_code}\" --data-binary \"say \\\"hi\\\"\" " + base + "/notes")).out, "{\"id\":4}\n 201");
   EXPECT_EQ(sh(curl(base + "/notes/4")).out, "{\"id\":4,\"note\":\"say \\\"hi\\\"\"}\n");
+  // A JSON string body is decoded (json/decode), then encoded back (json/encode).
+  EXPECT_EQ(sh(curl("--data-binary \"\\\"tab\\\\there\\\"\" " + base + "/notes")).out, "{\"id\":5}\n");
+  EXPECT_EQ(sh(curl(base + "/notes/5")).out, "{\"id\":5,\"note\":\"tab\\there\"}\n");
   EXPECT_EQ(sh(curl("-w \" %{http_code}\" " + base + "/notes/x")).out, "{\"error\":\"not a note id\",\"id\":\"x\"}\n 400");
   EXPECT_EQ(sh(curl("-w \" %{http_code}\" -X DELETE " + base + "/notes")).out, "{\"error\":\"method not allowed\"}\n 405");
 }
