@@ -695,6 +695,9 @@ bool Decoder::check(Value v, size_t at) {
       if (!is_obj(e->proto, ObjType::kProto) || e->proto.as<Proto>()->nparams != e->aux ||
           !env_or_none(e->parent) || !(e->extras.is_undefined() || is_obj(e->extras, ObjType::kBinding)))
         return bad("frame");
+      for (uint32_t i = 0; i < e->aux; ++i) {
+        if (!defined(e->slots()[i])) return bad("frame");
+      }
       return true;
     }
     case ObjType::kBinding: {
@@ -703,9 +706,14 @@ bool Decoder::check(Value v, size_t at) {
         return bad("binding");
       return true;
     }
-    case ObjType::kError:
-      if (!is_string(v.as<ErrorObj>()->message) || !proper_qlist(v.as<ErrorObj>()->trace)) return bad("error");
+    case ObjType::kError: {
+      Value trace = v.as<ErrorObj>()->trace;
+      if (!is_string(v.as<ErrorObj>()->message) || !proper_qlist(trace)) return bad("error");
+      for (; is_cons(trace); trace = cdr(trace)) {
+        if (!is_string(car(trace))) return bad("error");  // describe_error prints each line
+      }
       return true;
+    }
     case ObjType::kString:
     case ObjType::kSymbol:
     case ObjType::kBuiltin:
