@@ -9,7 +9,8 @@
 #   4. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
 #   5. concurrency (bench/aio): spawn + await next to Lua coroutines (and node's await), 10,000
 #      sleeping fibers next to node, the resident memory of 100,000 suspended fibers, 1,000 runs
-#      of /bin/true (proc/run) next to Python's subprocess.run;
+#      of /bin/true (proc/run) next to Python's subprocess.run, aio/parallel over 2 worker
+#      isolates next to 1;
 #   6. marshal (bench/marshal): marshal + unmarshal of a ~10 MB list of records next to Python's
 #      pickle dumps + loads of the same data;
 #   7. program structure (bench/structure): what try costs around a call that does not raise, a
@@ -101,6 +102,9 @@ awk -v v="$vs" -v p="$ps" 'BEGIN { printf "1,000 runs of /bin/true: valk proc/ru
 read -r _ base <<< "$(wall "$valk" "$aio/empty.valk")"
 read -r _ peak <<< "$(wall "$valk" "$aio/suspended_100k.valk")"
 awk -v b="$base" -v p="$peak" 'BEGIN { printf "100,000 suspended fibers: %.0f MiB resident above a started VM (%.0f bytes each; target 200 MiB)\n", (p - b) / 1024, (p - b) * 1024 / 100000 }'
+one=$(VALK_WORKERS=1 "$valk" "$aio/parallel.valk")
+two=$(VALK_WORKERS=2 "$valk" "$aio/parallel.valk")
+awk -v a="$one" -v b="$two" 'BEGIN { printf "aio/parallel fib 25 x16: 1 worker %.3f s   2 workers %.3f s   speed-up %.2fx (target 1.8x; needs 2 idle cores)\n", a / 1e6, b / 1e6, a / b }'
 
 echo
 echo "== Marshal (bench/marshal; best of 3 rounds, around the calls only; target: ratio <= 1.0)"

@@ -92,8 +92,9 @@ std::string error_bytes(VM& vm, Value error) {
 
 // Unmarshals the bundle {f name value ...}, binds the names globally, returns f (or an Error).
 Value load_bundle(VM& vm, const std::string& bundle) {
-  Value b = unmarshal_value(vm, bundle);
-  if (is_error(b)) return b;
+  bool failed = false;
+  Value b = unmarshal_value(vm, bundle, &failed);
+  if (failed) return b;
   Value f = car(b);
   for (Value l = cdr(b); is_cons(l) && is_cons(cdr(l)); l = cdr(cdr(l))) {
     vm.define_global(car(l).as<Symbol>(), car(cdr(l)));
@@ -130,8 +131,9 @@ void WorkerPool::worker_main() {
     }
     Value result = fn;
     if (!is_error(fn)) {
-      Value item = unmarshal_value(vm, job.item);
-      result = is_error(item) ? item : vm.call(fn, {&item, 1});
+      bool failed = false;
+      Value item = unmarshal_value(vm, job.item, &failed);
+      result = failed ? item : vm.call(fn, {&item, 1});
     }
     std::string why;
     if (is_error(result)) {
@@ -187,8 +189,9 @@ void WorkerPool::deliver() {
     ListBuilder out(vm_.heap(), true);  // unmarshal never collects: the cells stay put
     Value failed = Value::undefined();
     for (const std::string& r : b.results) {
-      Value v = unmarshal_value(vm_, r);
-      if (is_error(v)) failed = v;
+      bool bad = false;
+      Value v = unmarshal_value(vm_, r, &bad);
+      if (bad) failed = v;
       out.push(v);
     }
     Value list = out.finish();
@@ -214,18 +217,24 @@ bool user_global(const Symbol* s) {
 Value bundle_of(VM& vm, Value fn) {
   std::vector<Value> work{fn};
   std::unordered_set<uint64_t> seen;
+  std::unordered_set<const Symbol*> params;  // names bound by the lambdas met: not globals there
   std::vector<Value> items{fn};
   while (!work.empty()) {
     Value v = work.back();
     work.pop_back();
     if (!v.is_object() || !seen.insert(v.bits()).second) continue;
     if (is_symbol(v)) {
-      if (user_global(v.as<Symbol>())) {
+      if (user_global(v.as<Symbol>()) && !params.count(v.as<Symbol>())) {
         items.push_back(v);
         items.push_back(v.as<Symbol>()->global);
         work.push_back(v.as<Symbol>()->global);
       }
       continue;
+    }
+    if (is_closure(v)) {  // its parameters are not globals in its body
+      for (Value f = v.as<Closure>()->proto.as<Proto>()->formals; is_cons(f); f = cdr(f)) {
+        if (is_symbol(car(f))) params.insert(car(f).as<Symbol>());
+      }
     }
     // A fiber's stack or a future's waiters are no part of the function (and cannot cross).
     if (is_future(v) || is_obj(v, ObjType::kFiber)) continue;

@@ -241,6 +241,8 @@ void marshal_error(Encoder& e, Value v) {
   e.pos(err->pos);
   e.child(err->message);
   e.child(err->trace);
+  e.child(err->data);
+  e.child(err->frames);
 }
 
 void marshal_dict(Encoder& e, Value v) {
@@ -259,6 +261,17 @@ void marshal_table(Encoder& e, Value v) {
     e.child(k);
     e.child(x);
   });
+}
+
+// A record keeps its type's descriptor {name field ...}: the receiver gets a copy of it, so the
+// record prints and reads its fields as before, but is not of the receiver's own type of that
+// name (a type is the identity of its descriptor).
+void marshal_record(Encoder& e, Value v) {
+  auto* r = v.as<Record>();
+  e.tag(Tag::kRecord);
+  e.varint(r->aux);
+  e.child(r->desc);
+  for (uint32_t i = 0; i < r->aux; ++i) e.child(r->fields()[i]);
 }
 
 bool marshal_value(VM& vm, Value v, std::string* out, std::string* error) {
@@ -300,6 +313,7 @@ class Decoder {
  public:
   Decoder(VM& vm, std::string_view in) : vm_(vm), heap_(vm.heap()), in_(in) {}
   Value run();
+  bool failed() const { return !error_.empty(); }
 
  private:
   bool fail(size_t at, const std::string& what) {
@@ -332,6 +346,7 @@ class Decoder {
   bool env(size_t at, const Target& t);
   bool binding(size_t at, const Target& t);
   bool error(size_t at, const Target& t);
+  bool record(size_t at, const Target& t);
   bool pairs(Tag tag, size_t at, const Target& t);
   bool reference(size_t at, const Target& t);
   bool finish_proto(const Item& it);
@@ -452,6 +467,7 @@ bool Decoder::value(const Target& t) {
     case Tag::kDict:
     case Tag::kTable: return pairs(tag, at, t);
     case Tag::kRef: return reference(at, t);
+    case Tag::kRecord: return record(at, t);
   }
   char hex[8];
   std::snprintf(hex, sizeof hex, "0x%02x", b);
@@ -616,13 +632,27 @@ bool Decoder::error(size_t at, const Target& t) {
   e->flags = flags & errflag::kRaised;  // an interrupt stays where it happened
   e->pos = pos;
   e->message = Value::undefined();
-  e->trace = Value::nil();
-  e->data = Value::nil();    // error/data and error/trace are not in format 1: they arrive empty
-  e->frames = Value::nil();
+  e->trace = e->data = e->frames = Value::nil();
   number(Value::object(e), at);
   deliver(t, Value::object(e));
+  want(e, &e->frames);
+  want(e, &e->data);
   want(e, &e->trace);
   want(e, &e->message);
+  return true;
+}
+
+bool Decoder::record(size_t at, const Target& t) {
+  uint64_t n;
+  if (!read_count(&n, 1)) return false;
+  auto* r = static_cast<Record*>(heap_.alloc(sizeof(Record) + 8 * n, ObjType::kRecord));
+  r->aux = uint32_t(n);
+  r->desc = Value::nil();
+  for (uint64_t i = 0; i < n; ++i) r->fields()[i] = Value::nil();
+  number(Value::object(r), at);
+  deliver(t, Value::object(r));
+  for (uint64_t i = n; i-- > 0;) want(r, &r->fields()[i]);
+  want(r, &r->desc);
   return true;
 }
 
@@ -697,6 +727,9 @@ bool Decoder::check(Value v, size_t at) {
       if (!is_obj(e->proto, ObjType::kProto) || e->proto.as<Proto>()->nparams != e->aux ||
           !env_or_none(e->parent) || !(e->extras.is_undefined() || is_obj(e->extras, ObjType::kBinding)))
         return bad("frame");
+      for (uint32_t i = 0; i < e->aux; ++i) {
+        if (!defined(e->slots()[i])) return bad("frame");
+      }
       return true;
     }
     case ObjType::kBinding: {
@@ -705,9 +738,29 @@ bool Decoder::check(Value v, size_t at) {
         return bad("binding");
       return true;
     }
-    case ObjType::kError:
-      if (!is_string(v.as<ErrorObj>()->message) || !proper_qlist(v.as<ErrorObj>()->trace)) return bad("error");
+    case ObjType::kError: {
+      Value trace = v.as<ErrorObj>()->trace;
+      if (!is_string(v.as<ErrorObj>()->message) || !proper_qlist(trace) ||
+          v.as<ErrorObj>()->data.is_undefined() || !proper_qlist(v.as<ErrorObj>()->frames))
+        return bad("error");
+      for (; is_cons(trace); trace = cdr(trace)) {
+        if (!is_string(car(trace))) return bad("error");  // describe_error prints each line
+      }
       return true;
+    }
+    case ObjType::kRecord: {
+      auto* r = v.as<Record>();
+      // The printer and the accessors read the descriptor as {name field ...}, one per field.
+      if (!proper_qlist(r->desc) || list_length(r->desc) != size_t(r->aux) + 1) return bad("record");
+      for (Value d = r->desc; is_cons(d); d = cdr(d)) {
+        if (!is_symbol(car(d))) return bad("record");
+      }
+      for (uint32_t i = 0; i < r->aux; ++i) {
+        if (!defined(r->fields()[i])) return bad("record");
+      }
+      return true;
+    }
+    case ObjType::kHandle:
     case ObjType::kString:
     case ObjType::kSymbol:
     case ObjType::kBuiltin:
@@ -722,8 +775,6 @@ bool Decoder::check(Value v, size_t at) {
     case ObjType::kFiber:
     case ObjType::kStrBuilder:
     case ObjType::kDictNode:
-    case ObjType::kHandle:
-    case ObjType::kRecord:
     case ObjType::kCount: return true;  // complete when made, or never decoded
   }
   return true;
@@ -759,7 +810,12 @@ Value Decoder::run() {
 
 }  // namespace
 
-Value unmarshal_value(VM& vm, std::string_view bytes) { return Decoder(vm, bytes).run(); }
+Value unmarshal_value(VM& vm, std::string_view bytes, bool* failed) {
+  Decoder d(vm, bytes);
+  Value v = d.run();
+  if (failed) *failed = d.failed();
+  return v;
+}
 
 // ---- builtins ------------------------------------------------------------------------------
 
@@ -772,9 +828,14 @@ Value builtin_marshal(VM& vm, Args a) {
   return make_string(vm.heap(), out);
 }
 
-Value builtin_unmarshal(VM& vm, Args a) {
-  if (!is_string(a[0])) return arg_error(vm, "unmarshal", 0, "a String", a[0]);
-  return unmarshal_value(vm, a[0].as<String>()->view());
+// Native, because its result may be an Error value (a caught error that was marshalled): a plain
+// builtin returning an Error raises it.
+NativeResult native_unmarshal(VM& vm, uint32_t fi, Value) {
+  Value s = vm.slot(fi, 0);
+  if (!is_string(s)) return NativeResult::error(arg_error(vm, "unmarshal", 0, "a String", s));
+  bool failed = false;
+  Value v = unmarshal_value(vm, s.as<String>()->view(), &failed);
+  return failed ? NativeResult::error(v) : NativeResult::ret(v);
 }
 
 const BuiltinInfo kMarshal[] = {
@@ -786,7 +847,7 @@ const BuiltinInfo kMarshal[] = {
     {"unmarshal", "s",
      "The value whose bytes marshal made. Bytes that marshal did not make are an error naming the offset "
      "of the problem.",
-     1, 1, 0, 0, builtin_unmarshal, nullptr},
+     1, 1, 0, 0, nullptr, native_unmarshal},
 };
 
 }  // namespace

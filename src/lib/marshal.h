@@ -19,7 +19,8 @@ inline constexpr char kMarshalMagic[4] = {'\x89', 'V', 'L', 'K'};
 inline constexpr uint8_t kMarshalVersion = 1;
 
 // One byte before each value. Fixed by the format (never derived from ObjType, whose order may
-// change): a new tag needs a new version.
+// change). A tag added later leaves older bytes readable; changing what a tag means needs a new
+// version.
 enum class Tag : uint8_t {
   kUndefined = 1,  // an empty slot (a closure that closes over nothing, an unbound parameter)
   kNil = 2,        // {}
@@ -39,10 +40,11 @@ enum class Tag : uint8_t {
   kProto = 16,     // formals, body, name: compiled again by the receiver
   kEnv = 17,       // varint slots, proto, parent, extras, slots
   kBinding = 18,   // varint length, name, value, next
-  kError = 19,     // flags byte, position, message, trace
+  kError = 19,     // flags byte, position, message, trace, data, frames
   kDict = 20,      // varint count, key value ...
   kTable = 21,     // varint count, key value ...
   kRef = 22,       // varint index of an earlier object (shared structure and cycles)
+  kRecord = 23,    // varint count, descriptor, fields
 };
 
 class Encoder {
@@ -95,12 +97,14 @@ void marshal_binding(Encoder& e, Value v);
 void marshal_error(Encoder& e, Value v);
 void marshal_dict(Encoder& e, Value v);
 void marshal_table(Encoder& e, Value v);
+void marshal_record(Encoder& e, Value v);
 
 // The bytes of v (header included) in *out, or false with *error saying what cannot be
 // marshalled ("marshal: cannot marshal a Future <promise pending>").
 [[nodiscard]] bool marshal_value(VM& vm, Value v, std::string* out, std::string* error);
 // The value the bytes encode, built in vm's heap, or an Error value naming the problem and its
-// byte offset. Never collects (it runs between two safe points).
-Value unmarshal_value(VM& vm, std::string_view bytes);
+// byte offset; *failed (when given) tells the two apart, since an Error is also a value that
+// marshals. Never collects (it runs between two safe points).
+Value unmarshal_value(VM& vm, std::string_view bytes, bool* failed = nullptr);
 
 }  // namespace valk

@@ -312,7 +312,8 @@ constexpr TypeInfo kTypeInfo[] = {
      .name = "Handle", .size = fixed_size<Handle>, .print = handle_print, .self_evaluating = true},
     {.type = ObjType::kRecord,
      .name = "Record", .size = slotted_size<Record>, .print = record_print, .equal = record_equal,
-     .hash = record_hash, .self_evaluating = true, .marshal = nullptr},  // not marshalled yet
+     .hash = record_hash, .self_evaluating = true,
+     .marshal = marshal_record},
 };
 
 namespace {
