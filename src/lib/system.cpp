@@ -6,6 +6,7 @@
 #include "compile/disasm.h"
 #include "lib/builtin.h"
 #include "lib/check.h"
+#include "lib/embedded.h"
 #include "value/make.h"
 #include "value/print.h"
 #include "vm/vm.h"
@@ -124,9 +125,10 @@ Value function_doc(VM& vm, Value f) {
   if (is_closure(f)) {
     const Proto* p = f.as<Closure>()->proto.as<Proto>();
     std::string name = is_symbol(p->name) ? std::string(p->name.as<Symbol>()->name()) : "lambda";
-    std::string_view text = docstring(p->body);
+    std::string text(docstring(p->body));
+    if (text.empty() && (p->pflags & protoflag::kBuiltinCode)) text = embedded_doc(EmbeddedFile::kPrelude, name);
     if (text.empty()) text = "A lambda.";
-    return make_string(vm.heap(), "(" + name + " " + readable(p->formals) + ")\n" + std::string(text));
+    return make_string(vm.heap(), "(" + name + " " + readable(p->formals) + ")\n" + text);
   }
   return arg_error(vm, "doc", 0, "a Function", f);
 }

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "../vm/harness.h"
+#include "compile/proto.h"
+#include "lib/builtin.h"
 
 namespace valk {
 namespace {
@@ -60,6 +62,21 @@ TEST(SystemPenv, PrintsEveryGlobalBinding) {
 TEST(SystemAwait, OnlyFuturesAreAwaited) {
   Harness h;
   EXPECT_EQ(h.message("(await 1)"), "await: argument 1 must be a Future, got Integer");
+}
+
+// The prelude's comments are its functions' documentation: every function it defines has one.
+TEST(SystemDoc, EveryPreludeFunctionIsDocumented) {
+  Harness h;
+  int checked = 0;
+  for (Symbol* s : h.vm().symbols().all()) {
+    Value f = s->global;
+    if (!is_closure(f) || !(f.as<Closure>()->proto.as<Proto>()->pflags & protoflag::kBuiltinCode)) continue;
+    Value doc = function_doc(h.vm(), f);
+    ASSERT_TRUE(is_string(doc)) << s->name();
+    EXPECT_FALSE(doc.as<String>()->view().ends_with("A lambda.")) << s->name() << " has no documentation";
+    ++checked;
+  }
+  EXPECT_GE(checked, 30);  // the prelude's functions (and names bound to them, as curry)
 }
 
 TEST(SystemDoc, DocumentsBuiltinsAndLambdas) {
