@@ -66,6 +66,12 @@ class Reader {
   uint32_t line_;
   uint32_t col_ = 1;
   std::vector<OpenList> stack_;
+  // The first string literal that holds code-looking lines (read_string), where an unterminated
+  // string at the end is reported: it opened there, not at the quote that closed it.
+  SrcPos swallowing_string_;
+  SrcPos unterminated_string_start(SrcPos at_end_opened) const {
+    return swallowing_string_.known() ? swallowing_string_ : at_end_opened;
+  }
   ReadError error_{};
   bool failed_ = false;
 };
@@ -161,7 +167,7 @@ bool Reader::read_string() {
   size_t quote = in_.text.find('"', i_);
   if (quote != std::string_view::npos && !heap_.would_pass_limit(quote - i_)) bytes.reserve(quote - i_);
   for (;;) {
-    if (at_end()) return fail("unterminated string", start, true);
+    if (at_end()) return fail("unterminated string", unterminated_string_start(start), true);
     unsigned char c = peek();
     if (c == '"') break;
     // The string will be on the heap: reading counts against the heap limit.
@@ -175,7 +181,7 @@ bool Reader::read_string() {
     }
     SrcPos escape_pos = here();
     advance();
-    if (at_end()) return fail("unterminated string", start, true);
+    if (at_end()) return fail("unterminated string", unterminated_string_start(start), true);
     char e = char(peek());
     const char* from = "abfnrtv\\'\"";
     const char* to = "\a\b\f\n\r\t\v\\'\"";
@@ -187,6 +193,9 @@ bool Reader::read_string() {
     advance();
   }
   advance();  // the closing quote
+  // A string holding a line that opens with "(" has likely swallowed code: its closing quote is
+  // probably missing, and the quote that ended it opened the string left unterminated.
+  if (!swallowing_string_.known() && bytes.find("\n(") != std::string::npos) swallowing_string_ = start;
   if (heap_.would_pass_limit(bytes.size())) return fail(out_of_memory_message(bytes.size()), start);
   append(make_string(heap_, bytes), start);
   return true;

@@ -245,6 +245,19 @@ TEST_F(ReaderTest, UnterminatedStringInsideList) {
   EXPECT_TRUE(r.error.incomplete);
 }
 
+// A missing closing quote makes the next quote close the string and open another that runs to
+// the end: the error goes where the missing quote's string opened, the one that swallowed code.
+TEST_F(ReaderTest, UnterminatedStringIsPlacedWhereTheSwallowingStringOpens) {
+  ReadResult r = read("(def {s} \"oops)\n(print s)\n(print \"x\")");
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.message, "unterminated string");
+  EXPECT_EQ(at(r.error), "1:10");
+  // A string spanning lines that hold no code is not blamed.
+  ReadResult plain = read("(def {s} \"two\nlines\")\n\"open");
+  ASSERT_FALSE(plain.ok);
+  EXPECT_EQ(at(plain.error), "3:1");
+}
+
 // ---- lists -------------------------------------------------------------------------------------
 
 TEST_F(ReaderTest, ListsOfBothKinds) {
