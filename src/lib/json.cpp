@@ -168,7 +168,11 @@ std::string locate(std::string_view text, error_code dom_error) {
   thread_local od::parser parser;
   simdjson::padded_string padded(text);
   od::document doc;
-  error_code e = parser.iterate(padded).get(doc);
+  // The walk stops past kJsonMaxDepth itself; On-Demand's own depth must stay above that (past
+  // its max_depth it asserts in builds with assertions, and in others is out of bounds).
+  constexpr size_t kWalkDepthMargin = 8;
+  error_code e = parser.allocate(std::max<size_t>(text.size(), 64), limits::kJsonMaxDepth + kWalkDepthMargin);
+  if (!e) e = parser.iterate(padded).get(doc);
   size_t offset = text.size();
   if (!e) {
     e = walk_document(doc);
