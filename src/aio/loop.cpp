@@ -223,6 +223,9 @@ void Loop::settle_after(Value future, uint64_t ms, bool reject) {
   }
   uv_timer_init(&uv_, &t->handle);
   t->handle.data = t;
+  // libuv counts from the loop's cached time, which is as old as the loop's last turn: after a
+  // long computation, (aio/sleep 50) would end at once. Timers count from now.
+  uv_update_time(&uv_);
   uv_timer_start(&t->handle, on_timer, ms, 0);
   // Settled earlier (a timeout's future resolved in time): stop the timer, so that it does not
   // keep the loop alive.

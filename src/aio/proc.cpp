@@ -295,6 +295,7 @@ void start_io(Proc* p) {
     uv_timer_init(p->vm->loop().uv(), &p->timer);
     p->timer.data = p;
     ++p->open_handles;
+    uv_update_time(p->vm->loop().uv());  // from now, not from the loop's last turn (loop.cpp)
     uv_timer_start(&p->timer, on_timeout, p->timeout_ms, 0);
   }
 }
