@@ -82,7 +82,9 @@ void replay_page(const std::string& page, int at_least) {
       repl.evaluate(e.text, line++);
       std::string where = page + ":" + std::to_string(e.page_line) + ": " + e.text;
       std::vector<std::string> out = lines_of(h.out()), err = lines_of(h.err());
-      if (!e.out.empty()) EXPECT_EQ(out, e.out) << where;
+      if (!e.out.empty()) {
+        EXPECT_EQ(out, e.out) << where;
+      }
       if (e.err.empty()) {
         EXPECT_TRUE(err.empty()) << where << "\n  raised: " << (err.empty() ? "" : err[0]);
       } else {
