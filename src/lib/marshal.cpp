@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <unordered_map>
+#include <vector>
 
 #include "compile/compiler.h"
+#include "gc/trace.h"
 #include "lib/builtin.h"
 #include "lib/check.h"
 #include "value/dict.h"
@@ -352,6 +355,7 @@ class Decoder {
   bool finish_proto(const Item& it);
   bool finish_pairs(const Item& it);
   bool check(Value v, size_t at);
+  bool acyclic();
 
   VM& vm_;
   Heap& heap_;
@@ -780,6 +784,52 @@ bool Decoder::check(Value v, size_t at) {
   return true;
 }
 
+// Values Valk cannot change once made: no program can make one contain itself, and the list
+// functions and the printer walk them to the end. Cycles are for frames and tables.
+bool immutable_value(const Object* o) {
+  ObjType t = o->type;
+  return t == ObjType::kCons || t == ObjType::kDict || t == ObjType::kDictNode || t == ObjType::kRecord ||
+         t == ObjType::kError || t == ObjType::kPartial;
+}
+
+// Input may close a loop through immutable values (a list whose tail is itself): refused, as
+// printing or walking it would never end. A depth-first walk (iterative: lists run deep).
+bool Decoder::acyclic() {
+  enum : uint8_t { kUnseen = 0, kOnPath = 1, kDone = 2 };
+  std::unordered_map<const Object*, uint8_t> state;
+  state.reserve(objs_.size() * 2);
+  struct Step {
+    Object* o;
+    std::vector<Object*> children;
+    size_t next = 0;
+  };
+  std::vector<Step> path;
+  auto enter = [&](Object* o) {
+    state[o] = kOnPath;
+    Step step{o, {}, 0};
+    trace_fields(o, [&](Value& c) {
+      if (c.is_object() && immutable_value(c.obj())) step.children.push_back(c.obj());
+    });
+    path.push_back(std::move(step));
+  };
+  for (size_t i = 0; i < objs_.size(); ++i) {
+    if (!objs_[i].is_object() || !immutable_value(objs_[i].obj()) || state[objs_[i].obj()] != kUnseen) continue;
+    enter(objs_[i].obj());
+    while (!path.empty()) {
+      if (path.back().next == path.back().children.size()) {
+        state[path.back().o] = kDone;
+        path.pop_back();
+        continue;
+      }
+      Object* child = path.back().children[path.back().next++];
+      uint8_t seen = state[child];
+      if (seen == kOnPath) return fail(offsets_[i], "malformed value: a list, dictionary or record that contains itself");
+      if (seen == kUnseen) enter(child);
+    }
+  }
+  return true;
+}
+
 Value Decoder::run() {
   if (in_.size() < sizeof kMarshalMagic + 1 || std::memcmp(in_.data(), kMarshalMagic, sizeof kMarshalMagic) != 0) {
     fail(0, "not a marshalled value (bad magic)");
@@ -804,6 +854,7 @@ Value Decoder::run() {
   if (ok && at_ != in_.size()) ok = fail(at_, "trailing bytes");
   if (ok && root_.is_undefined()) ok = fail(sizeof kMarshalMagic + 1, "malformed value: an empty slot");
   for (size_t i = 0; ok && i < objs_.size(); ++i) ok = check(objs_[i], offsets_[i]);
+  if (ok) ok = acyclic();
   if (!ok) return vm_.error(error_);
   return root_;
 }

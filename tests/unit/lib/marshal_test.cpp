@@ -108,6 +108,16 @@ TEST(Marshal, EveryTruncationIsACleanError) {
   h.vm().collect_garbage(true);
 }
 
+// Valk cannot make a list, dictionary or record contain itself; input that does (a list cell
+// whose tail refers back to the cell) is refused, or printing it would never end.
+TEST(Marshal, ImmutableValuesThatContainThemselvesAreRefused) {
+  Harness h;
+  const std::string cyclic("\x89VLK\x01\x08\x06\x01x\x08\x16\x02\x02", 13);
+  Value r = unmarshal_value(h.vm(), cyclic);
+  ASSERT_TRUE(is_error(r));
+  EXPECT_EQ(h.show(r), "Error: unmarshal: malformed value: a list, dictionary or record that contains itself at offset 5");
+}
+
 TEST(Marshal, CorruptedBytesNeverCrash) {
   Harness h;
   std::string b = bytes_of(h.vm(), h.run(kRich));
