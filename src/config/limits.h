@@ -99,6 +99,9 @@ inline constexpr size_t kRegexJitStackBytes = size_t(8) << 20;
 // so the bound keeps the C stack safe; simdjson's own default is the same, and real documents
 // nest a few dozen levels.
 inline constexpr uint32_t kJsonMaxDepth = 1024;
+// The cells of a lambda's body that unmarshal compiles, counting shared parts once per use (as
+// the compiler walks them): a few bytes of input can share a list into an exponential tree.
+inline constexpr uint64_t kMaxUnmarshalCodeCells = uint64_t(1) << 22;
 
 // Largest chunk fs/read-chunk reads at once: the buffer is allocated before the read, so a typo
 // (or a hostile size) must not ask for gigabytes; whole files go through fs/read instead.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "compile/compiler.h"
+#include "config/limits.h"
 #include "gc/trace.h"
 #include "lib/builtin.h"
 #include "lib/check.h"
@@ -581,6 +582,43 @@ bool Decoder::proto(size_t at, const Target& t) {
   return true;
 }
 
+// The cells the compiler would walk in `body`, counting a shared list once per use, up to
+// limits::kMaxUnmarshalCodeCells + 1; a list that contains itself counts as over the limit.
+uint64_t code_cells(Value body) {
+  constexpr uint64_t kOver = limits::kMaxUnmarshalCodeCells + 1;
+  constexpr uint64_t kOnPath = ~uint64_t(0);
+  std::unordered_map<const Object*, uint64_t> cells;  // done: the count; on the path: kOnPath
+  std::vector<Value> path;
+  auto count_of = [&](Value v) -> uint64_t {
+    if (!is_cons(v)) return 0;
+    auto found = cells.find(v.obj());
+    return found == cells.end() ? 0 : found->second;
+  };
+  if (!is_cons(body)) return 0;
+  path.push_back(body);
+  cells[body.obj()] = kOnPath;
+  while (!path.empty()) {
+    Value cell = path.back();
+    bool descended = false;
+    for (Value child : {car(cell), cdr(cell)}) {
+      if (!is_cons(child)) continue;
+      auto found = cells.find(child.obj());
+      if (found == cells.end()) {
+        cells[child.obj()] = kOnPath;
+        path.push_back(child);
+        descended = true;
+        break;
+      }
+      if (found->second == kOnPath) return kOver;
+    }
+    if (descended) continue;
+    uint64_t n = 1 + count_of(car(cell)) + count_of(cdr(cell));
+    cells[cell.obj()] = n > kOver ? kOver : n;
+    path.pop_back();
+  }
+  return cells[body.obj()];
+}
+
 bool Decoder::finish_proto(const Item& it) {
   Value formals = scratch_[it.a], body = scratch_[it.a + 1], name = scratch_[it.a + 2];
   size_t at = offsets_[it.b];
@@ -588,6 +626,10 @@ bool Decoder::finish_proto(const Item& it) {
   if (!problem.empty()) return fail(at, "malformed code: " + problem);
   if (!is_qexpr(body)) return fail(at, "malformed code: its body is not a Q-expression");
   if (!name.is_undefined() && !is_symbol(name)) return fail(at, "malformed code: its name is not a symbol");
+  if (code_cells(body) > limits::kMaxUnmarshalCodeCells) {
+    return fail(at, "malformed code: its body has more than " + std::to_string(limits::kMaxUnmarshalCodeCells) +
+                        " cells, or contains itself");
+  }
   Value p = compile_lambda(vm_, formals, body);
   if (is_error(p)) return fail(at, "malformed code: " + std::string(p.as<ErrorObj>()->message.as<String>()->view()));
   p.as<Proto>()->name = name;

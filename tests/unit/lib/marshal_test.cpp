@@ -3,10 +3,14 @@
 // truncation and many corruptions of a rich value are clean errors.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include <random>
 #include <string>
 
 #include "../vm/harness.h"
+#include "config/limits.h"
 #include "lib/marshal.h"
 #include "value/make.h"
 
@@ -116,6 +120,23 @@ TEST(Marshal, ImmutableValuesThatContainThemselvesAreRefused) {
   Value r = unmarshal_value(h.vm(), cyclic);
   ASSERT_TRUE(is_error(r));
   EXPECT_EQ(h.show(r), "Error: unmarshal: malformed value: a list, dictionary or record that contains itself at offset 5");
+}
+
+// limits::kMaxUnmarshalCodeCells: 187 bytes whose lambda body shares its lists into a tree of
+// more cells than the limit (the compiler would walk each use) are refused, at once.
+TEST(Marshal, CodeBodiesPastTheCellLimitAreRefused) {
+  Harness h;
+  std::ifstream in(std::string(VALK_SOURCE_DIR) +
+                   "/tests/fuzz/regressions/unmarshal/lambda-body-shared-into-an-exponential-tree", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(bytes.size(), 187u);
+  Value r = unmarshal_value(h.vm(), bytes);
+  ASSERT_TRUE(is_error(r));
+  EXPECT_EQ(h.show(r), "Error: unmarshal: malformed code: its body has more than " +
+                           std::to_string(limits::kMaxUnmarshalCodeCells) + " cells, or contains itself at offset 6");
+  // A body under the limit crosses.
+  Value f = unmarshal_value(h.vm(), bytes_of(h.vm(), h.run("(\\ {x} {+ x (* x 2)})")));
+  EXPECT_EQ(h.show(h.vm().call(f, std::vector<Value>{Value::fixnum(3)})), "9");
 }
 
 TEST(Marshal, CorruptedBytesNeverCrash) {
