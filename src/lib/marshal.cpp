@@ -622,6 +622,7 @@ uint64_t code_cells(Value body) {
 bool Decoder::finish_proto(const Item& it) {
   Value formals = scratch_[it.a], body = scratch_[it.a + 1], name = scratch_[it.a + 2];
   size_t at = offsets_[it.b];
+  if (code_cells(formals) > limits::kMaxUnmarshalCodeCells) return fail(at, "malformed code: its parameters contain themselves");
   std::string problem = check_formals(formals);
   if (!problem.empty()) return fail(at, "malformed code: " + problem);
   if (!is_qexpr(body)) return fail(at, "malformed code: its body is not a Q-expression");
@@ -895,8 +896,8 @@ Value Decoder::run() {
   }
   if (ok && at_ != in_.size()) ok = fail(at_, "trailing bytes");
   if (ok && root_.is_undefined()) ok = fail(sizeof kMarshalMagic + 1, "malformed value: an empty slot");
+  if (ok) ok = acyclic();  // first: the checks walk lists
   for (size_t i = 0; ok && i < objs_.size(); ++i) ok = check(objs_[i], offsets_[i]);
-  if (ok) ok = acyclic();
   if (!ok) return vm_.error(error_);
   return root_;
 }
