@@ -14,6 +14,7 @@
 
 #include "read/reader.h"
 #include "value/print.h"
+#include "value/utf8.h"
 
 namespace valk {
 
@@ -41,14 +42,6 @@ std::string painted(std::string_view text, std::string_view colour, bool on) {
 
 bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
-// Byte offset of code point `n` (0-based) of `line`, or its size.
-size_t offset_of_code_point(std::string_view line, size_t n) {
-  size_t i = 0;
-  for (size_t c = 0; i < line.size(); ++i) {
-    if (!is_continuation_byte(line[i]) && c++ == n) return i;
-  }
-  return line.size();
-}
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -74,12 +67,7 @@ std::string_view unbound_name(std::string_view message) {
 // The text of `line` before column `col` (1-based, in code points), without the blanks and
 // opening parentheses just before it (`(\\ (x) ...)` is read as `(\\ x ...)`).
 std::string before_column(std::string_view line, uint32_t col) {
-  size_t i = 0;
-  for (uint32_t c = 1; i < line.size() && c < col; ++i) {
-    if ((static_cast<unsigned char>(line[i]) & 0xC0) != 0x80) ++c;
-  }
-  while (i < line.size() && (static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) ++i;
-  std::string s(line.substr(0, i));
+  std::string s(line.substr(0, col == 0 ? 0 : utf8::offset_of(line, col - 1)));
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '(')) s.pop_back();
   return s;
 }
@@ -127,7 +115,7 @@ std::string unbound_hints(VM& vm, std::string_view name, const std::string& befo
 // The name called at column `col` of `line`: the symbol after the call's "(" (or at the column,
 // for a REPL line written without the outer parentheses); "" when there is none.
 std::string called_name(std::string_view line, uint32_t col) {
-  size_t i = offset_of_code_point(line, col - 1);
+  size_t i = col == 0 ? 0 : utf8::offset_of(line, col - 1);
   while (i < line.size() && (line[i] == '(' || line[i] == ' ' || line[i] == '\t')) ++i;
   size_t start = i;
   while (i < line.size() && is_symbol_char(static_cast<unsigned char>(line[i]))) ++i;
@@ -241,8 +229,8 @@ std::string source_excerpt(std::string_view line, uint32_t line_number, uint32_t
   // A window of the line around the column, so that a caret on a huge line stays readable.
   size_t caret = col - 1;  // in code points
   size_t first = caret > kExcerptHalfWidth ? caret - kExcerptHalfWidth : 0;
-  size_t begin = offset_of_code_point(line, first);
-  size_t end = offset_of_code_point(line, caret + kExcerptHalfWidth);
+  size_t begin = utf8::offset_of(line, first);
+  size_t end = utf8::offset_of(line, caret + kExcerptHalfWidth);
   std::string shown = (begin > 0 ? "..." : "") + std::string(line.substr(begin, end - begin)) +
                       (end < line.size() ? "..." : "");
   if (!shown.empty() && shown.back() == '\r') shown.pop_back();
