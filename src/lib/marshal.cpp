@@ -614,7 +614,7 @@ uint64_t code_cells(Value body) {
     if (descended) continue;
     uint64_t n = 1 + count_of(car(cell)) + count_of(cdr(cell));
     cells[cell.obj()] = n > kOver ? kOver : n;
-    /* mutant: dropped */;
+    path.pop_back();
   }
   return cells[body.obj()];
 }
