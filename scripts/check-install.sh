@@ -2,7 +2,7 @@
 # check-install.sh BUILD: installs the build into a scratch DESTDIR (as `make install` does) and
 # checks what a user gets: the binary runs from there, the manual page, the library folder, the
 # docs and the editor modes are in place; then builds the Debian package (make deb), unpacks
-# it and runs it. Run by ctest as the "install" test.
+# it, checks that its Depends covers every shared library the binary needs, and runs it. Run by ctest as the "install" test.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 stage=$(mktemp -d)
@@ -25,7 +25,15 @@ echo "install: ok"
 deb=$(ls "$stage"/deb/valk_*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || fail "no .deb built"
 dpkg-deb -f "$deb" Depends | grep -q "libuv1" || fail "the package does not depend on libuv1"
+# Installable on a clean Debian: every shared library the packaged binary needs belongs to a
+# package its Depends names (apt then brings each in, and what they need in turn).
+depends=$(dpkg-deb -f "$deb" Depends)
 dpkg-deb -x "$deb" "$stage/unpacked"
+for lib in $(readelf -d "$stage/unpacked/usr/bin/valk" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+  owner=$(dpkg -S "*/$(gcc -print-multiarch)/$lib" 2>/dev/null | head -n 1 | cut -d: -f1)
+  [ -n "$owner" ] || fail "no installed package provides $lib"
+  grep -q "\b$owner\b" <<< "$depends" || fail "the package needs $lib (from $owner) but Depends is: $depends"
+done
 out=$("$stage/unpacked/usr/bin/valk" -e "(len \"valk\")")
 [ "$out" = "4" ] || fail "the packaged valk printed '$out'"
 echo "deb: ok"

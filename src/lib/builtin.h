@@ -61,6 +61,8 @@ inline constexpr uint8_t kDummyArg = 2;  // takes no argument but accepts one an
                                          // the original's programs call (time-us {})
 inline constexpr uint8_t kCatch = 4;     // native frame that catches errors raised below it
 inline constexpr uint8_t kReplCommand = 8;  // its name typed alone at the REPL runs it (help, quit)
+inline constexpr uint8_t kShowsText = 16;   // a String it returns to the REPL's prompt is shown as
+                                            // text, not in quotes with escapes (doc)
 inline constexpr uint8_t kNullary = kCallBare | kDummyArg;
 }  // namespace builtinflag
 

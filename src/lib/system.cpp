@@ -179,7 +179,8 @@ const BuiltinInfo kSystem[] = {
      builtin_penv, nullptr},
     {"doc", "f",
      "The documentation of a function, as a String: its parameters, then a builtin's docstring or the "
-     "String a lambda's body begins with (\"A lambda.\" when it has none).", 1, 1, 0, 0, builtin_doc, nullptr},
+     "String a lambda's body begins with (\"A lambda.\" when it has none). At the REPL's prompt it is "
+     "shown as text.", 1, 1, builtinflag::kShowsText, 0, builtin_doc, nullptr},
     {"disasm", "f", "Prints the bytecode of a lambda. Returns ().", 1, 1, 0, 0, builtin_disasm, nullptr},
     {"sys/readable", "x", "The readable form of x, as the REPL prints it, as a String.", 1, 1, 0, 0,
      builtin_readable, nullptr},

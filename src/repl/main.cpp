@@ -105,7 +105,7 @@ int run_expression(VM& vm, const std::string& expr) {
   if (read.forms.is_nil()) return 0;  // blank, or only comments: nothing to evaluate
   Value r = vm.eval_toplevel(read.forms, cell_pos(read.forms), CodeShape::kList);
   if (is_error(r)) return report(vm, r, expr, 1, file);
-  std::string out = readable(r) + "\n";
+  std::string out = shown_result(read.forms, r) + "\n";
   std::fwrite(out.data(), 1, out.size(), vm.out());
   std::fflush(vm.out());
   std::fputs(result_hints(vm, r).c_str(), vm.err());

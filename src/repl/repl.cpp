@@ -169,7 +169,7 @@ void Repl::evaluate(const std::string& text, uint32_t first_line) {
     print_error(result, text, first_line);
     return;
   }
-  std::string out = readable(result);
+  std::string out = shown_result(read.forms, result);
   std::string_view colour = colour_results_ ? result_colour(result) : "";
   if (!colour.empty()) out = std::string(colour) + out + "\x1b[0m";
   out += '\n';

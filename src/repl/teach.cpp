@@ -12,6 +12,7 @@
 #include <fstream>
 #include <vector>
 
+#include "lib/builtin.h"
 #include "read/reader.h"
 #include "value/print.h"
 #include "value/utf8.h"
@@ -43,19 +44,18 @@ std::string painted(std::string_view text, std::string_view colour, bool on) {
 bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
 
+// Edits (insert, delete, replace, swap two neighbours) turning a into b: `lne` is one from `len`.
 size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 // The unbound name of an "LEnv: Symbol `x` is not bound" message, or "".
@@ -136,6 +136,34 @@ std::string arity_hint(VM& vm, std::string_view line, uint32_t col) {
          ": (" + name + (params.empty() ? "" : " ") + params + ")\n";
 }
 
+// The prelude function the user's code called when an error was raised inside the prelude
+// (error/trace runs innermost first: the last prelude call before the first user frame), or "".
+std::string prelude_entry(const ErrorObj* e) {
+  std::string entry;
+  for (Value t = e->frames; is_cons(t); t = cdr(t)) {
+    Value call = car(t);  // {function file line column}
+    if (!is_cons(call) || !is_cons(cdr(call)) || !is_string(car(cdr(call)))) return "";
+    std::string_view file = car(cdr(call)).as<String>()->view();
+    if (file.empty()) continue;  // a native frame such as try
+    if (!file.starts_with("<builtin ")) return entry;
+    if (!is_string(car(call))) return "";
+    entry = std::string(car(call).as<String>()->view());
+  }
+  return "";
+}
+
+// A type error raised inside the prelude is shown at the user's call (its position); the hint
+// names the prelude function that call reached, and for lists the `{ }` they are written in.
+std::string prelude_hint(const ErrorObj* e, std::string_view message) {
+  if (message.find(" must be a") == std::string_view::npos) return "";
+  std::string entry = prelude_entry(e);
+  if (entry.empty()) return "";
+  if (message.find("must be a Q-expression") != std::string_view::npos) {
+    return "hint: `" + entry + "` was given something that is not a list; lists are written in { }, as in {1 2 3}\n";
+  }
+  return "hint: the error is inside `" + entry + "`, from a value this call passed it\n";
+}
+
 }  // namespace
 
 std::string closest_bound_name(VM& vm, std::string_view name) {
@@ -168,7 +196,7 @@ std::string error_hints(VM& vm, Value error, std::string_view line) {
       message.starts_with("if: argument 3 must be a Q-expression")) {
     return "hint: the branches of if are written in { }, so that only one of them runs: (if c {a} {b})\n";
   }
-  return "";
+  return prelude_hint(e, message);
 }
 
 std::string result_hints(VM& vm, Value result) {
@@ -178,6 +206,15 @@ std::string result_hints(VM& vm, Value result) {
     return "hint: fun takes the name and parameters, then the body, each in { }: (fun {f x} {+ x 1})\n";
   }
   return "";
+}
+
+std::string shown_result(Value forms, Value result) {
+  if (!is_string(result) || !is_cons(forms)) return readable(result);
+  // The line is one call, `(doc f)`, or written without its parentheses, `doc f`.
+  Value call = is_cons(car(forms)) && cdr(forms).is_nil() ? car(forms) : forms;
+  Value f = is_symbol(car(call)) ? car(call).as<Symbol>()->global : Value::undefined();
+  bool text = is_builtin(f) && (f.as<Builtin>()->info->flags & builtinflag::kShowsText);
+  return text ? std::string(result.as<String>()->view()) : readable(result);
 }
 
 std::string error_source_line(VM& vm, Value error, std::string_view text, uint32_t first_line, uint32_t text_file) {

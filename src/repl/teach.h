@@ -22,6 +22,10 @@ std::string error_hints(VM& vm, Value error, std::string_view line);
 // (as the original does), which a person rarely meant. "" when none.
 std::string result_hints(VM& vm, Value result);
 
+// A line's result as the REPL and -e print it: readable (Strings in quotes, with escapes), but a
+// String returned by a call of a builtin flagged kShowsText, such as (doc f), as plain text.
+std::string shown_result(Value forms, Value result);
+
 // The source line an error is placed on: from `text` (the code being run, whose first line is
 // `first_line` of file `text_file`) when it holds it, else from the file on disk; "" if unknown.
 std::string error_source_line(VM& vm, Value error, std::string_view text, uint32_t first_line, uint32_t text_file);

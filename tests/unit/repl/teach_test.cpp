@@ -14,7 +14,10 @@ namespace {
 TEST(Teach, ClosestBoundName) {
   VM vm;
   EXPECT_EQ(closest_bound_name(vm, "lenn"), "len");
-  EXPECT_EQ(closest_bound_name(vm, "fliter"), "filter");  // two edits for longer names
+  EXPECT_EQ(closest_bound_name(vm, "lne"), "len");        // two letters swapped is one edit
+  EXPECT_EQ(closest_bound_name(vm, "fliter"), "filter");
+  EXPECT_EQ(closest_bound_name(vm, "fitlre"), "filter");  // two edits for longer names
+  EXPECT_EQ(closest_bound_name(vm, "qxzj"), "");
   EXPECT_EQ(closest_bound_name(vm, "zzzzqqq"), "");
   EXPECT_EQ(closest_bound_name(vm, "q"), "");  // too short to guess
   EXPECT_NE(closest_bound_name(vm, "len"), "len");  // never the name itself
