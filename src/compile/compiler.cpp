@@ -161,6 +161,7 @@ class Compiler {
   void inline_select(Value form, SrcPos pos, size_t n, bool tail);
   void inline_case(Value form, SrcPos pos, size_t n, bool tail);
   void inline_let(Value form, SrcPos pos, size_t n, bool tail);
+  void inline_try(Value form, SrcPos pos, size_t n, bool tail);
   void inline_do_tail(Value form, SrcPos pos, size_t n);
   void inline_pick(Op op, uint32_t index, Value form, SrcPos pos, size_t n, bool tail);
   void emit_call_stubs();
@@ -435,6 +436,10 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
     case WatchId::Trd:
     case WatchId::Nth:
       return inline_control(WatchId(head->watch), form, pos, n, tail);
+    case WatchId::Try:
+      if (n != 3 || !is_qexpr(a1)) return false;
+      inline_try(form, pos, n, tail);
+      return true;
     case WatchId::Add: return n == 3 && (inline_operator(Op::ADD, form, pos, n, tail), true);
     case WatchId::Sub:
       if (n == 2) return inline_operator(Op::NEG, form, pos, n, tail), true;
@@ -719,6 +724,34 @@ void Compiler::inline_let(Value form, SrcPos pos, size_t n, bool tail) {
   size_t stub = emit_guard(Op::LET, form, pos, n, tail);
   body(car(cdr(form)), SrcPos{}, true);  // placed as the lambda let makes of it is
   end_guarded(stub);
+}
+
+// (try {body} handler): the handler is evaluated first, as the arguments of the builtin are;
+// the body runs in this frame with the try open, and an error raised in it (at any depth of
+// calls) comes back to the handler's call, which follows ENDTRY:
+//   <handler> TRYPUSH h <body> ENDTRY end  h: CALL 1  end:
+void Compiler::inline_try(Value form, SrcPos pos, size_t n, bool tail) {
+  (void)n;
+  uint32_t start = pc();
+  Value body_cell = cdr(form);
+  Value handler_cell = cdr(body_cell);
+  expr(car(handler_cell), cell_pos(handler_cell), false);
+  adjust(+2);  // room for try's name and body when the name changed and it is called
+  adjust(-2);
+  uint32_t site = add_site(car(form).as<Symbol>(), start, form, false);
+  mark(pos);  // a handler that is no function is reported at the form
+  uint32_t open = pc();
+  emit(Op::TRYPUSH, 0, 0);
+  body(car(body_cell), cell_pos(body_cell), false);
+  uint32_t close = pc();
+  emit(Op::ENDTRY, 0, -1);
+  patch(open, pc());
+  adjust(+1);  // the error, pushed by the unwinding
+  mark(pos);
+  emit(Op::CALL, 1, -1);
+  patch(close, pc());
+  x_->sites[site].end_pc = pc();
+  ret(tail);
 }
 
 // (do a b (select ...)) in tail position: a and b for their effects, then the last form inlined

@@ -7,6 +7,7 @@
 #include "compile/compiler.h"
 #include "compile/opcodes.h"
 #include "compile/proto.h"
+#include "lib/check.h"
 #include "value/equal.h"
 #include "value/make.h"
 #include "vm/intrinsic.h"
@@ -651,6 +652,44 @@ dispatch_top:
   GUARD(LET)
   GUARD(DOGUARD)
 
+  // An inlined try (compiler.cpp inline_try): open, then close after the body's value.
+  WATCHED(TRYPUSH) {
+    Value handler = sp[-1];
+    if (UNLIKELY(!is_function(handler))) {
+      SAVE();
+      RAISE(arg_error(*this, "try", 1, "a Function", handler));
+    }
+    if (UNLIKELY(!fib_.push_try(TryRecord{fib_.nframes - 1, uint32_t(sp - fib_.stack), code0 + operand(ins)}))) {
+      SAVE();
+      RAISE_MSG("out of memory: cannot open a try");
+    }
+    DISPATCH();
+  }
+  SLOW(TRYPUSH) {
+    SAVE();
+    const InlineSite* site = proto_site_at(proto, uint32_t(pc - 1 - code0));
+    Value meaning = watched_meaning(site, fr);
+    if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));
+    if (means_original(site->sym, meaning)) goto L_TRYPUSH;
+    // try means something else here now: call that with the body and the handler.
+    Value handler = sp[-1];
+    sp[-1] = meaning;
+    sp[0] = car(cdr(K[site->form]));
+    sp[1] = handler;
+    sp += 2;
+    nargs = 2;
+    pc = code0 + site->end_pc;
+    fr->pc = pc;
+    { tail_call = false; goto call_generic; }
+  }
+  HANDLER(ENDTRY) {
+    --fib_.ntries;
+    sp[-2] = sp[-1];
+    --sp;
+    pc = code0 + operand(ins);
+    DISPATCH();
+  }
+
   HANDLER(JMPF) {
     Value c = *--sp;
     if (LIKELY(c.is_fixnum())) {
@@ -1031,6 +1070,18 @@ raise : {
       fib_.sp = top.base;
       return err;
     }
+    if (catchable && fib_.ntries > 0 && fib_.tries[fib_.ntries - 1].frame == fib_.nframes - 1) {
+      // An inlined try open in this frame: its handler code runs here with the error.
+      TryRecord t = fib_.tries[--fib_.ntries];
+      drop_pins_above(fib_.nframes - 1);
+      fib_.sp = t.sp;
+      TOP_FRAME();
+      RELOAD_STACK();
+      *sp++ = err;
+      pc = t.handler;
+      ENTER_PROTO(fr->proto.as<Proto>());
+      DISPATCH();
+    }
     if (catchable && top.kind == FrameKind::kNative && (top.flags & frameflag::kCatchErrors)) {
       drop_pins_above(fib_.nframes - 1);
       const BuiltinInfo* info = fib_.stack[top.base - 1].as<Builtin>()->info;
@@ -1042,6 +1093,7 @@ raise : {
     }
     if (!top.env.is_undefined()) freeze_env(top.env);
     --fib_.nframes;
+    fib_.drop_tries_from(fib_.nframes);
     touch_frame(fib_.nframes - 1);
   }
 }
