@@ -4,7 +4,8 @@
 #      the LuaJIT interpreter and Python, as ratios to Lua 5.4 measured in the same run;
 #   2. bench/data (strings, regular expressions, floats, dictionaries, tables), the same way, with
 #      their Lua and Python twins;
-#   2b. bench/styles (queens, sieve, collatz: select/case/let/fst code outside the shared suite);
+#   2b. bench/styles (queens, sieve, collatz: select/case/let/fst code outside the shared suite;
+#       words, adders, deeplist, counters: strings, closures, deep recursion over lists, = counters);
 #   3. startup: `valk -e 1` next to `lua5.4 -e 1`;
 #   4. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
 #   5. concurrency (bench/aio): spawn + await next to Lua coroutines (and node's await), 10,000

@@ -152,6 +152,8 @@ class Compiler {
   void inline_lambda(Value form, SrcPos pos, bool tail);
   void inline_do(Value form, SrcPos pos, size_t n, bool tail);
   void inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tail);
+  bool assign_inlinable(Value names, size_t n) const;
+  void inline_assign(Value form, SrcPos pos, size_t n, bool tail);
   bool inline_control(WatchId id, Value form, SrcPos pos, size_t n, bool tail);
   size_t emit_guard(Op op, Value form, SrcPos pos, size_t n, bool tail);
   void end_guarded(size_t stub);
@@ -453,6 +455,7 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
     case WatchId::Eq: return n == 3 && (inline_operator(Op::EQ, form, pos, n, tail), true);
     case WatchId::Ne: return n == 3 && (inline_operator(Op::NE, form, pos, n, tail), true);
     case WatchId::Tail: return n == 2 && (inline_operator(Op::TAIL, form, pos, n, tail), true);
+    case WatchId::Assign: return assign_inlinable(a1, n) && (inline_assign(form, pos, n, tail), true);
     default: return false;
   }
 }
@@ -473,6 +476,28 @@ void Compiler::inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tai
   add_site(car(form).as<Symbol>(), start, form, false);
   mark(pos);
   emit(op, 0, n == 3 ? -1 : 0);
+  ret(tail);
+}
+
+// (= {a b} x y): the names a literal Q-expression of symbols, as many as the values; anything
+// else stays a call of the builtin, which raises its own errors.
+bool Compiler::assign_inlinable(Value names, size_t n) const {
+  if (!is_qexpr(names)) return false;
+  size_t count = 0;
+  for (Value c = names; is_cons(c); c = cdr(c), ++count) {
+    if (!is_symbol(car(c))) return false;
+  }
+  return count == n - 2;
+}
+
+// `=` without a call of the builtin: ASSIGN binds the values in the frame's scope as the builtin
+// would (VM::bind_in_scope), and its slow handler calls what `=` means once it was rebound.
+void Compiler::inline_assign(Value form, SrcPos pos, size_t n, bool tail) {
+  uint32_t start = pc();
+  for (Value c = cdr(form); is_cons(c); c = cdr(c)) expr(car(c), cell_pos(c), false);
+  add_site(car(form).as<Symbol>(), start, form, false);
+  mark(pos);
+  emit(Op::ASSIGN, uint32_t(n - 1), -int(n - 2));
   ret(tail);
 }
 

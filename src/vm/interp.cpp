@@ -570,6 +570,30 @@ dispatch_top:
   }
   ARITH_SLOW(TAIL, 1)
 
+  // (= {names} values...) checked by the compiler: A values under the top, the names first.
+  WATCHED(ASSIGN) {
+    uint32_t n = operand(ins);
+    SAVE();
+    Value* args = sp - n;
+    uint32_t i = 1;
+    for (Value c = args[0]; is_cons(c); c = cdr(c)) bind_in_scope(car(c).as<Symbol>(), args[i++], fr->scope);
+    sp = args;
+    *sp++ = Value::empty_sexpr();
+    DISPATCH();
+  }
+  SLOW(ASSIGN) {
+    SAVE();
+    const InlineSite* site = proto_site_at(proto, uint32_t(pc - 1 - code0));
+    Value meaning = watched_meaning(site, fr);
+    if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));
+    if (means_original(site->sym, meaning)) goto L_ASSIGN;
+    nargs = operand(ins);
+    std::memmove(sp - nargs + 1, sp - nargs, sizeof(Value) * nargs);
+    sp[-int(nargs)] = meaning;
+    ++sp;
+    { tail_call = false; goto call_generic; }
+  }
+
   // ---- fused instructions (see opcodes.def): the slow handler, and the fast one when an operand
   // is not a fixnum, run the unfused stub instead.
 #define FUSED_SLOW(name)                 \

@@ -104,14 +104,37 @@ class ResidueBuilder {
   std::vector<Entry>& entries_;
 };
 
+// A function tail-calling itself that binds the same names with `=` at every step (a loop with
+// `=` counters) carries a residue of exactly those names, in the order of its frame's bindings:
+// update the values in place, without building the entries first. Its parameters are the
+// callee's and its closure chain is the callee's, so nothing else could enter the residue.
+bool refresh_same_names(Heap& heap, Value extras, Value residue) {
+  Value b = extras, r = residue;
+  for (; !b.is_undefined() && !r.is_undefined(); b = b.as<Binding>()->next, r = r.as<Residue>()->next) {
+    if (r.as<Residue>()->sym != b.as<Binding>()->sym) return false;
+  }
+  if (!b.is_undefined() || !r.is_undefined()) return false;
+  for (b = extras, r = residue; !b.is_undefined(); b = b.as<Binding>()->next, r = r.as<Residue>()->next) {
+    auto* link = r.as<Residue>();
+    link->value = b.as<Binding>()->value;
+    heap.write_barrier(link, link->value);
+  }
+  return true;
+}
+
 // build_residue never runs inside itself (allocation does not collect): one buffer per thread.
 thread_local std::vector<Entry> scratch_entries;
 
 }  // namespace
 
 Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
-  ResidueBuilder b(callee, callee_env, scratch_entries);
   const Proto* own = f->proto.as<Proto>();
+  if (own == callee && !f->env.is_undefined() && !f->residue.is_undefined() &&
+      fib_.stack[f->base - 1].as<Closure>()->env == callee_env &&
+      refresh_same_names(heap_, f->env.as<Env>()->extras, f->residue)) {
+    return f->residue;
+  }
+  ResidueBuilder b(callee, callee_env, scratch_entries);
   for (uint32_t i = 0; i < own->nparams; ++i) b.binding(own->params[i], fib_.stack[f->base + i]);
   if (!f->env.is_undefined()) {
     for (Value x = f->env.as<Env>()->extras; !x.is_undefined(); x = x.as<Binding>()->next) {

@@ -387,6 +387,22 @@ TEST_F(CompilerWithPreludeTest, PicksAreOneInstruction) {
   EXPECT_EQ(lambda_ops("(\\ {l} {tail l})"), (Ops{"LOCAL", "TAIL", "RET"}));
 }
 
+// A literal (= {names} values...) binds without calling the builtin; a form the builtin would
+// refuse (count mismatch, names not a Q-expression of symbols) stays a call, for its errors.
+TEST_F(CompilerTest, AssignWithLiteralNamesIsOneInstruction) {
+  EXPECT_EQ(lambda_ops("(\\ {n} {= {a b} n 2})"), (Ops{"CONST", "LOCAL", "INT", "ASSIGN", "RET"}));
+  std::string text = disassemble(proto_of(lambda("(\\ {n} {= {a} n})")), vm.files());
+  EXPECT_NE(text.find("ASSIGN    2"), std::string::npos) << text;
+  for (const char* text : {"(\\ {n} {= {a b} n})", "(\\ {n} {= {a} n 1})", "(\\ {n} {= n 1})",
+                           "(\\ {n} {= {\"a\"} n})", "(\\ {n} {= {1} n})"}) {
+    Ops o = lambda_ops(text);
+    EXPECT_EQ(std::find(o.begin(), o.end(), "ASSIGN"), o.end()) << text;
+    EXPECT_NE(std::find(o.begin(), o.end(), "TAILCALL"), o.end()) << text;
+  }
+  // A parameter named = is what the form calls.
+  EXPECT_EQ(lambda_ops("(\\ {=} {= {a} 1})"), (Ops{"LOCAL", "CONST", "INT", "TAILCALL", "RET"}));
+}
+
 // ---- prototypes --------------------------------------------------------------------------------
 
 TEST_F(CompilerTest, ParameterCounts) {
