@@ -14,6 +14,7 @@
 #      isolates next to 1;
 #   6. marshal (bench/marshal): marshal + unmarshal of a ~10 MB list of records next to Python's
 #      pickle dumps + loads of the same data;
+#   6b. JSON (bench/json): json/decode of one ~20 MB document next to Python's json.loads;
 #   7. program structure (bench/structure): what try costs around a call that does not raise, a
 #      multimethod dispatch next to a plain call;
 #   8. the microbenchmarks of bench/micro (Google Benchmark), when built (-DVALK_BENCH=ON).
@@ -114,6 +115,14 @@ read -r pb pt <<< "$(python3 "$root/bench/marshal/records.py")"
 awk -v vb="$vb" -v vt="$vt" -v pb="$pb" -v pt="$pt" 'BEGIN {
   printf "380,000 records: valk marshal+unmarshal %.3f s (%.1f MB)   python3 pickle dumps+loads %.3f s (%.1f MB)   ratio %.2f\n",
          vt / 1e6, vb / 1e6, pt / 1e6, pb / 1e6, vt / pt }'
+
+echo
+echo "== JSON decode (bench/json; one ~20 MB document, best of 3, around the call only; target: ratio <= 1.0)"
+read -r vb vt vi <<< "$("$valk" "$root/bench/json/decode20.valk")"
+read -r pb pt pi <<< "$(python3 "$root/bench/json/decode20.py")"
+[ "$vb" = "$pb" ] && [ "$vi" = "$pi" ] || { echo "decode20: valk and python3 disagree ($vb $vi / $pb $pi)"; status=1; }
+awk -v vb="$vb" -v vt="$vt" -v pt="$pt" 'BEGIN {
+  printf "%.1f MB: valk json/decode %.3f s   python3 json.loads %.3f s   ratio %.2f\n", vb / 1e6, vt / 1e6, pt / 1e6, vt / pt }'
 
 echo
 echo "== Program structure (bench/structure)"

@@ -456,6 +456,8 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
     case WatchId::Ne: return n == 3 && (inline_operator(Op::NE, form, pos, n, tail), true);
     case WatchId::Tail: return n == 2 && (inline_operator(Op::TAIL, form, pos, n, tail), true);
     case WatchId::Assign: return assign_inlinable(a1, n) && (inline_assign(form, pos, n, tail), true);
+    case WatchId::TableGet: return n == 3 && (inline_operator(Op::TGET, form, pos, n, tail), true);
+    case WatchId::TableSet: return n == 4 && (inline_operator(Op::TSET, form, pos, n, tail), true);
     default: return false;
   }
 }
@@ -475,7 +477,7 @@ void Compiler::inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tai
   for (size_t i = 1; i < n; ++i, cell = cdr(cell)) expr(car(cell), cell_pos(cell), false);
   add_site(car(form).as<Symbol>(), start, form, false);
   mark(pos);
-  emit(op, 0, n == 3 ? -1 : 0);
+  emit(op, 0, 2 - int(n));  // n - 1 operands in, one value out
   ret(tail);
 }
 

@@ -66,8 +66,9 @@ namespace {
 Value builtin_add(VM& vm, Args a) {
   if (Value e = check_numbers(vm, "+", a, Wording::kOriginal); !e.is_undefined()) return e;
   if (any_float(a)) {
-    double acc = 0;
-    for (uint32_t i = 0; i < a.n; ++i) acc += number_as_double(a[i]);
+    // From the first operand, not from 0: 0 + -0.0 would lose the sign of (+ -0.0 -0.0).
+    double acc = number_as_double(a[0]);
+    for (uint32_t i = 1; i < a.n; ++i) acc += number_as_double(a[i]);
     return make_float(vm.heap(), acc);
   }
   uint64_t acc = 0;

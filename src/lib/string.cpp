@@ -2,7 +2,9 @@
 // conversions, UTF-8 characters (indices count characters, from 0; negative ones count from the
 // end) and the string builder. Strings stay immutable; the builder is the one mutable object.
 #include <cerrno>
+#include <clocale>
 #include <cstdlib>
+#include <cwctype>
 #include <string>
 
 #include "gc/heap.h"
@@ -256,19 +258,42 @@ Value builtin_repeat(VM& vm, Args a) {
   return str(vm, out);
 }
 
-// ---- case and whitespace (ASCII: other characters are left as they are) --------------------
+// ---- case (Unicode, by libc's C.UTF-8 locale) and whitespace (ASCII) -----------------------
 
-Value map_ascii(VM& vm, Args a, const char* fn, char (*f)(char)) {
-  NEED_STRINGS(fn, 1);
-  std::string out(sv(a[0]));
-  for (char& c : out) c = f(c);
-  return str(vm, out);
+// glibc's C.UTF-8 locale, whose towupper_l/towlower_l are Unicode's simple (one character to one
+// character) case mappings: no table of our own. Null when the C library has no such locale,
+// and then only ASCII letters change.
+locale_t utf8_ctype() {
+  static const locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t(nullptr));
+  return loc;
 }
 
 char upper(char c) { return c >= 'a' && c <= 'z' ? char(c - 32) : c; }
 char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; }
-Value builtin_upper(VM& vm, Args a) { return map_ascii(vm, a, "str/upper", upper); }
-Value builtin_lower(VM& vm, Args a) { return map_ascii(vm, a, "str/lower", lower); }
+
+// `s` with every character mapped by `map` (towupper_l or towlower_l); invalid UTF-8 is an error.
+Value map_case(VM& vm, Args a, const char* fn, bool up) {
+  NEED_STRINGS(fn, 1);
+  std::string_view s = sv(a[0]);
+  locale_t loc = utf8_ctype();
+  if (utf8::is_ascii(s) || loc == locale_t(nullptr)) {
+    std::string out(s);
+    for (char& c : out) c = up ? upper(c) : lower(c);
+    return str(vm, out);
+  }
+  NEED_VALID(fn, s);
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = utf8::decode(s, i);
+    auto mapped = uint32_t(up ? towupper_l(wint_t(cp), loc) : towlower_l(wint_t(cp), loc));
+    if (!utf8::encode(out, mapped)) utf8::encode(out, cp);
+  }
+  return str(vm, out);
+}
+
+Value builtin_upper(VM& vm, Args a) { return map_case(vm, a, "str/upper", true); }
+Value builtin_lower(VM& vm, Args a) { return map_case(vm, a, "str/lower", false); }
 
 constexpr std::string_view kSpace = " \t\n\v\f\r";
 
@@ -395,8 +420,14 @@ const BuiltinInfo kString[] = {
     {"str/replace", "s old new", "`s` with every occurrence of `old` replaced by `new`.", 3, 3, 0, 0,
      builtin_replace, nullptr},
     {"str/repeat", "s n", "`s` repeated `n` times.", 2, 2, 0, 0, builtin_repeat, nullptr},
-    {"str/upper", "s", "`s` with the ASCII letters in upper case.", 1, 1, 0, 0, builtin_upper, nullptr},
-    {"str/lower", "s", "`s` with the ASCII letters in lower case.", 1, 1, 0, 0, builtin_lower, nullptr},
+    {"str/upper", "s",
+     "`s` in upper case, character by character (Unicode's simple mappings: \"wörld\" gives \"WÖRLD\", "
+     "ß stays ß); invalid UTF-8 is an error.",
+     1, 1, 0, 0, builtin_upper, nullptr},
+    {"str/lower", "s",
+     "`s` in lower case, character by character (Unicode's simple mappings: \"ÉTÉ\" gives \"été\"); "
+     "invalid UTF-8 is an error.",
+     1, 1, 0, 0, builtin_lower, nullptr},
     {"str/trim", "s", "`s` without ASCII whitespace at either end.", 1, 1, 0, 0, builtin_trim, nullptr},
     {"str/trim-left", "s", "`s` without ASCII whitespace at the start.", 1, 1, 0, 0, builtin_trim_left, nullptr},
     {"str/trim-right", "s", "`s` without ASCII whitespace at the end.", 1, 1, 0, 0, builtin_trim_right, nullptr},

@@ -4,6 +4,9 @@
 // A deleted entry leaves a tombstone until the next resize.
 #include "value/table.h"
 
+#include <sys/mman.h>
+
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -16,16 +19,44 @@ namespace {
 constexpr uint64_t kInitialCapacity = 8;  // a power of two
 constexpr int kPerturbShift = 5;
 
-// Empty slots are all zero bits (no Value is), so a new slot array comes from calloc: large ones
-// are fresh zero pages the kernel maps on first use, never written here.
+// Empty slots are all zero bits (no Value is), so a new slot array is fresh zeroed memory, never
+// written here. A large one is mapped on its own with transparent huge pages asked for: filling
+// a table of a million keys then faults in 2 MB pages instead of 4 KB ones (most of its system
+// time before), and freeing it returns the memory at once.
 const Value kEmpty = Value::from_bits(0);
 // A key no Valk value can be: an immediate the Value encoding leaves unused, private to tables.
 const Value kTombstone = Value::from_bits(0x1A);
+constexpr size_t kHugePage = size_t(2) << 20;
+
+[[noreturn]] void out_of_memory() { std::abort(); }  // as operator new would
 
 TableSlot* new_slots(uint64_t capacity) {
-  auto* s = static_cast<TableSlot*>(std::calloc(capacity, sizeof(TableSlot)));
-  if (!s) std::abort();  // as operator new would: the machine is out of memory
-  return s;
+  size_t bytes = capacity * sizeof(TableSlot);
+  if (bytes < kHugePage) {
+    auto* s = static_cast<TableSlot*>(std::calloc(capacity, sizeof(TableSlot)));
+    if (!s) out_of_memory();
+    return s;
+  }
+  // Map one huge page more than needed and unmap the ends, so the array starts on a 2 MB
+  // boundary (bytes is a power of two at least 2 MB, hence a multiple of it).
+  size_t mapped = bytes + kHugePage;
+  void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) out_of_memory();
+  auto start = reinterpret_cast<uintptr_t>(p);
+  uintptr_t aligned = (start + kHugePage - 1) & ~(uintptr_t(kHugePage) - 1);
+  if (aligned > start) munmap(p, aligned - start);
+  if (size_t tail = start + mapped - (aligned + bytes)) munmap(reinterpret_cast<void*>(aligned + bytes), tail);
+  madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // a hint: ignored where unsupported
+  return reinterpret_cast<TableSlot*>(aligned);
+}
+
+void free_slots(TableSlot* slots, uint64_t capacity) {
+  size_t bytes = capacity * sizeof(TableSlot);
+  if (bytes < kHugePage) {
+    std::free(slots);
+  } else {
+    munmap(slots, bytes);
+  }
 }
 
 bool same_key(Value a, Value b) {
@@ -61,10 +92,13 @@ void grow(Table* t) {
     if (old[i].key == kEmpty || old[i].key == kTombstone) continue;
     *find(t, old[i].key, hash_value(old[i].key)) = old[i];
   }
-  std::free(old);
+  free_slots(old, old_capacity);
 }
 
-void finalize_table(Object* o) { std::free(static_cast<Table*>(o)->slots); }
+void finalize_table(Object* o) {
+  auto* t = static_cast<Table*>(o);
+  free_slots(t->slots, t->capacity);
+}
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include "lib/check.h"
 #include "value/equal.h"
 #include "value/make.h"
+#include "value/table.h"
 #include "vm/intrinsic.h"
 #include "vm/vm.h"
 
@@ -33,6 +34,19 @@ std::string too_many_arguments(uint32_t actual, uint32_t expected) {
 
 // The one text of an if (or a select clause) whose condition is no integer.
 std::string condition_error(Value c) { return std::string("if: condition must be an Integer, got ") + type_name(c); }
+
+// How many operands an inlined operator takes off the stack (arith_generic hands them to the builtin).
+constexpr uint32_t op_arity(Op op) { return op == Op::NEG ? 1 : op == Op::TSET ? 3 : 2; }
+
+// Both operands as doubles when at least one is a Float and the other a Float or a fixnum: what
+// the builtins compute then (an Integer operand converted to the nearest double).
+inline bool float_operands(Value a, Value b, double* x, double* y) {
+  bool fa = is_float(a), fb = is_float(b);
+  if (!((fa && (fb || b.is_fixnum())) || (fb && a.is_fixnum()))) return false;
+  *x = fa ? float_value(a) : double(a.fixnum_value());
+  *y = fb ? float_value(b) : double(b.fixnum_value());
+  return true;
+}
 
 // Moves a call (callee and arguments) down the stack, word by word: a libc memmove of a few
 // words writes them with wide stores that the loads of the next instructions cannot forward from.
@@ -593,6 +607,32 @@ dispatch_top:
     ++sp;
     { tail_call = false; goto call_generic; }
   }
+  // Tables: a Table operand is read or written here; anything else (not a Table, a missing key)
+  // goes to the builtin through arith_generic, which raises its own messages.
+  WATCHED(TGET) {
+    Value k = sp[-1], t = sp[-2];
+    if (LIKELY(is_table(t))) {
+      Value v = table_get(t, k);
+      if (LIKELY(!v.is_undefined())) {
+        sp[-2] = v;
+        --sp;
+        DISPATCH();
+      }
+    }
+    goto arith_generic;
+  }
+  ARITH_SLOW(TGET, 2)
+  WATCHED(TSET) {
+    Value t = sp[-3];
+    if (LIKELY(is_table(t))) {
+      table_set(heap_, t, sp[-2], sp[-1]);
+      sp -= 2;
+      sp[-1] = Value::empty_sexpr();
+      DISPATCH();
+    }
+    goto arith_generic;
+  }
+  ARITH_SLOW(TSET, 3)
 
   // ---- fused instructions (see opcodes.def): the slow handler, and the fast one when an operand
   // is not a fixnum, run the unfused stub instead.
@@ -808,11 +848,34 @@ dispatch_top:
   // ---- out-of-line paths ------------------------------------------------------------------
 
 arith_generic : {
-  // An inlined operator met non-fixnum operands (big integers, wrong types, division by zero,
-  // overflow): let the builtin decide, with the builtin's own messages.
-  SAVE();
+  // An inlined operator met non-fixnum operands. Floats are computed here, as the builtins would,
+  // with one allocation for the result and no call; comparisons only between two Floats (an
+  // Integer against a Float is compared exactly by the builtin). Everything else (big integers,
+  // wrong types, division by zero, overflow) goes to the builtin, with its own messages.
   Op op = op_of(ins);
-  uint32_t arity = op == Op::NEG ? 1 : 2;
+  double x, y;
+  if (op != Op::NEG && op != Op::TGET && op != Op::TSET && float_operands(sp[-2], sp[-1], &x, &y)) {
+    bool both = is_float(sp[-2]) && is_float(sp[-1]);
+    Value r = Value::undefined();
+    switch (op) {
+      case Op::ADD: r = make_float(heap_, x + y); break;
+      case Op::SUB: r = make_float(heap_, x - y); break;
+      case Op::MUL: r = make_float(heap_, x * y); break;
+      case Op::DIV: r = make_float(heap_, x / y); break;
+      case Op::LT: if (both) r = Value::fixnum(x < y ? 1 : 0); break;
+      case Op::GT: if (both) r = Value::fixnum(x > y ? 1 : 0); break;
+      case Op::LE: if (both) r = Value::fixnum(x <= y ? 1 : 0); break;
+      case Op::GE: if (both) r = Value::fixnum(x >= y ? 1 : 0); break;
+      default: break;  // an opcode, not a value type: only these eight reach here with two numbers
+    }
+    if (!r.is_undefined()) {
+      sp[-2] = r;
+      --sp;
+      DISPATCH();
+    }
+  }
+  SAVE();
+  uint32_t arity = op_arity(op);
   Value r = apply_operator(op, Args{sp - arity, arity});
   if (is_error(r)) RAISE(r);
   sp -= arity;

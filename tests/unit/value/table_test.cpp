@@ -56,5 +56,19 @@ TEST_F(TableTest, ChurnOfDeletesKeepsTheTableSmall) {
   EXPECT_LE(t.as<Table>()->capacity, 16u);  // tombstones are dropped by same-size rehashes
 }
 
+// Past 2 MB of slots the array is mapped on its own, on a 2 MB boundary (huge pages asked for):
+// growth across that size keeps every entry, and the array is aligned.
+TEST_F(TableTest, LargeSlotArraysAreMappedAlignedAndKeepEveryEntry) {
+  Value t = table_new(heap);
+  constexpr int64_t kN = 300000;  // 1,048,576 slots of 16 bytes after the last growth
+  for (int64_t k = 0; k < kN; ++k) table_set(heap, t, i(k), i(2 * k));
+  auto* tab = t.as<Table>();
+  ASSERT_GE(tab->capacity * sizeof(TableSlot), size_t(2) << 20);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(tab->slots) % (uintptr_t(2) << 20), 0u);
+  EXPECT_EQ(table_count(t), uint64_t(kN));
+  for (int64_t k = 0; k < kN; ++k) ASSERT_EQ(int_value(table_get(t, i(k))), 2 * k);
+  EXPECT_TRUE(table_get(t, i(kN)).is_undefined());
+}
+
 }  // namespace
 }  // namespace valk
