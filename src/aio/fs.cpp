@@ -1,7 +1,8 @@
-// fs.cpp: the fs/ builtins: whole files (read, write, append), files by chunks (open, read-chunk,
-// write-chunk, close), directories (list, mkdir), stat, remove, rename, tempfile. Each returns a
-// future at once; the system calls run on libuv's thread pool (as uv_fs_* does), so the loop and
-// every other fiber go on meanwhile. Errors name the path and the system's reason (ENOENT ...).
+// fs.cpp: the fs/ builtins: whole files (read, write, append), open files (open, read-chunk,
+// read-line, write-chunk, close: File handles the collector closes), directories (list, mkdir,
+// mkdir-p), stat, remove, rename, tempfile. Each returns a future at once; the system calls run on
+// libuv's thread pool (as uv_fs_* does), so the loop and every other fiber go on meanwhile. Errors
+// name the path and the system's reason (ENOENT ...).
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,7 @@
 #include "lib/builtin.h"
 #include "lib/check.h"
 #include "value/dict.h"
+#include "value/handle.h"
 #include "value/make.h"
 #include "vm/vm.h"
 
@@ -26,8 +29,25 @@ namespace valk {
 
 namespace {
 
-enum class FsOp { kRead, kWrite, kAppend, kList, kStat, kMkdir, kRemove, kRename, kTempfile, kOpen, kReadChunk,
-                  kWriteChunk, kClose };
+enum class FsOp { kRead, kWrite, kAppend, kList, kStat, kMkdir, kMkdirP, kRemove, kRename, kTempfile, kOpen,
+                  kReadChunk, kReadLine, kWriteChunk, kClose };
+
+// An open file (fs/open): a Handle printed <File path mode>. The collector closes a file the
+// program forgot. `busy` is set while a request on it is in flight: only that request's worker
+// touches `buffer` and `eof` then, and a second request is refused, so reads never interleave.
+struct FileRef : HostRef {
+  int fd = -1;  // -1 once fs/close was called
+  std::string path;
+  std::string mode;
+  std::string buffer;  // read ahead by fs/read-line, not yet returned
+  bool eof = false;
+  bool busy = false;
+  ~FileRef() override {
+    if (fd >= 0) ::close(fd);
+  }
+  const char* kind() const override { return "File"; }
+  std::string describe() const override { return path + " " + mode + (fd < 0 ? " closed" : ""); }
+};
 
 // One request: its inputs (copied out of the heap: the worker thread must not touch Valk values),
 // its outputs, and the future it settles.
@@ -40,6 +60,8 @@ struct FsJob {
   std::string path, path2, data;
   int fd = -1;
   int flags = 0;
+  FileRef* file = nullptr;      // the open file it works on; kept alive through `handle`
+  uint32_t handle = UINT32_MAX; // kept in the loop while the request is in flight
   size_t count = 0;
   // outputs
   int err = 0;  // errno, 0 on success
@@ -129,6 +151,38 @@ int read_chunk(FsJob& j) {
   }
 }
 
+// Reads on until the buffer holds a newline, the file ends, or the line is too long.
+int read_line(FsJob& j) {
+  FileRef& f = *j.file;
+  char buf[65536];
+  while (f.buffer.size() <= limits::kFsMaxLineBytes) {
+    ssize_t n = ::read(j.fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) {
+      f.eof = true;
+      return 0;
+    }
+    f.buffer.append(buf, size_t(n));
+    if (std::memchr(buf, '\n', size_t(n))) return 0;
+  }
+  return 0;
+}
+
+// mkdir -p: each missing directory along the path; one already there is fine.
+int make_dirs(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i < path.size() && path[i] != '/') continue;
+    std::string part = path.substr(0, i);
+    if (::mkdir(part.c_str(), 0777) == 0) continue;
+    int err = errno;
+    struct stat st {};
+    if (err == EEXIST && ::stat(part.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+    return err == EEXIST ? ENOTDIR : err;
+  }
+  return 0;
+}
+
 int run_op(FsJob& j) {
   switch (j.op) {
     case FsOp::kRead: return read_file(j);
@@ -137,11 +191,13 @@ int run_op(FsJob& j) {
     case FsOp::kList: return list_dir(j);
     case FsOp::kStat: return ::stat(j.path.c_str(), &j.st) == 0 ? 0 : errno;
     case FsOp::kMkdir: return ::mkdir(j.path.c_str(), 0777) == 0 ? 0 : errno;
+    case FsOp::kMkdirP: return make_dirs(j.path);
     case FsOp::kRemove: return remove_path(j);
     case FsOp::kRename: return ::rename(j.path.c_str(), j.path2.c_str()) == 0 ? 0 : errno;
     case FsOp::kTempfile: return make_temp(j);
     case FsOp::kOpen: j.fd = ::open(j.path.c_str(), j.flags | O_CLOEXEC, 0666); return j.fd < 0 ? errno : 0;
     case FsOp::kReadChunk: return read_chunk(j);
+    case FsOp::kReadLine: return read_line(j);
     case FsOp::kWriteChunk: return write_all(j.fd, j.data);
     case FsOp::kClose: return ::close(j.fd) == 0 ? 0 : errno;
   }
@@ -166,6 +222,23 @@ Value stat_dict(Heap& heap, const struct stat& st) {
   return dict_assoc(heap, d, make_string(heap, "mtime"), make_float(heap, mtime));
 }
 
+// The next line of the file's buffer (without its newline; "\r" stays), () at the end of the
+// file, an Error for a line past kFsMaxLineBytes, or undefined when more must be read first.
+Value take_line(VM& vm, const char* fn, FileRef& f) {
+  size_t nl = f.buffer.find('\n');
+  size_t len = nl == std::string::npos ? f.buffer.size() : nl;
+  if (len > limits::kFsMaxLineBytes) {
+    f.buffer.clear();  // the next read goes on after what was read
+    return vm.error(std::string(fn) + ": " + f.path + ": a line is longer than " +
+                    std::to_string(limits::kFsMaxLineBytes) + " bytes");
+  }
+  if (nl == std::string::npos && !f.eof) return Value::undefined();
+  if (nl == std::string::npos && f.buffer.empty()) return Value::empty_sexpr();
+  Value line = make_string(vm.heap(), std::string_view(f.buffer).substr(0, len));
+  f.buffer.erase(0, nl == std::string::npos ? len : nl + 1);
+  return line;
+}
+
 Value result_of(FsJob& j) {
   Heap& heap = j.vm->heap();
   switch (j.op) {
@@ -178,10 +251,21 @@ Value result_of(FsJob& j) {
       return list.finish();
     }
     case FsOp::kStat: return stat_dict(heap, j.st);
-    case FsOp::kOpen: return make_int(heap, j.fd);
+    case FsOp::kOpen: {
+      auto* f = new FileRef;
+      f->fd = j.fd;
+      f->path = j.path;
+      f->mode = j.data;
+      return make_handle(heap, f);
+    }
+    case FsOp::kReadLine: {
+      Value line = take_line(*j.vm, j.fn, *j.file);
+      return line.is_undefined() ? Value::empty_sexpr() : line;  // not reached: it read to a newline or the end
+    }
     case FsOp::kWrite:
     case FsOp::kAppend:
     case FsOp::kMkdir:
+    case FsOp::kMkdirP:
     case FsOp::kRemove:
     case FsOp::kRename:
     case FsOp::kWriteChunk:
@@ -199,16 +283,14 @@ std::string subject(const FsJob& j) {
   switch (j.op) {
     case FsOp::kRename: return j.path + " -> " + j.path2;
     case FsOp::kTempfile: return j.path + "XXXXXX";
-    case FsOp::kReadChunk:
-    case FsOp::kWriteChunk:
-    case FsOp::kClose: return "file descriptor " + std::to_string(j.fd);
-    default: return j.path;
+    default: return j.path;  // an open file's requests carry its path
   }
 }
 
 void on_done(uv_work_t* w, int status) {
   auto* j = static_cast<FsJob*>(w->data);
   Loop& loop = j->vm->loop();
+  if (j->file) j->file->busy = false;
   if (!loop.closing()) {
     if (status != 0) j->err = ECANCELED;
     Value future = loop.kept(j->future);
@@ -218,6 +300,7 @@ void on_done(uv_work_t* w, int status) {
       loop.settle(future, true, result_of(*j));
     }
     loop.release(j->future);
+    if (j->file) loop.release(j->handle);
   }
   delete j;
 }
@@ -233,6 +316,10 @@ Value start(VM& vm, FsJob* j) {
   }, on_done);
   if (r != 0) {
     vm.loop().release(j->future);
+    if (j->file) {
+      j->file->busy = false;
+      vm.loop().release(j->handle);
+    }
     std::string message = system_message(j->fn, subject(*j), -r);
     delete j;
     return vm.error(message);
@@ -252,12 +339,27 @@ Value path_arg(VM& vm, const char* fn, Args a, uint32_t i, std::string& out) {
   return Value::undefined();
 }
 
-Value fd_arg(VM& vm, const char* fn, Args a, int& out) {
-  if (!is_int(a[0])) return arg_error(vm, fn, 0, "an Integer (a file descriptor from fs/open)", a[0]);
-  int64_t fd = int_value(a[0]);
-  if (fd < 0 || fd > INT32_MAX) return vm.error(std::string(fn) + ": not a file descriptor: " + std::to_string(fd));
-  out = int(fd);
+// An open File (from fs/open) with no request in flight.
+Value file_arg(VM& vm, const char* fn, Args a, FileRef*& out) {
+  FileRef* f = handle_ref<FileRef>(a[0]);
+  if (!f) return arg_error(vm, fn, 0, "a File (from fs/open)", a[0]);
+  if (f->fd < 0) return vm.error(std::string(fn) + ": " + f->path + ": the file is closed");
+  if (f->busy) return vm.error(std::string(fn) + ": " + f->path + ": another request on the file is in progress");
+  out = f;
   return Value::undefined();
+}
+
+// A request on an open file: it keeps the File alive and marks it busy until it completes.
+FsJob* file_job(VM& vm, const char* fn, FsOp op, Value handle, FileRef* f) {
+  auto* j = new FsJob;
+  j->fn = fn;
+  j->op = op;
+  j->file = f;
+  j->fd = f->fd;
+  j->path = f->path;
+  j->handle = vm.loop().keep(handle);
+  f->busy = true;
+  return j;
 }
 
 Value job_on_path(VM& vm, const char* fn, FsOp op, Args a) {
@@ -292,6 +394,7 @@ Value builtin_append(VM& vm, Args a) { return job_with_data(vm, "fs/append", FsO
 Value builtin_list(VM& vm, Args a) { return job_on_path(vm, "fs/list", FsOp::kList, a); }
 Value builtin_stat(VM& vm, Args a) { return job_on_path(vm, "fs/stat", FsOp::kStat, a); }
 Value builtin_mkdir(VM& vm, Args a) { return job_on_path(vm, "fs/mkdir", FsOp::kMkdir, a); }
+Value builtin_mkdir_p(VM& vm, Args a) { return job_on_path(vm, "fs/mkdir-p", FsOp::kMkdirP, a); }
 Value builtin_remove(VM& vm, Args a) { return job_on_path(vm, "fs/remove", FsOp::kRemove, a); }
 
 Value builtin_rename(VM& vm, Args a) {
@@ -327,9 +430,10 @@ Value builtin_tempfile(VM& vm, Args a) {
 
 Value builtin_open(VM& vm, Args a) {
   int flags = O_RDONLY;
+  std::string_view mode = "r";
   if (a.n == 2) {
     if (!is_string(a[1])) return arg_error(vm, "fs/open", 1, "a String", a[1]);
-    std::string_view mode = a[1].as<String>()->view();
+    mode = a[1].as<String>()->view();
     if (mode == "w") {
       flags = O_WRONLY | O_CREAT | O_TRUNC;
     } else if (mode == "a") {
@@ -342,6 +446,7 @@ Value builtin_open(VM& vm, Args a) {
   j->fn = "fs/open";
   j->op = FsOp::kOpen;
   j->flags = flags;
+  j->data.assign(mode);
   if (Value e = path_arg(vm, j->fn, a, 0, j->path); !e.is_undefined()) {
     delete j;
     return e;
@@ -350,41 +455,54 @@ Value builtin_open(VM& vm, Args a) {
 }
 
 Value builtin_read_chunk(VM& vm, Args a) {
-  int fd;
-  if (Value e = fd_arg(vm, "fs/read-chunk", a, fd); !e.is_undefined()) return e;
+  FileRef* f;
+  if (Value e = file_arg(vm, "fs/read-chunk", a, f); !e.is_undefined()) return e;
   if (!is_int(a[1])) return arg_error(vm, "fs/read-chunk", 1, "an Integer", a[1]);
   int64_t n = int_value(a[1]);
   if (n < 1 || uint64_t(n) > limits::kFsMaxChunkBytes) {
     return vm.error("fs/read-chunk: the size must be from 1 to " + std::to_string(limits::kFsMaxChunkBytes) +
                     ", got " + std::to_string(n));
   }
-  auto* j = new FsJob;
-  j->fn = "fs/read-chunk";
-  j->op = FsOp::kReadChunk;
-  j->fd = fd;
+  if (!f->buffer.empty() || f->eof) {  // what fs/read-line read ahead comes first
+    size_t take = std::min(f->buffer.size(), size_t(n));
+    Value out = make_string(vm.heap(), std::string_view(f->buffer).substr(0, take));
+    f->buffer.erase(0, take);
+    Value future = vm.loop().make_future(false);
+    vm.loop().settle(future, true, out);
+    return future;
+  }
+  FsJob* j = file_job(vm, "fs/read-chunk", FsOp::kReadChunk, a[0], f);
   j->count = size_t(n);
   return start(vm, j);
 }
 
+Value builtin_read_line(VM& vm, Args a) {
+  FileRef* f;
+  if (Value e = file_arg(vm, "fs/read-line", a, f); !e.is_undefined()) return e;
+  Value line = take_line(vm, "fs/read-line", *f);
+  if (!line.is_undefined()) {  // a whole line was read ahead already: no request
+    Value future = vm.loop().make_future(false);
+    vm.loop().settle(future, !is_error(line), line);
+    return future;
+  }
+  return start(vm, file_job(vm, "fs/read-line", FsOp::kReadLine, a[0], f));
+}
+
 Value builtin_write_chunk(VM& vm, Args a) {
-  int fd;
-  if (Value e = fd_arg(vm, "fs/write-chunk", a, fd); !e.is_undefined()) return e;
+  FileRef* f;
+  if (Value e = file_arg(vm, "fs/write-chunk", a, f); !e.is_undefined()) return e;
   if (!is_string(a[1])) return arg_error(vm, "fs/write-chunk", 1, "a String", a[1]);
-  auto* j = new FsJob;
-  j->fn = "fs/write-chunk";
-  j->op = FsOp::kWriteChunk;
-  j->fd = fd;
+  FsJob* j = file_job(vm, "fs/write-chunk", FsOp::kWriteChunk, a[0], f);
   j->data.assign(a[1].as<String>()->view());
   return start(vm, j);
 }
 
 Value builtin_close(VM& vm, Args a) {
-  int fd;
-  if (Value e = fd_arg(vm, "fs/close", a, fd); !e.is_undefined()) return e;
-  auto* j = new FsJob;
-  j->fn = "fs/close";
-  j->op = FsOp::kClose;
-  j->fd = fd;
+  FileRef* f;
+  if (Value e = file_arg(vm, "fs/close", a, f); !e.is_undefined()) return e;
+  FsJob* j = file_job(vm, "fs/close", FsOp::kClose, a[0], f);
+  f->fd = -1;  // closed from now on; the request closes the descriptor
+  f->buffer.clear();
   return start(vm, j);
 }
 
@@ -402,6 +520,10 @@ const BuiltinInfo kFs[] = {
      1, 1, 0, 0, builtin_stat, nullptr},
     {"fs/mkdir", "path", "A future of (), once the directory path is made (its parent must exist).", 1, 1, 0, 0,
      builtin_mkdir, nullptr},
+    {"fs/mkdir-p", "path",
+     "A future of (), once the directory path and every missing parent are made; as mkdir -p, a directory "
+     "already there is no error.",
+     1, 1, 0, 0, builtin_mkdir_p, nullptr},
     {"fs/remove", "path", "A future of (), once the file (or empty directory) at path is removed.", 1, 1, 0, 0,
      builtin_remove, nullptr},
     {"fs/rename", "from to", "A future of (), once from is renamed (moved) to to.", 2, 2, 0, 0, builtin_rename,
@@ -411,14 +533,18 @@ const BuiltinInfo kFs[] = {
      "random characters.",
      0, 1, builtinflag::kCallBare, 0, builtin_tempfile, nullptr},
     {"fs/open", "path [mode]",
-     "A future of a file descriptor (an Integer) for path, opened to read (mode \"r\", the default), to write "
-     "from empty (\"w\") or to append (\"a\"). Close it with fs/close.",
+     "A future of a File for path, opened to read (mode \"r\", the default), to write from empty (\"w\") or "
+     "to append (\"a\"). Close it with fs/close (the collector closes a File nothing refers to).",
      1, 2, 0, 0, builtin_open, nullptr},
-    {"fs/read-chunk", "fd n", "A future of the next at most n bytes of the file, as a String; \"\" at its end.", 2,
-     2, 0, 0, builtin_read_chunk, nullptr},
-    {"fs/write-chunk", "fd text", "A future of (), once text is written to the file.", 2, 2, 0, 0,
+    {"fs/read-chunk", "file n", "A future of the next at most n bytes of the File, as a String; \"\" at its end.",
+     2, 2, 0, 0, builtin_read_chunk, nullptr},
+    {"fs/read-line", "file",
+     "A future of the next line of the File, as a String without its newline; () at its end. The file is read "
+     "by chunks, never whole.",
+     1, 1, 0, 0, builtin_read_line, nullptr},
+    {"fs/write-chunk", "file text", "A future of (), once text is written to the File.", 2, 2, 0, 0,
      builtin_write_chunk, nullptr},
-    {"fs/close", "fd", "A future of (), once the file descriptor is closed.", 1, 1, 0, 0, builtin_close, nullptr},
+    {"fs/close", "file", "A future of (), once the File is closed.", 1, 1, 0, 0, builtin_close, nullptr},
 };
 
 }  // namespace

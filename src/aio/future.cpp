@@ -126,7 +126,11 @@ Value Loop::spawn(Value fn, Args args, Value future) {
 }
 
 void Loop::finish(Value fiber, Value result) {
-  Value future = fiber.as<FiberObj>()->future;
+  auto* f = fiber.as<FiberObj>();
+  Value future = f->future;
+  // An ended fiber stays remembered (old) until the next minor collection: without this its
+  // future, and through it the result, would be promoted with it although nothing else holds it.
+  f->future = Value::undefined();
   settle(future, !is_error(result), result);
 }
 

@@ -146,6 +146,12 @@ Resume Loop::run_until_main_resumed() {
   main_waiting_ = true;
   main_resumed_ = false;
   while (!main_resumed_) {
+    // Ctrl-C while the main fiber waits: its await raises `interrupted` (the REPL's line ends,
+    // a program exits with 130); the fibers it waited for stay as they are.
+    if (vm_.take_interrupt()) {
+      main_waiting_ = false;
+      return Resume{Value::undefined(), vm_.interrupted_error()};
+    }
     if (step()) continue;
     main_waiting_ = false;
     return Resume{Value::undefined(),
@@ -157,9 +163,11 @@ Resume Loop::run_until_main_resumed() {
   return r;
 }
 
-void Loop::run_all() {
+bool Loop::run_all() {
   while (step()) {
+    if (vm_.take_interrupt()) return false;
   }
+  return true;
 }
 
 namespace {

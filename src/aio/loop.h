@@ -99,10 +99,11 @@ class Loop {
 
   // ---- running (called by the VM) -------------------------------------------------------------
   // Runs ready fibers and the loop until the main fiber is resumed. When nothing is left that
-  // could resume it, resumes it with an error.
+  // could resume it, resumes it with an error; on a Ctrl-C, with the interrupted error.
   Resume run_until_main_resumed();
-  // Runs ready fibers and the loop until nothing is pending.
-  void run_all();
+  // Runs ready fibers and the loop until nothing is pending. False when a Ctrl-C stopped it
+  // (VM::interrupt, which also wakes the loop).
+  [[nodiscard]] bool run_all();
   // Runs ready fibers and the loop while waiting for input on `fd` (the REPL's prompt): calls
   // on_readable each time fd is readable, until it returns true, or until stop() is true after
   // a wake() (Ctrl-C). Background fibers and timers go on meanwhile.

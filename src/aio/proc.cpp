@@ -1,6 +1,6 @@
 // proc.cpp: proc/run: runs a program with libuv (uv_spawn) with its arguments, environment,
 // working directory and stdin data, captures stdout and stderr (or calls a function on each line
-// of stdout, in its own fiber), and returns a future of its exit status or signal; a timeout
+// of either, in its own fiber), and returns a future of its exit status or signal; a timeout
 // kills it. Nothing blocks the loop meanwhile.
 #include <uv.h>
 
@@ -36,6 +36,7 @@ struct Proc {
   VM* vm = nullptr;
   uint32_t future = 0;
   uint32_t on_line = UINT32_MAX;  // kept Function called on each stdout line, or none
+  uint32_t on_err_line = UINT32_MAX;  // the same for stderr ("err-lines")
   uint32_t closer = UINT32_MAX;
   std::string name;               // the program, for messages
   std::string input;
@@ -61,6 +62,7 @@ struct Options {
   bool has_in = false;
   uint64_t timeout_ms = 0;
   Value on_line = Value::undefined();
+  Value on_err_line = Value::undefined();
 };
 
 Value option_error(VM& vm, const std::string& what) { return vm.error(std::string(kFn) + ": " + what); }
@@ -106,7 +108,7 @@ Value option(VM& vm, Value opts, const char* key) { return dict_get(opts, make_s
 // The one option every run needs and the optional ones; an unknown key is an error (a typo
 // would otherwise be ignored silently).
 Value parse_dict(VM& vm, Value opts, Options& o) {
-  static const char* const kKnown[] = {"args", "env", "cwd", "stdin", "timeout", "lines"};
+  static const char* const kKnown[] = {"args", "env", "cwd", "stdin", "timeout", "lines", "err-lines"};
   Value unknown = Value::undefined();
   dict_for_each(opts, [&](Value k, Value) {
     bool known = false;
@@ -139,6 +141,10 @@ Value parse_dict(VM& vm, Value opts, Options& o) {
   if (Value f = option(vm, opts, "lines"); !f.is_undefined()) {
     if (!is_function(f)) return option_error(vm, "\"lines\" must be a Function, got " + std::string(type_name(f)));
     o.on_line = f;
+  }
+  if (Value f = option(vm, opts, "err-lines"); !f.is_undefined()) {
+    if (!is_function(f)) return option_error(vm, "\"err-lines\" must be a Function, got " + std::string(type_name(f)));
+    o.on_err_line = f;
   }
   return Value::undefined();
 }
@@ -181,6 +187,7 @@ void finish(Proc* p) {
   if (!loop.closing() || p->spawn_failed) {
     loop.release(p->future);
     if (p->on_line != UINT32_MAX) loop.release(p->on_line);
+    if (p->on_err_line != UINT32_MAX) loop.release(p->on_err_line);
   }
   delete p;
 }
@@ -201,35 +208,38 @@ void close_timer(Proc* p) {
   close_handle(p, reinterpret_cast<uv_handle_t*>(&p->timer));
 }
 
-// Each complete line of `chunk` (after what was left over) goes to the lines function, in a fiber.
-void emit_lines(Proc* p, std::string_view chunk, bool at_end) {
-  p->out_bytes.append(chunk);
+// Each complete line of `chunk` (after what was left over in `bytes`) goes to the kept function
+// `fn`, in a fiber.
+void emit_lines(Proc* p, std::string& bytes, uint32_t fn, std::string_view chunk, bool at_end) {
+  bytes.append(chunk);
   Loop& loop = p->vm->loop();
   size_t start = 0;
-  for (size_t nl; (nl = p->out_bytes.find('\n', start)) != std::string::npos; start = nl + 1) {
-    Value line = make_string(p->vm->heap(), std::string_view(p->out_bytes).substr(start, nl - start));
-    loop.spawn(loop.kept(p->on_line), Args{&line, 1});
+  for (size_t nl; (nl = bytes.find('\n', start)) != std::string::npos; start = nl + 1) {
+    Value line = make_string(p->vm->heap(), std::string_view(bytes).substr(start, nl - start));
+    loop.spawn(loop.kept(fn), Args{&line, 1});
   }
-  p->out_bytes.erase(0, start);
-  if (at_end && !p->out_bytes.empty()) {
-    Value line = make_string(p->vm->heap(), p->out_bytes);
-    loop.spawn(loop.kept(p->on_line), Args{&line, 1});
-    p->out_bytes.clear();
+  bytes.erase(0, start);
+  if (at_end && !bytes.empty()) {
+    Value line = make_string(p->vm->heap(), bytes);
+    loop.spawn(loop.kept(fn), Args{&line, 1});
+    bytes.clear();
   }
 }
 
 void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   auto* p = static_cast<Proc*>(s->data);
   bool is_out = s == reinterpret_cast<uv_stream_t*>(&p->out);
-  bool lines = is_out && p->on_line != UINT32_MAX && !p->vm->loop().closing();
+  std::string& bytes = is_out ? p->out_bytes : p->err_bytes;
+  uint32_t fn = is_out ? p->on_line : p->on_err_line;
+  bool lines = fn != UINT32_MAX && !p->vm->loop().closing();
   if (n > 0) {
     if (lines) {
-      emit_lines(p, std::string_view(buf->base, size_t(n)), false);
+      emit_lines(p, bytes, fn, std::string_view(buf->base, size_t(n)), false);
     } else {
-      (is_out ? p->out_bytes : p->err_bytes).append(buf->base, size_t(n));
+      bytes.append(buf->base, size_t(n));
     }
   } else if (n < 0) {  // UV_EOF, or an error: the pipe is done either way
-    if (lines) emit_lines(p, {}, true);
+    if (lines) emit_lines(p, bytes, fn, {}, true);
     close_handle(p, reinterpret_cast<uv_handle_t*>(s));
   }
 }
@@ -353,6 +363,7 @@ Value builtin_run(VM& vm, Args a) {
   Value future = loop.make_future(false);
   p->future = loop.keep(future);
   if (!o.on_line.is_undefined()) p->on_line = loop.keep(o.on_line);
+  if (!o.on_err_line.is_undefined()) p->on_err_line = loop.keep(o.on_err_line);
   p->closer = loop.add_closer([p] { stop(p); });
   start_io(p);
   return future;
@@ -364,8 +375,9 @@ const BuiltinInfo kProc[] = {
      "that killed it, or 0), \"stdout\" and \"stderr\" (Strings). options is a Q-expression of Strings (the "
      "program, found on PATH, then its arguments) or a Dict with \"args\" (that list) and optionally \"env\" "
      "(a Dict of Strings added to the environment), \"cwd\", \"stdin\" (a String written to it), \"timeout\" "
-     "(milliseconds; past it the program is killed and the future rejected) and \"lines\" (a Function called "
-     "on each line of stdout, in its own fiber, instead of capturing it). A missing program is an error.",
+     "(milliseconds; past it the program is killed and the future rejected), \"lines\" (a Function called "
+     "on each line of stdout, in its own fiber, instead of capturing it) and \"err-lines\" (the same for "
+     "stderr). A missing program is an error.",
      1, 1, 0, 0, builtin_run, nullptr},
 };
 

@@ -60,6 +60,9 @@ inline constexpr uint32_t kStackSlack = 8;
 // grow by doubling like the main fiber's.
 inline constexpr size_t kFiberStackSlots = 32;
 inline constexpr uint32_t kFiberFrames = 8;
+// Stacks of ended fibers (still at those starting sizes) kept for the next spawns, so that a
+// spawn + await of a short fiber allocates no C++ memory; the rest are freed.
+inline constexpr size_t kSpareFibers = 64;
 
 // Collector defaults (overridable by --heap-limit / VALK_HEAP_LIMIT and --nursery /
 // VALK_NURSERY, see docs/SETTINGS.md).
@@ -110,6 +113,9 @@ inline constexpr uint64_t kMaxUnmarshalCodeCells = uint64_t(1) << 22;
 // Largest chunk fs/read-chunk reads at once: the buffer is allocated before the read, so a typo
 // (or a hostile size) must not ask for gigabytes; whole files go through fs/read instead.
 inline constexpr size_t kFsMaxChunkBytes = size_t(64) << 20;
+// Longest line fs/read-line returns: a file without newlines (or /dev/zero) must end in an error,
+// not in a buffer that grows until memory is gone.
+inline constexpr size_t kFsMaxLineBytes = size_t(64) << 20;
 
 // Width the test module pads test names to (the original's layout).
 inline constexpr int kTestNameWidth = 97;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "aio/loop.h"
 #include "compile/disasm.h"
 #include "compile/proto.h"
 #include "read/reader.h"
@@ -28,7 +29,10 @@ constexpr int kExitInterrupted = 130;  // Ctrl-C (SIGINT), as shells report 128 
 VM* g_running = nullptr;  // the VM a SIGINT interrupts while steps run
 
 void on_sigint(int) {
-  if (g_running) g_running->interrupt();
+  if (g_running) {
+    g_running->interrupt();
+    g_running->loop().wake();  // the main fiber may be waiting in the loop (await, the program's end)
+  }
   signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends valk at once
 }
 
@@ -142,7 +146,10 @@ int run_steps(VM& vm, const Options& o) {
     status = run_step(vm, step);
     if (status != 0) break;
   }
-  if (status == 0) vm.run_pending();  // the program ends when no fiber, timer or handle is left
+  if (status == 0) {  // the program ends when no fiber, timer or handle is left, or on a Ctrl-C
+    Value stopped = vm.run_pending();
+    if (!stopped.is_undefined()) status = report(vm, stopped);
+  }
   if (status == 0 && o.disasm) {
     for (const Step& step : o.steps) {
       if (step.kind == Step::Kind::kFile) disasm_file(vm, step.text);

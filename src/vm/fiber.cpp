@@ -43,13 +43,8 @@ Value VM::new_fiber(Value fn, Args args, Value future) {
   // The fiber's run is the host call stub (CALL n; RET) over the callee and its arguments, above
   // an entry frame that stands for the global frame: lookup in the fiber never sees its spawner.
   Value stub = host_call_stub(args.n);
-  auto* stacks = new Fiber;
-  size_t need = 2 + size_t(args.n) + stub.as<Proto>()->max_stack + 2 * limits::kStackSlack;
-  if (!stacks->allocate(need > limits::kFiberStackSlots ? need : limits::kFiberStackSlots, limits::kFiberFrames)) {
-    stacks->release();
-    delete stacks;
-    return error("out of memory: cannot make a fiber");
-  }
+  Fiber* stacks = take_stacks(2 + size_t(args.n) + stub.as<Proto>()->max_stack + 2 * limits::kStackSlack);
+  if (!stacks) return error("out of memory: cannot make a fiber");
   init_frame(stacks->frames[0], FrameKind::kEntry, 0, 0, Value::undefined(), nullptr);
   stacks->stack[0] = stub;
   init_frame(stacks->frames[1], FrameKind::kChunk, 1, 0, stub, stub.as<Proto>()->code);
@@ -62,6 +57,34 @@ Value VM::new_fiber(Value fn, Args args, Value future) {
   f->stacks = stacks;
   f->future = future;
   return Value::object(f);
+}
+
+Fiber* VM::take_stacks(size_t slots) {
+  if (slots <= limits::kFiberStackSlots && !spare_fibers_.empty()) {
+    Fiber* stacks = spare_fibers_.back();
+    spare_fibers_.pop_back();
+    return stacks;
+  }
+  auto* stacks = new Fiber;
+  if (!stacks->allocate(slots > limits::kFiberStackSlots ? slots : limits::kFiberStackSlots, limits::kFiberFrames)) {
+    stacks->release();
+    delete stacks;
+    return nullptr;
+  }
+  return stacks;
+}
+
+void VM::give_back_stacks(Fiber* stacks) {
+  // Only stacks at their starting sizes are kept: a fiber that grew them gives the memory back.
+  if (stacks->stack_cap == limits::kFiberStackSlots && stacks->frames_cap == limits::kFiberFrames &&
+      spare_fibers_.size() < limits::kSpareFibers) {
+    stacks->sp = 0;
+    stacks->nframes = 0;
+    spare_fibers_.push_back(stacks);
+    return;
+  }
+  stacks->release();
+  delete stacks;
 }
 
 bool VM::run_fiber(Value fiber, Value resumed, Value raise, Value* result) {
@@ -93,8 +116,7 @@ bool VM::run_fiber(Value fiber, Value resumed, Value raise, Value* result) {
     heap_.remember_old(f);  // its stacks were written without the barrier
     return false;
   }
-  f->stacks->release();  // an ended fiber gives its stacks back at once
-  delete f->stacks;
+  give_back_stacks(f->stacks);  // an ended fiber gives its stacks back at once
   f->stacks = nullptr;
   f->aux = uint32_t(FiberState::kDone);
   *result = out;
@@ -145,9 +167,9 @@ Value VM::rethrow_awaited(Value err) {
   return here;
 }
 
-void VM::run_pending() {
-  if (suspend_entry_ != UINT32_MAX || !running_.is_undefined()) return;  // only from the top
-  loop_->run_all();
+Value VM::run_pending() {
+  if (suspend_entry_ != UINT32_MAX || !running_.is_undefined()) return Value::undefined();  // only from the top
+  return loop_->run_all() ? Value::undefined() : interrupted_error();
 }
 
 }  // namespace valk

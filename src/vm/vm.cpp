@@ -38,6 +38,10 @@ VM::VM(const VmConfig& config)
 VM::~VM() {
   delete loop_;  // closes its handles first: their callbacks may still touch the VM
   fib_.release();
+  for (Fiber* f : spare_fibers_) {
+    f->release();
+    delete f;
+  }
   for (Builtin* b : builtins_) std::free(b);  // a builtin may be bound to several names: freed once
 }
 
@@ -319,9 +323,7 @@ Value VM::at_safepoint() {
   uint32_t bits = poll_.load(std::memory_order_relaxed);
   if (bits & pollbit::kInterrupt) {
     poll_.fetch_and(~pollbit::kInterrupt, std::memory_order_relaxed);
-    Value e = error("interrupted");
-    e.obj()->flags |= errflag::kUncatchable;
-    return e;
+    return interrupted_error();
   }
   if (heap_.collection_wanted()) collect_garbage(false);
   if (heap_.out_of_memory()) {
@@ -334,6 +336,12 @@ Value VM::at_safepoint() {
 // ---- errors ------------------------------------------------------------------------------
 
 Value VM::error(std::string_view message) { return make_error(heap_, message); }
+
+Value VM::interrupted_error() {
+  Value e = error("interrupted");
+  e.obj()->flags |= errflag::kUncatchable;
+  return e;
+}
 
 std::string VM::unbound_message(const Symbol* s) const {
   return "LEnv: Symbol `" + std::string(s->name()) + "` is not bound";

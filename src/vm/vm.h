@@ -128,8 +128,11 @@ class VM final : public RootSource {
   // The error `await` raises for a future rejected with `error`: the same message and position,
   // its trace followed by a note and the chain of calls at the await (the running frame's).
   Value rethrow_awaited(Value error);
-  // Runs ready fibers and the loop until nothing is pending (the end of `valk FILE`).
-  void run_pending();
+  // Runs ready fibers and the loop until nothing is pending (the end of `valk FILE`). Returns
+  // undefined, or the interrupted error when a Ctrl-C stopped it.
+  Value run_pending();
+  // Stacks of ended fibers kept for reuse (at most limits::kSpareFibers), for tests.
+  size_t spare_fibers() const { return spare_fibers_.size(); }
 
   // ---- watched names (vm/watch.cpp) --------------------------------------------------------
   uint64_t broken_watches() const { return broken_; }
@@ -148,6 +151,12 @@ class VM final : public RootSource {
   void interrupt() { poll_.fetch_or(pollbit::kInterrupt, std::memory_order_relaxed); }
   // Forgets an interrupt that arrived while nothing was running (Ctrl-C at the prompt).
   void clear_interrupt() { poll_.fetch_and(~pollbit::kInterrupt, std::memory_order_relaxed); }
+  // True (and forgotten) when a Ctrl-C came: the loop asks while the main fiber awaits.
+  bool take_interrupt() {
+    return poll_.fetch_and(~pollbit::kInterrupt, std::memory_order_relaxed) & pollbit::kInterrupt;
+  }
+  // The error a Ctrl-C raises: uncatchable, so it unwinds to the top (REPL line or program).
+  Value interrupted_error();
   void collect_garbage(bool full);
   void trace_roots(RootVisitor& visitor, bool young_only) override;
   // Frame `i` (its slots or fields) may now hold young values: minor collections scan the
@@ -185,6 +194,10 @@ class VM final : public RootSource {
   // Goes on with the main fiber's run `entry` while it is suspended: drives the loop until the
   // main fiber is resumed, until the run ends.
   Value drive_main(uint32_t entry, Value result);
+  // Stacks for a new fiber needing `slots` stack slots: spare ones when they fit, else new
+  // (null when memory is short). give_back_stacks keeps an ended fiber's for reuse, or frees them.
+  Fiber* take_stacks(size_t slots);
+  void give_back_stacks(Fiber* stacks);
   // Enters a run from C++ (eval_toplevel, call): the outermost one may suspend the main fiber.
   Value run_entry(uint32_t entry);
   bool grow_frames();
@@ -225,6 +238,7 @@ class VM final : public RootSource {
   Value resume_raise_ = Value::undefined();
   Value running_ = Value::undefined();  // the running FiberObj; undefined: the main fiber
   Fiber main_saved_;                    // the main fiber's stacks while a spawned fiber runs
+  std::vector<Fiber*> spare_fibers_;    // ended fibers' stacks at their starting sizes, for reuse
   bool main_parked_ = false;
   Loop* loop_ = nullptr;                // owned
 

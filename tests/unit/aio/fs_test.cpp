@@ -3,6 +3,8 @@
 // Their Valk-level behaviour and every error message are in tests/valk/fs.valk.
 #include <gtest/gtest.h>
 
+#include <dirent.h>
+
 #include <string>
 
 #include "../vm/harness.h"
@@ -27,6 +29,32 @@ TEST(AioFs, ReadsRunWhileAFiberGoesOn) {
 TEST(AioFs, ClosingWithRequestsInFlightClosesCleanly) {
   Harness h;
   EXPECT_EQ(h.eval("(do (fs/list \"/\") (fs/stat \"/\") (fs/read \"/nonexistent-valk\") 0)"), "0");
+  EXPECT_EQ(h.vm().loop().close(), 0);
+}
+
+// Open descriptors of this process.
+int open_fds() {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+TEST(AioFs, TheCollectorClosesAFileNothingRefersTo) {
+  Harness h;
+  int before = open_fds();
+  EXPECT_EQ(h.eval("(do (def {f} (await (fs/open \"/dev/null\"))) 0)"), "0");
+  EXPECT_EQ(open_fds(), before + 1);
+  EXPECT_EQ(h.eval("(do (def {f} ()) (gc/collect) 0)"), "0");
+  EXPECT_EQ(open_fds(), before);
+  EXPECT_EQ(h.vm().loop().close(), 0);
+}
+
+TEST(AioFs, ClosingWithALineReadInFlightClosesCleanly) {
+  Harness h;
+  // /dev/zero has no newline: the read goes on until the loop closes or the line limit.
+  EXPECT_EQ(h.eval("(do (def {f} (await (fs/open \"/dev/zero\"))) (fs/read-line f) 0)"), "0");
   EXPECT_EQ(h.vm().loop().close(), 0);
 }
 

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -351,6 +354,95 @@ TEST(Limits, FsMaxChunkBytesHoldsAtTheLimitAndFailsPastIt) {
   EXPECT_EQ(message(vm.run_source("(fs/read-chunk fd 67108865)", "fs.valk")),
             "fs/read-chunk: the size must be from 1 to 67108864, got 67108865");
   vm.run_source("(await (fs/close fd))", "fs.valk");
+  EXPECT_EQ(vm.loop().close(), 0);
+}
+
+// ---- kFsMaxLineBytes ------------------------------------------------------------------------------
+
+TEST(Limits, FsMaxLineBytesHoldsAtTheLimitAndFailsPastIt) {
+  EXPECT_EQ(limits::kFsMaxLineBytes, size_t(64) << 20);
+  char path[] = "/tmp/valk-line-limit-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string text(limits::kFsMaxLineBytes, 'a');
+  text += "\nb\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()), ssize_t(text.size()));
+  close(fd);
+  VM vm(vm_config(true));
+  Value at = vm.run_source(std::string("(do (def {f} (await (fs/open \"") + path +
+                               "\"))) (list (len (await (fs/read-line f))) (await (fs/read-line f))))",
+                           "fs.valk");
+  unlink(path);
+  ASSERT_FALSE(is_error(at)) << vm.describe_error(at);
+  EXPECT_EQ(readable(at), "{67108864 \"b\"}");
+  Value past = vm.run_source("(do (def {z} (await (fs/open \"/dev/zero\"))) (await (fs/read-line z)))", "fs.valk");
+  EXPECT_EQ(message(past), "fs/read-line: /dev/zero: a line is longer than 67108864 bytes");
+  vm.run_source("(do (await (fs/close f)) (await (fs/close z)))", "fs.valk");
+  EXPECT_EQ(vm.loop().close(), 0);
+}
+
+// ---- kFiberStackSlots, kFiberFrames, kStackSlack, kSpareFibers --------------------------------------
+
+// The stacks of the fiber computing the future bound to `name` (it has not run yet).
+const Fiber* fiber_stacks(VM& vm, const char* name) {
+  Value future = vm.sym(name)->global;
+  return future.as<Future>()->fiber.as<FiberObj>()->stacks;
+}
+
+TEST(Limits, FiberStacksStartAtTheirLimitsAndGrow) {
+  EXPECT_EQ(limits::kFiberStackSlots, 32u);
+  EXPECT_EQ(limits::kFiberFrames, 8u);
+  VM vm(vm_config(true));
+  ASSERT_FALSE(is_error(vm.run_source("(def {small} (aio/spawn + 1 2))", "fiber.valk")));
+  const Fiber* s = fiber_stacks(vm, "small");
+  EXPECT_EQ(s->stack_cap, limits::kFiberStackSlots);
+  EXPECT_EQ(s->frames_cap, limits::kFiberFrames);
+  // A recursion far deeper than kFiberFrames frames and kFiberStackSlots slots grows them.
+  Value r = vm.run_source(
+      "(fun {deep k} {if (== k 0) {0} {+ 1 (deep (- k 1))}})\n"
+      "(+ (await small) (await (aio/spawn deep 10000)))",
+      "fiber.valk");
+  ASSERT_FALSE(is_error(r)) << vm.describe_error(r);
+  EXPECT_EQ(int_value(r), 10003);
+  EXPECT_EQ(vm.loop().close(), 0);
+}
+
+TEST(Limits, StackSlackIsKeptTwiceAboveASpawnedCall) {
+  EXPECT_EQ(limits::kStackSlack, 8u);
+  VM vm(vm_config(true));
+  // 40 arguments do not fit in kFiberStackSlots: the stack is sized for the call stub, the
+  // callee, its arguments and twice the slack (a native builtin's pushes above the call).
+  std::string args;
+  for (int i = 1; i <= 40; ++i) args += " " + std::to_string(i);
+  ASSERT_FALSE(is_error(vm.run_source("(def {wide} (aio/spawn +" + args + "))", "fiber.valk")));
+  const Fiber* s = fiber_stacks(vm, "wide");
+  EXPECT_GE(s->stack_cap, 2 + 40 + 2 * size_t(limits::kStackSlack));
+  EXPECT_GT(s->stack_cap, limits::kFiberStackSlots);
+  Value r = vm.run_source("(await wide)", "fiber.valk");
+  ASSERT_FALSE(is_error(r)) << vm.describe_error(r);
+  EXPECT_EQ(int_value(r), 820);
+  EXPECT_EQ(vm.loop().close(), 0);
+}
+
+TEST(Limits, SpareFibersKeepsAtMostTheLimit) {
+  EXPECT_EQ(limits::kSpareFibers, 64u);
+  VM vm(vm_config(true));
+  Value r = vm.run_source("(len (await (aio/all (map (\\ {i} {aio/spawn + i 1}) (range 0 100)))))", "fiber.valk");
+  ASSERT_FALSE(is_error(r)) << vm.describe_error(r);
+  EXPECT_EQ(int_value(r), 100);
+  EXPECT_EQ(vm.spare_fibers(), limits::kSpareFibers);  // 100 ended at once: 64 kept
+  // A spawn takes spare stacks (it allocates none), and its fiber's end gives them back.
+  ASSERT_FALSE(is_error(vm.run_source("(def {again} (aio/spawn + 1 2))", "fiber.valk")));
+  EXPECT_EQ(vm.spare_fibers(), limits::kSpareFibers - 1);
+  EXPECT_EQ(fiber_stacks(vm, "again")->stack_cap, limits::kFiberStackSlots);
+  EXPECT_EQ(vm.run_source("(await again)", "fiber.valk"), Value::fixnum(3));
+  EXPECT_EQ(vm.spare_fibers(), limits::kSpareFibers);
+  // A fiber that grew its stacks frees them instead.
+  vm.run_source("(fun {deep k} {if (== k 0) {0} {+ 1 (deep (- k 1))}})", "fiber.valk");
+  ASSERT_FALSE(is_error(vm.run_source("(def {big} (aio/spawn deep 1000))", "fiber.valk")));
+  EXPECT_EQ(vm.spare_fibers(), limits::kSpareFibers - 1);
+  EXPECT_EQ(vm.run_source("(await big)", "fiber.valk"), Value::fixnum(1000));
+  EXPECT_EQ(vm.spare_fibers(), limits::kSpareFibers - 1);
   EXPECT_EQ(vm.loop().close(), 0);
 }
 

@@ -460,5 +460,27 @@ TEST(Cli, CtrlCWhileRunningAFileSaysWhereAndExits130) {
   EXPECT_NE(r.err.find("\n  in "), std::string::npos) << r.err;
 }
 
+TEST(Cli, CtrlCWhileTheMainFiberAwaitsExits130) {
+  // The print is flushed before the loop waits; the signal comes while the await sleeps.
+  ProgramFile f("(print \"waiting\")\n(await (aio/sleep 60000))\n(print \"not reached\")\n");
+  auto start = std::chrono::steady_clock::now();
+  Exec r = run_valk({f.path()}, "", {}, std::chrono::seconds(60), "", true);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  EXPECT_EQ(r.status, 130);
+  EXPECT_EQ(r.out, "waiting\n");
+  EXPECT_EQ(r.err.rfind(f.path() + ":2:1: interrupted\n", 0), 0u) << r.err;
+}
+
+TEST(Cli, CtrlCWhileTheProgramWaitsForItsFibersExits130) {
+  // The program has ended; a sleeping fiber keeps the loop alive until the Ctrl-C.
+  ProgramFile f("(aio/spawn (\\ {} {await (aio/sleep 60000)}))\n(print \"started\")\n");
+  Exec r = run_valk({f.path()}, "", {}, std::chrono::seconds(60), "", true);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.status, 130);
+  EXPECT_EQ(r.out, "started\n");
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace valk

@@ -168,5 +168,21 @@ TEST(Pty, FibersRunWhileThePromptWaits) {
   EXPECT_EQ(repl.wait_exit(), 0) << repl.seen();
 }
 
+TEST(Pty, CtrlCEndsTheLinesAwaitAndTheReplGoesOn) {
+  PtyRepl repl;
+  ASSERT_TRUE(repl.started());
+  ASSERT_TRUE(repl.read_until("valkyria> "));
+  repl.type("await (aio/sleep 60000)\r");
+  ASSERT_TRUE(repl.read_until("await (aio/sleep 60000)\r\n"));
+  usleep(300000);  // the line is running: its await waits in the loop
+  repl.type("\x03");
+  EXPECT_TRUE(repl.read_until("interrupted")) << repl.seen();
+  EXPECT_TRUE(repl.read_until("valkyria> ")) << repl.seen();
+  repl.type("(list 40 2)\r");
+  EXPECT_TRUE(repl.read_until("{40 2}")) << repl.seen();  // the REPL lives (results are coloured)
+  repl.type("\x04");
+  EXPECT_EQ(repl.wait_exit(), 0) << repl.seen();
+}
+
 }  // namespace
 }  // namespace valk
