@@ -56,6 +56,9 @@ inline constexpr uint32_t kStackSlack = 8;
 // grow by doubling like the main fiber's.
 inline constexpr size_t kFiberStackSlots = 32;
 inline constexpr uint32_t kFiberFrames = 8;
+// Ended fibers' stacks a VM keeps for reuse (those still at the sizes above): a server spawning
+// a fiber per request then allocates none in the steady state.
+inline constexpr size_t kFiberPoolSize = 256;
 
 // Collector defaults (overridable by --heap-limit / VALK_HEAP_LIMIT and --nursery /
 // VALK_NURSERY, see docs/SETTINGS.md).

@@ -2,6 +2,7 @@
 // http/stop, http/port, http/request, http/get, and the original's http2/ builtins and `aio`.
 // It is compiled into valkcore, not valknet: it needs the VM, and the engine stays free of it.
 #include <cctype>
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <string>
@@ -41,10 +42,19 @@ struct ServerBox {
   bool stopping = false;
 };
 
+// The request Dict's keys: Strings made once per loop and kept there, so that a request
+// allocates none (allocation never collects: a Value fetched with kept() stays valid until the
+// next safe point).
+enum RequestKey : uint32_t { kMethod, kPath, kQuery, kBody, kRemote, kAuthority, kScheme, kProtocol, kHeaders, kKeys };
+constexpr const char* kRequestKeyNames[kKeys] = {"method", "path",   "query",    "body",   "remote",
+                                                 "authority", "scheme", "protocol", "headers"};
+
 struct NetState : LoopState {
   std::vector<std::shared_ptr<ServerBox>> servers;
   std::unordered_map<std::string, std::shared_ptr<net::Client>> clients;  // by their options
   uint32_t worker = 0;  // in a worker isolate of `workers N`: its number, 1 to N (http/worker)
+  uint32_t request_keys[kKeys];  // Loop::keep handles of the request Dict's keys (request_value)
+  NetState() { std::fill(std::begin(request_keys), std::end(request_keys), UINT32_MAX); }
   ~NetState() override {
     for (auto& s : servers) {
       s->server.reset();   // stop(0): handles close in the loop's close()
@@ -114,9 +124,27 @@ struct RequestRef : HostRef {
 std::string_view sv(Value v) { return v.as<String>()->view(); }
 Value str(VM& vm, std::string_view s) { return make_string(vm.heap(), s); }
 
+// True when no name comes twice (checked pairwise: requests have few fields, and a map would cost
+// allocations on every request).
+bool distinct_names(const net::Headers& headers) {
+  constexpr size_t kPairwiseUpTo = 32;
+  if (headers.size() > kPairwiseUpTo) return false;  // the general path checks
+  for (size_t i = 0; i < headers.size(); ++i) {
+    for (size_t j = i + 1; j < headers.size(); ++j) {
+      if (headers[i].first == headers[j].first) return false;
+    }
+  }
+  return true;
+}
+
 // Header fields as a Dict name -> value; a repeated name gets its values joined as RFC 9110 says
 // (", ", or "; " for cookie).
 Value headers_dict(VM& vm, const net::Headers& headers) {
+  if (distinct_names(headers)) {
+    Value d = dict_empty(vm.heap());
+    for (const auto& [n, v] : headers) d = dict_assoc(vm.heap(), d, str(vm, n), str(vm, v));
+    return d;
+  }
   std::unordered_map<std::string, std::string> merged;
   std::vector<const std::string*> order;
   for (const auto& [n, v] : headers) {
@@ -134,12 +162,16 @@ Value headers_dict(VM& vm, const net::Headers& headers) {
 
 Value request_value(VM& vm, const net::Request& r) {
   Heap& h = vm.heap();
+  NetState& st = net_state(vm);
+  if (st.request_keys[0] == UINT32_MAX) {
+    for (uint32_t k = 0; k < kKeys; ++k) st.request_keys[k] = vm.loop().keep(str(vm, kRequestKeyNames[k]));
+  }
+  auto key = [&](RequestKey k) { return vm.loop().kept(st.request_keys[k]); };
+  const std::string* fields[] = {&r.method, &r.path,      &r.query,  &r.body,
+                                 &r.remote, &r.authority, &r.scheme, &r.protocol};
   Value d = dict_empty(h);
-  std::pair<const char*, const std::string*> fields[] = {
-      {"method", &r.method}, {"path", &r.path},         {"query", &r.query},       {"body", &r.body},
-      {"remote", &r.remote}, {"authority", &r.authority}, {"scheme", &r.scheme}, {"protocol", &r.protocol}};
-  for (auto& [k, v] : fields) d = dict_assoc(h, d, str(vm, k), str(vm, *v));
-  return dict_assoc(h, d, str(vm, "headers"), headers_dict(vm, r.headers));
+  for (uint32_t k = 0; k < kHeaders; ++k) d = dict_assoc(h, d, key(RequestKey(k)), str(vm, *fields[k]));
+  return dict_assoc(h, d, key(kHeaders), headers_dict(vm, r.headers));
 }
 
 Value response_value(VM& vm, const net::ClientResponse& r) {

@@ -39,17 +39,45 @@ Frame& init_frame(Frame& f, FrameKind kind, uint32_t base, uint32_t scope, Value
 
 void register_fiber_finalizer(Heap& heap) { heap.set_finalizer(ObjType::kFiber, finalize_fiber); }
 
+// Stacks for a new fiber needing `slots` stack slots: from the pool when it fits, else new. Null
+// when memory is short.
+Fiber* VM::take_fiber_stacks(size_t slots) {
+  size_t want = slots > limits::kFiberStackSlots ? slots : limits::kFiberStackSlots;
+  if (!fiber_pool_.empty() && want == limits::kFiberStackSlots) {
+    Fiber* f = fiber_pool_.back();
+    fiber_pool_.pop_back();
+    return f;
+  }
+  auto* f = new Fiber;
+  if (!f->allocate(want, limits::kFiberFrames)) {
+    f->release();
+    delete f;
+    return nullptr;
+  }
+  return f;
+}
+
+// An ended fiber's stacks: kept when they are still at their first sizes and the pool has room.
+void VM::give_back_fiber_stacks(Fiber* f) {
+  if (fiber_pool_.size() < limits::kFiberPoolSize && f->stack_cap == limits::kFiberStackSlots &&
+      f->frames_cap == limits::kFiberFrames) {
+    f->sp = 0;
+    f->nframes = 0;
+    f->young_from = 0;
+    fiber_pool_.push_back(f);
+    return;
+  }
+  f->release();
+  delete f;
+}
+
 Value VM::new_fiber(Value fn, Args args, Value future) {
   // The fiber's run is the host call stub (CALL n; RET) over the callee and its arguments, above
   // an entry frame that stands for the global frame: lookup in the fiber never sees its spawner.
   Value stub = host_call_stub(args.n);
-  auto* stacks = new Fiber;
   size_t need = 2 + size_t(args.n) + stub.as<Proto>()->max_stack + 2 * limits::kStackSlack;
-  if (!stacks->allocate(need > limits::kFiberStackSlots ? need : limits::kFiberStackSlots, limits::kFiberFrames)) {
-    stacks->release();
-    delete stacks;
-    return error("out of memory: cannot make a fiber");
-  }
+  Fiber* stacks = take_fiber_stacks(need);
+  if (!stacks) return error("out of memory: cannot make a fiber");
   init_frame(stacks->frames[0], FrameKind::kEntry, 0, 0, Value::undefined(), nullptr);
   stacks->stack[0] = stub;
   init_frame(stacks->frames[1], FrameKind::kChunk, 1, 0, stub, stub.as<Proto>()->code);
@@ -93,8 +121,7 @@ bool VM::run_fiber(Value fiber, Value resumed, Value raise, Value* result) {
     heap_.remember_old(f);  // its stacks were written without the barrier
     return false;
   }
-  f->stacks->release();  // an ended fiber gives its stacks back at once
-  delete f->stacks;
+  give_back_fiber_stacks(f->stacks);  // an ended fiber gives its stacks back at once
   f->stacks = nullptr;
   f->aux = uint32_t(FiberState::kDone);
   *result = out;

@@ -38,6 +38,10 @@ VM::VM(const VmConfig& config)
 VM::~VM() {
   delete loop_;  // closes its handles first: their callbacks may still touch the VM
   fib_.release();
+  for (Fiber* f : fiber_pool_) {
+    f->release();
+    delete f;
+  }
   for (Builtin* b : builtins_) std::free(b);  // a builtin may be bound to several names: freed once
 }
 

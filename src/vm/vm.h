@@ -77,6 +77,8 @@ class VM final : public RootSource {
   FILE* err() const { return err_; }
   const std::vector<std::string>& program_args() const { return config_.args; }
   bool is_worker() const { return config_.worker; }
+  // Ended fibers' stacks kept for reuse (vm/fiber.cpp), at most limits::kFiberPoolSize.
+  size_t fiber_pool_size() const { return fiber_pool_.size(); }
   Symbol* sym(std::string_view name) { return symbols_.intern(name); }
   // The builtin declared with this name (whatever the name is bound to now), or undefined.
   Value builtin_named(std::string_view name) const;
@@ -225,6 +227,11 @@ class VM final : public RootSource {
   Value resume_raise_ = Value::undefined();
   Value running_ = Value::undefined();  // the running FiberObj; undefined: the main fiber
   Fiber main_saved_;                    // the main fiber's stacks while a spawned fiber runs
+  // Stacks of ended fibers, at their first sizes, kept for the next spawn (a server spawns a
+  // fiber per request): at most limits::kFiberPoolSize.
+  std::vector<Fiber*> fiber_pool_;
+  Fiber* take_fiber_stacks(size_t slots);
+  void give_back_fiber_stacks(Fiber* stacks);
   bool main_parked_ = false;
   Loop* loop_ = nullptr;                // owned
 

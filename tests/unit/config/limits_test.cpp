@@ -293,6 +293,25 @@ TEST(Limits, MaxLineAndColumnClamp) {
   EXPECT_EQ(cell_pos(cdr(cdr(r.forms))).line(), limits::kMaxLine);  // clamped, not wrapped
 }
 
+// ---- kFiberPoolSize ----------------------------------------------------------------------------
+
+// 300 fibers ended at once give back 300 stacks; the pool keeps kFiberPoolSize of them, and the
+// next spawns take from it. A fiber whose stack grew is not kept.
+TEST(Limits, FiberPoolSizeBoundsTheKeptStacks) {
+  VM vm;
+  EXPECT_EQ(limits::kFiberPoolSize, 256u);
+  Value r = vm.run_source("(len (await (aio/all (map (\\ {i} {aio/spawn + i 1}) (range 0 300)))))", "pool.valk");
+  ASSERT_FALSE(is_error(r)) << vm.describe_error(r);
+  EXPECT_EQ(int_value(r), 300);
+  EXPECT_EQ(vm.fiber_pool_size(), limits::kFiberPoolSize);
+  r = vm.run_source("(await (aio/spawn + 1 2))", "pool.valk");
+  EXPECT_EQ(int_value(r), 3);
+  EXPECT_EQ(vm.fiber_pool_size(), limits::kFiberPoolSize);  // one taken, one given back
+  r = vm.run_source("(fun {deep n} {if (== n 0) {0} {+ 1 (deep (- n 1))}})\n(await (aio/spawn deep 1000))", "pool.valk");
+  EXPECT_EQ(int_value(r), 1000);
+  EXPECT_EQ(vm.fiber_pool_size(), limits::kFiberPoolSize - 1);  // its grown stacks were freed
+}
+
 TEST(Limits, MaxWatchedSymbols) {
   EXPECT_LE(int(WatchId::kCount), limits::kMaxWatchedSymbols);
   EXPECT_EQ(limits::kMaxWatchedSymbols, 64);
