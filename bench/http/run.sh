@@ -3,6 +3,10 @@
 # (`valk bench/http/hello.valk`: http/serve, a fiber per request) next to nghttpd serving a small
 # file, each loaded by `h2load -t1 -c100 -m10` over h2c and over TLS; each server's CPU time is
 # read from /proc/PID/stat around the run. Prints requests/s, CPU µs per request and the ratios.
+# Then the clients: the Valk client (client.valk), node's http2 client (client.js) and h2load, each
+# sending BENCH_HTTP_CLIENT_REQUESTS GETs with 100 in flight on one connection to nghttpd (h2c);
+# a client's CPU per request is its CPU time for that many requests minus its CPU time for 100
+# (start-up and connection), over the difference in requests.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 n=${BENCH_HTTP_REQUESTS:-200000}
@@ -46,8 +50,10 @@ start_lisp() {  # start_lisp [CERT KEY]: prints the pid; the port goes to $work/
 }
 here=$(cd "$(dirname "$0")" && pwd)
 
-results=()
+# BENCH_HTTP_PART=servers or clients runs only that half.
+part=${BENCH_HTTP_PART:-all}
 for mode in h2c tls; do
+  [ "$part" = clients ] && break
   if [ $mode = h2c ]; then
     vpid=$(start_valk); pids+=("$vpid")
     lpid=$(start_lisp); pids+=("$lpid")
@@ -78,3 +84,43 @@ for mode in h2c tls; do
   awk -v m=$mode -v lu="$lu" -v gu="$gu" -v lr="$lr" -v gr="$gr" \
     'BEGIN {printf "%-4s ratio valk:    CPU/req valk/nghttpd %.2f (target <= 1.0), req/s valk/nghttpd %.2f (target >= 1.0)\n", m, lu/gu, lr/gr}'
 done
+
+# ---- the clients ------------------------------------------------------------------------------
+[ "$part" = servers ] && exit 0
+cn=${BENCH_HTTP_CLIENT_REQUESTS:-50000}
+nport=$(free_port)
+nghttpd --no-tls -d "$work" "$nport" >/dev/null 2>&1 & npid=$!; pids+=("$npid")
+sleep 0.3
+url="http://127.0.0.1:$nport/hello"
+# cpu_of N CMD...: the CPU seconds of CMD (its own and its children's) after checking it reports N.
+cpu_of() {
+  local n=$1; shift
+  python3 - "$n" "$@" <<'PY'
+import resource, subprocess, sys
+n, cmd = sys.argv[1], sys.argv[2:]
+out = subprocess.run(cmd, capture_output=True, text=True).stdout
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+if n not in out.split():
+    sys.exit("not every request succeeded: " + " ".join(cmd) + "\n" + out[-400:])
+print(r.ru_utime + r.ru_stime)
+PY
+}
+client_us() {  # client_us NAME CMD... (URL N C appended): prints "NAME µs-per-request"
+  local name=$1; shift
+  local small big
+  small=$(cpu_of 100 "$@" "$url" 100 100)
+  big=$(cpu_of "$cn" "$@" "$url" "$cn" 100)
+  awk -v name="$name" -v s="$small" -v b="$big" -v n="$cn" 'BEGIN {printf "%s %.2f\n", name, (b - s) * 1e6 / (n - 100)}'
+}
+h2load_cmd() { h2load -t1 -c1 -m100 -n "$2" "$1" | sed -n "s/.* \([0-9]*\) succeeded.*/\1/p"; }
+export -f h2load_cmd
+c_valk=$(client_us valk "$build/valk" "$here/client.valk")
+c_node=$(client_us node node "$here/client.js")
+c_h2load=$(client_us h2load bash -c 'h2load_cmd "$0" "$1"')
+kill "$npid"; wait "$npid" 2>/dev/null || true
+read -r _ cv <<< "$c_valk"; read -r _ cnode <<< "$c_node"; read -r _ ch <<< "$c_h2load"
+printf 'client valk (http/get)     %7.2f µs CPU/req\n' "$cv"
+printf 'client node http2          %7.2f µs CPU/req\n' "$cnode"
+printf 'client h2load              %7.2f µs CPU/req\n' "$ch"
+awk -v v="$cv" -v h="$ch" -v n="$cnode" \
+  'BEGIN {printf "client ratio: CPU/req valk/h2load %.2f (target <= 2.0), valk/node %.2f (target <= 0.2)\n", v/h, v/n}'

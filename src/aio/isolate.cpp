@@ -90,8 +90,9 @@ std::string error_bytes(VM& vm, Value error) {
   return out;
 }
 
-// Unmarshals the bundle {f name value ...}, binds the names globally, returns f (or an Error).
-Value load_bundle(VM& vm, const std::string& bundle) {
+}  // namespace
+
+Value load_isolate_bundle(VM& vm, const std::string& bundle) {
   bool failed = false;
   Value b = unmarshal_value(vm, bundle, &failed);
   if (failed) return b;
@@ -101,8 +102,6 @@ Value load_bundle(VM& vm, const std::string& bundle) {
   }
   return f;
 }
-
-}  // namespace
 
 void WorkerPool::worker_main() {
   VmConfig config;
@@ -126,7 +125,7 @@ void WorkerPool::worker_main() {
     }
     Done done{job.batch, job.index, true, {}};
     if (loaded != job.batch) {
-      fn = load_bundle(vm, *job.bundle);
+      fn = load_isolate_bundle(vm, *job.bundle);
       loaded = job.batch;
     }
     Value result = fn;
@@ -212,9 +211,10 @@ bool user_global(const Symbol* s) {
   return !(is_closure(g) && (g.as<Closure>()->proto.as<Proto>()->pflags & protoflag::kBuiltinCode));
 }
 
-// The function and the globals it may reach (names in its code, its captured values and, in
-// turn, theirs), as the Q-expression {f name value ...} a worker binds before calling f.
-Value bundle_of(VM& vm, Value fn) {
+}  // namespace
+
+// The globals it may reach are the names in its code, its captured values and, in turn, theirs.
+Value isolate_bundle(VM& vm, Value fn) {
   std::vector<Value> work{fn};
   std::unordered_set<uint64_t> seen;
   std::unordered_set<const Symbol*> params;  // names bound by the lambdas met: not globals there
@@ -243,12 +243,14 @@ Value bundle_of(VM& vm, Value fn) {
   return make_list(vm.heap(), items, true);
 }
 
+namespace {
+
 Value builtin_parallel(VM& vm, Args a) {
   if (vm.is_worker()) return vm.error("aio/parallel: not available inside a worker");
   if (!is_function(a[0])) return arg_error(vm, "aio/parallel", 0, "a Function", a[0]);
   if (!proper_qlist(a[1])) return arg_error(vm, "aio/parallel", 1, "a Q-expression", a[1]);
   std::string bundle, why;
-  if (!marshal_value(vm, bundle_of(vm, a[0]), &bundle, &why)) {
+  if (!marshal_value(vm, isolate_bundle(vm, a[0]), &bundle, &why)) {
     return vm.error("aio/parallel: the function cannot cross to a worker: " + why);
   }
   std::vector<std::string> items;

@@ -26,6 +26,12 @@ class VM;
 // machine's cores. Returns 0 with *error set when VALK_WORKERS is not such a number.
 uint32_t worker_count_setting(std::string* error);
 
+// A function and the globals it may reach, as the Q-expression {f name value ...} that crosses
+// to another isolate by marshal (aio/parallel's jobs, http/serve's worker isolates).
+Value isolate_bundle(VM& vm, Value fn);
+// In the receiving isolate: unmarshals such a bundle, binds its globals, returns f (or an Error).
+Value load_isolate_bundle(VM& vm, const std::string& bundle);
+
 class WorkerPool {
  public:
   // Starts `workers` threads; results are delivered on `vm`'s loop (its thread).

@@ -38,6 +38,7 @@ int Loop::close() {
   for (auto& stop : closers_) {
     if (stop) std::exchange(stop, nullptr)();
   }
+  http_state_.reset();  // stops its servers and clients: their handles close below
   for (Timer* t : timers_) {
     if (!t) continue;
     uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
@@ -168,6 +169,11 @@ bool Loop::run_all() {
     if (vm_.take_interrupt()) return false;
   }
   return true;
+}
+
+void Loop::run_while(const std::function<bool()>& go) {
+  while (go() && step()) {
+  }
 }
 
 namespace {

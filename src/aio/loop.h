@@ -22,6 +22,12 @@ namespace valk {
 class VM;
 class WorkerPool;  // aio/isolate.h
 
+// State a subsystem above aio keeps per loop (the HTTP servers and clients of src/net/builtins.cpp):
+// owned by the Loop, destroyed by close() before the loop runs its last callbacks.
+struct LoopState {
+  virtual ~LoopState() = default;
+};
+
 // How a suspended fiber goes on: its native is called again with `value`, or (when `raise` is an
 // Error) that error is raised where it stopped.
 struct Resume {
@@ -47,6 +53,9 @@ class Loop {
     closers_[id] = nullptr;
     closers_free_.push_back(id);
   }
+  // The HTTP state of this loop (net/builtins.cpp), null until set and once close() has begun.
+  LoopState* http_state() const { return http_state_.get(); }
+  void set_http_state(std::unique_ptr<LoopState> s) { http_state_ = std::move(s); }
   // Closes every handle still open and the libuv loop. Returns uv_loop_close's result: 0 when
   // every handle was closed (the tests check it). Idempotent.
   int close();
@@ -104,6 +113,8 @@ class Loop {
   // Runs ready fibers and the loop until nothing is pending. False when a Ctrl-C stopped it
   // (VM::interrupt, which also wakes the loop).
   [[nodiscard]] bool run_all();
+  // The same, but only while go() is true (a worker isolate's server, until it has stopped).
+  void run_while(const std::function<bool()>& go);
   // Runs ready fibers and the loop while waiting for input on `fd` (the REPL's prompt): calls
   // on_readable each time fd is readable, until it returns true, or until stop() is true after
   // a wake() (Ctrl-C). Background fibers and timers go on meanwhile.
@@ -160,6 +171,7 @@ class Loop {
   std::unordered_map<uint64_t, SettleFn> settle_fns_;  // on_settle's, by id
   uint64_t next_settle_id_ = 1;
   std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<LoopState> http_state_;
 };
 
 }  // namespace valk

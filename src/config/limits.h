@@ -61,8 +61,9 @@ inline constexpr uint32_t kStackSlack = 8;
 inline constexpr size_t kFiberStackSlots = 32;
 inline constexpr uint32_t kFiberFrames = 8;
 // Stacks of ended fibers (still at those starting sizes) kept for the next spawns, so that a
-// spawn + await of a short fiber allocates no C++ memory; the rest are freed.
-inline constexpr size_t kSpareFibers = 64;
+// spawn + await of a short fiber, or a server's fiber per request, allocates no C++ memory in
+// the steady state; the rest are freed.
+inline constexpr size_t kSpareFibers = 256;
 
 // Collector defaults (overridable by --heap-limit / VALK_HEAP_LIMIT and --nursery /
 // VALK_NURSERY, see docs/SETTINGS.md).

@@ -2,17 +2,21 @@
 // http/stop, http/port, http/request, http/get, and the original's http2/ builtins and `aio`.
 // It is compiled into valkcore, not valknet: it needs the VM, and the engine stays free of it.
 #include <cctype>
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "aio/isolate.h"
 #include "aio/loop.h"
 #include "lib/builtin.h"
 #include "lib/check.h"
+#include "lib/marshal.h"
 #include "net/client.h"
+#include "net/serve_workers.h"
 #include "net/server.h"
 #include "value/dict.h"
 #include "value/handle.h"
@@ -32,60 +36,47 @@ constexpr int64_t kMaxPort = 65535;
 
 struct ServerBox {
   std::unique_ptr<net::Server> server;
+  std::unique_ptr<net::WorkerGroup> workers;  // `workers N` above 1: the servers are in the isolates
   std::string host;
   uint32_t handler = UINT32_MAX;  // Loop::keep handle of the Valk handler; none: the default page
   bool stopping = false;
 };
 
-struct NetState {
-  Loop* loop;
+// The request Dict's keys: Strings made once per loop and kept there, so that a request
+// allocates none (allocation never collects: a Value fetched with kept() stays valid until the
+// next safe point).
+enum RequestKey : uint32_t { kMethod, kPath, kQuery, kBody, kRemote, kAuthority, kScheme, kProtocol, kHeaders, kKeys };
+constexpr const char* kRequestKeyNames[kKeys] = {"method", "path",   "query",    "body",   "remote",
+                                                 "authority", "scheme", "protocol", "headers"};
+
+struct NetState : LoopState {
   std::vector<std::shared_ptr<ServerBox>> servers;
   std::unordered_map<std::string, std::shared_ptr<net::Client>> clients;  // by their options
-  ~NetState() {
-    for (auto& s : servers) s->server.reset();  // stop(0): handles close in the loop's close()
+  uint32_t worker = 0;  // in a worker isolate of `workers N`: its number, 1 to N (http/worker)
+  uint32_t request_keys[kKeys];  // Loop::keep handles of the request Dict's keys (request_value)
+  NetState() { std::fill(std::begin(request_keys), std::end(request_keys), UINT32_MAX); }
+  ~NetState() override {
+    for (auto& s : servers) {
+      s->server.reset();   // stop(0): handles close in the loop's close()
+      s->workers.reset();  // stop(0) in each isolate, joined
+    }
     clients.clear();
   }
 };
 
-// Loops of this process (one per VM, isolates included) and their state, made on first use and
-// dropped when the loop closes. Not owned by a static destructor: `exit` may run with servers up.
-std::mutex g_states_mutex;
-std::unordered_map<Loop*, NetState*>& states() {
-  static auto* m = new std::unordered_map<Loop*, NetState*>;
-  return *m;
-}
-
+// The servers and clients of this VM's loop, owned by the Loop (made on first use, dropped by
+// Loop::close before its last callbacks run).
 NetState& net_state(VM& vm) {
-  Loop* loop = &vm.loop();
-  std::lock_guard<std::mutex> lock(g_states_mutex);
-  auto it = states().find(loop);
-  if (it != states().end()) return *it->second;
-  auto* st = new NetState{loop, {}, {}};
-  states()[loop] = st;
-  loop->add_closer([loop] {
-    NetState* dead;
-    {
-      std::lock_guard<std::mutex> lock(g_states_mutex);
-      auto found = states().find(loop);
-      if (found == states().end()) return;
-      dead = found->second;
-      states().erase(found);
-    }
-    delete dead;
-  });
-  return *st;
+  Loop& loop = vm.loop();
+  if (!loop.http_state()) loop.set_http_state(std::make_unique<NetState>());
+  return static_cast<NetState&>(*loop.http_state());
 }
 
 // After http/stop's server has closed. The loop's state may be gone already (the loop closed
 // while the server drained): then there is nothing to forget, and none must be made anew.
 void forget_server(VM& vm, ServerBox* box) {
-  NetState* st;
-  {
-    std::lock_guard<std::mutex> lock(g_states_mutex);
-    auto it = states().find(&vm.loop());
-    if (it == states().end()) return;
-    st = it->second;
-  }
+  auto* st = static_cast<NetState*>(vm.loop().http_state());
+  if (!st) return;
   for (size_t i = 0; i < st->servers.size(); ++i) {
     if (st->servers[i].get() != box) continue;
     if (box->handler != UINT32_MAX) vm.loop().release(box->handler);
@@ -133,9 +124,27 @@ struct RequestRef : HostRef {
 std::string_view sv(Value v) { return v.as<String>()->view(); }
 Value str(VM& vm, std::string_view s) { return make_string(vm.heap(), s); }
 
+// True when no name comes twice (checked pairwise: requests have few fields, and a map would cost
+// allocations on every request).
+bool distinct_names(const net::Headers& headers) {
+  constexpr size_t kPairwiseUpTo = 32;
+  if (headers.size() > kPairwiseUpTo) return false;  // the general path checks
+  for (size_t i = 0; i < headers.size(); ++i) {
+    for (size_t j = i + 1; j < headers.size(); ++j) {
+      if (headers[i].first == headers[j].first) return false;
+    }
+  }
+  return true;
+}
+
 // Header fields as a Dict name -> value; a repeated name gets its values joined as RFC 9110 says
 // (", ", or "; " for cookie).
 Value headers_dict(VM& vm, const net::Headers& headers) {
+  if (distinct_names(headers)) {
+    Value d = dict_empty(vm.heap());
+    for (const auto& [n, v] : headers) d = dict_assoc(vm.heap(), d, str(vm, n), str(vm, v));
+    return d;
+  }
   std::unordered_map<std::string, std::string> merged;
   std::vector<const std::string*> order;
   for (const auto& [n, v] : headers) {
@@ -153,12 +162,16 @@ Value headers_dict(VM& vm, const net::Headers& headers) {
 
 Value request_value(VM& vm, const net::Request& r) {
   Heap& h = vm.heap();
+  NetState& st = net_state(vm);
+  if (st.request_keys[0] == UINT32_MAX) {
+    for (uint32_t k = 0; k < kKeys; ++k) st.request_keys[k] = vm.loop().keep(str(vm, kRequestKeyNames[k]));
+  }
+  auto key = [&](RequestKey k) { return vm.loop().kept(st.request_keys[k]); };
+  const std::string* fields[] = {&r.method, &r.path,      &r.query,  &r.body,
+                                 &r.remote, &r.authority, &r.scheme, &r.protocol};
   Value d = dict_empty(h);
-  std::pair<const char*, const std::string*> fields[] = {
-      {"method", &r.method}, {"path", &r.path},         {"query", &r.query},       {"body", &r.body},
-      {"remote", &r.remote}, {"authority", &r.authority}, {"scheme", &r.scheme}, {"protocol", &r.protocol}};
-  for (auto& [k, v] : fields) d = dict_assoc(h, d, str(vm, k), str(vm, *v));
-  return dict_assoc(h, d, str(vm, "headers"), headers_dict(vm, r.headers));
+  for (uint32_t k = 0; k < kHeaders; ++k) d = dict_assoc(h, d, key(RequestKey(k)), str(vm, *fields[k]));
+  return dict_assoc(h, d, key(kHeaders), headers_dict(vm, r.headers));
 }
 
 Value response_value(VM& vm, const net::ClientResponse& r) {
@@ -329,7 +342,7 @@ std::string want_count(std::string_view key, Value v, int64_t min, int64_t max, 
 
 std::string unknown_option(std::string_view key) { return "unknown option \"" + std::string(key) + "\""; }
 
-Value server_options(VM& vm, Value opts, net::ServerOptions& o) {
+Value server_options(VM& vm, Value opts, net::ServerOptions& o, uint32_t& workers) {
   constexpr int64_t kMaxU32 = UINT32_MAX;
   return each_option(vm, "http/serve", opts, [&](std::string_view k, Value v) -> std::string {
     if (k == "host") return want_string(k, v, o.host);
@@ -343,17 +356,20 @@ Value server_options(VM& vm, Value opts, net::ServerOptions& o) {
     if (k == "idle-timeout-ms") return want_count(k, v, 1, kMaxU32, o.idle_timeout_ms);
     if (k == "header-timeout-ms") return want_count(k, v, 1, kMaxU32, o.header_timeout_ms);
     if (k == "write-timeout-ms") return want_count(k, v, 1, kMaxU32, o.write_timeout_ms);
-    if (k == "workers") {
-      int64_t n = 0;
-      std::string p = want_count(k, v, 1, INT64_MAX, n);
-      if (!p.empty()) return p;
-      return n > 1 ? "workers > 1 not supported yet (worker isolates are not built)" : "";
-    }
+    if (k == "workers") return want_count(k, v, 1, limits::kMaxWorkers, workers);
     return unknown_option(k);
   });
 }
 
 // ---- the server builtins ------------------------------------------------------------------------
+
+Value server_handle(VM& vm, const std::shared_ptr<ServerBox>& box, int port) {
+  auto* ref = new ServerRef;
+  ref->box = box;
+  ref->port = port;
+  ref->host = box->host;
+  return make_handle(vm.heap(), ref);
+}
 
 Value start_server(VM& vm, const char* fn, net::ServerOptions o, Value handler, std::string& error) {
   NetState& st = net_state(vm);
@@ -370,23 +386,69 @@ Value start_server(VM& vm, const char* fn, net::ServerOptions o, Value handler, 
     return Value::undefined();
   }
   st.servers.push_back(box);
-  auto* ref = new ServerRef;
-  ref->box = box;
-  ref->port = box->server->port();
-  ref->host = o.host;
-  return make_handle(vm.heap(), ref);
+  return server_handle(vm, box, box->server->port());
+}
+
+// In a worker isolate, when its group stops: a graceful stop of its servers (one, http/serve's).
+void stop_worker_servers(VM& vm, uint32_t drain_ms, std::function<void()> stopped) {
+  NetState& st = net_state(vm);
+  auto left = std::make_shared<size_t>(st.servers.size());
+  if (*left == 0) return stopped();
+  for (auto& box : st.servers) {
+    box->stopping = true;
+    box->server->stop(drain_ms, [left, stopped] {
+      if (--*left == 0) stopped();
+    });
+  }
+}
+
+// `workers N`: the handler and the globals it reaches cross to N isolates by marshal; each binds
+// its own server on the same port (SO_REUSEPORT): the first on o.port (0: a free one), the others
+// on the port the first got. Returns the server Handle, or undefined with `error`.
+Value start_workers(VM& vm, net::ServerOptions o, uint32_t n, Value handler, std::string& error) {
+  std::string bundle, why;
+  if (!marshal_value(vm, isolate_bundle(vm, handler), &bundle, &why)) {
+    error = "the handler cannot cross to a worker isolate: " + why;
+    return Value::undefined();
+  }
+  o.reuse_port = true;
+  auto port = std::make_shared<std::atomic<int>>(o.port);
+  net::WorkerHooks hooks;
+  hooks.start = [bundle = std::move(bundle), o, port](VM& w, uint32_t index, std::string& err) {
+    Value fn = load_isolate_bundle(w, bundle);
+    if (is_error(fn)) {
+      err = "a worker isolate cannot load the handler: " + w.describe_error(fn);
+      return false;
+    }
+    net::ServerOptions mine = o;
+    mine.port = port->load();
+    net_state(w).worker = index + 1;
+    if (start_server(w, "http/serve", mine, fn, err).is_undefined()) return false;
+    port->store(net_state(w).servers.back()->server->port());
+    return true;
+  };
+  hooks.stop = stop_worker_servers;
+  auto box = std::make_shared<ServerBox>();
+  box->host = o.host;
+  box->workers = net::WorkerGroup::start(vm, n, std::move(hooks), error);
+  if (!box->workers) return Value::undefined();
+  net_state(vm).servers.push_back(box);
+  return server_handle(vm, box, port->load());
 }
 
 Value builtin_serve(VM& vm, Args a) {
   if (!is_dict(a[0])) return arg_error(vm, "http/serve", 0, "a Dict", a[0]);
   if (!is_function(a[1])) return arg_error(vm, "http/serve", 1, "a Function", a[1]);
   net::ServerOptions o;
-  if (Value e = server_options(vm, a[0], o); !e.is_undefined()) return e;
+  uint32_t workers = 1;
+  if (Value e = server_options(vm, a[0], o, workers); !e.is_undefined()) return e;
   if (o.tls.cert_file.empty() != o.tls.key_file.empty()) {
     return vm.error("http/serve: options \"cert\" and \"key\" go together");
   }
+  if (workers > 1 && vm.is_worker()) return vm.error("http/serve: workers above 1 inside a worker isolate");
   std::string error;
-  Value server = start_server(vm, "http/serve", o, a[1], error);
+  Value server = workers > 1 ? start_workers(vm, o, workers, a[1], error)
+                             : start_server(vm, "http/serve", o, a[1], error);
   if (server.is_undefined()) return vm.error("http/serve: " + error);
   return server;
 }
@@ -423,12 +485,17 @@ Value builtin_stop(VM& vm, Args a) {
   box->stopping = true;
   uint32_t kept = vm.loop().keep(future);
   ServerBox* raw = box.get();
-  box->server->stop(drain, [&vm, kept, raw] {
+  auto done = [&vm, kept, raw] {
     Loop& loop = vm.loop();
     loop.settle(loop.kept(kept), true, Value::empty_sexpr());
     loop.release(kept);
     forget_server(vm, raw);
-  });
+  };
+  if (box->workers) {
+    box->workers->stop(drain, std::move(done));
+  } else {
+    box->server->stop(drain, std::move(done));
+  }
   return future;
 }
 
@@ -714,14 +781,23 @@ Value builtin_headers(VM& vm, Args a) {
   return list.finish();
 }
 
+Value builtin_worker(VM& vm, Args) {
+  auto* st = static_cast<NetState*>(vm.loop().http_state());
+  return Value::fixnum(st ? st->worker : 0);
+}
+
 const BuiltinInfo kNet[] = {
     {"http/serve", "opts handler",
      "Starts an HTTP server (HTTP/2 over TLS or h2c, and HTTP/1.1, on one port) and returns it. opts is a Dict: "
      "\"host\" (\"127.0.0.1\"), \"port\" (0: a free one, see http/port), \"cert\" and \"key\" (PEM files: TLS), "
      "\"client-ca\" (mutual TLS), and the limits of docs/HTTP.md. (handler request) runs in its own fiber per "
      "request; request is a Dict (\"method\" \"path\" \"query\" \"headers\" \"body\" \"remote\" ...); it returns a "
-     "String (200), a Dict (\"status\" \"headers\" \"body\") or a Future of one. An error answers 500 and is logged.",
+     "String (200), a Dict (\"status\" \"headers\" \"body\") or a Future of one. An error answers 500 and is logged. "
+     "\"workers\" N (1) serves from N worker isolates on the one port; the handler and its globals cross by marshal.",
      2, 2, 0, 0, builtin_serve, nullptr},
+    {"http/worker", "",
+     "In a handler of a server with \"workers\" N: the number of the worker isolate running it, 1 to N; else 0.", 0,
+     0, builtinflag::kCallBare, 0, builtin_worker, nullptr},
     {"http/port", "server", "The port a server listens on (the one the system chose for port 0).", 1, 1, 0, 0,
      builtin_port, nullptr},
     {"http/stop", "server [drain-ms]",

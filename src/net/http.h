@@ -70,6 +70,9 @@ struct ServerOptions {
   uint32_t idle_timeout_ms = limits::kHttpIdleTimeoutMs;
   uint32_t header_timeout_ms = limits::kHttpHeaderTimeoutMs;
   uint32_t write_timeout_ms = limits::kHttpWriteTimeoutMs;
+  // SO_REUSEPORT: several servers (one per worker isolate) listen on the same port, and the
+  // kernel spreads the connections over them.
+  bool reuse_port = false;
 };
 
 // Counters a test or the REPL can read.

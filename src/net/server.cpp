@@ -2,7 +2,10 @@
 // The core frees itself in its last close callback, so the Server handle may go at any time.
 #include "net/server.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include "net/conn.h"
 
@@ -47,17 +50,31 @@ class ListenerCore : public ServerCore {
   bool handles_closing_ = false;
 };
 
+// libuv 1.44 has no flag for SO_REUSEPORT: the socket is made first (uv_tcp_init_ex) and the
+// option set on it before the bind.
+int reuse_port(uv_tcp_t* tcp) {
+  uv_os_fd_t fd;
+  int rc = uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd);
+  int on = 1;
+  if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) rc = uv_translate_sys_error(errno);
+  return rc;
+}
+
 bool ListenerCore::listen(uv_loop_t* l, std::string& error) {
   loop = l;
-  uv_tcp_init(loop, &listener);
+  bool v6 = options.host.find(':') != std::string::npos;
+  int rc = uv_tcp_init_ex(loop, &listener, options.reuse_port ? (v6 ? AF_INET6 : AF_INET) : AF_UNSPEC);
+  if (rc != 0) uv_tcp_init(loop, &listener);  // so that it can be closed like any other
   uv_timer_init(loop, &drain);
   listener.data = this;
   drain.data = this;
   open_handles = 2;
   sockaddr_storage addr{};
-  int rc = options.host.find(':') != std::string::npos
-               ? uv_ip6_addr(options.host.c_str(), options.port, reinterpret_cast<sockaddr_in6*>(&addr))
-               : uv_ip4_addr(options.host.c_str(), options.port, reinterpret_cast<sockaddr_in*>(&addr));
+  if (rc == 0) {
+    rc = v6 ? uv_ip6_addr(options.host.c_str(), options.port, reinterpret_cast<sockaddr_in6*>(&addr))
+            : uv_ip4_addr(options.host.c_str(), options.port, reinterpret_cast<sockaddr_in*>(&addr));
+  }
+  if (rc == 0 && options.reuse_port) rc = reuse_port(&listener);
   if (rc == 0) rc = uv_tcp_bind(&listener, reinterpret_cast<sockaddr*>(&addr), 0);
   if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener), 511, on_connection);
   if (rc != 0) {

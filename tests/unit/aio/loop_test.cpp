@@ -33,6 +33,37 @@ TEST(AioLoop, RunPendingRunsBackgroundFibersToTheEnd) {
   EXPECT_EQ(h.vm().loop().close(), 0);
 }
 
+// The HTTP state a loop owns (net/builtins.cpp) is destroyed by close(), before its last callbacks.
+TEST(AioLoop, CloseDestroysTheHttpState) {
+  struct Flagged : LoopState {
+    bool* gone;
+    explicit Flagged(bool* g) : gone(g) {}
+    ~Flagged() override { *gone = true; }
+  };
+  Harness h;
+  bool gone = false;
+  EXPECT_EQ(h.vm().loop().http_state(), nullptr);
+  h.vm().loop().set_http_state(std::make_unique<Flagged>(&gone));
+  EXPECT_NE(h.vm().loop().http_state(), nullptr);
+  EXPECT_EQ(h.vm().loop().close(), 0);
+  EXPECT_TRUE(gone);
+  EXPECT_EQ(h.vm().loop().http_state(), nullptr);
+}
+
+// run_while stops as soon as go() is false, with work still pending (a worker isolate's server).
+TEST(AioLoop, RunWhileStopsWhenToldWithWorkPending) {
+  Harness h;
+  EXPECT_EQ(h.eval("(aio/spawn (\\ {} {do (await (aio/sleep 1)) (print \"one\") (await (aio/sleep 100000)) (print \"never\")}))"),
+            "<future pending>");
+  std::string seen;  // out() drains what was printed
+  h.vm().loop().run_while([&] {
+    seen += h.out();
+    return seen.empty();
+  });
+  EXPECT_EQ(seen, "one\n");
+  EXPECT_EQ(h.vm().loop().close(), 0);
+}
+
 TEST(AioLoop, AnUnawaitedFailureIsReportedWithItsTrace) {
   Harness h;
   h.run("(fun {bad} {head 1})\n(aio/spawn bad)");

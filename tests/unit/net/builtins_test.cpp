@@ -1,7 +1,7 @@
 // builtins_test.cpp: the Valk API of the HTTP engine (src/net/builtins.cpp) run by the real `valk`
 // binary against real peers on loopback: the original's http2/ server+client program with a
 // self-signed certificate, curl against http2/listen and http/serve (h2c, TLS, HTTP/1.1), nghttp
-// (50 streams, a failing handler beside good ones), h2probe.py, and the Valk client against
+// (50 streams, a failing handler beside good ones), node's http2 client, h2probe.py, and the Valk client against
 // nghttpd and against a TLS http/serve (verified by CA file, refused without it).
 #include <gtest/gtest.h>
 
@@ -185,6 +185,65 @@ TEST(NetValk, Nghttp50MultiplexedStreams) {
   // -m 50: the same URI 50 times on one connection, concurrently; each handler sleeps 30 ms.
   Shell r = sh("nghttp -n -s -m 50 http://127.0.0.1:" + std::to_string(port) + "/later", 60);
   EXPECT_EQ(count(r.out, " 200 "), 50u) << r.out;
+}
+
+// node's http2 client against http/serve, in cleartext and over TLS (node checks the certificate
+// against the test CA): 20 concurrent uploads echoed on one connection, and one failing handler
+// (500) among them that no other stream notices.
+std::string node_client(const std::string& url, const std::string& ca) {
+  std::string js =
+      "const h=require(\"http2\"),fs=require(\"fs\");const ca=process.argv[2];"
+      "const c=h.connect(process.argv[1],ca?{ca:fs.readFileSync(ca)}:{});let n=0,ok=0,bad=0;"
+      "const done=()=>{if(++n==21){console.log(ok+\" \"+bad);c.close();}};"
+      "for(let i=0;i<20;i++){const r=c.request({\":method\":\"POST\",\":path\":\"/echo?i=\"+i});"
+      "let b=\"\",st=0,x=\"\";r.on(\"response\",(hd)=>{st=hd[\":status\"];x=hd[\"x-echo\"];});"
+      "r.setEncoding(\"utf8\");r.on(\"data\",(d)=>b+=d);"
+      "r.on(\"end\",()=>{if(st==201&&x==\"i=\"+i&&b==\"body\"+i)ok++;done();});r.end(\"body\"+i);}"
+      "const e=c.request({\":path\":\"/boom\"});e.on(\"response\",(hd)=>{bad=hd[\":status\"];});"
+      "e.resume();e.on(\"end\",done);";
+  return "node -e '\"'\"'" + js + "'\"'\"' " + url + " " + ca;
+}
+
+TEST(NetValk, NodeHttp2ClientAgainstServe) {
+  int port = free_port();
+  ValkServer s(serve_opts_h2c(port), port);
+  ASSERT_GT(s.peer.pid, 0);
+  Shell r = sh(node_client("http://127.0.0.1:" + std::to_string(port), ""), 40);
+  EXPECT_EQ(r.out, "20 500\n");
+  int tls_port = free_port();
+  ValkServer tls(serve_opts_tls(tls_port), tls_port);
+  ASSERT_GT(tls.peer.pid, 0);
+  Shell t = sh(node_client("https://localhost:" + std::to_string(tls_port), certs().ca), 40);
+  EXPECT_EQ(t.out, "20 500\n");
+}
+
+// `workers 2`: two isolates on one port. Separate connections (one curl each) are spread over
+// both; a handler failing in one worker is answered 500 and both go on serving; the handler
+// reaches a global of the program (it crossed with the handler).
+TEST(NetValk, WorkersSpreadRequestsAndSurviveAFailingHandler) {
+  int port = free_port();
+  std::string text = with_port(R"(
+(def {prefix} "worker")
+(def {srv} (http/serve ["port" PORT "workers" 2] (\ {req} {
+  select
+    {(== (get req "path") "/boom") (head 1)}
+    {otherwise (str/format "%s %d" prefix (http/worker))}
+})))
+(print "listening" (http/port srv))
+)", port);
+  Peer s(kValk + " " + program("workers.valk", text), port);
+  ASSERT_GT(s.pid, 0);
+  std::string url = "http://127.0.0.1:" + std::to_string(port);
+  std::string spread = "for i in $(seq 40); do " + curl("--http2-prior-knowledge " + url + "/") +
+                       "; echo; done | sort | uniq -c | sed \"s/ *[0-9]* //\"";
+  EXPECT_EQ(sh(spread).out, "worker 1\nworker 2\n");  // all on one: a chance of 2^-39
+  Shell boom = sh("for i in $(seq 10); do " + curl("-o /dev/null -w \"%{http_code}\\n\" " + url + "/boom") +
+                  "; done | sort | uniq -c | sed \"s/ *//\"");
+  EXPECT_EQ(boom.out, "10 500\n");
+  EXPECT_EQ(sh(spread).out, "worker 1\nworker 2\n");
+  std::ifstream log(certs().dir + "/peer" + std::to_string(port) + ".log");
+  std::string logged((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(count(logged, "http: handler failed for GET /boom: "), 10u) << logged;
 }
 
 TEST(NetValk, H2probeTlsAgainstServe) {

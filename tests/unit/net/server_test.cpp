@@ -175,6 +175,38 @@ TEST(NetServer, PortInUseIsAnError) {
   EXPECT_EQ(s.loop_close_rc(), 0);
 }
 
+// reuse_port (http/serve's workers): two servers on one port, the kernel spreading connections
+// over them; a server without the option beside them is refused.
+TEST(NetServer, ReusePortSharesOnePort) {
+  ServerOptions o;
+  o.reuse_port = true;
+  auto named = [](const char* who) {
+    return [who](Request&&, Responder r) {
+      Response resp;
+      resp.body = who;
+      r.respond(std::move(resp));
+    };
+  };
+  LoopServer a(o, named("a"));
+  ASSERT_GT(a.port(), 0) << a.error();
+  o.port = a.port();
+  LoopServer b(o, named("b"));
+  ASSERT_EQ(b.port(), a.port()) << b.error();
+  ServerOptions plain;
+  plain.port = a.port();
+  LoopServer c(plain, named("c"));
+  EXPECT_EQ(c.error(), "listen 127.0.0.1:" + std::to_string(a.port()) + ": address already in use");
+  // 40 connections, one request each: both servers answer some (all on one: a chance of 2^-39).
+  Shell r = sh("for i in $(seq 40); do curl -sS --max-time 10 " + a.url("/") + "; echo; done | sort | uniq -c");
+  EXPECT_NE(r.out.find(" a\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" b\n"), std::string::npos) << r.out;
+  a.stop();
+  b.stop();
+  c.stop();
+  EXPECT_EQ(a.loop_close_rc(), 0);
+  EXPECT_EQ(b.loop_close_rc(), 0);
+}
+
 TEST(NetServer, LateAnswerAndHandlerError) {
   Fixture f;
   Shell late = sh(curl("--http2-prior-knowledge " + f.server.url("/later")));
