@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # check-install.sh BUILD: installs the build into a scratch DESTDIR (as `make install` does) and
-# checks what a user gets: the binary runs from there, the manual page, the library folder, the
-# docs and the editor modes are in place; then builds the Debian package (make deb), unpacks
-# it, checks that its Depends covers every shared library the binary needs, and runs it. Run by ctest as the "install" test.
+# checks what a user gets: the binary runs from there (and imports the library's modules), the
+# manual page, the library folder, the docs and the editor modes are in place; then builds the
+# Debian package (make deb), unpacks it, checks that its Depends covers every shared library the
+# binary needs, and runs it. Run by ctest as the "install" test.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 stage=$(mktemp -d)
@@ -16,6 +17,10 @@ out=$("$root/bin/valk" -e "(+ 1 2)")
 [ -f "$root/share/man/man1/valk.1" ] || fail "no man page"
 groff -man -Tutf8 "$root/share/man/man1/valk.1" 2>/dev/null | grep -q "sys/args" || fail "the man page does not render"
 [ -f "$root/share/valk/lib/prelude.valk" ] || fail "no library folder"
+# import finds the library's modules beside the installed binary (bin/../share/valk/lib), from
+# any folder and whatever the build's default was.
+out=$(cd "$stage" && "$root/bin/valk" -e '(import "path")' -e '(path/stem "a/b.txt")')
+[ "$out" = $'()\n"b"' ] || fail "the installed valk did not import path: '$out'"
 [ -f "$root/share/doc/valk/LANGUAGE.md" ] || fail "no docs"
 [ -f "$root/share/valk/editors/vim/syntax/valk.vim" ] || fail "no vim mode"
 echo "install: ok"
@@ -36,4 +41,6 @@ for lib in $(readelf -d "$stage/unpacked/usr/bin/valk" | sed -n 's/.*Shared libr
 done
 out=$("$stage/unpacked/usr/bin/valk" -e "(len \"valk\")")
 [ "$out" = "4" ] || fail "the packaged valk printed '$out'"
+out=$(cd "$stage" && "$stage/unpacked/usr/bin/valk" -e '(import "path")' -e '(path/basename "a/b.txt")')
+[ "$out" = $'()\n"b.txt"' ] || fail "the packaged valk did not import path: '$out'"
 echo "deb: ok"

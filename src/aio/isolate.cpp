@@ -5,6 +5,7 @@
 
 #include "gc/trace.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <unordered_set>
 
@@ -204,9 +205,17 @@ void WorkerPool::deliver() {
 namespace {
 
 // A global a function may reach by name: anything the user bound (builtins and prelude functions
-// are there already in every isolate).
-bool user_global(const Symbol* s) {
-  Value g = s->global;
+// are there already in every isolate). A module's function reaches its module's globals first:
+// they cross as globals of the worker (modules met: those of the closures found so far).
+Value reachable_global(VM& vm, Symbol* s, const std::vector<uint16_t>& modules) {
+  for (uint16_t m : modules) {
+    Value v = vm.global_in(s, m);
+    if (!v.is_undefined() && v != s->global) return v;
+  }
+  return s->global;
+}
+
+bool user_global(Value g) {
   if (g.is_undefined() || is_builtin(g)) return false;
   return !(is_closure(g) && (g.as<Closure>()->proto.as<Proto>()->pflags & protoflag::kBuiltinCode));
 }
@@ -218,20 +227,24 @@ Value isolate_bundle(VM& vm, Value fn) {
   std::vector<Value> work{fn};
   std::unordered_set<uint64_t> seen;
   std::unordered_set<const Symbol*> params;  // names bound by the lambdas met: not globals there
+  std::vector<uint16_t> modules;
   std::vector<Value> items{fn};
   while (!work.empty()) {
     Value v = work.back();
     work.pop_back();
     if (!v.is_object() || !seen.insert(v.bits()).second) continue;
     if (is_symbol(v)) {
-      if (user_global(v.as<Symbol>()) && !params.count(v.as<Symbol>())) {
+      Value g = reachable_global(vm, v.as<Symbol>(), modules);
+      if (user_global(g) && !params.count(v.as<Symbol>())) {
         items.push_back(v);
-        items.push_back(v.as<Symbol>()->global);
-        work.push_back(v.as<Symbol>()->global);
+        items.push_back(g);
+        work.push_back(g);
       }
       continue;
     }
     if (is_closure(v)) {  // its parameters are not globals in its body
+      uint16_t m = v.as<Closure>()->proto.as<Proto>()->module;
+      if (m && std::find(modules.begin(), modules.end(), m) == modules.end()) modules.push_back(m);
       for (Value f = v.as<Closure>()->proto.as<Proto>()->formals; is_cons(f); f = cdr(f)) {
         if (is_symbol(car(f))) params.insert(car(f).as<Symbol>());
       }

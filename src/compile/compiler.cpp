@@ -187,6 +187,7 @@ class Compiler {
   int sequence_duplication_ = 0;
   uint32_t last_op_pc_ = 0;  // the last instruction emitted (not an extra word)
   bool makes_closures_ = false;
+  uint16_t module_ = 0;  // the module whose file the code was read from (its globals come first), or 0
   std::string error_;
   std::vector<Stub> stubs_;
   std::vector<CallStub> call_stubs_;
@@ -291,7 +292,7 @@ void Compiler::symbol(Symbol* s, SrcPos pos) {
   }
 by_name:
   mark(pos);
-  emit(Op::NAME, constant(Value::object(s)), +1);
+  emit(module_ ? Op::MNAME : Op::NAME, constant(Value::object(s)), +1);
 }
 
 // ---- expressions -------------------------------------------------------------------------
@@ -974,6 +975,7 @@ Value Compiler::finish(SrcPos pos) {
   if (nparams > 0xffff) return make_error(vm_.heap(), "too many parameters");
   if (makes_closures_) p->pflags |= protoflag::kMakesClosures;
   if (pos.known() && vm_.files().is_builtin(pos.file())) p->pflags |= protoflag::kBuiltinCode;
+  p->module = module_;
   return Value::object(p);
 }
 
@@ -992,6 +994,7 @@ Value Compiler::lambda(Value formals, Value lambda_body, SrcPos pos) {
   // Names that become parameters can be bound by frames from now on (LANGUAGE.md 5).
   for (Symbol* s : x_->params) vm_.note_scope_binding(s, symflag::kParamBound);
   if (!pos.known() && is_cons(lambda_body)) pos = cell_pos(lambda_body);
+  module_ = vm_.module_of_pos(pos);
   body(lambda_body, pos, true);
   Value result = finish(pos);
   if (is_error(result)) return result;
@@ -1005,6 +1008,7 @@ Value Compiler::lambda(Value formals, Value lambda_body, SrcPos pos) {
 
 Value Compiler::chunk(Value code, SrcPos pos, CodeShape shape) {
   if (!pos.known() && is_cons(code)) pos = cell_pos(code);
+  module_ = vm_.module_of_pos(pos);
   bool as_list = shape == CodeShape::kList && is_list(code);
   if (as_list) {
     body(code, pos, true);

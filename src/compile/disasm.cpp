@@ -16,6 +16,7 @@ std::string describe_operand(const Proto* p, Op op, uint32_t ins, uint32_t extra
   switch (op) {
     case Op::CONST:
     case Op::NAME:
+    case Op::MNAME:
     case Op::CLOSURE: {
       Value k = p->consts[operand(ins)];
       return is_obj(k, ObjType::kProto) ? "<proto>" : readable(k);

@@ -80,6 +80,7 @@ struct BuiltinInfo {
 
 // The tables of each area (lib/*.cpp).
 std::span<const BuiltinInfo> core_builtins();
+std::span<const BuiltinInfo> module_builtins();  // import, export (lib/module.cpp)
 std::span<const BuiltinInfo> error_builtins();
 std::span<const BuiltinInfo> introspect_builtins();
 std::span<const BuiltinInfo> record_builtins();

@@ -43,7 +43,10 @@ Value builtin_def(VM& vm, Args a) {
   std::string problem = check_bindings("def", a);
   if (!problem.empty()) return vm.error(problem);
   uint32_t i = 1;
-  for (Value n = a[0]; is_cons(n); n = cdr(n)) vm.define_global(car(n).as<Symbol>(), a[i++]);
+  for (Value n = a[0]; is_cons(n); n = cdr(n)) {
+    std::string refused = vm.define(car(n).as<Symbol>(), a[i++]);  // a module's code: its own globals
+    if (!refused.empty()) return vm.error(refused);
+  }
   return Value::empty_sexpr();
 }
 
@@ -51,8 +54,17 @@ Value builtin_assign(VM& vm, Args a) {
   std::string problem = check_bindings("=", a);
   if (!problem.empty()) return vm.error(problem);
   uint32_t scope = vm.current_scope();
+  // At top level = binds as def does (in a module's code: its own globals).
+  bool top = vm.frame(scope).kind == FrameKind::kEntry;
   uint32_t i = 1;
-  for (Value n = a[0]; is_cons(n); n = cdr(n)) vm.bind_in_scope(car(n).as<Symbol>(), a[i++], scope);
+  for (Value n = a[0]; is_cons(n); n = cdr(n)) {
+    if (!top) {
+      vm.bind_in_scope(car(n).as<Symbol>(), a[i++], scope);
+      continue;
+    }
+    std::string refused = vm.define(car(n).as<Symbol>(), a[i++]);
+    if (!refused.empty()) return vm.error(refused.replace(0, 3, "="));
+  }
   return Value::empty_sexpr();
 }
 
@@ -94,7 +106,7 @@ NativeResult continue_apply(VM& vm, uint32_t fi) {
     if (self_evaluating(arg)) {
       vm.push(arg);
     } else if (is_symbol(arg)) {
-      Value v = vm.lookup(arg.as<Symbol>(), vm.frame(fi).scope);
+      Value v = vm.lookup(arg.as<Symbol>(), vm.frame(fi).scope, vm.module_of_pos(cell_pos(rest)));
       if (v.is_undefined()) {
         return NativeResult::error(vm.error("LEnv: Symbol `" + std::string(arg.as<Symbol>()->name()) + "` is not bound"));
       }
@@ -117,7 +129,7 @@ NativeResult run_as_code(VM& vm, uint32_t fi, Value code) {
   if (cdr(code).is_nil()) {
     if (self_evaluating(head)) return NativeResult::ret(head);
     if (is_symbol(head)) {
-      Value v = vm.lookup(head.as<Symbol>(), vm.frame(fi).scope);
+      Value v = vm.lookup(head.as<Symbol>(), vm.frame(fi).scope, vm.module_of_pos(cell_pos(code)));
       if (v.is_undefined()) {
         return NativeResult::error(vm.error("LEnv: Symbol `" + std::string(head.as<Symbol>()->name()) + "` is not bound"));
       }

@@ -72,12 +72,13 @@ Value builtin_record(VM& vm, Args a) {
     return rebound_error(vm, "record", "sys/record-make, sys/record-is or sys/record-get");
   }
   std::string name(record_name(desc));
-  vm.define_global(vm.sym(name), partial_of(vm, make, {desc}));
-  vm.define_global(vm.sym(name + "?"), partial_of(vm, is, {desc}));
+  // def binds in the namespace of the code running record (a module's own globals there).
+  (void)vm.define(vm.sym(name), partial_of(vm, make, {desc}));
+  (void)vm.define(vm.sym(name + "?"), partial_of(vm, is, {desc}));
   int64_t index = 0;
   for (Value c = cdr(desc); is_cons(c); c = cdr(c), ++index) {
     std::string accessor = name + "/" + std::string(car(c).as<Symbol>()->name());
-    vm.define_global(vm.sym(accessor), partial_of(vm, get, {desc, Value::fixnum(index)}));
+    (void)vm.define(vm.sym(accessor), partial_of(vm, get, {desc, Value::fixnum(index)}));
   }
   return Value::empty_sexpr();
 }
@@ -144,7 +145,7 @@ Value builtin_defmulti(VM& vm, Args a) {
   Value methods = table_new(vm.heap());
   Value items[] = {car(names), a[1], methods};
   Value info = make_list(vm.heap(), items, true);
-  vm.define_global(car(names).as<Symbol>(), partial_of(vm, call, {info}));
+  (void)vm.define(car(names).as<Symbol>(), partial_of(vm, call, {info}));  // a module's own, in its code
   return Value::empty_sexpr();
 }
 

@@ -123,7 +123,7 @@ struct Proto : Object {
   uint16_t nrequired;  // parameters before &
   ProtoKind kind;
   uint8_t pflags;
-  uint16_t reserved;
+  uint16_t module;     // namespace its global names resolve in: 0 the global frame, else a module (vm/module.cpp)
   uint32_t max_stack;  // temporaries the code needs above its parameters
   uint32_t ncode;
   uint32_t nconsts;

@@ -309,11 +309,20 @@ dispatch_top:
         DISPATCH();
       }
       SAVE();
-      RAISE_MSG("LEnv: Symbol `" + std::string(s->name()) + "` is not bound");
+      RAISE_MSG(unbound_message(s));
     }
     SAVE();
     Value v = lookup(s, fr->scope);
-    if (v.is_undefined()) RAISE_MSG("LEnv: Symbol `" + std::string(s->name()) + "` is not bound");
+    if (v.is_undefined()) RAISE_MSG(unbound_message(s));
+    *sp++ = v;
+    DISPATCH();
+  }
+  HANDLER(MNAME) {
+    // A module's code: the frames as NAME, then the module's globals before the global frame.
+    Symbol* s = K[operand(ins)].as<Symbol>();
+    SAVE();
+    Value v = lookup(s, fr->scope, fr->proto.as<Proto>()->module);
+    if (v.is_undefined()) RAISE_MSG(unbound_message(s));
     *sp++ = v;
     DISPATCH();
   }

@@ -73,8 +73,8 @@ Value VM::lookup_in_env(Value env, Symbol* sym, bool* found) {
   return find_binding(e->extras, sym, found);
 }
 
-Value VM::lookup(Symbol* sym, uint32_t scope) {
-  if (sym->scope_flags == 0) return sym->global;  // no frame can bind it
+Value VM::lookup(Symbol* sym, uint32_t scope, uint16_t ns) {
+  if (sym->scope_flags == 0) return global_in(sym, ns);  // no frame can bind it
   for (uint32_t s = scope;;) {
     const Frame& f = fib_.frames[s];
     if (f.kind == FrameKind::kEntry) break;
@@ -102,7 +102,7 @@ Value VM::lookup(Symbol* sym, uint32_t scope) {
     }
     s = fib_.frames[s - 1].scope;  // the caller's frame
   }
-  return sym->global;
+  return global_in(sym, ns);
 }
 
 void VM::define_global(Symbol* sym, Value value) {

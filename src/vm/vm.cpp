@@ -54,7 +54,7 @@ Value VM::builtin_named(std::string_view name) const {
 
 void VM::install_builtins() {
   std::span<const BuiltinInfo> tables[] = {
-      core_builtins(), error_builtins(), introspect_builtins(), record_builtins(), arith_builtins(),
+      core_builtins(), module_builtins(), error_builtins(), introspect_builtins(), record_builtins(), arith_builtins(),
       math_builtins(), dict_builtins(), table_builtins(), list_builtins(), io_builtins(), system_builtins(),
       gc_builtins(), aio_builtins(), string_builtins(), regex_builtins(), help_builtins(), net_builtins(),
       json_builtins(), fs_builtins(), proc_builtins(), marshal_builtins(), isolate_builtins()};
@@ -300,6 +300,7 @@ void VM::trace_roots(RootVisitor& visitor, bool young_only) {
   for (Value* root : extra_roots_) visitor.visit(*root);
   for (auto& v : host_stubs_) visitor.visit(v);
   for (auto& v : embedded_forms_) visitor.visit(v);
+  modules_.trace(visitor);
 }
 
 void VM::collect_garbage(bool full) {
@@ -344,7 +345,23 @@ Value VM::interrupted_error() {
 }
 
 std::string VM::unbound_message(const Symbol* s) const {
-  return "LEnv: Symbol `" + std::string(s->name()) + "` is not bound";
+  std::string text = "LEnv: Symbol `" + std::string(s->name()) + "` is not bound";
+  // m/f where m names an imported module that has f but does not export it.
+  std::string_view name = s->name();
+  size_t slash = name.rfind('/');
+  if (slash == std::string_view::npos || slash == 0) return text;
+  uint16_t id = modules_.of_prefix(std::string(name.substr(0, slash)));
+  if (!id) return text;
+  const Module& m = modules_.at(id);
+  Symbol* inner = symbols_.find(name.substr(slash + 1));
+  if (!inner || m.exports.is_undefined() || !m.names.is_object()) return text;  // it exports everything
+  for (Value n = m.exports; is_cons(n); n = cdr(n)) {
+    if (car(n) == Value::object(inner)) return text;  // exported: imported elsewhere, not here
+  }
+  if (!table_get(m.names, Value::object(inner)).is_undefined()) {
+    text += ": " + m.name + ".valk does not export `" + std::string(inner->name()) + "`";
+  }
+  return text;
 }
 
 SrcPos VM::frame_position(const Frame& f) const {

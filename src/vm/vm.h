@@ -20,6 +20,7 @@
 #include "value/symbol.h"
 #include "vm/fiber.h"
 #include "vm/frame.h"
+#include "vm/module.h"
 
 namespace valk {
 
@@ -92,13 +93,28 @@ class VM final : public RootSource {
 
   // ---- bindings (vm/lookup.cpp) ----------------------------------------------------------
   uint32_t current_scope() const { return fib_.frames[fib_.nframes - 1].scope; }
-  // The binding of sym seen from the frame `scope` (LANGUAGE.md 5), undefined when unbound.
-  Value lookup(Symbol* sym, uint32_t scope);
+  // The binding of sym seen from the frame `scope` (LANGUAGE.md 5), undefined when unbound; past
+  // the frames, the globals of module `ns` come first (0: the global frame only).
+  Value lookup(Symbol* sym, uint32_t scope, uint16_t ns = 0);
   void define_global(Symbol* sym, Value value);           // def
   void bind_in_scope(Symbol* sym, Value value, uint32_t scope);  // =
   // The frame `scope` as an Env closures can hold (made on first need), or undefined for the
   // global frame.
   Value capture_env(uint32_t scope);
+
+  // ---- modules (vm/module.cpp) -------------------------------------------------------------
+  // The module whose file the code at `pos` was read from, or 0.
+  uint16_t module_of_pos(SrcPos pos) const;
+  // Where definitions go now: the module of the innermost user code running (prelude functions
+  // such as fun defining on its behalf), or 0 for the global frame.
+  uint16_t current_namespace() const;
+  // The global binding of sym seen from module `ns`: its own globals, then the global frame.
+  Value global_in(Symbol* sym, uint16_t ns) const;
+  // def in the current namespace: "" or the error message.
+  std::string define(Symbol* sym, Value value);
+  ModuleRegistry& modules() { return modules_; }
+  // The source position the frame below native frame `fi` is at (its caller's code).
+  SrcPos caller_position(uint32_t fi) const { return fi > 0 ? frame_position(fib_.frames[fi - 1]) : SrcPos{}; }
 
   // ---- for native builtins ---------------------------------------------------------------
   Value& slot(uint32_t frame, uint32_t i) { return fib_.stack[fib_.frames[frame].base + i]; }
@@ -264,6 +280,7 @@ class VM final : public RootSource {
   std::vector<Builtin*> builtins_;  // owned, freed with the VM
   std::vector<Value> host_stubs_;
   Value embedded_forms_[2] = {Value::undefined(), Value::undefined()};
+  ModuleRegistry modules_;
 };
 
 // Keeps a Value alive (and updated when objects move) while C++ code holds it across a run.

@@ -8,7 +8,8 @@
 //
 // An expectation belongs to the last form that starts on or before its line. A form without an
 // expectation must not raise an error. A file runs once, top to bottom, in one fresh VM (with
-// VALK_GC_STRESS=1 in the environment, under collection at every safe point).
+// VALK_GC_STRESS=1 in the environment, under collection at every safe point), from tests/valk/
+// (modules.valk imports the modules of tests/valk/mods/).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -136,6 +137,9 @@ FileRun run_file(const std::string& rel) {
   config.err = out;
   config.heap.stress = env_flag("VALK_GC_STRESS");
   config.heap.verify = env_flag("VALK_GC_VERIFY");
+  // From tests/valk/, as `valk FILE` run there: import finds mods/ beside the file.
+  fs::path cwd = fs::current_path();
+  fs::current_path(valk_dir());
   {
     auto vm = std::make_unique<VM>(config);
     uint32_t file = vm->files().intern(rel);
@@ -169,6 +173,7 @@ FileRun run_file(const std::string& rel) {
       }
     }
   }
+  fs::current_path(cwd);
   std::fclose(out);
   std::free(buffer);
   return run;
