@@ -54,16 +54,10 @@ Value builtin_assign(VM& vm, Args a) {
   std::string problem = check_bindings("=", a);
   if (!problem.empty()) return vm.error(problem);
   uint32_t scope = vm.current_scope();
-  // At top level = binds as def does (in a module's code: its own globals).
-  bool top = vm.frame(scope).kind == FrameKind::kEntry;
   uint32_t i = 1;
   for (Value n = a[0]; is_cons(n); n = cdr(n)) {
-    if (!top) {
-      vm.bind_in_scope(car(n).as<Symbol>(), a[i++], scope);
-      continue;
-    }
-    std::string refused = vm.define(car(n).as<Symbol>(), a[i++]);
-    if (!refused.empty()) return vm.error(refused.replace(0, 3, "="));
+    std::string refused = vm.assign(car(n).as<Symbol>(), a[i++], scope);
+    if (!refused.empty()) return vm.error(refused);
   }
   return Value::empty_sexpr();
 }

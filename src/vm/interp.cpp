@@ -599,7 +599,10 @@ dispatch_top:
     SAVE();
     Value* args = sp - n;
     uint32_t i = 1;
-    for (Value c = args[0]; is_cons(c); c = cdr(c)) bind_in_scope(car(c).as<Symbol>(), args[i++], fr->scope);
+    for (Value c = args[0]; is_cons(c); c = cdr(c)) {
+      std::string refused = assign(car(c).as<Symbol>(), args[i++], fr->scope);
+      if (UNLIKELY(!refused.empty())) RAISE_MSG(refused);
+    }
     sp = args;
     *sp++ = Value::empty_sexpr();
     DISPATCH();

@@ -95,4 +95,13 @@ std::string VM::define(Symbol* sym, Value value) {
   return "";
 }
 
+std::string VM::assign(Symbol* sym, Value value, uint32_t scope) {
+  if (fib_.frames[scope].kind != FrameKind::kEntry) {
+    bind_in_scope(sym, value, scope);
+    return "";
+  }
+  std::string refused = define(sym, value);
+  return refused.empty() ? refused : refused.replace(0, 3, "=");
+}
+
 }  // namespace valk

@@ -112,6 +112,9 @@ class VM final : public RootSource {
   Value global_in(Symbol* sym, uint16_t ns) const;
   // def in the current namespace: "" or the error message.
   std::string define(Symbol* sym, Value value);
+  // What `=` does with one name (the builtin and the ASSIGN instruction): binds it in `scope`, or
+  // at top level as define does (a module's code: in its own globals). "" or why it is refused.
+  std::string assign(Symbol* sym, Value value, uint32_t scope);
   ModuleRegistry& modules() { return modules_; }
   // The source position the frame below native frame `fi` is at (its caller's code).
   SrcPos caller_position(uint32_t fi) const { return fi > 0 ? frame_position(fib_.frames[fi - 1]) : SrcPos{}; }
