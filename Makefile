@@ -63,7 +63,7 @@ stress:
 
 # Only the tests where threads meet (worker isolates, the loop, the golden files that use them):
 # the rest of the suite runs on one thread and is covered by make asan.
-TSAN_TESTS = Isolate*:AioLoop*:Valk/Golden.Holds/isolates_*:Valk/Golden.Holds/aio_*
+TSAN_TESTS = Isolate*:AioLoop*:Valk/Golden.Holds/isolates_*:Valk/Golden.Holds/aio_*:Valk/Golden.Holds/http_*
 tsan: deps
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVALK_TSAN=ON $(CMAKE_FLAGS) > /dev/null
 	@cmake --build build-tsan --target valk_unit_tests
