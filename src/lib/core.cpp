@@ -102,7 +102,7 @@ NativeResult continue_apply(VM& vm, uint32_t fi) {
     } else if (is_symbol(arg)) {
       Value v = vm.lookup(arg.as<Symbol>(), vm.frame(fi).scope, vm.module_of_pos(cell_pos(rest)));
       if (v.is_undefined()) {
-        return NativeResult::error(vm.error("LEnv: Symbol `" + std::string(arg.as<Symbol>()->name()) + "` is not bound"));
+        return NativeResult::error(vm.error(vm.unbound_message(arg.as<Symbol>())));
       }
       vm.push(v);
     } else {
@@ -125,7 +125,7 @@ NativeResult run_as_code(VM& vm, uint32_t fi, Value code) {
     if (is_symbol(head)) {
       Value v = vm.lookup(head.as<Symbol>(), vm.frame(fi).scope, vm.module_of_pos(cell_pos(code)));
       if (v.is_undefined()) {
-        return NativeResult::error(vm.error("LEnv: Symbol `" + std::string(head.as<Symbol>()->name()) + "` is not bound"));
+        return NativeResult::error(vm.error(vm.unbound_message(head.as<Symbol>())));
       }
       return NativeResult::ret(v);
     }

@@ -294,7 +294,7 @@ dispatch_top:
     SAVE();
     Value v = lookup(s, fr->scope);
     if (v.is_undefined()) {
-      RAISE_MSG("LEnv: Symbol `" + std::string(s->name()) + "` is not bound");
+      RAISE_MSG(unbound_message(s));
     }
     *sp++ = v;
     DISPATCH();

@@ -112,6 +112,8 @@ class VM final : public RootSource {
   Value global_in(Symbol* sym, uint16_t ns) const;
   // def in the current namespace: "" or the error message.
   std::string define(Symbol* sym, Value value);
+  // "LEnv: Symbol `x` is not bound", with why when x is m/f of a module that does not export f.
+  std::string unbound_message(const Symbol* s) const;
   // What `=` does with one name (the builtin and the ASSIGN instruction): binds it in `scope`, or
   // at top level as define does (a module's code: in its own globals). "" or why it is refused.
   std::string assign(Symbol* sym, Value value, uint32_t scope);
@@ -232,7 +234,6 @@ class VM final : public RootSource {
   bool callable_without_arguments(Value v) const;
   Value watched_meaning(const struct InlineSite* site, Frame* fr);
   bool means_original(const Symbol* s, Value v) const;
-  std::string unbound_message(const Symbol* s) const;
   Value apply_operator(Op op, Args args);
   Value make_partial(Value fn, Args args);
   SrcPos frame_position(const Frame& f) const;
