@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 
+#include "value/object.h"
 #include "value/value.h"
 #include "vm/frame.h"
 
@@ -77,6 +78,11 @@ struct BuiltinInfo {
   BuiltinFn fn;         // plain builtins
   NativeFn native;      // native builtins
 };
+
+// True when v is a builtin whose row has builtinflag `flag`.
+inline bool is_builtin_with(Value v, uint8_t flag) {
+  return is_builtin(v) && (v.as<Builtin>()->info->flags & flag);
+}
 
 // The tables of each area (lib/*.cpp).
 std::span<const BuiltinInfo> core_builtins();

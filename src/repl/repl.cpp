@@ -70,7 +70,7 @@ char** complete(const char* text, int, int) {
 }
 
 bool is_repl_command(Value v) {
-  return is_builtin(v) && (v.as<Builtin>()->info->flags & builtinflag::kReplCommand);
+  return is_builtin_with(v, builtinflag::kReplCommand);
 }
 
 // The colour of a printed result on a terminal: by what kind of value it is.

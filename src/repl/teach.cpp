@@ -213,8 +213,7 @@ std::string shown_result(Value forms, Value result) {
   // The line is one call, `(doc f)`, or written without its parentheses, `doc f`.
   Value call = is_cons(car(forms)) && cdr(forms).is_nil() ? car(forms) : forms;
   Value f = is_symbol(car(call)) ? car(call).as<Symbol>()->global : Value::undefined();
-  bool text = is_builtin(f) && (f.as<Builtin>()->info->flags & builtinflag::kShowsText);
-  return text ? std::string(result.as<String>()->view()) : readable(result);
+  return is_builtin_with(f, builtinflag::kShowsText) ? std::string(result.as<String>()->view()) : readable(result);
 }
 
 std::string error_source_line(VM& vm, Value error, std::string_view text, uint32_t first_line, uint32_t text_file) {

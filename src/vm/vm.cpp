@@ -576,7 +576,7 @@ bool VM::callable_without_arguments(Value v) const {
     const Proto* p = v.as<Closure>()->proto.as<Proto>();
     return p->nparams == 0 && !(p->pflags & protoflag::kVariadic);
   }
-  return is_builtin(v) && (v.as<Builtin>()->info->flags & builtinflag::kCallBare);
+  return is_builtin_with(v, builtinflag::kCallBare);
 }
 
 Value VM::make_partial(Value fn, Args args) {
