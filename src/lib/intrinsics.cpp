@@ -87,24 +87,17 @@ Value finish_list(VM& vm, uint32_t fi, uint32_t head, uint32_t last, Value rest)
 }
 
 // Pushes what `name` means seen from frame fi; false (with *error set) when unbound.
-bool push_meaning(VM& vm, uint32_t fi, WatchId name, Value* error) {
-  Symbol* s = vm.watched_symbol(name);
+bool push_meaning(VM& vm, uint32_t fi, Symbol* s, Value* error) {
   Value v = vm.lookup(s, fi);
   if (v.is_undefined()) {
-    *error = vm.error("LEnv: Symbol `" + std::string(s->name()) + "` is not bound");
+    *error = vm.error(vm.unbound_message(s));
     return false;
   }
   vm.push(v);
   return true;
 }
-bool push_meaning(VM& vm, uint32_t fi, Symbol* s, Value* error) {
-  Value v = vm.lookup(s, fi);
-  if (v.is_undefined()) {
-    *error = vm.error("LEnv: Symbol `" + std::string(s->name()) + "` is not bound");
-    return false;
-  }
-  vm.push(v);
-  return true;
+bool push_meaning(VM& vm, uint32_t fi, WatchId name, Value* error) {
+  return push_meaning(vm, fi, vm.watched_symbol(name), error);
 }
 
 Symbol* param(VM& vm, uint32_t fi, uint32_t i) { return vm.frame(fi).proto.as<Proto>()->params[i]; }
@@ -208,8 +201,9 @@ NativeResult filter_native(VM& vm, uint32_t fi, Value resumed) {
         // The if already chose its branch; the branch is evaluated with today's names.
         Value err;
         if (!keep) {
-          Value nil = vm.lookup(vm.watched_symbol(WatchId::Nil), fi);
-          if (nil.is_undefined()) return NativeResult::error(vm.error("LEnv: Symbol `nil` is not bound"));
+          Symbol* nil_name = vm.watched_symbol(WatchId::Nil);
+          Value nil = vm.lookup(nil_name, fi);
+          if (nil.is_undefined()) return NativeResult::error(vm.error(vm.unbound_message(nil_name)));
           vm.slot(fi, 5) = nil;
           return filter_rest(vm, fi);
         }

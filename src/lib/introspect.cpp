@@ -68,7 +68,7 @@ const BuiltinInfo kIntrospect[] = {
      builtin_is_function, nullptr},
     {"future?", "v", "1 when v is a Future (or a promise), else 0.", 1, 1, 0, 0, builtin_is_future, nullptr},
     {"str/builder?", "v", "1 when v is a StringBuilder, else 0.", 1, 1, 0, 0, builtin_is_builder, nullptr},
-    {"handle?", "v", "1 when v is a Handle on a host object (an HTTP server, client or request), else 0.", 1, 1, 0,
+    {"handle?", "v", "1 when v is a Handle on a host object (an open File, the aio loop, an HTTP server, client or request), else 0.", 1, 1, 0,
      0, builtin_is_handle, nullptr},
     {"vm/names", "[prefix]",
      "The names bound in the global frame (those starting with the String `prefix` when given), "

@@ -1,5 +1,6 @@
-// handle.h: Handles, the Valk values that refer to host objects owned by C++ (an HTTP server, a
-// client, a request of the original's http2/ builtins). The HostRef is deleted with the Handle.
+// handle.h: Handles, the Valk values that refer to host objects owned by C++ (an open File of
+// fs/open; the aio loop, an HTTP server, a client, a request of the original's http2/
+// builtins). The HostRef is deleted with the Handle.
 #pragma once
 
 #include "gc/heap.h"

@@ -28,14 +28,14 @@ struct TypeInfo {
   void (*print)(std::string& out, Value v, bool display);
   // a and b are of this type and not identical: false when they differ, else true after pushing
   // onto `work` the pairs of components that must also be equal. Null: equal only if identical.
-  bool (*equal)(Value a, Value b, EqualWork& work);
+  bool (*equal)(Value a, Value b, EqualWork& work) = nullptr;
   // Hash consistent with equal (equal values hash alike); `depth` bounds the walk into nested
   // values (hash_value_at in value/equal.h). Null: hashed by identity.
-  uint64_t (*hash)(Value v, int depth);
-  bool self_evaluating;  // evaluates to itself (fst & co. may return it unevaluated)
+  uint64_t (*hash)(Value v, int depth) = nullptr;
+  bool self_evaluating = false;  // evaluates to itself (fst & co. may return it unevaluated)
   // Writes the object for marshal (lib/marshal.h): its tag, its fields, its components queued.
   // Null: the type cannot be marshalled (a future, a fiber, a string builder), an error naming it.
-  void (*marshal)(Encoder& e, Value v);
+  void (*marshal)(Encoder& e, Value v) = nullptr;
 };
 
 // Defined with exactly one row per type, in enum order (both checked at compile time).
