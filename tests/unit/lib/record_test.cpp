@@ -22,6 +22,18 @@ TEST(Record, FieldsSurviveCollections) {
   EXPECT_EQ(h.eval("(pair/a kept)"), "{1 2}");
 }
 
+// The heap size the Record and Partial rows report is the header plus one word per slot: the
+// collector copies and accounts that many bytes, so a wrong size wastes or overruns memory.
+TEST(Record, SlottedObjectsTakeOneWordPerSlot) {
+  Harness h;
+  h.run("(record {triple a b c})");
+  Value r = h.run("(triple 1 2 3)");
+  EXPECT_EQ(Heap::object_size(r.obj()), Heap::round_size(sizeof(Record) + 3 * sizeof(Value)));
+  Value p = h.run("((\\ {a b c d e} {a}) 1 2 3)");  // 3 of 5 arguments: a Partial
+  ASSERT_TRUE(p.is_object());
+  EXPECT_EQ(Heap::object_size(p.obj()), Heap::round_size(sizeof(Partial) + 3 * sizeof(Value)));
+}
+
 TEST(Record, EqualRecordsHashAlike) {
   Harness h;
   h.run("(record {pair a b})");
