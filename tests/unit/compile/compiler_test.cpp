@@ -103,6 +103,14 @@ TEST_F(CompilerTest, ParameterIsALocalAndPlusIsInlined) {
   EXPECT_EQ(text.find("NAME"), std::string::npos) << text;
 }
 
+// A fused instruction holds its constant in 16 bits: every int16 is fused, the next ones are not.
+TEST_F(CompilerTest, ConstantsOfTheWholeInt16RangeAreFused) {
+  EXPECT_EQ(lambda_ops("(\\ {a} {+ a 32767})")[0], "ADD_LK");
+  EXPECT_EQ(lambda_ops("(\\ {a} {+ a -32768})")[0], "ADD_LK");
+  EXPECT_EQ(lambda_ops("(\\ {a} {+ a 32768})"), (Ops{"LOCAL", "INT", "ADD", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {a} {+ a -32769})"), (Ops{"LOCAL", "INT", "ADD", "RET"}));
+}
+
 TEST_F(CompilerTest, SecondParameterUsesItsSlot) {
   std::string text = disasm("(\\ {a b} {- b a})");
   EXPECT_NE(text.find("LOCAL     1 (b)"), std::string::npos) << text;
