@@ -3,6 +3,7 @@
 // prelude's do are inlined while their names keep their original meaning (see vm/watched.def).
 #include "compile/compiler.h"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -100,6 +101,19 @@ bool eq_bound_names(Value code, std::vector<Symbol*>* out) {
   return true;
 }
 
+// Every name a `(= {a b ...} ...)` form with a literal list of names binds anywhere in `code`
+// (nested lambdas' bodies included: a slot too many costs a word, never a meaning).
+void literal_eq_names(Value code, std::vector<Symbol*>* out) {
+  if (!is_cons(code)) return;
+  if (is_symbol(car(code)) && car(code).as<Symbol>()->name() == "=" && is_cons(cdr(code)) &&
+      is_qexpr(car(cdr(code)))) {
+    for (Value n = car(cdr(code)); is_cons(n); n = cdr(n)) {
+      if (is_symbol(car(n))) out->push_back(car(n).as<Symbol>());
+    }
+  }
+  for (Value c = code; is_cons(c); c = cdr(c)) literal_eq_names(car(c), out);
+}
+
 // A form inlined behind a guard (SELECT, CASE, LET, DOGUARD), compiled once more at the end of
 // the prototype as the ordinary call the guard jumps to when a name it relies on changed.
 struct CallStub {
@@ -117,7 +131,7 @@ class Compiler {
   Compiler(VM& vm, const Scope* parent, ProtoKind kind)
       : vm_(vm), kind_(kind), x_(new ProtoExtra) {
     scope_.parent = parent;
-    scope_.params = kind == ProtoKind::kLambda ? &x_->params : nullptr;
+    scope_.params = kind == ProtoKind::kLambda ? &params_ : nullptr;
   }
   ~Compiler() { delete x_; }
 
@@ -167,6 +181,7 @@ class Compiler {
   void inline_do_tail(Value form, SrcPos pos, size_t n);
   void inline_pick(Op op, uint32_t index, Value form, SrcPos pos, size_t n, bool tail);
   void emit_call_stubs();
+  void collect_eq_slots(Value lambda_body);
   bool resolves_locally(const Symbol* s) const;
   int own_slot(const Symbol* s) const;
   Operand operand_of(Value form) const;
@@ -180,6 +195,8 @@ class Compiler {
   ProtoKind kind_;
   ProtoExtra* x_;
   Scope scope_{};
+  std::vector<Symbol*> params_;     // a lambda's parameters (its frame's first slots)
+  std::vector<Symbol*> eq_slots_;   // names its body binds with a literal `=`: the slots after them
   std::unordered_map<uint64_t, uint32_t> const_index_;
   int depth_ = 0;
   int max_depth_ = 0;
@@ -271,6 +288,23 @@ bool Compiler::resolves_locally(const Symbol* s) const {
 
 // ---- names -----------------------------------------------------------------------------
 
+// The names this lambda's body binds with a literal `=` get frame slots after the parameters
+// (vm/lookup.cpp keeps their dynamic scoping: a slot is found as the frame's binding once bound).
+// Their reads compile to SLOT. Any name could be a slot without changing a result: bind_in_scope
+// and lookup treat the slots as the frame's own bindings, however the name was bound.
+void Compiler::collect_eq_slots(Value lambda_body) {
+  std::vector<Symbol*> names;
+  literal_eq_names(lambda_body, &names);
+  for (Symbol* s : names) {
+    if (params_.size() + eq_slots_.size() >= 0xffff) break;  // Proto::nslots is 16 bits; the rest by name
+    if (std::find(params_.begin(), params_.end(), s) != params_.end()) continue;
+    if (std::find(eq_slots_.begin(), eq_slots_.end(), s) != eq_slots_.end()) continue;
+    if (s->name() == "&") continue;
+    eq_slots_.push_back(s);
+    vm_.note_scope_binding(s, symflag::kEqBound);
+  }
+}
+
 void Compiler::symbol(Symbol* s, SrcPos pos) {
   int depth = -1;  // -1: this lambda's own frame; 0: the frame it closed over; ...
   for (const Scope* sc = &scope_; sc && sc->params; sc = sc->parent, ++depth) {
@@ -288,6 +322,14 @@ void Compiler::symbol(Symbol* s, SrcPos pos) {
         return;
       }
       goto by_name;  // too far to encode: look it up by name
+    }
+    if (depth < 0) {
+      for (size_t i = 0; i < eq_slots_.size(); ++i) {
+        if (eq_slots_[i] != s) continue;
+        mark(pos);  // an unbound slot falls back to a lookup, which may raise
+        emit(Op::SLOT, uint32_t(params_.size() + i), +1);
+        return;
+      }
     }
   }
 by_name:
@@ -970,9 +1012,12 @@ Value Compiler::finish(SrcPos pos) {
   if (!error_.empty()) return make_error(vm_.heap(), error_);
   x_->pos = pos;
   uint32_t nparams = uint32_t(x_->params.size());
-  Proto* p = make_proto(vm_.heap(), kind_, x_, uint32_t(max_depth_) + 1);
+  Proto* p = make_proto(vm_.heap(), kind_, x_, uint32_t(max_depth_ + 1 + eq_slots_.size()));
   x_ = nullptr;  // the proto owns it now
   if (nparams > 0xffff) return make_error(vm_.heap(), "too many parameters");
+  p->nparams = uint16_t(params_.size());
+  p->nrequired = p->nparams;
+  p->nslots = uint16_t(params_.size() + eq_slots_.size());
   if (makes_closures_) p->pflags |= protoflag::kMakesClosures;
   if (pos.known() && vm_.files().is_builtin(pos.file())) p->pflags |= protoflag::kBuiltinCode;
   p->module = module_;
@@ -988,11 +1033,14 @@ Value Compiler::lambda(Value formals, Value lambda_body, SrcPos pos) {
       variadic = true;
       continue;
     }
-    x_->params.push_back(s);
+    params_.push_back(s);
     if (!variadic) ++nrequired;
   }
   // Names that become parameters can be bound by frames from now on (LANGUAGE.md 5).
-  for (Symbol* s : x_->params) vm_.note_scope_binding(s, symflag::kParamBound);
+  for (Symbol* s : params_) vm_.note_scope_binding(s, symflag::kParamBound);
+  collect_eq_slots(lambda_body);
+  x_->params = params_;
+  x_->params.insert(x_->params.end(), eq_slots_.begin(), eq_slots_.end());
   if (!pos.known() && is_cons(lambda_body)) pos = cell_pos(lambda_body);
   module_ = vm_.module_of_pos(pos);
   body(lambda_body, pos, true);

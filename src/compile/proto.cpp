@@ -19,6 +19,7 @@ Proto* make_proto(Heap& heap, ProtoKind kind, ProtoExtra* extra, uint32_t max_st
   auto* p = static_cast<Proto*>(heap.alloc_old(sizeof(Proto), ObjType::kProto));
   p->nparams = uint16_t(extra->params.size());
   p->nrequired = p->nparams;
+  p->nslots = p->nparams;
   p->kind = kind;
   p->pflags = 0;
   p->module = 0;

@@ -32,7 +32,7 @@ struct LineEntry {
 struct ProtoExtra {
   std::vector<uint32_t> code;
   std::vector<Value> consts;
-  std::vector<Symbol*> params;
+  std::vector<Symbol*> params;   // the parameters, then the names of the `=` slots
   std::vector<LineEntry> lines;  // sorted by pc
   std::vector<InlineSite> sites; // sorted by op_pc
   SrcPos pos;                    // where the code starts
@@ -51,6 +51,20 @@ inline int proto_param_index(const Proto* p, const Symbol* sym) {
     if (p->params[i] == sym) return int(i);
   }
   return -1;
+}
+// Index of sym among the parameters and `=` slots (Proto::nslots), or -1.
+inline int proto_slot_index(const Proto* p, const Symbol* sym) {
+  for (uint32_t i = 0; i < p->nslots; ++i) {
+    if (p->params[i] == sym) return int(i);
+  }
+  return -1;
+}
+// True when none of the frame's `=` slots (at `slots`, its parameter slot 0) is bound.
+inline bool proto_slots_unset(const Proto* p, const Value* slots) {
+  for (uint32_t i = p->nparams; i < p->nslots; ++i) {
+    if (!slots[i].is_undefined()) return false;
+  }
+  return true;
 }
 
 // Registers the finalizer that frees a prototype's storage when it dies.

@@ -121,6 +121,8 @@ inline constexpr uint8_t kBuiltinCode = 8;   // compiled from the embedded prelu
 struct Proto : Object {
   uint16_t nparams;    // frame slots for parameters, the rest list included
   uint16_t nrequired;  // parameters before &
+  uint16_t nslots;     // nparams, then slots for the names its body binds with a literal `=`
+                       // (undefined until bound; vm/lookup.cpp), named in params[nparams..]
   ProtoKind kind;
   uint8_t pflags;
   uint16_t module;     // namespace its global names resolve in: 0 the global frame, else a module (vm/module.cpp)

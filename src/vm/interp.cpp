@@ -172,6 +172,11 @@ Value VM::execute(uint32_t entry) {
     K = proto->consts;      \
     code0 = proto->code;    \
   } while (0)
+// A lambda frame entered with its arguments in place: its `=` slots start unbound.
+#define INIT_SLOTS(p)                                                          \
+  do {                                                                         \
+    for (uint32_t i_ = (p)->nparams; i_ < (p)->nslots; ++i_) *sp++ = Value::undefined(); \
+  } while (0)
 #define TOP_FRAME() (fr = &fib_.frames[fib_.nframes - 1])
 // Makes room for a new frame (new_frame) and `slots` more stack slots, or raises.
 #define ROOM(slots, new_frame)                                                              \
@@ -198,7 +203,8 @@ Value VM::execute(uint32_t entry) {
     Value callee_env_ = (callee_env);                                                       \
     Value residue_ = Value::undefined();                                                    \
     bool plain_ = proto == (p) && fr->residue.is_undefined() && bp[-1].as<Closure>()->env == callee_env_ && \
-                  (fr->env.is_undefined() || fr->env.as<Env>()->extras.is_undefined());     \
+                  (fr->env.is_undefined() || fr->env.as<Env>()->extras.is_undefined()) &&   \
+                  proto_slots_unset(proto, bp);                                             \
     if (UNLIKELY(!plain_)) {                                                                \
       SAVE();                                                                               \
       residue_ = build_residue(fr, (p), callee_env_);                                      \
@@ -280,6 +286,20 @@ dispatch_top:
     *sp++ = bp[operand(ins)];
     DISPATCH();
   }
+  HANDLER(SLOT) {
+    Value v = bp[operand(ins)];
+    if (LIKELY(!v.is_undefined())) {
+      *sp++ = v;
+      DISPATCH();
+    }
+    // Not bound in this frame yet: the name as NAME would find it (a caller's, a global).
+    Symbol* s = proto->params[operand(ins)];
+    SAVE();
+    v = lookup(s, fr->scope, proto->module);
+    if (v.is_undefined()) RAISE_MSG(unbound_message(s));
+    *sp++ = v;
+    DISPATCH();
+  }
   HANDLER(UPVAL) {
     uint32_t a = operand(ins);
     Symbol* s = K[*pc++].as<Symbol>();
@@ -343,6 +363,7 @@ dispatch_top:
                         Value::object(p), nargs);
         bp = sp - nargs;
         ENTER_PROTO(p);
+        INIT_SLOTS(p);
         pc = code0;
         if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
         DISPATCH();
@@ -361,6 +382,7 @@ dispatch_top:
                  bp + nargs + p->max_stack <= stack_end)) {
         REPLACE_FRAME(p, f.as<Closure>()->env);
         ENTER_PROTO(p);
+        INIT_SLOTS(p);
         pc = code0;
         if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
         DISPATCH();
@@ -599,8 +621,19 @@ dispatch_top:
     SAVE();
     Value* args = sp - n;
     uint32_t i = 1;
+    // In a lambda frame no closure has captured, a name with a slot is bound by one store.
+    bool own_slots = fr->kind == FrameKind::kLambda && fr->env.is_undefined();
     for (Value c = args[0]; is_cons(c); c = cdr(c)) {
-      std::string refused = assign(car(c).as<Symbol>(), args[i++], fr->scope);
+      Symbol* s = car(c).as<Symbol>();
+      int j = own_slots && s->watch < 0 ? proto_slot_index(proto, s) : -1;
+      if (LIKELY(j >= 0)) {
+        uint32_t self = uint32_t(fr - fib_.frames);
+        if (bp[j].is_undefined() && uint32_t(j) >= proto->nparams) forget_runs_through(self);
+        bp[j] = args[i++];
+        touch_frame(self);
+        continue;
+      }
+      std::string refused = assign(s, args[i++], fr->scope);
       if (UNLIKELY(!refused.empty())) RAISE_MSG(refused);
     }
     sp = args;
@@ -946,6 +979,7 @@ call_generic : {
       REPLACE_FRAME(p, sp[-int(nargs) - 1].as<Closure>()->env);  // (pc is fr->pc here)
       ROOM(p->max_stack, false);
       ENTER_PROTO(p);
+      INIT_SLOTS(p);
       pc = code0;
       if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
       DISPATCH();
@@ -964,6 +998,7 @@ call_generic : {
       goto run_native;
     }
     ENTER_PROTO(p);
+    INIT_SLOTS(p);
     pc = code0;
     if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
     DISPATCH();
@@ -1096,6 +1131,7 @@ run_native : {
       fr->flags = 0;
       sp = bp + p->nparams;
       ENTER_PROTO(p);
+      INIT_SLOTS(p);
       pc = code0;
       DISPATCH();
     }
@@ -1204,6 +1240,7 @@ raise : {
 #undef SAVE
 #undef RELOAD_STACK
 #undef ENTER_PROTO
+#undef INIT_SLOTS
 #undef TOP_FRAME
 #undef RAISE
 #undef RAISE_MSG

@@ -30,6 +30,8 @@ bool is_scope_frame(const Frame& f) {
 // same closed-over frames, and nothing of its own (no `=` bindings, no tail-call residue).
 bool VM::binds_same_names(const Frame& f, const Frame& c) const {
   return c.kind == FrameKind::kLambda && c.proto == f.proto && c.residue.is_undefined() &&
+         proto_slots_unset(c.proto.as<Proto>(), &fib_.stack[c.base]) &&
+         proto_slots_unset(f.proto.as<Proto>(), &fib_.stack[f.base]) &&
          (c.env.is_undefined() || c.env.as<Env>()->extras.is_undefined()) &&
          fib_.stack[c.base - 1].as<Closure>()->env == fib_.stack[f.base - 1].as<Closure>()->env;
 }
@@ -80,8 +82,12 @@ Value VM::lookup(Symbol* sym, uint32_t scope, uint16_t ns) {
     if (f.kind == FrameKind::kEntry) break;
     bool found = false;
     if (is_scope_frame(f)) {
-      int i = proto_param_index(f.proto.as<Proto>(), sym);
-      if (i >= 0) return fib_.stack[f.base + i];
+      const Proto* p = f.proto.as<Proto>();
+      int i = f.kind == FrameKind::kLambda ? proto_slot_index(p, sym) : proto_param_index(p, sym);
+      if (i >= 0) {
+        Value v = fib_.stack[f.base + i];
+        if (uint32_t(i) < p->nparams || !v.is_undefined()) return v;  // an unbound `=` slot: on
+      }
       if (!f.env.is_undefined()) {
         Value v = find_binding(f.env.as<Env>()->extras, sym, &found);
         if (found) return v;
@@ -135,7 +141,37 @@ Value VM::capture_env(uint32_t scope) {
   for (uint32_t i = 0; i < n; ++i) e->slots()[i] = fib_.stack[f.base + i];
   heap_.finish(e);
   f.env = Value::object(e);
+  // Bound `=` slots join the env as bindings (an env holds only the parameters in its slots):
+  // code that closed over the frame finds them there after the frame is gone.
+  if (f.kind == FrameKind::kLambda) {
+    for (uint32_t i = n; i < p->nslots; ++i) {
+      Value v = fib_.stack[f.base + i];
+      if (!v.is_undefined()) set_env_binding(e, p->params[i], v);
+    }
+  }
   return f.env;
+}
+
+// Binds sym in env `e`'s own bindings (not its parameter slots); true when it was not there.
+bool VM::set_env_binding(Env* e, Symbol* sym, Value value) {
+  for (Value b = e->extras; !b.is_undefined(); b = b.as<Binding>()->next) {
+    auto* binding = b.as<Binding>();
+    if (binding->sym == sym) {
+      binding->value = value;
+      heap_.write_barrier(binding, value);
+      return false;
+    }
+  }
+  Value env = Value::object(e);
+  auto* binding = static_cast<Binding*>(heap_.alloc(sizeof(Binding), ObjType::kBinding));
+  e = env.as<Env>();
+  binding->sym = sym;
+  binding->value = value;
+  binding->next = e->extras;
+  heap_.finish(binding);
+  e->extras = Value::object(binding);
+  heap_.write_barrier(e, e->extras);
+  return true;
 }
 
 void VM::bind_in_scope(Symbol* sym, Value value, uint32_t scope) {
@@ -156,24 +192,22 @@ void VM::bind_in_scope(Symbol* sym, Value value, uint32_t scope) {
     }
     return;
   }
-  auto* e = capture_env(scope).as<Env>();
-  for (Value b = e->extras; !b.is_undefined(); b = b.as<Binding>()->next) {
-    auto* binding = b.as<Binding>();
-    if (binding->sym == sym) {
-      binding->value = value;
-      heap_.write_barrier(binding, value);
+  if (f.kind == FrameKind::kLambda) {
+    const Proto* p = f.proto.as<Proto>();
+    int j = proto_slot_index(p, sym);
+    if (j >= 0) {  // one of the frame's `=` slots (compile/compiler.cpp)
+      bool first = fib_.stack[f.base + j].is_undefined();
+      fib_.stack[f.base + j] = value;
+      if (!f.env.is_undefined()) set_env_binding(f.env.as<Env>(), sym, value);
+      if (first) forget_runs_through(scope);
       return;
     }
   }
-  auto* binding = static_cast<Binding*>(heap_.alloc(sizeof(Binding), ObjType::kBinding));
-  binding->sym = sym;
-  binding->value = value;
-  binding->next = e->extras;
-  heap_.finish(binding);
-  e->extras = Value::object(binding);
-  heap_.write_barrier(e, e->extras);
-  forget_runs_through(scope);
-  note_scope_binding(sym, symflag::kEqBound);
+  Value env = capture_env(scope);
+  if (set_env_binding(env.as<Env>(), sym, value)) {
+    forget_runs_through(scope);
+    note_scope_binding(sym, symflag::kEqBound);
+  }
 }
 
 void VM::freeze_env(Value env) { env.obj()->flags |= envflag::kFrozen; }

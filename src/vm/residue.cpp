@@ -122,6 +122,27 @@ bool refresh_same_names(Heap& heap, Value extras, Value residue) {
   return true;
 }
 
+// The same for a frame whose `=` names live in its slots (Proto::nslots) and that has no env:
+// the residue holds exactly the bound slots, in slot order.
+bool refresh_same_slots(Heap& heap, const Proto* p, const Value* slots, Value residue) {
+  Value r = residue;
+  for (uint32_t i = p->nparams; i < p->nslots; ++i) {
+    if (slots[i].is_undefined()) continue;
+    if (r.is_undefined() || r.as<Residue>()->sym != p->params[i]) return false;
+    r = r.as<Residue>()->next;
+  }
+  if (!r.is_undefined()) return false;
+  r = residue;
+  for (uint32_t i = p->nparams; i < p->nslots; ++i) {
+    if (slots[i].is_undefined()) continue;
+    auto* link = r.as<Residue>();
+    link->value = slots[i];
+    heap.write_barrier(link, link->value);
+    r = link->next;
+  }
+  return true;
+}
+
 // build_residue never runs inside itself (allocation does not collect): one buffer per thread.
 thread_local std::vector<Entry> scratch_entries;
 
@@ -134,8 +155,16 @@ Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
       refresh_same_names(heap_, f->env.as<Env>()->extras, f->residue)) {
     return f->residue;
   }
+  const Value* slots = &fib_.stack[f->base];
+  if (own == callee && f->env.is_undefined() && !f->residue.is_undefined() &&
+      fib_.stack[f->base - 1].as<Closure>()->env == callee_env &&
+      refresh_same_slots(heap_, own, slots, f->residue)) {
+    return f->residue;
+  }
   ResidueBuilder b(callee, callee_env, scratch_entries);
-  for (uint32_t i = 0; i < own->nparams; ++i) b.binding(own->params[i], fib_.stack[f->base + i]);
+  for (uint32_t i = 0; i < own->nslots; ++i) {
+    if (!slots[i].is_undefined()) b.binding(own->params[i], slots[i]);  // unbound `=` slots: none
+  }
   if (!f->env.is_undefined()) {
     for (Value x = f->env.as<Env>()->extras; !x.is_undefined(); x = x.as<Binding>()->next) {
       b.binding(x.as<Binding>()->sym, x.as<Binding>()->value);

@@ -101,6 +101,7 @@ class VM final : public RootSource {
   // The frame `scope` as an Env closures can hold (made on first need), or undefined for the
   // global frame.
   Value capture_env(uint32_t scope);
+  bool set_env_binding(Env* e, Symbol* sym, Value value);
 
   // ---- modules (vm/module.cpp) -------------------------------------------------------------
   // The module whose file the code at `pos` was read from, or 0.
