@@ -27,7 +27,7 @@ inline uint64_t memory_limit(VM& vm) {
 
 // True for values that evaluate to themselves (so fst & co. may return them unevaluated).
 inline bool self_evaluating(Value v) {
-  if (v.is_fixnum() || v.is_empty_list()) return true;
+  if (v.is_fixnum() || v.is_flonum() || v.is_empty_list()) return true;
   if (!v.is_object()) return false;
   if (is_cons(v)) return (v.obj()->flags & consflag::kQuoted) != 0;
   return type_info(v.obj()->type).self_evaluating;

@@ -129,6 +129,10 @@ bool Encoder::encode(Value root) {
       varint(uint64_t(v.fixnum_value() << 1) ^ uint64_t(v.fixnum_value() >> 63));
       continue;
     }
+    if (v.is_flonum()) {
+      marshal_float(*this, v);
+      continue;
+    }
     if (v.is_nil() || v.is_empty_sexpr() || v.is_undefined()) {
       tag(v.is_nil() ? Tag::kNil : v.is_empty_sexpr() ? Tag::kEmptySexpr : Tag::kUndefined);
       continue;

@@ -12,7 +12,7 @@ Value make_int(Heap& heap, int64_t i) {
   return Value::object(b);
 }
 
-Value make_float(Heap& heap, double d) {
+Value make_boxed_float(Heap& heap, double d) {
   auto* f = static_cast<BoxedFloat*>(heap.alloc(sizeof(BoxedFloat), ObjType::kFloat));
   f->value = d;
   return Value::object(f);

@@ -304,7 +304,8 @@ inline bool is_qexpr(Value v) { return v.is_nil() || is_qcons(v); }
 inline bool is_sexpr(Value v) { return v.is_empty_sexpr() || is_scons(v); }
 inline bool is_list(Value v) { return v.is_empty_list() || is_cons(v); }
 inline bool is_int(Value v) { return v.is_fixnum() || is_obj(v, ObjType::kInt); }
-inline bool is_float(Value v) { return is_obj(v, ObjType::kFloat); }
+// Most floats are flonums (value/value.h); the rest are boxed.
+inline bool is_float(Value v) { return v.is_flonum() || is_obj(v, ObjType::kFloat); }
 inline bool is_number(Value v) { return is_int(v) || is_float(v); }
 inline bool is_dict(Value v) { return is_obj(v, ObjType::kDict); }
 inline bool is_table(Value v) { return is_obj(v, ObjType::kTable); }
@@ -328,7 +329,7 @@ inline int64_t int_value(Value v) {
   return v.is_fixnum() ? v.fixnum_value() : v.as<BoxedInt>()->value;
 }
 
-inline double float_value(Value v) { return v.as<BoxedFloat>()->value; }
+inline double float_value(Value v) { return v.is_flonum() ? v.flonum_value() : v.as<BoxedFloat>()->value; }
 // An Integer or Float as a double (rounding integers beyond 2^53).
 inline double number_as_double(Value v) { return is_float(v) ? float_value(v) : double(int_value(v)); }
 

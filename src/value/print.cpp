@@ -26,6 +26,10 @@ void print_atom(std::string& out, Value v, bool display_strings) {
     out += "()";
     return;
   }
+  if (v.is_flonum()) {
+    print_float(out, v.flonum_value());
+    return;
+  }
   if (!v.is_object()) {
     out += "<undefined>";
     return;
@@ -110,6 +114,7 @@ const char* type_name(Value v) {
   if (v.is_fixnum()) return "Integer";
   if (v.is_nil()) return "Q-expression";
   if (v.is_empty_sexpr()) return "S-expression";
+  if (v.is_flonum()) return type_info(ObjType::kFloat).name;
   if (!v.is_object()) return "Undefined";
   if (is_cons(v)) return (v.obj()->flags & consflag::kQuoted) ? "Q-expression" : "S-expression";
   if (is_handle(v) && v.as<Handle>()->ref) return v.as<Handle>()->ref->kind();

@@ -24,8 +24,9 @@ constexpr int kPerturbShift = 5;
 // a table of a million keys then faults in 2 MB pages instead of 4 KB ones (most of its system
 // time before), and freeing it returns the memory at once.
 const Value kEmpty = Value::from_bits(0);
-// A key no Valk value can be: an immediate the Value encoding leaves unused, private to tables.
-const Value kTombstone = Value::from_bits(0x1A);
+// A key no Valk value can be: an immediate (low bits 100) the Value encoding leaves unused,
+// private to tables. (0x1A, its word before flonums, is now the float 2.0000000000000013.)
+const Value kTombstone = Value::from_bits(0x1C);
 constexpr size_t kHugePage = size_t(2) << 20;
 
 [[noreturn]] void out_of_memory() { std::abort(); }  // as operator new would

@@ -1,8 +1,10 @@
 // value.h: the Valk value, one trivially copyable 64-bit word with no dependencies.
-// Low bit 1: a 63-bit integer (fixnum). Low bits 000: a pointer to a heap object. Low bits 010:
-// an immediate (the empty Q-expression {}, the empty S-expression (), the unbound marker).
+// Low bit 1: a 63-bit integer (fixnum). Low bits 10: a float held in the word (flonum, below).
+// Low bits 000: a pointer to a heap object. Low bits 100: an immediate (the empty Q-expression {},
+// the empty S-expression (), the unbound marker).
 #pragma once
 
+#include <bit>
 #include <cstdint>
 
 namespace valk {
@@ -29,6 +31,30 @@ class Value {
   static constexpr Value nil() { return from_bits(kNilBits); }                // {}
   static constexpr Value empty_sexpr() { return from_bits(kEmptySexprBits); }  // ()
 
+  // Flonums, as Ruby's: a double whose biased exponent lies in [0x300, 0x4FF] (magnitudes from
+  // about 1.7e-77 to 1.2e77) has 011 or 100 as its top three exponent bits; rotating the word
+  // left by 3 brings them to bits 63, 1 and 0, where bit 63 alone tells which pattern it was,
+  // so bits 1-0 become the tag 10. +0.0 has its own word; -0.0, subnormals, inf, nan and the
+  // other magnitudes stay boxed (make_float in value/make.cpp). Every flonum is nonzero and
+  // none has a pointer's low bits, so tables and the collector never mistake one.
+  static constexpr bool fits_flonum(double d) {
+    uint64_t b = std::bit_cast<uint64_t>(d);
+    uint64_t top = (b >> 60) & 7;
+    return b == 0 || ((top == 3 || top == 4) && b != kFlonumHole);
+  }
+  // Only for doubles that fit.
+  static constexpr Value flonum(double d) {
+    uint64_t b = std::bit_cast<uint64_t>(d);
+    if (b == 0) return from_bits(kFlonumZero);
+    return from_bits((std::rotl(b, 3) & ~uint64_t(3)) | 2);
+  }
+  constexpr bool is_flonum() const { return (bits_ & 3) == 2; }
+  constexpr double flonum_value() const {
+    if (bits_ == kFlonumZero) return 0.0;
+    uint64_t top = 2 - (bits_ >> 63);  // the exponent's top two bits: 10 when bit 63 is 0, else 01
+    return std::bit_cast<double>(std::rotr((bits_ & ~uint64_t(3)) | top, 3));
+  }
+
   constexpr bool is_fixnum() const { return (bits_ & 1) != 0; }
   constexpr int64_t fixnum_value() const { return int64_t(bits_) >> 1; }
   constexpr bool is_object() const { return (bits_ & 7) == 0 && bits_ != 0; }
@@ -48,9 +74,12 @@ class Value {
   friend constexpr bool operator!=(Value a, Value b) { return a.bits_ != b.bits_; }
 
  private:
-  static constexpr uint64_t kUndefinedBits = 0x02;
-  static constexpr uint64_t kNilBits = 0x0A;
-  static constexpr uint64_t kEmptySexprBits = 0x12;
+  static constexpr uint64_t kUndefinedBits = 0x04;
+  static constexpr uint64_t kNilBits = 0x0C;
+  static constexpr uint64_t kEmptySexprBits = 0x14;
+  // The one double of the range whose rotation would be kFlonumZero: boxed.
+  static constexpr uint64_t kFlonumHole = 0x3000000000000000;
+  static constexpr uint64_t kFlonumZero = 0x8000000000000002;
   uint64_t bits_ = kUndefinedBits;
 };
 

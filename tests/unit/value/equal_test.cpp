@@ -1,9 +1,11 @@
 // equal_test.cpp: structural equality (equal.cpp): integers, strings, symbols, lists of each
-// kind, functions, errors, and lists a million levels deep compared without recursion.
+// kind, functions, errors, floats in both forms, and lists a million levels deep compared without
+// recursion.
 #include "value/equal.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,46 @@ TEST_F(EqualTest, BoxAndFixnumOfTheSameValueAreEqual) {
   box->value = 12;
   EXPECT_TRUE(values_equal(Value::object(box), Value::fixnum(12)));
   EXPECT_TRUE(values_equal(Value::fixnum(12), Value::object(box)));
+}
+
+// Flonums (value.h) and boxed floats (-0.0, subnormals, inf, nan, huge and tiny magnitudes)
+// compare and hash as numbers: the same as the integer they equal, whatever their form.
+TEST_F(EqualTest, FlonumsAndBoxedFloatsAgreeWithIntegers) {
+  Value one_f = make_float(heap, 1.0), zero_f = make_float(heap, 0.0), neg_zero = make_float(heap, -0.0);
+  ASSERT_TRUE(one_f.is_flonum());
+  ASSERT_TRUE(zero_f.is_flonum());
+  ASSERT_TRUE(is_obj(neg_zero, ObjType::kFloat));
+  EXPECT_TRUE(values_equal(one_f, Value::fixnum(1)));
+  EXPECT_EQ(hash_value(one_f), hash_value(Value::fixnum(1)));
+  EXPECT_TRUE(values_equal(neg_zero, zero_f));
+  EXPECT_TRUE(values_equal(neg_zero, Value::fixnum(0)));
+  EXPECT_EQ(hash_value(neg_zero), hash_value(Value::fixnum(0)));
+  EXPECT_EQ(hash_value(zero_f), hash_value(Value::fixnum(0)));
+  EXPECT_FALSE(values_equal(make_float(heap, 1.5), Value::fixnum(1)));
+}
+
+TEST_F(EqualTest, BoxedFloatsByValueAndNanEqualsNan) {
+  Value a = make_float(heap, 1e300), b = make_float(heap, 1e300);
+  ASSERT_NE(a, b);  // two boxes
+  EXPECT_TRUE(values_equal(a, b));
+  EXPECT_EQ(hash_value(a), hash_value(b));
+  Value n1 = make_float(heap, NAN), n2 = make_float(heap, -NAN);
+  EXPECT_TRUE(values_equal(n1, n2));
+  EXPECT_EQ(hash_value(n1), hash_value(n2));
+  Value tiny = make_float(heap, 5e-324);
+  EXPECT_TRUE(values_equal(tiny, make_float(heap, 5e-324)));
+  EXPECT_FALSE(values_equal(tiny, make_float(heap, 0.0)));
+}
+
+TEST_F(EqualTest, NumbersDeepInListsHashAlike) {
+  // Past the hash's depth limit numbers still hash by value, so equal lists hash equal.
+  Value a = qlist({make_float(heap, -0.0)}), b = qlist({Value::fixnum(0)});
+  for (int i = 0; i < 12; ++i) {
+    a = qlist({a});
+    b = qlist({b});
+  }
+  EXPECT_TRUE(values_equal(a, b));
+  EXPECT_EQ(hash_value(a), hash_value(b));
 }
 
 TEST_F(EqualTest, StringsByBytes) {

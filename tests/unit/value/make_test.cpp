@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,39 @@ TEST_F(MakeTest, SmallIntegersAreFixnums) {
     EXPECT_TRUE(v.is_fixnum()) << i;
     EXPECT_EQ(int_value(v), i);
   }
+}
+
+TEST_F(MakeTest, CommonFloatsAreFlonumsTheRestBoxed) {
+  for (double d : {0.0, 1.0, -2.5, 1e9, 1e-9, 6.02e23, 1e76, -1e-76}) {
+    Value v = make_float(heap, d);
+    EXPECT_TRUE(v.is_flonum()) << d;
+    EXPECT_TRUE(is_float(v)) << d;
+    EXPECT_FALSE(is_int(v)) << d;
+    EXPECT_EQ(float_value(v), d);
+    EXPECT_EQ(type_name(v), std::string("Float"));
+  }
+  for (double d : {-0.0, 1e78, -1e-78, 1e300, 5e-324, std::numeric_limits<double>::min(), double(INFINITY),
+                   -double(INFINITY)}) {
+    Value v = make_float(heap, d);
+    ASSERT_TRUE(is_obj(v, ObjType::kFloat)) << d;
+    EXPECT_TRUE(is_float(v)) << d;
+    EXPECT_EQ(float_value(v), d);
+    EXPECT_EQ(std::signbit(float_value(v)), std::signbit(d)) << d;
+    EXPECT_EQ(type_name(v), std::string("Float"));
+  }
+  Value n = make_float(heap, NAN);
+  ASSERT_TRUE(is_obj(n, ObjType::kFloat));
+  EXPECT_TRUE(std::isnan(float_value(n)));
+}
+
+TEST_F(MakeTest, FlonumsAndBoxedFloatsPrintAlike) {
+  EXPECT_EQ(readable(make_float(heap, 1.5)), "1.5");
+  EXPECT_EQ(readable(make_float(heap, 0.0)), "0.0");
+  EXPECT_EQ(readable(make_float(heap, -0.0)), "-0.0");
+  EXPECT_EQ(readable(make_float(heap, 1e300)), "1e+300");
+  EXPECT_EQ(readable(make_float(heap, NAN)), "nan");
+  std::vector<Value> items{make_float(heap, 0.25), make_float(heap, 5e-324)};
+  EXPECT_EQ(display(make_list(heap, items, true)), "{0.25 5e-324}");
 }
 
 TEST_F(MakeTest, IntegersAroundTwoToThe62AreBoxedPastTheFixnumRange) {

@@ -31,6 +31,21 @@ TEST_F(TableTest, SetGetReplaceAndDelete) {
   EXPECT_EQ(table_count(t), 0u);
 }
 
+// The float whose flonum word is 0x1A, the tombstone's word before floats were held in the
+// word: a key like any other.
+TEST_F(TableTest, FlonumWithTheOldTombstoneWordIsAnOrdinaryKey) {
+  Value x = make_float(heap, 2.0000000000000013);
+  ASSERT_EQ(x.bits(), 0x1Au);
+  Value t = table_new(heap);
+  table_set(heap, t, x, i(7));
+  table_set(heap, t, i(3), i(8));
+  EXPECT_EQ(int_value(table_get(t, make_float(heap, 2.0000000000000013))), 7);
+  EXPECT_TRUE(table_delete(t, i(3)));
+  EXPECT_EQ(table_count(t), 1u);
+  EXPECT_TRUE(table_delete(t, x));
+  EXPECT_TRUE(table_get(t, x).is_undefined());
+}
+
 TEST_F(TableTest, StridedKeysGrowAndDeleteWithoutLosingAny) {
   Value t = table_new(heap);
   constexpr int64_t kN = 50000;

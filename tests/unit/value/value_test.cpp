@@ -1,10 +1,13 @@
-// value_test.cpp: the Value word (value.h): fixnums, immediates, object pointers, identity.
+// value_test.cpp: the Value word (value.h): fixnums, flonums, immediates, object pointers, identity.
 // Only the word itself: boxing of large integers is in make_test.cpp.
 #include "value/value.h"
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 namespace valk {
@@ -99,6 +102,66 @@ TEST(Value, EqualityIsIdentity) {
   alignas(8) static uint64_t a[2], b[2];
   EXPECT_NE(Value::object(reinterpret_cast<const Object*>(a)),
             Value::object(reinterpret_cast<const Object*>(b)));
+}
+
+// ---- flonums: doubles held in the word ------------------------------------------------------
+
+// The smallest and largest doubles with a biased exponent of 0x300 and 0x4FF.
+constexpr double kFlonumLow = std::bit_cast<double>(uint64_t(0x300) << 52);
+constexpr double kFlonumHigh = std::bit_cast<double>((uint64_t(0x500) << 52) - 1);
+
+TEST(Value, FlonumsRoundTripBitForBit) {
+  for (double d : {0.0, 1.0, -1.0, 0.5, 1.5, -0.25, 1e9, 3.141592653589793, 1e-70, -1e70, 0.001,
+                   std::nextafter(1.0, 2.0), kFlonumHigh, -kFlonumHigh, std::nextafter(kFlonumLow, 1.0)}) {
+    ASSERT_TRUE(Value::fits_flonum(d)) << d;
+    Value v = Value::flonum(d);
+    EXPECT_TRUE(v.is_flonum()) << d;
+    EXPECT_FALSE(v.is_fixnum()) << d;
+    EXPECT_FALSE(v.is_object()) << d;
+    EXPECT_NE(v.bits(), 0u) << d;
+    EXPECT_EQ(std::bit_cast<uint64_t>(v.flonum_value()), std::bit_cast<uint64_t>(d)) << d;
+  }
+}
+
+TEST(Value, FlonumRangeEdges) {
+  // Just outside the exponent range on either side: boxed.
+  EXPECT_FALSE(Value::fits_flonum(std::nextafter(kFlonumLow, 0.0)));
+  EXPECT_FALSE(Value::fits_flonum(std::nextafter(kFlonumHigh, INFINITY)));
+  EXPECT_FALSE(Value::fits_flonum(-std::nextafter(kFlonumHigh, INFINITY)));
+  EXPECT_FALSE(Value::fits_flonum(1e-78));
+  EXPECT_FALSE(Value::fits_flonum(1e78));
+  // kFlonumLow itself is the one double of the range whose word would be +0.0's.
+  EXPECT_FALSE(Value::fits_flonum(kFlonumLow));
+  EXPECT_TRUE(Value::fits_flonum(-kFlonumLow));
+  EXPECT_EQ(Value::flonum(-kFlonumLow).flonum_value(), -kFlonumLow);
+}
+
+TEST(Value, SpecialDoublesAreNotFlonumsExceptPlusZero) {
+  EXPECT_TRUE(Value::fits_flonum(0.0));
+  EXPECT_FALSE(std::signbit(Value::flonum(0.0).flonum_value()));
+  for (double d : {-0.0, double(INFINITY), -double(INFINITY), double(NAN), std::numeric_limits<double>::denorm_min(),
+                   std::numeric_limits<double>::min(), std::numeric_limits<double>::max(),
+                   std::numeric_limits<double>::lowest()}) {
+    EXPECT_FALSE(Value::fits_flonum(d)) << d;
+  }
+}
+
+TEST(Value, FlonumsAreDistinctFromImmediatesAndEachOther) {
+  Value zero = Value::flonum(0.0), one = Value::flonum(1.0);
+  for (Value v : {Value::nil(), Value::empty_sexpr(), Value::undefined(), Value::fixnum(0), Value::fixnum(1)}) {
+    EXPECT_NE(v, zero);
+    EXPECT_NE(v, one);
+    EXPECT_FALSE(v.is_flonum());
+  }
+  EXPECT_NE(zero, one);
+  EXPECT_EQ(Value::flonum(1.0), one);
+}
+
+TEST(Value, FlonumTagIsLowBitsOneZero) {
+  for (double d : {0.0, 1.0, -2.0, 1e-50}) EXPECT_EQ(Value::flonum(d).bits() & 3, 2u) << d;
+  EXPECT_EQ(Value::nil().bits() & 7, 4u);
+  EXPECT_EQ(Value::empty_sexpr().bits() & 7, 4u);
+  EXPECT_EQ(Value::undefined().bits() & 7, 4u);
 }
 
 TEST(Value, IsOneTriviallyCopyableWord) {
