@@ -146,6 +146,10 @@ inline constexpr size_t kHttpWriteHighWaterBytes = size_t(256) << 10;
 // large enough that an upload over loopback is not stalled by round trips.
 inline constexpr int32_t kHttpStreamWindowBytes = 256 << 10;
 inline constexpr int32_t kHttpConnectionWindowBytes = 1 << 20;
+// Streamed bodies: one read gives at most this much of a request body; a streamed answer's
+// write is taken (its future resolves) while less than the buffer waits for the peer's window.
+inline constexpr size_t kHttpStreamChunkBytes = size_t(64) << 10;
+inline constexpr size_t kHttpStreamBufferBytes = size_t(256) << 10;
 // Client (net::ClientOptions): a connection (TCP and TLS handshake) not up by then fails its
 // requests; a request without its complete response by then fails (its stream is reset).
 inline constexpr uint32_t kHttpConnectTimeoutMs = 10'000;

@@ -40,6 +40,7 @@ struct ServerBox {
   std::string host;
   uint32_t handler = UINT32_MAX;  // Loop::keep handle of the Valk handler; none: the default page
   bool stopping = false;
+  bool streaming = false;  // "stream-body": requests carry an HttpStream (http/read, http/write)
 };
 
 // The request Dict's keys: Strings made once per loop and kept there, so that a request
@@ -100,6 +101,28 @@ struct ServerRef : HostRef {
     auto b = box.lock();
     return host + ":" + std::to_string(port) + (b && !b->stopping ? "" : " stopped");
   }
+};
+
+// A streamed request and answer ("stream-body" 1): the engine's Responder, and what the binding
+// needs when the protocol does not stream (HTTP/1.1: the body was read whole and is given in one
+// read; the answer is gathered and sent whole at http/end).
+struct StreamState {
+  net::Responder responder;
+  std::weak_ptr<ServerBox> box;  // expired: the server is gone, a late engine callback does nothing
+  bool streams = false;          // the protocol streams (HTTP/2)
+  std::string whole_body;        // not streaming: the body, until the first read takes it
+  bool body_taken = false;
+  bool reading = false;          // a read waits
+  bool begun = false;            // http/respond was called
+  bool ended = false;
+  net::Response gathered;        // not streaming: the answer, sent at http/end
+};
+
+struct StreamRef : HostRef {
+  std::shared_ptr<StreamState> st;
+  std::string what;  // "POST /upload"
+  const char* kind() const override { return "HttpStream"; }
+  std::string describe() const override { return what; }
 };
 
 // A connection of http2/connect: the client it belongs to and where it connects.
@@ -260,15 +283,30 @@ void log_handler_error(VM& vm, const std::string& what, const std::string& detai
 }
 
 // Answers the request once `future` (the handler's fiber, or a future it returned) settles.
-void answer_when_settled(VM& vm, Value future, net::Responder r, std::string what) {
-  vm.loop().on_settle(future, [&vm, r, what = std::move(what)](bool resolved, Value v) mutable {
+void answer_when_settled(VM& vm, Value future, net::Responder r, std::string what,
+                         std::shared_ptr<StreamState> stream) {
+  vm.loop().on_settle(future, [&vm, r, what = std::move(what), stream](bool resolved, Value v) mutable {
+    if (stream && stream->begun) {
+      // A streamed answer has its headers out: an error can only cut the stream; a success ends
+      // the body if the handler did not.
+      if (!resolved) {
+        log_handler_error(vm, what, vm.describe_error(v));
+        if (stream->streams) stream->responder.reset();
+        else answer_500(r);
+      } else if (!stream->ended) {
+        stream->ended = true;
+        if (stream->streams) stream->responder.end();
+        else r.respond(std::move(stream->gathered));
+      }
+      return;
+    }
     if (!resolved) {
       log_handler_error(vm, what, vm.describe_error(v));
       answer_500(r);
       return;
     }
     if (is_future(v)) {
-      answer_when_settled(vm, v, std::move(r), std::move(what));
+      answer_when_settled(vm, v, std::move(r), std::move(what), std::move(stream));
       return;
     }
     net::Response resp;
@@ -286,15 +324,28 @@ net::Handler valk_handler(VM& vm, std::weak_ptr<ServerBox> weak) {
   return [&vm, weak](net::Request&& req, net::Responder r) {
     auto box = weak.lock();
     if (!box) return;
-    Value args[] = {request_value(vm, req)};
-    Value future = vm.loop().spawn(vm.loop().kept(box->handler), Args{args, 1});
     std::string what = req.method + " " + req.path;
+    std::shared_ptr<StreamState> stream;
+    Value args[] = {request_value(vm, req)};
+    if (box->streaming) {
+      stream = std::make_shared<StreamState>();
+      stream->responder = r;
+      stream->box = box;
+      stream->streams = r.streams();
+      if (!stream->streams) stream->whole_body = std::move(req.body);
+      auto* ref = new StreamRef;
+      ref->st = stream;
+      ref->what = what;
+      Value handle = make_handle(vm.heap(), ref);
+      args[0] = dict_assoc(vm.heap(), args[0], str(vm, "stream"), handle);
+    }
+    Value future = vm.loop().spawn(vm.loop().kept(box->handler), Args{args, 1});
     if (is_error(future)) {
       log_handler_error(vm, what, vm.describe_error(future));
       answer_500(r);
       return;
     }
-    answer_when_settled(vm, future, std::move(r), std::move(what));
+    answer_when_settled(vm, future, std::move(r), std::move(what), std::move(stream));
   };
 }
 
@@ -357,6 +408,7 @@ Value server_options(VM& vm, Value opts, net::ServerOptions& o, uint32_t& worker
     if (k == "header-timeout-ms") return want_count(k, v, 1, kMaxU32, o.header_timeout_ms);
     if (k == "write-timeout-ms") return want_count(k, v, 1, kMaxU32, o.write_timeout_ms);
     if (k == "workers") return want_count(k, v, 1, limits::kMaxWorkers, workers);
+    if (k == "stream-body") return want_count(k, v, 0, 1, o.stream_bodies);
     return unknown_option(k);
   });
 }
@@ -375,6 +427,7 @@ Value start_server(VM& vm, const char* fn, net::ServerOptions o, Value handler, 
   NetState& st = net_state(vm);
   auto box = std::make_shared<ServerBox>();
   box->host = o.host;
+  box->streaming = o.stream_bodies;
   net::Handler h = default_page;
   if (!handler.is_undefined()) {
     box->handler = vm.loop().keep(handler);
@@ -781,6 +834,133 @@ Value builtin_headers(VM& vm, Args a) {
   return list.finish();
 }
 
+// ---- streamed bodies: http/read, http/respond, http/write, http/end ------------------------------
+
+// The HttpStream argument, or null with *err set.
+StreamState* stream_arg(VM& vm, const char* fn, Value v, Value* err) {
+  auto* ref = handle_ref<StreamRef>(v);
+  if (!ref) {
+    *err = arg_error(vm, fn, 0, "an HttpStream (a request's \"stream\" with \"stream-body\" 1)", v);
+    return nullptr;
+  }
+  return ref->st.get();
+}
+
+// A future settled later by an engine callback, through its kept slot: the settle does nothing
+// once the server is gone.
+struct LateFuture {
+  VM* vm;
+  uint32_t slot;
+  std::weak_ptr<ServerBox> box;
+  void settle(bool ok, Value v) const {
+    if (box.expired()) return;
+    Loop& loop = vm->loop();
+    loop.settle(loop.kept(slot), ok, v);
+    loop.release(slot);
+  }
+};
+
+LateFuture late_future(VM& vm, StreamState& st, Value* future) {
+  *future = vm.loop().make_future(false);
+  return LateFuture{&vm, vm.loop().keep(*future), st.box};
+}
+
+Value settled(VM& vm, bool ok, Value v) {
+  Value f = vm.loop().make_future(false);
+  vm.loop().settle(f, ok, v);
+  return f;
+}
+
+Value builtin_read(VM& vm, Args a) {
+  const char* fn = "http/read";
+  Value err;
+  StreamState* st = stream_arg(vm, fn, a[0], &err);
+  if (!st) return err;
+  if (st->reading) return vm.error("http/read: a read of this stream is already waiting");
+  if (!st->streams) {
+    Value chunk = str(vm, st->body_taken ? std::string_view() : std::string_view(st->whole_body));
+    st->body_taken = true;
+    st->whole_body = std::string();
+    return settled(vm, true, chunk);
+  }
+  Value future;
+  LateFuture late = late_future(vm, *st, &future);
+  st->reading = true;
+  std::weak_ptr<StreamState> weak = handle_ref<StreamRef>(a[0])->st;
+  bool ok = st->responder.read([late, weak](const std::string& error, std::string chunk) {
+    if (auto s = weak.lock()) s->reading = false;
+    if (late.box.expired()) return;
+    VM& vm = *late.vm;
+    if (error.empty()) late.settle(true, str(vm, chunk));
+    else late.settle(false, vm.error("http/read: " + error));
+  });
+  if (!ok) {
+    st->reading = false;
+    late.settle(false, vm.error("http/read: stream reset"));
+  }
+  return future;
+}
+
+Value builtin_respond(VM& vm, Args a) {
+  const char* fn = "http/respond";
+  Value err;
+  StreamState* st = stream_arg(vm, fn, a[0], &err);
+  if (!st) return err;
+  if (!is_int(a[1]) || int_value(a[1]) < 100 || int_value(a[1]) > 599) {
+    return arg_error(vm, fn, 1, "a status (an Integer from 100 to 599)", a[1]);
+  }
+  net::Response head;
+  head.status = int(int_value(a[1]));
+  std::string problem;
+  if (a.n == 3 && !read_headers(a[2], head.headers, problem)) return vm.error("http/respond: " + problem);
+  if (st->begun) return vm.error("http/respond: the answer has begun already");
+  st->begun = true;
+  if (!st->streams) {
+    st->gathered = std::move(head);
+    return Value::nil();
+  }
+  if (!st->responder.begin(std::move(head))) return vm.error("http/respond: stream reset");
+  return Value::nil();
+}
+
+Value builtin_write(VM& vm, Args a) {
+  const char* fn = "http/write";
+  Value err;
+  StreamState* st = stream_arg(vm, fn, a[0], &err);
+  if (!st) return err;
+  if (!is_string(a[1])) return arg_error(vm, fn, 1, "a String", a[1]);
+  if (!st->begun) return vm.error("http/write: call http/respond first");
+  if (st->ended) return vm.error("http/write: the body has ended (http/end)");
+  if (!st->streams) {
+    st->gathered.body += sv(a[1]);
+    return settled(vm, true, Value::nil());
+  }
+  Value future;
+  LateFuture late = late_future(vm, *st, &future);
+  bool ok = st->responder.write(std::string(sv(a[1])), [late](bool taken) {
+    if (late.box.expired()) return;
+    if (taken) late.settle(true, Value::nil());
+    else late.settle(false, late.vm->error("http/write: stream reset"));
+  });
+  if (!ok) late.settle(false, vm.error("http/write: stream reset (or a write of this stream is already waiting)"));
+  return future;
+}
+
+Value builtin_end(VM& vm, Args a) {
+  Value err;
+  StreamState* st = stream_arg(vm, "http/end", a[0], &err);
+  if (!st) return err;
+  if (!st->begun) return vm.error("http/end: call http/respond first");
+  if (st->ended) return Value::nil();
+  st->ended = true;
+  if (st->streams) {
+    st->responder.end();
+  } else {
+    st->responder.respond(std::move(st->gathered));
+  }
+  return Value::nil();
+}
+
 Value builtin_worker(VM& vm, Args) {
   auto* st = static_cast<NetState*>(vm.loop().http_state());
   return Value::fixnum(st ? st->worker : 0);
@@ -798,6 +978,20 @@ const BuiltinInfo kNet[] = {
     {"http/worker", "",
      "In a handler of a server with \"workers\" N: the number of the worker isolate running it, 1 to N; else 0.", 0,
      0, builtinflag::kCallBare, 0, builtin_worker, nullptr},
+    {"http/read", "stream",
+     "With \"stream-body\" 1: a Future of the next part of the request body (a String, \"\" at its end). The "
+     "peer sends more only as the handler reads.",
+     1, 1, 0, 0, builtin_read, nullptr},
+    {"http/respond", "stream status [headers]",
+     "With \"stream-body\" 1: sends the answer's status and headers (a Dict) now; the body follows by http/write "
+     "and http/end. Returns ().",
+     2, 3, 0, 0, builtin_respond, nullptr},
+    {"http/write", "stream chunk",
+     "Adds a String to a streamed answer: a Future of () once the peer's window has room for more.", 2, 2, 0, 0,
+     builtin_write, nullptr},
+    {"http/end", "stream",
+     "Ends a streamed answer's body (also done when the handler returns). Returns ().", 1, 1, 0, 0, builtin_end,
+     nullptr},
     {"http/port", "server", "The port a server listens on (the one the system chose for port 0).", 1, 1, 0, 0,
      builtin_port, nullptr},
     {"http/stop", "server [drain-ms]",

@@ -37,6 +37,13 @@ class Protocol {
   [[nodiscard]] virtual bool headers_pending() const = 0;
   // Called by the idle timeout before the connection closes (HTTP/2 says GOAWAY).
   virtual void say_goodbye() {}
+  // Streamed bodies (Responder::read and the rest): only HTTP/2 streams; the rest refuse.
+  [[nodiscard]] virtual bool streams() const { return false; }
+  virtual bool read(int64_t, Responder::ChunkFn&) { return false; }
+  virtual bool begin(int64_t, Response&&) { return false; }
+  virtual bool write(int64_t, std::string&, std::function<void(bool)>&) { return false; }
+  virtual bool end(int64_t) { return false; }
+  virtual bool reset(int64_t) { return false; }
 };
 
 struct Responder::Slot {
@@ -63,6 +70,11 @@ class Connection {
   void dispatch(Request&& request, std::weak_ptr<Responder::Slot> slot);
   // A handler's answer arriving through a Responder.
   void respond_later(int64_t id, Response&& response);
+  // The protocol, for the streamed-body calls of a Responder; null once closing.
+  Protocol* protocol() { return closing_ ? nullptr : proto_.get(); }
+  // Output waits (a window update, a chunk): flush at the loop's prepare phase, or after the
+  // current feed when inside one.
+  void poke();
   bool counted = false;  // registered with the server (ServerCore::add)
 
   ServerCore& server;

@@ -53,6 +53,45 @@ bool Responder::respond(Response response) {
   return true;
 }
 
+namespace {
+// The protocol and stream of a Responder's slot, when both are still there.
+template <class F>
+bool with_stream(const std::weak_ptr<Responder::Slot>& weak, F&& f) {
+  auto slot = weak.lock();
+  if (!slot) return false;
+  Protocol* p = slot->conn->protocol();
+  if (!p || !f(*p, slot->id)) return false;
+  slot->conn->poke();
+  return true;
+}
+}  // namespace
+
+bool Responder::streams() const {
+  auto slot = slot_.lock();
+  Protocol* p = slot ? slot->conn->protocol() : nullptr;
+  return p && p->streams();
+}
+
+bool Responder::read(ChunkFn fn) {
+  return with_stream(slot_, [&](Protocol& p, int64_t id) { return p.read(id, fn); });
+}
+
+bool Responder::begin(Response head) {
+  return with_stream(slot_, [&](Protocol& p, int64_t id) { return p.begin(id, std::move(head)); });
+}
+
+bool Responder::write(std::string chunk, std::function<void(bool)> taken) {
+  return with_stream(slot_, [&](Protocol& p, int64_t id) { return p.write(id, chunk, taken); });
+}
+
+bool Responder::end() {
+  return with_stream(slot_, [&](Protocol& p, int64_t id) { return p.end(id); });
+}
+
+bool Responder::reset() {
+  return with_stream(slot_, [&](Protocol& p, int64_t id) { return p.reset(id); });
+}
+
 Connection::Connection(ServerCore& s, SSL_CTX* tls) : server(s) {
   uv_tcp_init(s.loop, &tcp_);
   uv_timer_init(s.loop, &timer_);
@@ -217,6 +256,10 @@ void Connection::on_write(uv_write_t* req, int status) {
 void Connection::respond_later(int64_t id, Response&& response) {
   if (closing_ || !proto_) return;
   proto_->respond(id, std::move(response));
+  poke();
+}
+
+void Connection::poke() {
   // An answer given inside the handler call, itself inside nghttp2_session_mem_recv, waits for
   // the flush that follows feeding: nghttp2 must not be asked for output from its callbacks.
   // Any other waits for the prepare phase, so that the answers of many fibers leave in one write.

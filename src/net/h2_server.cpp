@@ -25,12 +25,31 @@ struct Stream {
   bool head = false;  // HEAD: the answer has no body
   Response response;
   size_t sent = 0;
+  // A streamed request body (ServerOptions::stream_bodies): bytes received and not yet read; the
+  // peer's window is opened (nghttp2_session_consume) only by what the handler reads.
+  bool streaming = false;
+  std::string inbox;
+  size_t received = 0;
+  bool in_end = false;
+  std::string in_error;  // "stream reset", "the body is over max-body-bytes (N)"
+  Responder::ChunkFn reader;
+  // A streamed answer (Responder::begin): bytes nghttp2 has not pulled yet, from out_at.
+  bool out_stream = false;
+  bool out_end = false;
+  bool deferred = false;  // read_body said NGHTTP2_ERR_DEFERRED: resume when a chunk comes
+  std::string outbox;
+  size_t out_at = 0;
+  std::function<void(bool)> taken;  // a write waiting for the outbox to drain
 };
 
 class H2 final : public Protocol {
  public:
   explicit H2(Connection& c);
-  ~H2() override { nghttp2_session_del(session_); }
+  ~H2() override {
+    // The connection closed under a waiting read or write: it fails rather than waits forever.
+    for (auto& [id, s] : streams_) fail_stream(s, "connection closed");
+    nghttp2_session_del(session_);
+  }
   bool feed(std::string_view bytes) override;
   void produce() override;
   [[nodiscard]] bool finished() const override {
@@ -41,6 +60,12 @@ class H2 final : public Protocol {
   [[nodiscard]] size_t active() const override { return streams_.size(); }
   [[nodiscard]] bool headers_pending() const override { return headers_open_ > 0; }
   void say_goodbye() override { shutdown(); }
+  [[nodiscard]] bool streams() const override { return true; }
+  bool read(int64_t id, Responder::ChunkFn& fn) override;
+  bool begin(int64_t id, Response&& head) override;
+  bool write(int64_t id, std::string& chunk, std::function<void(bool)>& taken) override;
+  bool end(int64_t id) override;
+  bool reset(int64_t id) override;
 
  private:
   static int on_begin_headers(nghttp2_session*, const nghttp2_frame*, void*);
@@ -51,6 +76,11 @@ class H2 final : public Protocol {
   static int on_stream_close(nghttp2_session*, int32_t, uint32_t, void*);
   static ssize_t read_body(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*,
                            nghttp2_data_source*, void*);
+  static ssize_t read_stream(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*,
+                             nghttp2_data_source*, void*);
+  void deliver(int32_t id, Stream& s);
+  void fail_stream(Stream& s, const std::string& error);
+  void body_chunk(int32_t id, Stream& s, const uint8_t* data, size_t len);
   Stream* find(int32_t id);
   void headers_closed(Stream& s);
   void request_complete(int32_t id, Stream& s);
@@ -82,7 +112,13 @@ H2::H2(Connection& c) : conn_(c) {
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
-  nghttp2_session_server_new(&session_, cbs, this);
+  // Windows are opened by hand (nghttp2_session_consume): at once for bodies held whole, as the
+  // handler reads for streamed ones.
+  nghttp2_option* opt = nullptr;
+  nghttp2_option_new(&opt);
+  nghttp2_option_set_no_auto_window_update(opt, 1);
+  nghttp2_session_server_new2(&session_, cbs, this, opt);
+  nghttp2_option_del(opt);
   const ServerOptions& o = c.options();
   nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, o.max_concurrent_streams},
@@ -181,8 +217,16 @@ int H2::on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* user) {
   Stream* s = self->find(f->hd.stream_id);
   if (!s) return 0;
   if (f->hd.type == NGHTTP2_HEADERS) self->headers_closed(*s);
-  if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
-      (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+  bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
+  if (s->streaming && end) {
+    s->in_end = true;
+    self->deliver(f->hd.stream_id, *s);
+  } else if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) && end) {
+    self->request_complete(f->hd.stream_id, *s);
+  } else if (f->hd.type == NGHTTP2_HEADERS && self->conn_.options().stream_bodies && !s->too_large_headers &&
+             f->headers.cat == NGHTTP2_HCAT_REQUEST) {
+    // The body follows: the handler starts now and reads it as it comes.
+    s->streaming = true;
     self->request_complete(f->hd.stream_id, *s);
   } else if (f->hd.type == NGHTTP2_HEADERS && s->too_large_headers && !s->answered) {
     Response r;
@@ -196,6 +240,12 @@ int H2::on_data_chunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data
                       void* user) {
   auto* self = static_cast<H2*>(user);
   Stream* s = self->find(id);
+  if (s && s->streaming) {
+    self->body_chunk(id, *s, data, len);
+    return 0;
+  }
+  // Held whole (or dropped): the window opens at once.
+  nghttp2_session_consume(self->session_, id, len);
   if (!s || s->answered) return 0;
   if (s->request.body.size() + len > self->conn_.options().max_body_bytes) {
     s->too_large_body = true;
@@ -228,13 +278,166 @@ int H2::on_stream_close(nghttp2_session*, int32_t id, uint32_t, void* user) {
   Stream* s = self->find(id);
   if (!s) return 0;
   self->headers_closed(*s);
+  Stream gone = std::move(*s);
   self->streams_.erase(id);
+  // A reader or writer still waiting learns the stream is gone (after the erase: what it runs
+  // may look the stream up again).
+  self->fail_stream(gone, "stream reset");
   return 0;
+}
+
+void H2::fail_stream(Stream& s, const std::string& error) {
+  if (s.in_error.empty()) s.in_error = error;
+  if (auto fn = std::move(s.reader)) {
+    s.reader = nullptr;
+    fn(s.in_error, "");
+  }
+  if (auto fn = std::move(s.taken)) {
+    s.taken = nullptr;
+    fn(false);
+  }
+}
+
+// The connection's window opens at once (a slow handler must not stall the other streams); the
+// stream's only as the handler reads (deliver), so at most a stream window waits per stream.
+void H2::body_chunk(int32_t id, Stream& s, const uint8_t* data, size_t len) {
+  nghttp2_session_consume_connection(session_, len);
+  s.received += len;
+  size_t limit = conn_.options().max_body_bytes;
+  if (s.received > limit || !s.in_error.empty()) {
+    // Over the limit: nothing more is kept; the window still opens so the connection goes on.
+    nghttp2_session_consume_stream(session_, id, len);
+    if (!s.in_error.empty()) return;
+    s.inbox.clear();
+    fail_stream(s, "the body is over max-body-bytes (" + std::to_string(limit) + ")");
+    if (!s.answered && !s.out_stream) {
+      Response r;
+      r.status = 413;
+      submit(id, s, std::move(r));
+    } else {
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+    }
+    return;
+  }
+  s.inbox.append(reinterpret_cast<const char*>(data), len);
+  deliver(id, s);
+}
+
+// Gives the waiting reader what has arrived (at most one chunk), or the end.
+void H2::deliver(int32_t id, Stream& s) {
+  if (!s.reader) return;
+  if (!s.in_error.empty()) return fail_stream(s, s.in_error);
+  if (s.inbox.empty() && !s.in_end) return;
+  std::string chunk;
+  if (s.inbox.size() <= limits::kHttpStreamChunkBytes) {
+    chunk = std::move(s.inbox);
+    s.inbox.clear();
+  } else {
+    chunk = s.inbox.substr(0, limits::kHttpStreamChunkBytes);
+    s.inbox.erase(0, limits::kHttpStreamChunkBytes);
+  }
+  nghttp2_session_consume_stream(session_, id, chunk.size());
+  conn_.poke();  // the WINDOW_UPDATE
+  auto fn = std::move(s.reader);
+  s.reader = nullptr;
+  fn("", std::move(chunk));
+}
+
+bool H2::read(int64_t id, Responder::ChunkFn& fn) {
+  Stream* s = find(int32_t(id));
+  if (!s || s->reader) return false;
+  if (!s->streaming) {
+    // Its HEADERS ended the stream (no body), or it was answered whole: nothing more to read.
+    fn(s->in_error, "");
+    return true;
+  }
+  s->reader = std::move(fn);
+  deliver(int32_t(id), *s);
+  return true;
+}
+
+bool H2::begin(int64_t id, Response&& head) {
+  Stream* s = find(int32_t(id));
+  if (!s || s->answered) return false;
+  s->out_stream = true;
+  submit(int32_t(id), *s, std::move(head));
+  return true;
+}
+
+bool H2::write(int64_t id, std::string& chunk, std::function<void(bool)>& taken) {
+  Stream* s = find(int32_t(id));
+  if (!s || !s->out_stream || s->out_end || s->taken) return false;
+  if (s->head) chunk.clear();  // HEAD: the answer has no body (read_stream sends an empty end)
+  if (s->out_at > 0 && s->out_at == s->outbox.size()) {
+    s->outbox.clear();
+    s->out_at = 0;
+  }
+  s->outbox += chunk;
+  if (s->deferred && s->out_at < s->outbox.size()) {
+    s->deferred = false;
+    nghttp2_session_resume_data(session_, int32_t(id));
+  }
+  if (s->outbox.size() - s->out_at < limits::kHttpStreamBufferBytes) {
+    taken(true);
+  } else {
+    s->taken = std::move(taken);
+  }
+  return true;
+}
+
+bool H2::end(int64_t id) {
+  Stream* s = find(int32_t(id));
+  if (!s || !s->out_stream || s->out_end) return false;
+  s->out_end = true;
+  if (s->deferred) {
+    s->deferred = false;
+    nghttp2_session_resume_data(session_, int32_t(id));
+  }
+  return true;
+}
+
+bool H2::reset(int64_t id) {
+  Stream* s = find(int32_t(id));
+  if (!s) return false;
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, int32_t(id), NGHTTP2_INTERNAL_ERROR);
+  return true;
+}
+
+ssize_t H2::read_stream(nghttp2_session*, int32_t id, uint8_t* buf, size_t len, uint32_t* flags,
+                        nghttp2_data_source*, void* user) {
+  auto* self = static_cast<H2*>(user);
+  Stream* s = self->find(id);
+  if (!s) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  size_t n = std::min(len, s->outbox.size() - s->out_at);
+  if (n == 0 && !s->out_end) {
+    s->deferred = true;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  std::memcpy(buf, s->outbox.data() + s->out_at, n);
+  s->out_at += n;
+  if (s->out_at == s->outbox.size()) {
+    s->outbox.clear();
+    s->out_at = 0;
+    if (s->out_end) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  }
+  if (s->taken && s->outbox.size() - s->out_at < limits::kHttpStreamBufferBytes) {
+    auto fn = std::move(s->taken);
+    s->taken = nullptr;
+    fn(true);
+  }
+  return ssize_t(n);
 }
 
 void H2::respond(int64_t id, Response&& response) {
   Stream* s = find(int32_t(id));
   if (!s || s->answered) return;
+  if (s->streaming) {
+    // Answered whole before reading all the body: the rest is dropped as it comes.
+    nghttp2_session_consume_stream(session_, int32_t(id), s->inbox.size());
+    s->inbox.clear();
+    s->streaming = false;
+    fail_stream(*s, "the request was answered");
+  }
   submit(int32_t(id), *s, std::move(response));
 }
 
@@ -254,7 +457,7 @@ void H2::submit(int32_t id, Stream& s, Response&& response) {
   s.answered = true;
   s.response = std::move(response);
   std::string status = std::to_string(s.response.status);
-  std::string length = std::to_string(s.response.body.size());
+  std::string length = s.out_stream ? "" : std::to_string(s.response.body.size());
   std::vector<nghttp2_nv> nva;
   nva.reserve(s.response.headers.size() + 2);
   auto add = [&](const std::string& n, const std::string& v) {
@@ -266,12 +469,12 @@ void H2::submit(int32_t id, Stream& s, Response&& response) {
   for (const auto& [n, v] : s.response.headers) {
     if (n != kLength) add(n, v);
   }
-  add(kLength, length);
+  if (!s.out_stream) add(kLength, length);
   nghttp2_data_provider body{};
-  body.read_callback = read_body;
+  body.read_callback = s.out_stream ? read_stream : read_body;
   // nghttp2 copies the header block at once; the body is pulled by read_body as windows allow.
   int rc = nghttp2_submit_response(session_, id, nva.data(), nva.size(),
-                                   s.response.body.empty() || s.head ? nullptr : &body);
+                                   s.out_stream || !(s.response.body.empty() || s.head) ? &body : nullptr);
   if (rc != 0) nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_INTERNAL_ERROR);
 }
 

@@ -441,5 +441,71 @@ TEST(NetLimits, HttpStreamAndConnectionWindows) {
             std::string::npos) << r.out;
 }
 
+// Streamed request bodies: a handler that starts reading late (the stream's window is full by
+// then) gets reads of exactly kHttpStreamChunkBytes, never more, and the whole body.
+struct ChunkCount {
+  Responder r;
+  size_t largest = 0, total = 0;
+  void next(std::shared_ptr<ChunkCount> self) {
+    r.read([self](const std::string& error, std::string chunk) {
+      if (!error.empty() || chunk.empty()) {
+        Response resp;
+        resp.body = error.empty() ? std::to_string(self->largest) + " " + std::to_string(self->total) : error;
+        self->r.respond(std::move(resp));
+        return;
+      }
+      self->largest = std::max(self->largest, chunk.size());
+      self->total += chunk.size();
+      self->next(self);
+    });
+  }
+};
+
+TEST(NetLimits, HttpStreamChunkBytes) {
+  EXPECT_EQ(limits::kHttpStreamChunkBytes, size_t(64) << 10);
+  ServerOptions o;
+  o.stream_bodies = true;
+  LoopServer* srv = nullptr;
+  LoopServer server(o, [&srv](Request&&, Responder r) {
+    auto* t = new uv_timer_t;
+    uv_timer_init(srv->loop(), t);
+    t->data = new Responder(r);
+    uv_timer_start(t, [](uv_timer_t* t) {
+      auto c = std::make_shared<ChunkCount>();
+      c->r = *static_cast<Responder*>(t->data);
+      delete static_cast<Responder*>(t->data);
+      uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+      c->next(c);
+    }, 300, 0);
+  });
+  srv = &server;
+  Shell r = sh("curl -sS --max-time 20 --http2-prior-knowledge --data-binary @" + blob(1'000'000) + " " + server.url());
+  EXPECT_EQ(r.out, std::to_string(limits::kHttpStreamChunkBytes) + " 1000000");
+}
+
+// A streamed answer: a write leaving kHttpStreamBufferBytes or more unsent is taken only once
+// the peer has pulled below it; a small one is taken at once.
+TEST(NetLimits, HttpStreamBufferBytes) {
+  EXPECT_EQ(limits::kHttpStreamBufferBytes, size_t(256) << 10);
+  ServerOptions o;
+  o.stream_bodies = true;
+  LoopServer server(o, [](Request&&, Responder r) {
+    r.begin(Response{});
+    auto at_once = std::make_shared<std::string>();
+    auto called = std::make_shared<bool>(false);
+    r.write(std::string(limits::kHttpStreamBufferBytes, 'b'), [r, at_once, called](bool ok) mutable {
+      *called = true;
+      auto small = std::make_shared<bool>(false);
+      r.write("s", [small](bool) { *small = true; });
+      *at_once += ok && *small ? " small at once" : " small waited";
+      r.write(*at_once, [](bool) {});
+      r.end();
+    });
+    *at_once = *called ? "big at once" : "big waited";
+  });
+  Shell r = sh("curl -sS --max-time 20 --http2-prior-knowledge " + server.url() + " | tail -c 25");
+  EXPECT_EQ(r.out, "sbig waited small at once");
+}
+
 }  // namespace
 }  // namespace valk::net::test
