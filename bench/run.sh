@@ -6,7 +6,7 @@
 #      their Lua and Python twins;
 #   2b. bench/styles (queens, sieve, collatz: select/case/let/fst code outside the shared suite;
 #       words, adders, deeplist, counters: strings, closures, deep recursion over lists, = counters);
-#   3. startup: `valk -e 1` next to `lua5.4 -e 1`;
+#   3. startup: `valk -e 1` next to `lua5.4 -e 1` (time, peak memory, instructions);
 #   4. the collector: bench/gc/gc_pause.valk (pauses with 100 MB live);
 #   5. concurrency (bench/aio): spawn + await next to Lua coroutines (and node's await), 10,000
 #      sleeping fibers next to node, the resident memory of 100,000 suspended fibers, 1,000 runs
@@ -73,6 +73,16 @@ startup() {
 v=$(startup "$valk" -e 1)
 l=$(startup lua5.4 -e 'x=1')  # `lua5.4 -e 1` is not a Lua statement
 awk -v v="$v" -v l="$l" 'BEGIN { printf "valk -e 1: %d us   lua5.4 -e x=1: %d us   ratio %.2f\n", v, l, v / l }'
+# Peak resident memory of one start, and (with valgrind) the instructions it runs: the machine's
+# load does not change that count, so it compares runs the wall clock cannot.
+peak() { { /usr/bin/time -f "%M" "$@" > /dev/null; } 2>&1 | tail -n 1; }
+awk -v v="$(peak "$valk" -e 1)" -v l="$(peak lua5.4 -e 'x=1')" \
+  'BEGIN { printf "peak memory: valk %d KB   lua5.4 %d KB   ratio %.2f\n", v, l, v / l }'
+if command -v valgrind > /dev/null; then
+  instrs() { valgrind --tool=lackey --basic-counts=yes "$@" 2>&1 >/dev/null | sed -n 's/.*guest instrs: *\([0-9,]*\).*/\1/p' | tr -d ,; }
+  awk -v v="$(instrs "$valk" -e 1)" -v l="$(instrs lua5.4 -e 'x=1')" \
+    'BEGIN { printf "instructions (valgrind): valk %d   lua5.4 %d   ratio %.2f\n", v, l, v / l }'
+fi
 
 echo
 echo "== Collector"

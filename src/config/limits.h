@@ -69,6 +69,11 @@ inline constexpr size_t kSpareFibers = 256;
 // VALK_NURSERY, see docs/SETTINGS.md).
 inline constexpr size_t kDefaultNurseryBytes = size_t(2) << 20;       // fits in L2 on most machines
 inline constexpr size_t kMinNurseryBytes = size_t(64) << 10;
+// A VM's nursery starts this small and doubles (up to --nursery) after each minor collection that
+// promotes more than 1/kNurseryGrowthShare of it (HeapConfig::nursery_start): small programs and
+// those whose objects die young stay in 256 KB (resident memory), the others reach the full size.
+inline constexpr size_t kInitialNurseryBytes = size_t(256) << 10;
+inline constexpr size_t kNurseryGrowthShare = 8;
 inline constexpr size_t kDefaultHeapLimitBytes = size_t(0);           // 0: no limit but the machine
 inline constexpr size_t kMinOldSpaceTrigger = size_t(8) << 20;        // first major collection
 inline constexpr double kOldSpaceGrowthFactor = 2.0;                  // next major at live * this

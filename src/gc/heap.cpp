@@ -2,6 +2,7 @@
 // heap verifier. See docs/MEMORY.md for the design and heap.h for the contract.
 #include "gc/heap.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -60,6 +61,9 @@ struct Heap::Page {
 Heap::Heap(const HeapConfig& config) : config_(config) {
   if (config_.nursery_bytes < limits::kMinNurseryBytes) config_.nursery_bytes = limits::kMinNurseryBytes;
   config_.nursery_bytes = round_size(config_.nursery_bytes);
+  nursery_active_ = config_.nursery_start == 0
+                        ? config_.nursery_bytes
+                        : std::clamp(round_size(config_.nursery_start), limits::kMinNurseryBytes, config_.nursery_bytes);
   classes_.resize(kClassCount);
   class_of_size_.assign(limits::kLargeObjectBytes / 8 + 1, 0);
   size_t c = 0;
@@ -215,7 +219,7 @@ void Heap::check_limit() {
 
 void Heap::reset_nursery() {
   nursery_top_ = nursery_begin_;
-  nursery_end_ = nursery_begin_ + config_.nursery_bytes;
+  nursery_end_ = nursery_begin_ + nursery_active_;
 }
 
 void Heap::evacuate(Value& slot) {
@@ -253,6 +257,7 @@ class EvacuatingVisitor final : public RootVisitor {
 
 void Heap::minor(RootSource& roots) {
   in_collection_ = true;
+  uint64_t promoted_before = stats_.bytes_promoted;
   EvacuatingVisitor visitor(*this, &Heap::evacuate);
   roots.trace_roots(visitor, true);
   for (Object* o : remembered_) {
@@ -264,6 +269,11 @@ void Heap::minor(RootSource& roots) {
     Object* o = gray_.back();
     gray_.pop_back();
     trace_fields(o, [this](Value& v) { evacuate(v); });
+  }
+  // Young objects that survive are promoted and die old (a major collection's work): when many
+  // survive, the nursery is too small for the program's objects to die young in, so it grows.
+  if ((stats_.bytes_promoted - promoted_before) * limits::kNurseryGrowthShare > nursery_active_) {
+    nursery_active_ = std::min(nursery_active_ * 2, config_.nursery_bytes);
   }
   reset_nursery();
   in_collection_ = false;

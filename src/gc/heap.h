@@ -39,10 +39,14 @@ class RootSource {
 };
 
 struct HeapConfig {
-  size_t nursery_bytes;  // size of the nursery chunk
+  size_t nursery_bytes;  // size of the nursery chunk (the most it is allowed to use)
   size_t heap_limit;     // 0: unlimited; else "out of memory" past it
   bool stress;           // collect at every safe point
   bool verify;           // check heap invariants after every collection
+  // How much of the nursery is used at first (0: all of it). It doubles after each minor
+  // collection that promotes more than 1/kNurseryGrowthShare of it, up to nursery_bytes: a
+  // program that allocates little, or whose young objects die young, never touches the rest.
+  size_t nursery_start = 0;
 };
 
 struct GcStats {
@@ -120,6 +124,7 @@ class Heap {
   const HeapConfig& config() const { return config_; }
   size_t heap_bytes() const;  // old space committed + large objects + nursery
   size_t nursery_bytes() const { return config_.nursery_bytes; }
+  size_t nursery_in_use_bytes() const { return nursery_active_; }  // grows up to nursery_bytes()
   size_t old_bytes_in_use() const { return old_in_use_; }
   void set_stress(bool on) {
     config_.stress = on;
@@ -192,6 +197,7 @@ class Heap {
   char* nursery_top_ = nullptr;
   char* nursery_end_ = nullptr;
   char* nursery_begin_ = nullptr;
+  size_t nursery_active_ = 0;  // the part of the nursery chunk allocated from (HeapConfig::nursery_start)
   std::vector<SizeClass> classes_;
   std::vector<uint8_t> class_of_size_;  // (bytes / 8) -> class index
   std::vector<Object*> large_;

@@ -1,9 +1,10 @@
-// json.cpp: json/decode and json/encode. Decoding walks simdjson's On-Demand API (Debian's
-// libsimdjson), which validates as it goes and can say where it stopped, so a malformed document
-// is reported with its byte offset. Encoding is ours: compact, keys sorted, strings escaped.
+// json.cpp: json/decode and json/encode. Decoding is simdjson's (Debian's libsimdjson), loaded on
+// first use as libvalk-simdjson.so (src/jsonparse); this file builds Valk values from its events
+// and words its errors. Encoding is ours: compact, keys sorted, strings escaped.
 #include "lib/json.h"
 
-#include <simdjson.h>
+#include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "config/limits.h"
+#include "jsonparse/parser.h"
 #include "lib/builtin.h"
 #include "lib/check.h"
 #include "value/dict.h"
@@ -19,110 +21,105 @@
 #include "value/utf8.h"
 #include "vm/vm.h"
 
+#ifndef VALK_PLUGIN_DIR
+#define VALK_PLUGIN_DIR "/usr/local/lib/valk"
+#endif
+#ifndef VALK_PLUGIN_FROM_BIN
+#define VALK_PLUGIN_FROM_BIN "../lib/valk"
+#endif
+
 namespace valk {
 
 namespace {
 
-namespace od = simdjson::ondemand;
-using simdjson::error_code;
-
 // ---- decoding ------------------------------------------------------------------------------------
 
-// The document is parsed by simdjson's DOM parser, which picks the fastest kernel of this CPU at
-// run time. It cannot say where an error is; On-Demand can (but only with the portable kernel,
-// since we are built for any x86-64), so a malformed document is walked once more with it.
+// The parser is libvalk-simdjson.so (src/jsonparse), loaded at the first json/decode: linked into
+// valk, simdjson and the shared libstdc++ it needs cost every start more than the VM's own start.
+// It is looked for beside the binary (a build tree), in <bin>/../<libdir>/valk (installed, wherever
+// the prefix; VALK_PLUGIN_FROM_BIN), then in the folder chosen when valk was built (VALK_PLUGIN_DIR).
+constexpr const char* kParserFile = "libvalk-simdjson.so";
 
-Value decode_element(Heap& heap, simdjson::dom::element e) {
-  using simdjson::dom::element_type;
-  switch (e.type()) {
-    case element_type::ARRAY: {
-      ListBuilder list(heap, true);
-      simdjson::dom::array items = e.get_array().value_unsafe();  // a copy: the result is a temporary
-      for (simdjson::dom::element x : items) list.push(decode_element(heap, x));
-      return list.finish();
-    }
-    case element_type::OBJECT: {
-      Value dict = dict_empty(heap);
-      simdjson::dom::object fields = e.get_object().value_unsafe();
-      for (auto field : fields) {
-        // a repeated key: the last one wins
-        dict = dict_assoc(heap, dict, make_string(heap, field.key), decode_element(heap, field.value));
-      }
-      return dict;
-    }
-    case element_type::INT64: return make_int(heap, e.get_int64().value_unsafe());
-    // Above INT64_MAX: the nearest float, as most decoders do (docs/JSON.md).
-    case element_type::UINT64: return make_float(heap, double(e.get_uint64().value_unsafe()));
-    case element_type::DOUBLE: return make_float(heap, e.get_double().value_unsafe());
-    case element_type::STRING: return make_string(heap, e.get_string().value_unsafe());
-    case element_type::BOOL: return Value::fixnum(e.get_bool().value_unsafe() ? 1 : 0);
-    case element_type::NULL_VALUE: return Value::empty_sexpr();
-  }
-  __builtin_unreachable();
+std::string exe_dir() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string path(buf, size_t(n));
+  return path.substr(0, path.rfind('/'));
 }
 
-// Walks every value with On-Demand, which stops where the text is wrong.
-error_code walk(od::value v, uint32_t depth) {
-  if (depth > limits::kJsonMaxDepth) return simdjson::DEPTH_ERROR;
-  od::json_type type;
-  if (auto e = v.type().get(type)) return e;
-  switch (type) {
-    case od::json_type::array: {
-      od::array a;
-      if (auto e = v.get_array().get(a)) return e;
-      for (auto item : a) {
-        od::value x;
-        if (auto e = item.get(x)) return e;
-        if (auto e = walk(x, depth + 1)) return e;
-      }
-      return simdjson::SUCCESS;
+struct Parser {
+  ValkJsonParseFn parse = nullptr;
+  std::string why;  // when it could not be loaded
+};
+
+Parser load_parser() {
+  std::string dir = exe_dir();
+  for (const std::string& folder : {dir, dir + "/" VALK_PLUGIN_FROM_BIN, std::string(VALK_PLUGIN_DIR)}) {
+    std::string path = folder + "/" + kParserFile;
+    if (::access(path.c_str(), R_OK) != 0) continue;
+    void* lib = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) return {nullptr, ::dlerror()};
+    auto fn = reinterpret_cast<ValkJsonParseFn>(::dlsym(lib, kValkJsonParseSymbol));
+    if (fn == nullptr) return {nullptr, path + " has no " + kValkJsonParseSymbol};
+    return {fn, ""};
+  }
+  return {nullptr, std::string(kParserFile) + " is neither beside valk, in " VALK_PLUGIN_FROM_BIN ", nor in " + VALK_PLUGIN_DIR};
+}
+
+// Loaded once per process (isolates share it; a function-local static is initialized once even
+// when two threads ask at the same time).
+const Parser& parser() {
+  static const Parser loaded = load_parser();
+  return loaded;
+}
+
+// Builds Valk values from the parser's events: a stack of the arrays and objects still open.
+// Allocates in the nursery without collecting, as the rest of json_decode.
+struct Building {
+  struct Open {
+    ListBuilder list;                 // an array's items
+    Value dict = Value::undefined();  // an object so far (undefined for an array)
+    Value key = Value::undefined();   // the key whose value comes next
+  };
+  Heap& heap;
+  std::vector<Open> open;
+  Value done = Value::undefined();
+
+  void add(Value v) {
+    if (open.empty()) {
+      done = v;
+      return;
     }
-    case od::json_type::object: {
-      od::object o;
-      if (auto e = v.get_object().get(o)) return e;
-      for (auto field : o) {
-        std::string_view key;
-        if (auto e = field.unescaped_key().get(key)) return e;
-        if (auto e = walk(field.value(), depth + 1)) return e;
-      }
-      return simdjson::SUCCESS;
-    }
-    case od::json_type::number: return v.get_number().error();
-    case od::json_type::string: return v.get_string().error();
-    case od::json_type::boolean: return v.get_bool().error();
-    case od::json_type::null: {
-      bool null = false;
-      if (auto e = v.is_null().get(null)) return e;
-      return null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    Open& top = open.back();
+    if (top.dict.is_undefined()) {
+      top.list.push(v);
+    } else {
+      top.dict = dict_assoc(heap, top.dict, top.key, v);  // a repeated key: the last one wins
     }
   }
-  return simdjson::INCORRECT_TYPE;
-}
-
-error_code walk_scalar(od::document& doc, od::json_type type) {
-  switch (type) {
-    case od::json_type::number: return doc.get_number().error();
-    case od::json_type::string: return doc.get_string().error();
-    case od::json_type::boolean: return doc.get_bool().error();
-    case od::json_type::null: {
-      bool null = false;
-      if (auto e = doc.is_null().get(null)) return e;
-      return null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
-    }
-    case od::json_type::array:
-    case od::json_type::object: break;
+  Value close() {
+    Open& top = open.back();
+    Value v = top.dict.is_undefined() ? top.list.finish() : top.dict;
+    open.pop_back();
+    return v;
   }
-  return simdjson::INCORRECT_TYPE;
-}
+};
 
-error_code walk_document(od::document& doc) {
-  od::json_type type;
-  if (auto e = doc.type().get(type)) return e;
-  if (type != od::json_type::array && type != od::json_type::object) return walk_scalar(doc, type);
-  od::value root;
-  if (auto e = doc.get_value().get(root)) return e;
-  return walk(root, 1);
-}
+Building& at(void* ctx) { return *static_cast<Building*>(ctx); }
+
+const ValkJsonSink kSink = {
+    [](void* c) { at(c).open.push_back({ListBuilder(at(c).heap, true)}); },
+    [](void* c) { at(c).add(at(c).close()); },
+    [](void* c) { at(c).open.push_back({ListBuilder(at(c).heap, true), dict_empty(at(c).heap)}); },
+    [](void* c, const char* s, size_t n) { at(c).open.back().key = make_string(at(c).heap, {s, n}); },
+    [](void* c) { at(c).add(at(c).close()); },
+    [](void* c, int64_t v) { at(c).add(make_int(at(c).heap, v)); },
+    [](void* c, double v) { at(c).add(make_float(at(c).heap, v)); },
+    [](void* c, const char* s, size_t n) { at(c).add(make_string(at(c).heap, {s, n})); },
+    [](void* c, int v) { at(c).add(Value::fixnum(v)); },
+    [](void* c) { at(c).add(Value::empty_sexpr()); },
+};
 
 // Byte offset of the first control character inside a string (simdjson finds them before any
 // walk, so it cannot say where), or the end.
@@ -143,51 +140,33 @@ size_t first_unescaped(std::string_view text) {
   return text.size();
 }
 
-// Why simdjson stopped, in words a JSON user knows (its own messages name its internals).
-std::string reason(error_code e) {
+// Why the text is malformed, in words a JSON user knows (simdjson's own messages name its internals).
+std::string reason(ValkJsonError e) {
   switch (e) {
-    case simdjson::DEPTH_ERROR: return "nested deeper than " + std::to_string(limits::kJsonMaxDepth) + " levels";
-    case simdjson::STRING_ERROR: return "bad string or escape";
-    case simdjson::UNCLOSED_STRING: return "unclosed string";
-    case simdjson::UNESCAPED_CHARS: return "control character in a string";
-    case simdjson::UTF8_ERROR: return "invalid UTF-8";
-    case simdjson::NUMBER_ERROR:
-    case simdjson::NUMBER_OUT_OF_RANGE: return "bad number";
-    case simdjson::T_ATOM_ERROR:
-    case simdjson::F_ATOM_ERROR:
-    case simdjson::N_ATOM_ERROR: return "bad literal";
-    case simdjson::TRAILING_CONTENT: return "text after the document";
-    case simdjson::EMPTY: return "no document";
-    default: return "unexpected character";
+    case kValkJsonDepth: return "nested deeper than " + std::to_string(limits::kJsonMaxDepth) + " levels";
+    case kValkJsonString: return "bad string or escape";
+    case kValkJsonUnclosedString: return "unclosed string";
+    case kValkJsonUnescaped: return "control character in a string";
+    case kValkJsonUtf8: return "invalid UTF-8";
+    case kValkJsonNumber: return "bad number";
+    case kValkJsonLiteral: return "bad literal";
+    case kValkJsonTrailing: return "text after the document";
+    case kValkJsonEmpty: return "no document";
+    case kValkJsonOk:
+    case kValkJsonOther:
+    case kValkJsonOutOfMemory: break;
   }
+  return "unexpected character";
 }
 
-// Where the text is wrong, and why: from the On-Demand walk when it finds the error (with the
-// DOM parser's reason when it is more precise), else from what the DOM parser said.
-std::string locate(std::string_view text, error_code dom_error) {
-  thread_local od::parser parser;
-  simdjson::padded_string padded(text);
-  od::document doc;
-  // The walk stops past kJsonMaxDepth itself; On-Demand's own depth must stay above that (past
-  // its max_depth it asserts in builds with assertions, and in others is out of bounds).
-  constexpr size_t kWalkDepthMargin = 8;
-  error_code e = parser.allocate(std::max<size_t>(text.size(), 64), limits::kJsonMaxDepth + kWalkDepthMargin);
-  if (!e) e = parser.iterate(padded).get(doc);
-  size_t offset = text.size();
-  if (!e) {
-    e = walk_document(doc);
-    const char* at = nullptr;
-    if (!e && doc.current_location().get(at) == simdjson::SUCCESS) e = simdjson::TRAILING_CONTENT;
-    if (e && doc.current_location().get(at) == simdjson::SUCCESS && at >= padded.data() &&
-        at <= padded.data() + text.size()) {
-      offset = size_t(at - padded.data());
-    }
-  }
-  if (dom_error == simdjson::UTF8_ERROR) offset = utf8::first_invalid(text);
-  if (dom_error == simdjson::UNESCAPED_CHARS) offset = first_unescaped(text);
-  if (dom_error == simdjson::EMPTY) offset = 0;
-  bool dom_precise = dom_error != simdjson::TAPE_ERROR && dom_error != simdjson::INCORRECT_TYPE;
-  return "malformed JSON at byte " + std::to_string(offset) + ": " + reason(dom_precise || !e ? dom_error : e);
+// The message of a malformed document: the offset is the parser's, except for the errors simdjson
+// finds before any walk (so cannot place), which are found here.
+std::string malformed(std::string_view text, ValkJsonResult r) {
+  size_t offset = r.offset;
+  if (r.cause == kValkJsonUtf8) offset = utf8::first_invalid(text);
+  if (r.cause == kValkJsonUnescaped) offset = first_unescaped(text);
+  if (r.cause == kValkJsonEmpty) offset = 0;
+  return "malformed JSON at byte " + std::to_string(offset) + ": " + reason(r.error);
 }
 
 // ---- encoding -----------------------------------------------------------------------------------
@@ -321,16 +300,13 @@ const BuiltinInfo kJson[] = {
 }  // namespace
 
 std::string json_decode(Heap& heap, std::string_view text, Value& out) {
-  // The parser keeps its buffers between documents (simdjson copies the text into its own padded
-  // buffer).
-  thread_local simdjson::dom::parser parser(simdjson::SIMDJSON_MAXSIZE_BYTES);
-  if (parser.allocate(std::max<size_t>(text.size(), 64), limits::kJsonMaxDepth) != simdjson::SUCCESS) {
-    return "out of memory";
-  }
-  simdjson::dom::element root;
-  error_code e = parser.parse(text.data(), text.size(), true).get(root);
-  if (e) return locate(text, e);
-  out = decode_element(heap, root);
+  const Parser& p = parser();
+  if (p.parse == nullptr) return "cannot load the JSON parser: " + p.why;
+  Building building{heap, {}};
+  ValkJsonResult r = p.parse(text.data(), text.size(), limits::kJsonMaxDepth, &kSink, &building);
+  if (r.error == kValkJsonOutOfMemory) return "out of memory";
+  if (r.error != kValkJsonOk) return malformed(text, r);
+  out = building.done;
   return "";
 }
 

@@ -39,7 +39,8 @@ extern const char kWatchOrigins[int(WatchId::kCount)];
 extern const char* const kWatchNames[int(WatchId::kCount)];
 
 struct VmConfig {
-  HeapConfig heap{limits::kDefaultNurseryBytes, limits::kDefaultHeapLimitBytes, false, false};
+  HeapConfig heap{limits::kDefaultNurseryBytes, limits::kDefaultHeapLimitBytes, false, false,
+                  limits::kInitialNurseryBytes};
   FILE* out = stdout;
   FILE* err = stderr;
   bool load_prelude = true;

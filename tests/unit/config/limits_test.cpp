@@ -214,6 +214,42 @@ TEST(Limits, MinNurseryBytes) {
   EXPECT_EQ(heap.nursery_bytes(), limits::kMinNurseryBytes);
 }
 
+// ---- kInitialNurseryBytes, kNurseryGrowthShare --------------------------------------------------
+
+TEST(Limits, InitialNurseryBytesIsWhereAVmStarts) {
+  VM vm(vm_config(false));
+  EXPECT_EQ(vm.heap().nursery_in_use_bytes(), limits::kInitialNurseryBytes);
+  EXPECT_EQ(vm.heap().nursery_bytes(), limits::kDefaultNurseryBytes);  // what it may grow to
+  // A nursery set smaller than the start is used whole; a Heap given no start too.
+  Heap small(HeapConfig{limits::kMinNurseryBytes, 0, false, false, limits::kInitialNurseryBytes});
+  EXPECT_EQ(small.nursery_in_use_bytes(), limits::kMinNurseryBytes);
+  Heap whole(HeapConfig{limits::kDefaultNurseryBytes, 0, false, false});
+  EXPECT_EQ(whole.nursery_in_use_bytes(), limits::kDefaultNurseryBytes);
+}
+
+// Objects that die young leave the nursery as it is; survivors of more than 1/kNurseryGrowthShare
+// of it double it, up to nursery_bytes.
+TEST(Limits, NurseryGrowthShareDecidesWhenTheNurseryGrows) {
+  Heap heap(HeapConfig{limits::kDefaultNurseryBytes, 0, false, false, limits::kInitialNurseryBytes});
+  TestRoots roots;
+  size_t cons_bytes = 24;
+  size_t below = limits::kInitialNurseryBytes / limits::kNurseryGrowthShare / cons_bytes / 2;
+  roots.values.push_back(cons_list(heap, int(below)));
+  cons_list(heap, 2000);  // garbage
+  heap.collect(roots, false);
+  EXPECT_EQ(heap.nursery_in_use_bytes(), limits::kInitialNurseryBytes);
+  size_t above = limits::kInitialNurseryBytes / limits::kNurseryGrowthShare / cons_bytes + 100;
+  roots.values.push_back(cons_list(heap, int(above)));
+  heap.collect(roots, false);
+  EXPECT_EQ(heap.nursery_in_use_bytes(), 2 * limits::kInitialNurseryBytes);
+  for (int i = 0; i < 8; ++i) {
+    roots.values.push_back(cons_list(heap, int(heap.nursery_in_use_bytes() / cons_bytes / 2)));
+    heap.collect(roots, false);
+  }
+  EXPECT_EQ(heap.nursery_in_use_bytes(), limits::kDefaultNurseryBytes);
+  EXPECT_EQ(heap.stats().major_count, 0u);
+}
+
 TEST(Limits, SlabPageBytes) {
   Heap heap(HeapConfig{limits::kDefaultNurseryBytes, 0, false, false});
   TestRoots roots;
