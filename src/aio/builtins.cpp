@@ -74,6 +74,11 @@ NativeResult settled_or_wait(VM& vm, Value fut) {
 NativeResult native_await(VM& vm, uint32_t fi, Value resumed) {
   Value fut = vm.slot(fi, 0);
   if (!is_future(fut)) return NativeResult::error(arg_error(vm, "await", 0, "a Future", fut));
+  if (fut.as<Future>()->aux == uint32_t(FutureState::kPending)) {
+    // A spawned fiber that has not run yet usually ends at once: run it before waiting.
+    vm.loop().run_ahead(fut);
+    fut = vm.slot(fi, 0);  // a collection in the fiber may have moved the future
+  }
   return settled_or_wait(vm, fut);
 }
 

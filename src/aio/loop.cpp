@@ -143,6 +143,18 @@ void Loop::run_one(Ready r) {
   }
 }
 
+void Loop::run_ahead(Value future) {
+  if (ready_.empty() || !vm_.main_can_suspend()) return;
+  auto* f = future.as<Future>();
+  if (f->fiber.is_undefined() || ready_.front().fiber != f->fiber) return;
+  // Awaited: a rejection is not reported as unawaited (wait_fiber marks it so too).
+  f->flags |= futureflag::kHandled;
+  Ready r = ready_.front();
+  ready_.pop_front();
+  ++fibers_run_ahead_;
+  run_one(r);
+}
+
 Resume Loop::run_until_main_resumed() {
   main_waiting_ = true;
   main_resumed_ = false;

@@ -110,10 +110,11 @@ Value builtin_record_get(VM& vm, Args a) {
   Value r = a[2];
   if (!is_qcons(desc) || !a[1].is_fixnum()) return arg_error(vm, "sys/record-get", 0, "a record type", desc);
   int64_t index = a[1].fixnum_value();
-  Value field = desc;
-  for (int64_t i = 0; i <= index && is_cons(field); ++i) field = cdr(field);
-  std::string accessor = std::string(record_name(desc)) + "/" + std::string(car(field).as<Symbol>()->name());
   if (!is_record(r) || r.as<Record>()->desc != desc) {
+    // The accessor's name is only spelt out for the error: a call that succeeds builds no string.
+    Value field = desc;
+    for (int64_t i = 0; i <= index && is_cons(field); ++i) field = cdr(field);
+    std::string accessor = std::string(record_name(desc)) + "/" + std::string(car(field).as<Symbol>()->name());
     std::string got = is_record(r) ? "a " + std::string(record_name(r.as<Record>()->desc)) : type_name(r);
     return vm.error(accessor + ": argument 1 must be a " + std::string(record_name(desc)) + ", got " + got);
   }

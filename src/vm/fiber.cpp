@@ -130,6 +130,7 @@ Value VM::run_entry(uint32_t entry) {
   // a builtin) returns to C++ code that cannot wait, so await there is an error (interp.cpp).
   if (suspend_entry_ != UINT32_MAX || !running_.is_undefined()) return execute(entry);
   suspend_entry_ = entry;
+  suspend_reentry_ = reentry_;
   Value result = drive_main(entry, execute(entry));
   suspend_entry_ = UINT32_MAX;
   return result;

@@ -139,6 +139,11 @@ class VM final : public RootSource {
   // ---- fibers (vm/fiber.cpp) ---------------------------------------------------------------
   // The fiber running now (a FiberObj), or undefined while the main fiber runs.
   Value running_fiber() const { return running_; }
+  // True while the main fiber runs in its outermost run, where an await may suspend it (not
+  // in a spawned fiber, nor in a run entered from C++ by a builtin).
+  bool main_can_suspend() const {
+    return running_.is_undefined() && suspend_entry_ != UINT32_MAX && reentry_ == suspend_reentry_;
+  }
   // The event loop, futures and timers of this VM (aio/loop.h).
   Loop& loop() { return *loop_; }
   // A fiber that will call fn with args and settle `future` with the result (not yet scheduled:
@@ -255,6 +260,7 @@ class VM final : public RootSource {
   // Fibers (vm/fiber.cpp): the run that may suspend (the running fiber's own entry frame; for the
   // main fiber, the outermost entry from C++), and how the next execute() resumes.
   uint32_t suspend_entry_ = UINT32_MAX;
+  int suspend_reentry_ = 0;      // reentry_ of that outermost run: deeper means a run from C++
   bool suspended_ = false;       // execute() returned because the fiber suspended
   Value resume_value_ = Value::undefined();
   Value resume_raise_ = Value::undefined();

@@ -89,11 +89,34 @@ TEST(AioLoop, AnAwaitedErrorCarriesItsTraceThenTheAwaitSite) {
   EXPECT_EQ(h.vm().loop().close(), 0);
 }
 
+// await of a fiber the loop would run next runs it at once (Loop::run_ahead), with the same
+// order and errors as a turn of the loop; never inside a call from C++, never past other fibers.
+TEST(AioLoop, AwaitRunsTheNextReadyFiberAheadOfTheLoop) {
+  Harness h;
+  EXPECT_EQ(h.eval("(await (aio/spawn + 1 2))"), "3");
+  EXPECT_EQ(h.vm().loop().fibers_run_ahead(), 1u);
+  // b is not next: a runs first, through the loop, as it would without run_ahead.
+  EXPECT_EQ(h.eval("(do (def {order} {}) (= {a} (aio/spawn (\\ {} {def {order} (join order {1})}))) "
+                   "(= {b} (aio/spawn (\\ {} {def {order} (join order {2})}))) (await b) order)"),
+            "{1 2}");
+  EXPECT_EQ(h.vm().loop().fibers_run_ahead(), 1u);
+  // A fiber that suspends is waited for as before; one that fails is awaited, not reported.
+  EXPECT_EQ(h.eval("(await (aio/spawn (\\ {} {do (await (aio/sleep 1)) 5})))"), "5");
+  EXPECT_EQ(h.message("(await (aio/spawn head 1))"), "head: argument 1 must be a Q-expression, got Integer");
+  EXPECT_EQ(h.vm().loop().fibers_run_ahead(), 3u);
+  EXPECT_EQ(h.err(), "");
+  EXPECT_EQ(h.vm().loop().close(), 0);
+}
+
 TEST(AioLoop, AwaitInsideACallFromCxxIsAnErrorNotAHang) {
   Harness h;
   HostBuiltin host(h.vm(), "host-call", 1, 1, [](VM& vm, Args a) { return vm.call(a[0], {}); });
   EXPECT_EQ(h.message("(host-call (\\ {} {await (aio/sleep 1)}))"),
             "await: cannot suspend inside a call from C++ (VM::call)");
+  // Nor is a spawned fiber run ahead there: the loop is not driven from inside C++.
+  EXPECT_EQ(h.message("(host-call (\\ {} {await (aio/spawn + 1 2)}))"),
+            "await: cannot suspend inside a call from C++ (VM::call)");
+  EXPECT_EQ(h.vm().loop().fibers_run_ahead(), 0u);
   // A settled future needs no suspension: fine there.
   EXPECT_EQ(h.eval("(host-call (\\ {} {await (do (= {p} (aio/promise)) (aio/resolve p 4) p)}))"), "4");
   // The outermost VM::call is the main fiber's run: it drives the loop.
