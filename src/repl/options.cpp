@@ -11,14 +11,10 @@
 #include <histedit.h>
 #include <nghttp2/nghttp2.h>
 #include <openssl/crypto.h>
-#include <simdjson.h>  // for SIMDJSON_VERSION, which is written unquoted (3.0.1)
 #include <uv.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
-
-#define VALK_STRINGIFY_TEXT(x) #x
-#define VALK_STRINGIFY(x) VALK_STRINGIFY_TEXT(x)
 
 namespace valk {
 
@@ -222,7 +218,7 @@ std::string version_text() {
   s += "PCRE2 " + std::to_string(PCRE2_MAJOR) + "." + std::to_string(PCRE2_MINOR) + "\n";
   s += std::string("nghttp2 ") + nghttp2_version(0)->version_str + "\n";
   s += std::string(OpenSSL_version(OPENSSL_VERSION)) + "\n";
-  s += "simdjson " VALK_STRINGIFY(SIMDJSON_VERSION) "\n";
+  s += "simdjson " VALK_SIMDJSON_VERSION "\n";
 #if defined(__clang__)
   s += "built with clang " __clang_version__ "\n";
 #elif defined(__GNUC__)
