@@ -14,6 +14,7 @@
 #include "value/handle.h"
 #include "value/make.h"
 #include "value/table.h"
+#include "vm/builtin_tables.h"
 #include "vm/intrinsic.h"
 
 namespace valk {
@@ -52,13 +53,15 @@ Value VM::builtin_named(std::string_view name) const {
   return Value::undefined();
 }
 
+std::vector<std::span<const BuiltinInfo>> builtin_tables() {
+  return {core_builtins(), module_builtins(), error_builtins(), introspect_builtins(), record_builtins(), arith_builtins(),
+          math_builtins(), dict_builtins(), table_builtins(), list_builtins(), io_builtins(), system_builtins(),
+          gc_builtins(), aio_builtins(), string_builtins(), regex_builtins(), help_builtins(), net_builtins(),
+          json_builtins(), fs_builtins(), proc_builtins(), marshal_builtins(), isolate_builtins()};
+}
+
 void VM::install_builtins() {
-  std::span<const BuiltinInfo> tables[] = {
-      core_builtins(), module_builtins(), error_builtins(), introspect_builtins(), record_builtins(), arith_builtins(),
-      math_builtins(), dict_builtins(), table_builtins(), list_builtins(), io_builtins(), system_builtins(),
-      gc_builtins(), aio_builtins(), string_builtins(), regex_builtins(), help_builtins(), net_builtins(),
-      json_builtins(), fs_builtins(), proc_builtins(), marshal_builtins(), isolate_builtins()};
-  for (auto table : tables) {
+  for (auto table : builtin_tables()) {
     for (const BuiltinInfo& info : table) {
       auto* b = static_cast<Builtin*>(std::malloc(sizeof(Builtin)));
       if (!b) std::abort();

@@ -219,6 +219,27 @@ TEST_F(HeapTest, FreedCellsAreReused) {
   EXPECT_LE(heap.heap_bytes(), committed + limits::kSlabPageBytes);
 }
 
+// Half the cells of every page freed by a full collection: the pages stay, and the next old
+// allocations (promotions) take their free cells before the heap commits another page.
+TEST_F(HeapTest, FreedCellsOfPagesStillInUseAreTakenFirst) {
+  const int n = 20'000;  // about 20 pages of cons cells
+  for (int i = 0; i < n; ++i) roots.values.push_back(make_cons(heap, Value::fixnum(i), Value::nil(), true));
+  heap.collect(roots, false);
+  size_t full = heap.heap_bytes();
+  for (int i = 1; i < n; i += 2) roots.values[i] = Value::nil();
+  heap.collect(roots, true);
+  size_t cell = heap.old_bytes_in_use() / (n / 2);
+  EXPECT_EQ(cell, Heap::round_size(sizeof(Cons)));
+  size_t half_freed = heap.heap_bytes();
+  EXPECT_EQ(half_freed, full);  // no page was empty
+  for (int i = 1; i < n; i += 2) roots.values[i] = make_cons(heap, Value::fixnum(-i), Value::nil(), true);
+  heap.collect(roots, false);
+  EXPECT_EQ(heap.old_bytes_in_use(), size_t(n) * cell);
+  EXPECT_EQ(heap.heap_bytes(), half_freed);
+  EXPECT_EQ(int_value(car(roots.values[n - 1])), -(n - 1));
+  EXPECT_EQ(heap.verify(roots), "");
+}
+
 TEST_F(HeapTest, EmptyPagesGoBackToTheSystem) {
   size_t empty = heap.heap_bytes();
   roots.values.push_back(int_list(heap, 50'000));  // about 1.2 MB of cells: many pages
@@ -489,6 +510,30 @@ TEST(HeapFinalizers, RunForDeadProtosAndAtDestruction) {
     EXPECT_EQ(g_finalized, 10);  // freed cells are not finalized twice
   }
   EXPECT_EQ(g_finalized, 11);  // the live one, when the heap goes
+}
+
+// A heap going away finalizes every old object it still holds, in slab pages and large ones
+// alike (a large object's finalizer may own outside memory as a proto's or a table's does).
+int g_strings_finalized = 0;
+void counting_string_finalizer(Object*) { ++g_strings_finalized; }
+
+TEST(HeapFinalizers, RunForLiveSlabAndLargeObjectsAtDestruction) {
+  g_strings_finalized = 0;
+  {
+    Heap heap(config());
+    heap.set_finalizer(ObjType::kString, counting_string_finalizer);
+    TestRoots roots;
+    roots.values.push_back(make_string(heap, "small and old"));
+    roots.values.push_back(make_string(heap, std::string(100'000, 'L')));
+    make_string(heap, std::string(50'000, 'd'));  // large and dead
+    ASSERT_TRUE(roots.values[1].obj()->gc & gcbit::kLarge);
+    heap.collect(roots, false);
+    EXPECT_FALSE(Heap::is_young(roots.values[0]));
+    EXPECT_EQ(g_strings_finalized, 0);
+    heap.collect(roots, true);
+    EXPECT_EQ(g_strings_finalized, 1);  // the dead large one
+  }
+  EXPECT_EQ(g_strings_finalized, 3);  // the live slab one and the live large one, when the heap goes
 }
 
 TEST(HeapFinalizers, AreOwnedByEachHeap) {

@@ -1,8 +1,8 @@
 // safepoint_test.cpp: collections landing at every safe point of the code that depends on write
 // barriers and roots: `=` rebinding a name of a frame whose heap copy is old, tail-call residues,
-// native continuations (map, filter, foldl, repeat, sys/catch). Run in the ordinary build, with a
-// collection at every safe point and the heap verified after each full one (gc/collect), and
-// compared with the same programs run without any collection.
+// native continuations (map, filter, foldl, repeat, sys/catch) and the old cells of their lists.
+// Run in the ordinary build, with a collection at every safe point and the heap verified after
+// each full one (gc/collect), and compared with the same programs run without any collection.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -71,6 +71,12 @@ const Program kPrograms[] = {
      "(filter (\\ {x} {do (churn) (- 0 x)}) {0 1 2 0 3})", "{1 2 3}"},
     {"foldl with an accumulator that grows across collections",
      "(foldl (\\ {a x} {do (churn) (join a (list (list x)))}) {} {1 2 3})", "{{1} {2} {3}}"},
+    // a name in the list: the native part's cells (old by then) get the rest the definition
+    // built (young) as their tail in finish_list: barrier
+    {"map whose rest the definition maps",
+     "(def {nm} 5) (def {r} (map (\\ {x} {do (churn) (list x (list x))}) {1 2 nm 3})) (churn) r", "{{1 {1}} {2 {2}} {5 {5}} {3 {3}}}"},
+    {"filter whose rest the definition filters",
+     "(def {nm} 5) (def {r} (filter (\\ {x} {do (churn) (- 4 x)}) {1 2 nm 3 4})) (churn) r", "{1 2 nm 3}"},
     {"nested native continuations",
      "(map (\\ {x} {foldl (\\ {a y} {do (churn) (cons y a)}) {} (range 0 x)}) {1 2 3})",
      "{{0} {1 0} {2 1 0}}"},

@@ -423,6 +423,29 @@ TEST(NetLimits, HttpDrainTimeoutMs) {
   EXPECT_EQ(g.server.stats().requests, 1u);
 }
 
+// A graceful stop tells each open connection at once (Connection::shutdown): an h2 peer gets a
+// GOAWAY while its request is still in flight, an HTTP/1.1 one gets "connection: close" on the
+// answer; both answers arrive whole.
+TEST(NetServer, GracefulStopTellsOpenConnectionsAtOnce) {
+  Fixture f(ServerOptions{}, 3000);
+  std::string h2 = certs().dir + "/stop-h2.out";
+  sh("nghttp -v " + f.server.url("/slow") + " > " + h2 + " 2>&1 & sleep 0.3");
+  f.server.stop();
+  std::string out = sh("sleep 0.2; cat " + h2).out;
+  EXPECT_NE(out.find("recv GOAWAY frame"), std::string::npos) << out;
+  EXPECT_NE(out.find("slow"), std::string::npos) << out;
+  EXPECT_EQ(f.server.loop_close_rc(), 0);
+
+  Fixture g(ServerOptions{}, 3000);
+  std::string h1 = certs().dir + "/stop-h1.out";
+  sh(curl("-i --http1.1 " + g.server.url("/slow") + " > " + h1 + " 2>/dev/null &") + " sleep 0.3");
+  g.server.stop();
+  out = sh("sleep 0.2; cat " + h1).out;
+  EXPECT_NE(out.find("connection: close\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\n\r\nslow"), std::string::npos) << out;
+  EXPECT_EQ(g.server.loop_close_rc(), 0);
+}
+
 TEST(NetLimits, HttpWriteHighWaterBytes) {
   // A PING flood from a peer that does not read is bounded (h2probe T22), and so is memory.
   EXPECT_EQ(limits::kHttpWriteHighWaterBytes, size_t(256) << 10);
