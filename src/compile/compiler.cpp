@@ -58,12 +58,6 @@ struct Stub {
   int depth;           // stack depth at the fused instruction
 };
 
-Value last_cell_of(Value list) {
-  Value c = list;
-  while (is_cons(cdr(c))) c = cdr(c);
-  return c;
-}
-
 // Whether `code` mentions a symbol named one of `names` anywhere (nested lists included).
 bool mentions(Value code, std::initializer_list<std::string_view> names) {
   if (is_symbol(code)) {
@@ -114,7 +108,7 @@ void literal_eq_names(Value code, std::vector<Symbol*>* out) {
   for (Value c = code; is_cons(c); c = cdr(c)) literal_eq_names(car(c), out);
 }
 
-// A form inlined behind a guard (SELECT, CASE, LET, DOGUARD), compiled once more at the end of
+// A form inlined behind a guard (SELECT, CASE, LET), compiled once more at the end of
 // the prototype as the ordinary call the guard jumps to when a name it relies on changed.
 struct CallStub {
   uint32_t guard_pc;
@@ -124,6 +118,15 @@ struct CallStub {
   bool tail;
   uint32_t end_pc;  // where the form's value goes (not in tail position)
   int depth;
+  int do_target;    // the do whose last form holds it in tail position, or -1
+};
+
+// A do in tail position whose last form is being compiled in tail position: the tail exits of
+// that form (DORET) go to its DO once do changed; `exits` wait for DO's place.
+struct DoTarget {
+  std::vector<uint32_t> exits;
+  uint32_t do_pc = 0;
+  bool placed = false;
 };
 
 class Compiler {
@@ -155,8 +158,11 @@ class Compiler {
   void expr(Value form, SrcPos pos, bool tail);
   void body(Value list, SrcPos pos, bool tail);  // a Q-expression run as code
   void ret(bool tail) {
-    if (tail) emit(Op::RET, 0, -1);
+    if (tail) emit_ret(-1);
   }
+  void emit_ret(int stack_effect);
+  void emit_tailcall(uint32_t nargs);
+  void emit_tailcall0();
   void symbol(Symbol* s, SrcPos pos);
   void call_form(Value form, SrcPos pos, bool tail, bool written_with_parens);
   bool special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool tail);
@@ -173,12 +179,10 @@ class Compiler {
   void end_guarded(size_t stub);
   bool clauses_inlinable(Value clauses, bool keyed) const;
   bool let_inlinable(Value body) const;
-  bool inlinable_control_form(Value form) const;
   void inline_select(Value form, SrcPos pos, size_t n, bool tail);
   void inline_case(Value form, SrcPos pos, size_t n, bool tail);
   void inline_let(Value form, SrcPos pos, size_t n, bool tail);
   void inline_try(Value form, SrcPos pos, size_t n, bool tail);
-  void inline_do_tail(Value form, SrcPos pos, size_t n);
   void inline_pick(Op op, uint32_t index, Value form, SrcPos pos, size_t n, bool tail);
   void emit_call_stubs();
   void collect_eq_slots(Value lambda_body);
@@ -211,6 +215,8 @@ class Compiler {
   size_t call_stubs_done_ = 0;
   bool no_fuse_ = false;  // compiling call stubs: no fused instruction (their stubs would come late)
   std::pair<Operand, Operand> fused_operands_;  // operands of the fused instruction being made
+  std::vector<DoTarget> do_targets_;
+  int do_target_ = -1;  // while the last form of a tail do is compiled: its index in do_targets_
 };
 
 // Guards the C recursion of the compiler: one level per nested form.
@@ -239,6 +245,25 @@ void Compiler::emit(Op op, uint32_t a, int stack_effect) {
   x_->code.push_back(encode(op, a));
   adjust(stack_effect);
 }
+
+// The frame-ending instructions of a tail position. Inside the last form of a tail do they are
+// conditional on do keeping its meaning (DORET, DOTAILCALL, DOTAILCALL0): once do changed, the
+// value goes to the do's DO, which calls what do means with all the values.
+void Compiler::emit_ret(int stack_effect) {
+  if (do_target_ < 0) {
+    emit(Op::RET, 0, stack_effect);
+    return;
+  }
+  DoTarget& t = do_targets_[size_t(do_target_)];
+  if (!t.placed) t.exits.push_back(pc());
+  emit(Op::DORET, t.placed ? t.do_pc : 0, stack_effect);
+}
+
+void Compiler::emit_tailcall(uint32_t nargs) {
+  emit(do_target_ < 0 ? Op::TAILCALL : Op::DOTAILCALL, nargs, -int(nargs));
+}
+
+void Compiler::emit_tailcall0() { emit(do_target_ < 0 ? Op::TAILCALL0 : Op::DOTAILCALL0, 0, 0); }
 
 void Compiler::mark(SrcPos pos) {
   if (!pos.known()) return;
@@ -352,7 +377,7 @@ void Compiler::expr(Value form, SrcPos pos, bool tail) {
   } else if (form.is_empty_sexpr()) {
     emit(Op::EMPTY, 0, +1);
   } else if (is_symbol(form)) {
-    int slot = tail ? own_slot(form.as<Symbol>()) : -1;
+    int slot = tail && do_target_ < 0 ? own_slot(form.as<Symbol>()) : -1;
     if (slot >= 0) {
       emit(Op::RETL, uint32_t(slot), 0);  // return a parameter: one instruction
       return;
@@ -393,8 +418,8 @@ void Compiler::call_form(Value form, SrcPos pos, bool tail, bool written_with_pa
     if (!written_with_parens) return;
     mark(pos);
     if (tail) {
-      emit(Op::TAILCALL0, 0, 0);
-      emit(Op::RET, 0, -1);
+      emit_tailcall0();
+      emit_ret(-1);
     } else {
       emit(Op::CALL0, 0, 0);
     }
@@ -416,8 +441,8 @@ void Compiler::generic_call(Value form, SrcPos pos, size_t n, bool tail) {
   uint32_t nargs = uint32_t(n - 1);
   mark(pos);
   if (tail) {
-    emit(Op::TAILCALL, nargs, -int(nargs));
-    emit(Op::RET, 0, -1);  // reached only when the tail call could not replace the frame
+    emit_tailcall(nargs);
+    emit_ret(-1);  // reached only when the tail call could not replace the frame
   } else {
     emit(Op::CALL, nargs, -int(nargs));
   }
@@ -444,8 +469,8 @@ void Compiler::sequence_call(Value form, SrcPos pos, size_t n) {
   for (Value cell = cdr(form); is_cons(cell); cell = cdr(cell)) expr(car(cell), cell_pos(cell), false);
   uint32_t nargs = uint32_t(n - 1);
   mark(pos);
-  emit(Op::TAILCALL, nargs, -int(nargs));
-  emit(Op::RET, 0, -1);
+  emit_tailcall(nargs);
+  emit_ret(-1);
   --sequence_duplication_;
 }
 
@@ -467,10 +492,6 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
     case WatchId::Do:
       // Inlined only while everything the prelude's definition of do relies on is intact.
       if (vm_.broken_watches() & vm_.op_watch_mask(Op::DO)) return false;
-      if (tail && n >= 2 && kind_ == ProtoKind::kLambda && inlinable_control_form(car(last_cell_of(form)))) {
-        inline_do_tail(form, pos, n);
-        return true;
-      }
       inline_do(form, pos, n, tail);
       return true;
     case WatchId::Select:
@@ -574,7 +595,7 @@ void Compiler::inline_if(Value form, SrcPos pos, bool tail) {
     depth_ = depth_at_branch;
     body(car(else_cell), cell_pos(else_cell), tail);
     if (tail) {
-      emit(Op::RET, 0, 0);
+      emit_ret(0);
     } else {
       patch(skip, pc());
     }
@@ -596,7 +617,7 @@ void Compiler::inline_if(Value form, SrcPos pos, bool tail) {
   depth_ = depth_at_branch;
   body(car(else_cell), cell_pos(else_cell), tail);
   if (tail) {
-    emit(Op::RET, 0, 0);  // where the slow path returns the value of a rebound if
+    emit_ret(0);  // where the slow path returns the value of a rebound if
   } else {
     patch(skip, pc());
   }
@@ -624,18 +645,40 @@ void Compiler::inline_lambda(Value form, SrcPos pos, bool tail) {
 }
 
 // (do a b c): a, b and c are evaluated in order and stay on the stack; DO keeps the last. When
-// the do is in tail position and c ends in a call, that call becomes DOTAILCALL: a tail call
-// while do (and all its definition relies on) keeps its meaning, so loops through do run in
-// constant space. When something changed, DO calls do with the values instead, as the original
-// did once it had evaluated its arguments.
+// the do is in tail position, c is compiled in tail position too (an if, select, case, let or
+// do there passes it on), with its exits conditional on do (emit_ret): while do (and all its
+// definition relies on) keeps its meaning a call there is a tail call and a value is returned,
+// so loops through do run in constant space; once something changed, even by a or b, the
+// value comes back to DO, which calls what do means with the values, as the original did once
+// it had evaluated its arguments. DO itself is then reached only through those exits.
 void Compiler::inline_do(Value form, SrcPos pos, size_t n, bool tail) {
   uint32_t start = pc();
-  for (Value cell = cdr(form); is_cons(cell); cell = cdr(cell)) expr(car(cell), cell_pos(cell), false);
-  if (tail && op_of(x_->code[last_op_pc_]) == Op::CALL && last_op_pc_ + 1 == pc()) {
-    x_->code[last_op_pc_] = encode(Op::DOTAILCALL, operand(x_->code[last_op_pc_]));
+  int outer = do_target_;
+  int target = -1;
+  if (tail) {
+    target = int(do_targets_.size());
+    do_targets_.emplace_back();
+  }
+  for (Value cell = cdr(form); is_cons(cell); cell = cdr(cell)) {
+    bool last_in_tail = tail && !is_cons(cdr(cell));
+    if (!last_in_tail) {
+      expr(car(cell), cell_pos(cell), false);
+      continue;
+    }
+    do_target_ = target;
+    expr(car(cell), cell_pos(cell), true);
+    do_target_ = outer;
+    adjust(+1);  // the value its exits bring to DO
   }
   add_site(car(form).as<Symbol>(), start, form, tail);
   mark(pos);
+  if (tail) {
+    DoTarget& t = do_targets_[size_t(target)];
+    t.do_pc = pc();
+    t.placed = true;
+    for (uint32_t at : t.exits) patch(at, t.do_pc);
+    t.exits.clear();
+  }
   emit(Op::DO, uint32_t(n - 1), -int(n - 2));
   ret(tail);
 }
@@ -705,26 +748,8 @@ bool Compiler::let_inlinable(Value body) const {
   return true;
 }
 
-// The last form of a do in tail position that is itself inlined in tail position.
-bool Compiler::inlinable_control_form(Value form) const {
-  if (!is_scons(form) || !is_symbol(car(form))) return false;
-  Symbol* s = car(form).as<Symbol>();
-  if (resolves_locally(s) || !vm_.watch_intact(s)) return false;
-  size_t n = list_length(form);
-  switch (WatchId(s->watch)) {
-    case WatchId::Select:
-      return !(vm_.broken_watches() & vm_.op_watch_mask(Op::SELECT)) && n >= 2 && clauses_inlinable(cdr(form), false);
-    case WatchId::Case:
-      return !(vm_.broken_watches() & vm_.op_watch_mask(Op::CASE)) && n >= 3 &&
-             clauses_inlinable(cdr(cdr(form)), true);
-    case WatchId::Let:
-      return !(vm_.broken_watches() & vm_.op_watch_mask(Op::LET)) && n == 2 && let_inlinable(car(cdr(form)));
-    default: return false;
-  }
-}
-
 size_t Compiler::emit_guard(Op op, Value form, SrcPos pos, size_t n, bool tail) {
-  CallStub st{pc(), form, pos, n, tail, 0, depth_};
+  CallStub st{pc(), form, pos, n, tail, 0, depth_, tail ? do_target_ : -1};
   emit(op, 0, 0);
   emit_word(0);  // the stub, filled in by emit_call_stubs
   call_stubs_.push_back(st);
@@ -824,18 +849,6 @@ void Compiler::inline_try(Value form, SrcPos pos, size_t n, bool tail) {
   ret(tail);
 }
 
-// (do a b (select ...)) in tail position: a and b for their effects, then the last form inlined
-// in tail position, so its calls are tail calls of this function.
-void Compiler::inline_do_tail(Value form, SrcPos pos, size_t n) {
-  size_t stub = emit_guard(Op::DOGUARD, form, pos, n, true);
-  for (Value c = cdr(form); is_cons(c); c = cdr(c)) {
-    bool last = !is_cons(cdr(c));
-    expr(car(c), cell_pos(c), last);
-    if (!last) emit(Op::POP, 0, -1);
-  }
-  end_guarded(stub);
-}
-
 // (fst l), (snd l), (trd l), (nth n l): one instruction when the element evaluates to itself.
 void Compiler::inline_pick(Op op, uint32_t index, Value form, SrcPos pos, size_t n, bool tail) {
   uint32_t start = pc();
@@ -857,7 +870,9 @@ void Compiler::emit_call_stubs() {
     CallStub st = call_stubs_[call_stubs_done_];
     x_->code[st.guard_pc + 1] = pc();
     depth_ = st.depth;
+    do_target_ = st.do_target;  // its DO is placed by now: exits jump there directly
     generic_call(st.form, st.pos, st.n, st.tail);
+    do_target_ = -1;
     if (!st.tail) emit(Op::JMP, call_stubs_[call_stubs_done_].end_pc, 0);
   }
   no_fuse_ = fuse;

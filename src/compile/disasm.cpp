@@ -2,6 +2,7 @@
 #include "compile/disasm.h"
 
 #include <cstdio>
+#include <cstring>
 
 #include "compile/opcodes.h"
 #include "compile/proto.h"
@@ -72,6 +73,7 @@ std::string disassemble(const Proto* p, const SourceFiles& files, int indent) {
     char head[64];
     std::snprintf(head, sizeof head, "%s%5u  %-10s", pad.c_str(), pc, kOpInfo[int(op)].name);
     std::string line = head;
+    if (std::strlen(kOpInfo[int(op)].name) >= 10) line += ' ';  // DOTAILCALL 1, not DOTAILCALL1
     line += describe_operand(p, op, ins, extra);
     SrcPos pos = proto_pos_at(p, pc);
     if (pos.known() && !(pos == last)) {

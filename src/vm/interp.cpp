@@ -491,6 +491,16 @@ dispatch_top:
   }
   WATCHED(DOTAILCALL) { goto L_TAILCALL; }
   SLOW(DOTAILCALL) { goto L_CALL; }
+  WATCHED(DOTAILCALL0) { goto L_TAILCALL0; }
+  SLOW(DOTAILCALL0) { goto L_CALL0; }
+  // A tail exit inside the last form of an inlined do: while do is intact the frame returns the
+  // value; once it changed, the value goes to the do's DO (operand), which calls what do means
+  // with all the values, as the original did.
+  WATCHED(DORET) { RETURN_VALUE(sp[-1]); }
+  SLOW(DORET) {
+    pc = code0 + operand(ins);
+    DISPATCH();
+  }
 
 #define ARITH_SLOW(name, arity)                                                  \
   SLOW(name) {                                                                   \
@@ -759,7 +769,6 @@ dispatch_top:
   GUARD(SELECT)
   GUARD(CASE)
   GUARD(LET)
-  GUARD(DOGUARD)
 
   // An inlined try (compiler.cpp inline_try): open, then close after the body's value.
   WATCHED(TRYPUSH) {

@@ -371,11 +371,59 @@ TEST_F(CompilerWithPreludeTest, CaseComparesKeysInPlace) {
 TEST_F(CompilerWithPreludeTest, LetAndDoInTailPositionRunInThisFrame) {
   Ops o = lambda_ops("(\\ {n} {let {do (= {m} n) (select {m (f m)})}})");
   EXPECT_EQ(o[0], "LET");
-  EXPECT_EQ(o[1], "DOGUARD");
   EXPECT_NE(std::find(o.begin(), o.end(), "SELECT"), o.end());
+  EXPECT_NE(std::find(o.begin(), o.end(), "DOTAILCALL"), o.end());
   // Not in tail position, let keeps its own frame: it is called.
   Ops call = lambda_ops("(\\ {n} {+ 1 (let {n})})");
   EXPECT_EQ(std::find(call.begin(), call.end(), "LET"), call.end());
+}
+
+// Issue 8 item 2: the last form of a do in tail position is compiled in tail position, its
+// exits conditional on do: DOTAILCALL (and DOTAILCALL0) for calls, DORET for values, each DORET
+// pointing at its do's DO, which only those exits reach.
+TEST_F(CompilerWithPreludeTest, TailExitsOfADosLastFormAreConditionalOnDo) {
+  EXPECT_EQ(lambda_ops("(\\ {n} {do (g n) (if (== n 0) {n} {f (- n 1)})})"),
+            (Ops{"NAME", "LOCAL", "CALL", "IFEQ_LK", "LOCAL", "DORET", "NAME", "SUB_LK", "DOTAILCALL", "DORET",
+                 "DORET", "DO", "RET", "LOCAL", "INT", "EQ", "IF", "JMP", "LOCAL", "INT", "SUB", "JMP"}));
+  EXPECT_EQ(lambda_ops("(\\ {t} {do 1 (t)})"), (Ops{"INT", "LOCAL", "DOTAILCALL0", "DORET", "DO", "RET"}));
+  // Nested: the inner do's exits go to the inner DO, whose value goes on to the outer one.
+  EXPECT_EQ(lambda_ops("(\\ {n} {do 1 (do 2 (f n))})"),
+            (Ops{"INT", "INT", "NAME", "LOCAL", "DOTAILCALL", "DORET", "DO", "DORET", "DO", "RET"}));
+  // select and case clauses, and the call stub of the guard.
+  EXPECT_EQ(lambda_ops("(\\ {n} {do 1 (select {(== n 0) 1} {otherwise (f n)})})"),
+            (Ops{"INT", "SELECT", "LOCAL", "INT", "EQ", "JMPF", "INT", "DORET", "NAME", "JMPF", "NAME", "LOCAL",
+                 "DOTAILCALL", "DORET", "FAIL", "DO", "RET", "NAME", "CONST", "CONST", "DOTAILCALL", "DORET"}));
+  Value f = lambda("(\\ {n} {do 1 (case n {{1} 10} {{2} (do 2 (f n))})})");
+  ASSERT_TRUE(is_closure(f));
+  const Proto* p = proto_of(f);
+  int dorets = 0;
+  for (uint32_t pc = 0; pc < p->ncode; pc += uint32_t(instruction_words(op_of(p->code[pc])))) {
+    if (op_of(p->code[pc]) != Op::DORET) continue;
+    ++dorets;
+    uint32_t target = operand(p->code[pc]);
+    ASSERT_LT(target, p->ncode);
+    EXPECT_EQ(op_of(p->code[target]), Op::DO) << disassemble(p, vm.files());
+  }
+  EXPECT_EQ(dorets, 4) << disassemble(p, vm.files());
+}
+
+TEST_F(CompilerWithPreludeTest, ExitsOutsideATailDosLastFormStayPlain) {
+  // Not a do: plain RETL, TAILCALL, RET.
+  EXPECT_EQ(lambda_ops("(\\ {n} {if (== n 0) {n} {f n}})"),
+            (Ops{"IFEQ_LK", "RETL", "NAME", "LOCAL", "TAILCALL", "RET", "RET", "LOCAL", "INT", "EQ", "IF", "JMP"}));
+  // A do not in tail position: its last form is an ordinary value, the call an ordinary CALL.
+  Ops inner = lambda_ops("(\\ {n} {+ 1 (do 2 (if (== n 0) {n} {f n}))})");
+  for (const char* op : {"DORET", "DOTAILCALL", "DOTAILCALL0", "TAILCALL", "RETL"}) {
+    EXPECT_EQ(std::find(inner.begin(), inner.end(), op), inner.end()) << op;
+  }
+  // Earlier elements of a tail do are not in tail position; a lambda in the last form has its own.
+  EXPECT_EQ(lambda_ops("(\\ {n} {do (f n) (\\ {x} {g x})})"),
+            (Ops{"NAME", "LOCAL", "CALL", "CLOSURE", "DORET", "DO", "RET"}));
+  Value f = lambda("(\\ {n} {do 1 (\\ {x} {g x})})");
+  ASSERT_TRUE(is_closure(f));
+  std::vector<const Proto*> in = inner_protos(proto_of(f));
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(ops(in[0]), (Ops{"NAME", "LOCAL", "TAILCALL", "RET"}));
 }
 
 TEST_F(CompilerWithPreludeTest, ClausesThatSeeThePreludesNamesAreNotInlined) {

@@ -108,6 +108,27 @@ TEST(Cli, SelectAndCaseLoopsRunTenMillionIterationsInConstantMemory) {
 #endif
 }
 
+// Issue 8 item 2: a loop through a do whose last form is an if, binding a fresh 100 KB string
+// with `=` each step, drops each step's frame (and string) with the tail call: resident memory
+// at the bottom of 3,000 steps stays under 40 MB (the same loop outside tail position holds all
+// 3,000 strings, about 300 MB).
+TEST(Cli, DoWithAnIfLastLoopsInBoundedMemory) {
+  const char* program =
+      "(fun {rss} {nth 24 (gc/stats)})\n"
+      "(fun {hold n} {do (= {s} (str/repeat \"x\" 100000)) (if (== n 0) {(rss)} {hold (- n 1)})})\n"
+      "(print (hold 3000))\n";
+  Exec r = run_valk({}, program);
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::istringstream out(r.out);
+  long long resident = -1;
+  out >> resident;
+  ASSERT_FALSE(out.fail()) << r.out;
+  EXPECT_GT(resident, 0);
+#if !VALK_UNDER_ASAN
+  EXPECT_LT(resident, 40LL * 1024 * 1024) << r.out;
+#endif
+}
+
 TEST(Cli, HelpAndVersionExitZero) {
   Exec help = run_valk({"--help"});
   EXPECT_EQ(help.status, 0);
