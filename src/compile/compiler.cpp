@@ -58,54 +58,84 @@ struct Stub {
   int depth;           // stack depth at the fused instruction
 };
 
+// Calls visit(list) on `code` (when it is a list) and on every list nested in it, in source
+// order, stopping at the first false. An explicit work list, not C recursion: code nests as
+// deep as the reader allows, and a deep nest must end in the compiler's own limit error.
+template <class Visit>
+bool every_list(Value code, Visit visit) {
+  std::vector<Value> todo{code};
+  std::vector<Value> children;
+  while (!todo.empty()) {
+    Value list = todo.back();
+    todo.pop_back();
+    if (!is_cons(list)) continue;
+    if (!visit(list)) return false;
+    children.clear();
+    for (Value c = list; is_cons(c); c = cdr(c)) {
+      if (is_cons(car(c))) children.push_back(car(c));
+    }
+    todo.insert(todo.end(), children.rbegin(), children.rend());
+  }
+  return true;
+}
+
+bool is_symbol_named(Value v, std::string_view name) {
+  return is_symbol(v) && v.as<Symbol>()->name() == name;
+}
+
 // Whether `code` mentions a symbol named one of `names` anywhere (nested lists included).
 bool mentions(Value code, std::initializer_list<std::string_view> names) {
-  if (is_symbol(code)) {
-    std::string_view n = code.as<Symbol>()->name();
+  auto named = [&](Value v) {
     for (std::string_view x : names) {
-      if (n == x) return true;
+      if (is_symbol_named(v, x)) return true;
     }
     return false;
-  }
-  for (Value c = code; is_cons(c); c = cdr(c)) {
-    if (mentions(car(c), names)) return true;
-  }
-  return false;
+  };
+  if (named(code)) return true;
+  return !every_list(code, [&](Value list) {
+    for (Value c = list; is_cons(c); c = cdr(c)) {
+      if (named(car(c))) return false;
+    }
+    return true;
+  });
+}
+
+// Whether `list` is `(= {a b ...} ...)`: `=` applied to a literal list first.
+bool is_literal_eq(Value list) {
+  return is_symbol_named(car(list), "=") && is_cons(cdr(list)) && is_qexpr(car(cdr(list)));
 }
 
 // The names `(= {a b} ...)` forms in `code` bind; false when `=` appears any other way.
 bool eq_bound_names(Value code, std::vector<Symbol*>* out) {
-  if (is_symbol(code)) return code.as<Symbol>()->name() != "=";
-  if (!is_cons(code)) return true;
-  if (is_symbol(car(code)) && car(code).as<Symbol>()->name() == "=") {
-    Value names = cdr(code);
-    if (!is_cons(names) || !is_qexpr(car(names))) return false;
-    for (Value n = car(names); is_cons(n); n = cdr(n)) {
-      if (!is_symbol(car(n))) return false;
-      out->push_back(car(n).as<Symbol>());
+  if (is_symbol_named(code, "=")) return false;
+  return every_list(code, [&](Value list) {
+    Value rest = list;
+    if (is_symbol_named(car(list), "=")) {
+      if (!is_literal_eq(list)) return false;
+      for (Value n = car(cdr(list)); is_cons(n); n = cdr(n)) {
+        if (!is_symbol(car(n))) return false;
+        out->push_back(car(n).as<Symbol>());
+      }
+      rest = cdr(cdr(list));
     }
-    for (Value c = cdr(names); is_cons(c); c = cdr(c)) {
-      if (!eq_bound_names(car(c), out)) return false;
+    for (Value c = rest; is_cons(c); c = cdr(c)) {
+      if (is_symbol_named(car(c), "=")) return false;
     }
     return true;
-  }
-  for (Value c = code; is_cons(c); c = cdr(c)) {
-    if (!eq_bound_names(car(c), out)) return false;
-  }
-  return true;
+  });
 }
 
 // Every name a `(= {a b ...} ...)` form with a literal list of names binds anywhere in `code`
 // (nested lambdas' bodies included: a slot too many costs a word, never a meaning).
 void literal_eq_names(Value code, std::vector<Symbol*>* out) {
-  if (!is_cons(code)) return;
-  if (is_symbol(car(code)) && car(code).as<Symbol>()->name() == "=" && is_cons(cdr(code)) &&
-      is_qexpr(car(cdr(code)))) {
-    for (Value n = car(cdr(code)); is_cons(n); n = cdr(n)) {
-      if (is_symbol(car(n))) out->push_back(car(n).as<Symbol>());
+  every_list(code, [&](Value list) {
+    if (is_literal_eq(list)) {
+      for (Value n = car(cdr(list)); is_cons(n); n = cdr(n)) {
+        if (is_symbol(car(n))) out->push_back(car(n).as<Symbol>());
+      }
     }
-  }
-  for (Value c = code; is_cons(c); c = cdr(c)) literal_eq_names(car(c), out);
+    return true;
+  });
 }
 
 // A form inlined behind a guard (SELECT, CASE, LET), compiled once more at the end of

@@ -79,6 +79,7 @@ class H2 final : public Protocol {
   static ssize_t read_stream(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*,
                              nghttp2_data_source*, void*);
   void deliver(int32_t id, Stream& s);
+  void drop_inbox(int32_t id, Stream& s);
   void fail_stream(Stream& s, const std::string& error);
   void body_chunk(int32_t id, Stream& s, const uint8_t* data, size_t len);
   Stream* find(int32_t id);
@@ -308,7 +309,7 @@ void H2::body_chunk(int32_t id, Stream& s, const uint8_t* data, size_t len) {
     // Over the limit: nothing more is kept; the window still opens so the connection goes on.
     nghttp2_session_consume_stream(session_, id, len);
     if (!s.in_error.empty()) return;
-    s.inbox.clear();
+    drop_inbox(id, s);
     fail_stream(s, "the body is over max-body-bytes (" + std::to_string(limit) + ")");
     if (!s.answered && !s.out_stream) {
       Response r;
@@ -321,6 +322,14 @@ void H2::body_chunk(int32_t id, Stream& s, const uint8_t* data, size_t len) {
   }
   s.inbox.append(reinterpret_cast<const char*>(data), len);
   deliver(id, s);
+}
+
+// Drops what arrived and was not read, opening the stream's window by as much: bytes left
+// counted against it would stall the peer (nghttp2 sends WINDOW_UPDATE only once half the
+// window is consumed, and a full inbox may be more than that).
+void H2::drop_inbox(int32_t id, Stream& s) {
+  nghttp2_session_consume_stream(session_, id, s.inbox.size());
+  s.inbox.clear();
 }
 
 // Gives the waiting reader what has arrived (at most one chunk), or the end.
@@ -433,8 +442,7 @@ void H2::respond(int64_t id, Response&& response) {
   if (!s || s->answered) return;
   if (s->streaming) {
     // Answered whole before reading all the body: the rest is dropped as it comes.
-    nghttp2_session_consume_stream(session_, int32_t(id), s->inbox.size());
-    s->inbox.clear();
+    drop_inbox(int32_t(id), *s);
     s->streaming = false;
     fail_stream(*s, "the request was answered");
   }

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "exec.h"
+#include "unit/sanitizer.h"
 
 #include <chrono>
 #include <cstring>
@@ -43,17 +44,6 @@ class ProgramFile {
 
 // ---- help, version, options --------------------------------------------------------------
 
-#if defined(__SANITIZE_ADDRESS__)
-#define VALK_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define VALK_UNDER_ASAN 1
-#endif
-#endif
-#ifndef VALK_UNDER_ASAN
-#define VALK_UNDER_ASAN 0
-#endif
-
 // The core issue's check on the real binary: fib, the stress loop of the original's issue and
 // map/filter/foldl over 200,000 elements run in resident memory that does not grow with running
 // time. Each workload runs three times to reach its working size (the collector's thresholds
@@ -74,7 +64,7 @@ TEST(Cli, ProgramsRunInResidentMemoryThatDoesNotGrow) {
   long long fib = -1, stress = -1, lists = -1;
   growths >> fib >> stress >> lists;
   ASSERT_FALSE(growths.fail()) << r.out;
-#if !VALK_UNDER_ASAN  // AddressSanitizer keeps freed memory resident in its quarantine, on purpose
+#if !VALK_UNDER_ASAN
   const long long kNoise = 1024 * 1024;
   EXPECT_LE(fib, kNoise) << r.out;
   EXPECT_LE(stress, kNoise) << r.out;
