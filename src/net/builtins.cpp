@@ -99,7 +99,7 @@ struct ServerRef : HostRef {
   const char* kind() const override { return "HttpServer"; }
   std::string describe() const override {
     auto b = box.lock();
-    return host + ":" + std::to_string(port) + (b && !b->stopping ? "" : " stopped");
+    return net::host_port(host, port) + (b && !b->stopping ? "" : " stopped");
   }
 };
 
@@ -131,7 +131,7 @@ struct ConnRef : HostRef {
   std::string host, sni;
   int port = 0;
   const char* kind() const override { return "Http2Client"; }
-  std::string describe() const override { return host + ":" + std::to_string(port); }
+  std::string describe() const override { return net::host_port(host, port); }
 };
 
 // The original's mutable request (http2/request, http2/request-add-header).

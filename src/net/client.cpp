@@ -157,7 +157,7 @@ ClientConn::ClientConn(ClientCore& core, std::string k, const ClientRequest& fir
     : key(std::move(k)), core_(core), host_(first.host), sni_(first.sni.empty() ? first.host : first.sni),
       scheme_(first.scheme), port_(first.port) {
   bool default_port = (scheme_ == "https" && port_ == 443) || (scheme_ == "http" && port_ == 80);
-  authority_ = default_port ? sni_ : sni_ + ":" + std::to_string(port_);
+  authority_ = default_port ? url_host(sni_) : host_port(sni_, port_);
   uv_tcp_init(core.loop, &tcp_);
   uv_timer_init(core.loop, &timer_);
   tcp_.data = timer_.data = connect_.data = this;
@@ -181,14 +181,14 @@ void ClientConn::start() {
     rc = uv_tcp_connect(&connect_, &tcp_, gai.addrinfo->ai_addr, on_connect);
     uv_freeaddrinfo(gai.addrinfo);
   }
-  if (rc != 0) close("connect " + host_ + ":" + std::to_string(port_) + ": " + uv_strerror(rc));
+  if (rc != 0) close("connect " + host_port(host_, port_) + ": " + uv_strerror(rc));
 }
 
 void ClientConn::on_connect(uv_connect_t* req, int status) {
   auto* self = static_cast<ClientConn*>(req->data);
   if (self->closing_) return;
   if (status != 0) {
-    self->close("connect " + self->host_ + ":" + std::to_string(self->port_) + ": " + uv_strerror(status));
+    self->close("connect " + host_port(self->host_, self->port_) + ": " + uv_strerror(status));
     return;
   }
   uv_tcp_nodelay(&self->tcp_, 1);
@@ -505,7 +505,7 @@ void ClientConn::on_timer(uv_timer_t* t) {
 void ClientConn::check_deadlines() {
   uint64_t now = uv_now(core_.loop);
   if (!session_ && now >= connect_deadline_) {
-    close("connect " + host_ + ":" + std::to_string(port_) + ": timeout after " +
+    close("connect " + host_port(host_, port_) + ": timeout after " +
           std::to_string(core_.options.connect_timeout_ms) + " ms");
     return;
   }

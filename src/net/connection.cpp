@@ -22,17 +22,14 @@ std::string peer_name(uv_tcp_t* tcp) {
   int len = sizeof addr;
   if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
   char host[64] = "";
-  int port = 0;
   if (addr.ss_family == AF_INET6) {
     auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
     uv_ip6_name(a, host, sizeof host);
-    port = ntohs(a->sin6_port);
-    return "[" + std::string(host) + "]:" + std::to_string(port);
+    return host_port(host, ntohs(a->sin6_port));
   }
   auto* a = reinterpret_cast<sockaddr_in*>(&addr);
   uv_ip4_name(a, host, sizeof host);
-  port = ntohs(a->sin_port);
-  return std::string(host) + ":" + std::to_string(port);
+  return host_port(host, ntohs(a->sin_port));
 }
 
 struct WriteReq {

@@ -13,6 +13,16 @@
 
 namespace valk::net {
 
+// A host as URLs and :authority write it: an IPv6 address in brackets ("[::1]").
+inline std::string url_host(const std::string& host) {
+  return host.find(':') == std::string::npos ? host : "[" + host + "]";
+}
+
+// "host:port" ("127.0.0.1:8080", "[::1]:8080"), in messages, printed values and :authority.
+inline std::string host_port(const std::string& host, int port) {
+  return url_host(host) + ":" + std::to_string(port);
+}
+
 // Header names are lower case (HTTP/2 requires it; HTTP/1.1 names are folded when parsed).
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
