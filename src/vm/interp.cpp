@@ -1025,16 +1025,15 @@ call_generic : {
       }
     } else if (bound == 1 && is_builtin_with(part->fn, builtinflag::kMultimethod)) {
       // A multimethod whose method is known without running its dispatch function: call the
-      // method in its place, as sys/multi-call would (not as a tail call: the caller's frame
-      // stays, so traces and depth are as on the general path).
+      // method in its place, as sys/multi-call would; in tail position a tail call, so a loop
+      // through a multimethod runs in constant space.
       SAVE();
       Value method = multi_fast_method(*this, part->args()[0], Args{sp - nargs, nargs});
       TOP_FRAME();
       RELOAD_STACK();
       if (!method.is_undefined()) {
         sp[-int(nargs) - 1] = method;
-        tail_call = false;
-        goto call_generic;
+        goto call_generic;  // keeps tail_call
       }
     }
     ROOM(bound, false);
