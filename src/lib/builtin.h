@@ -64,6 +64,7 @@ inline constexpr uint8_t kCatch = 4;     // native frame that catches errors rai
 inline constexpr uint8_t kReplCommand = 8;  // its name typed alone at the REPL runs it (help, quit)
 inline constexpr uint8_t kShowsText = 16;   // a String it returns to the REPL's prompt is shown as
                                             // text, not in quotes with escapes (doc)
+inline constexpr uint8_t kMultimethod = 32; // sys/multi-call: the VM asks multi_fast_method first
 inline constexpr uint8_t kNullary = kCallBare | kDummyArg;
 }  // namespace builtinflag
 
@@ -90,6 +91,10 @@ std::span<const BuiltinInfo> module_builtins();  // import, export (lib/module.c
 std::span<const BuiltinInfo> error_builtins();
 std::span<const BuiltinInfo> introspect_builtins();
 std::span<const BuiltinInfo> record_builtins();
+// The method a multimethod (info: its {name dispatch methods}) runs for `args` when the VM can
+// pick it without running the dispatch function (lib/record.cpp), else undefined: the caller
+// then calls sys/multi-call as usual. Never raises.
+Value multi_fast_method(VM& vm, Value info, Args args);
 std::span<const BuiltinInfo> arith_builtins();
 std::span<const BuiltinInfo> math_builtins();
 std::span<const BuiltinInfo> dict_builtins();

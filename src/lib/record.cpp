@@ -2,6 +2,7 @@
 // accessors `point/x` `point/y` and a predicate `point?`, each a builtin of this file partially
 // applied to the type's descriptor (the Q-expression {point x y}); defmulti and defmethod build
 // functions that pick a method by the value of a dispatch function (docs/STRUCTURE.md).
+#include "compile/opcodes.h"
 #include "lib/builtin.h"
 #include "lib/check.h"
 #include "value/make.h"
@@ -194,6 +195,22 @@ NativeResult native_multi_call(VM& vm, uint32_t fi, Value resumed) {
   return NativeResult::tail_call(nargs);
 }
 
+// The argument whose `type` the dispatch function returns, when its whole body is `(type p)`
+// for a parameter p, called with as many arguments as it has parameters, and `type` keeps its
+// original meaning (watched: no frame binds it and its global is the builtin, so the body's NAME
+// finds the builtin): then the dispatch value is the builtin's, computed without a call. Else -1.
+int type_dispatch_arg(VM& vm, Value dispatch, uint32_t nargs) {
+  if (!is_closure(dispatch)) return -1;
+  const Proto* p = dispatch.as<Closure>()->proto.as<Proto>();
+  if (p->nparams != nargs || p->variadic() || p->module != 0 || p->intrinsic || p->ncode < 4) return -1;
+  const uint32_t* c = p->code;
+  Symbol* type = vm.watched_symbol(WatchId::Type);
+  if (op_of(c[0]) != Op::NAME || p->consts[operand(c[0])] != Value::object(type)) return -1;
+  if (op_of(c[1]) != Op::LOCAL || operand(c[1]) >= nargs) return -1;
+  if (c[2] != (uint32_t(Op::TAILCALL) | (1u << 8)) || op_of(c[3]) != Op::RET) return -1;
+  return vm.watch_intact(type) ? int(operand(c[1])) : -1;
+}
+
 const BuiltinInfo kRecord[] = {
     {"record", "spec",
      "Defines the record type {name field ...}: binds the constructor `name` (one value per field), the "
@@ -215,12 +232,23 @@ const BuiltinInfo kRecord[] = {
      "Makes the function `f` the method of the multimethod `multi` for each dispatch value of the "
      "Q-expression `values` (the symbol `default` names the method used when none matches). Returns ().",
      3, 3, 0, 0, builtin_defmethod, nullptr},
-    {"sys/multi-call", "info & args", "How a multimethod runs (defmulti binds it partially applied).", 1, -1, 0, 0,
-     nullptr, native_multi_call},
+    {"sys/multi-call", "info & args", "How a multimethod runs (defmulti binds it partially applied).", 1, -1,
+     builtinflag::kMultimethod, 0, nullptr, native_multi_call},
 };
 
 }  // namespace
 
 std::span<const BuiltinInfo> record_builtins() { return kRecord; }
+
+Value multi_fast_method(VM& vm, Value info, Args args) {
+  int k = type_dispatch_arg(vm, info_at(info, kMultiDispatch), uint32_t(args.size()));
+  if (k < 0) return Value::undefined();
+  Value arg = args[size_t(k)];
+  Value value = vm.watched_symbol(WatchId::Type)->global.as<Builtin>()->info->fn(vm, Args{&arg, 1});
+  Value methods = info_at(info, kMultiMethods);
+  Value method = table_get(methods, value);
+  // No method at all: sys/multi-call raises the error (running `type` again changes nothing).
+  return method.is_undefined() ? table_get(methods, Value::object(vm.sym("default"))) : method;
+}
 
 }  // namespace valk

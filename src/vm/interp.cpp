@@ -1023,6 +1023,18 @@ call_generic : {
         SAVE();
         RAISE_MSG(too_many_arguments(nargs, p->nparams - bound));
       }
+    } else if (bound == 1 && is_builtin_with(part->fn, builtinflag::kMultimethod)) {
+      // A multimethod whose method is known without running its dispatch function: call the
+      // method in its place, as sys/multi-call would; in tail position a tail call, so a loop
+      // through a multimethod runs in constant space.
+      SAVE();
+      Value method = multi_fast_method(*this, part->args()[0], Args{sp - nargs, nargs});
+      TOP_FRAME();
+      RELOAD_STACK();
+      if (!method.is_undefined()) {
+        sp[-int(nargs) - 1] = method;
+        goto call_generic;  // keeps tail_call
+      }
     }
     ROOM(bound, false);
     part = sp[-int(nargs) - 1].as<Partial>();
