@@ -113,6 +113,7 @@ struct StreamState {
   std::string whole_body;        // not streaming: the body, until the first read takes it
   bool body_taken = false;
   bool reading = false;          // a read waits
+  bool writing = false;          // a write waits for the peer's window
   bool begun = false;            // http/respond was called
   bool ended = false;
   net::Response gathered;        // not streaming: the answer, sent at http/end
@@ -846,6 +847,12 @@ StreamState* stream_arg(VM& vm, const char* fn, Value v, Value* err) {
   return ref->st.get();
 }
 
+// The stream has gone (reset by the peer, connection closed, server stopped): every later call
+// fails at once with "<fn>: stream reset" rather than waiting on a stream that will never move.
+bool stream_gone(const StreamState& st) { return !st.responder.alive(); }
+
+Value gone_error(VM& vm, const char* fn) { return vm.error(std::string(fn) + ": stream reset"); }
+
 // A future settled later by an engine callback, through its kept slot: the settle does nothing
 // once the server is gone.
 struct LateFuture {
@@ -877,6 +884,7 @@ Value builtin_read(VM& vm, Args a) {
   StreamState* st = stream_arg(vm, fn, a[0], &err);
   if (!st) return err;
   if (st->reading) return vm.error("http/read: a read of this stream is already waiting");
+  if (stream_gone(*st)) return gone_error(vm, fn);
   if (!st->streams) {
     Value chunk = str(vm, st->body_taken ? std::string_view() : std::string_view(st->whole_body));
     st->body_taken = true;
@@ -896,7 +904,7 @@ Value builtin_read(VM& vm, Args a) {
   });
   if (!ok) {
     st->reading = false;
-    late.settle(false, vm.error("http/read: stream reset"));
+    late.settle(false, gone_error(vm, fn));
   }
   return future;
 }
@@ -913,13 +921,14 @@ Value builtin_respond(VM& vm, Args a) {
   head.status = int(int_value(a[1]));
   std::string problem;
   if (a.n == 3 && !read_headers(a[2], head.headers, problem)) return vm.error("http/respond: " + problem);
+  if (stream_gone(*st)) return gone_error(vm, fn);
   if (st->begun) return vm.error("http/respond: the answer has begun already");
   st->begun = true;
   if (!st->streams) {
     st->gathered = std::move(head);
     return Value::nil();
   }
-  if (!st->responder.begin(std::move(head))) return vm.error("http/respond: stream reset");
+  if (!st->responder.begin(std::move(head))) return gone_error(vm, fn);
   return Value::nil();
 }
 
@@ -929,35 +938,42 @@ Value builtin_write(VM& vm, Args a) {
   StreamState* st = stream_arg(vm, fn, a[0], &err);
   if (!st) return err;
   if (!is_string(a[1])) return arg_error(vm, fn, 1, "a String", a[1]);
-  if (!st->begun) return vm.error("http/write: call http/respond first");
   if (st->ended) return vm.error("http/write: the body has ended (http/end)");
+  if (stream_gone(*st)) return gone_error(vm, fn);
+  if (!st->begun) return vm.error("http/write: call http/respond first");
+  if (st->writing) return vm.error("http/write: a write of this stream is already waiting");
   if (!st->streams) {
     st->gathered.body += sv(a[1]);
     return settled(vm, true, Value::nil());
   }
   Value future;
   LateFuture late = late_future(vm, *st, &future);
-  bool ok = st->responder.write(std::string(sv(a[1])), [late](bool taken) {
+  st->writing = true;
+  std::weak_ptr<StreamState> weak = handle_ref<StreamRef>(a[0])->st;
+  bool ok = st->responder.write(std::string(sv(a[1])), [late, weak](bool taken) {
+    if (auto s = weak.lock()) s->writing = false;
     if (late.box.expired()) return;
     if (taken) late.settle(true, Value::nil());
-    else late.settle(false, late.vm->error("http/write: stream reset"));
+    else late.settle(false, gone_error(*late.vm, "http/write"));
   });
-  if (!ok) late.settle(false, vm.error("http/write: stream reset (or a write of this stream is already waiting)"));
+  if (!ok) {
+    st->writing = false;
+    late.settle(false, gone_error(vm, fn));
+  }
   return future;
 }
 
 Value builtin_end(VM& vm, Args a) {
+  const char* fn = "http/end";
   Value err;
-  StreamState* st = stream_arg(vm, "http/end", a[0], &err);
+  StreamState* st = stream_arg(vm, fn, a[0], &err);
   if (!st) return err;
-  if (!st->begun) return vm.error("http/end: call http/respond first");
   if (st->ended) return Value::nil();
+  if (stream_gone(*st)) return gone_error(vm, fn);
+  if (!st->begun) return vm.error("http/end: call http/respond first");
   st->ended = true;
-  if (st->streams) {
-    st->responder.end();
-  } else {
-    st->responder.respond(std::move(st->gathered));
-  }
+  bool ok = st->streams ? st->responder.end() : st->responder.respond(std::move(st->gathered));
+  if (!ok) return gone_error(vm, fn);
   return Value::nil();
 }
 
@@ -980,7 +996,8 @@ const BuiltinInfo kNet[] = {
      0, builtinflag::kCallBare, 0, builtin_worker, nullptr},
     {"http/read", "stream",
      "With \"stream-body\" 1: a Future of the next part of the request body (a String, \"\" at its end). The "
-     "peer sends more only as the handler reads.",
+     "peer sends more only as the handler reads. Once the stream is gone (reset, connection closed) it fails "
+     "with \"http/read: stream reset\", as do http/respond, http/write and http/end.",
      1, 1, 0, 0, builtin_read, nullptr},
     {"http/respond", "stream status [headers]",
      "With \"stream-body\" 1: sends the answer's status and headers (a Dict) now; the body follows by http/write "

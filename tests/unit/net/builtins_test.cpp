@@ -5,6 +5,8 @@
 // nghttpd and against a TLS http/serve (verified by CA file, refused without it).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 #include <string>
 
@@ -323,8 +325,11 @@ TEST(NetValk, ServeAndRequestUnderGcStress) {
 
 // A streaming server: /save copies the body to upload.bin by fs/ chunk writes, /count counts it,
 // /gen?N answers N chunks of 64 KiB as they fit the peer's window, /boom-late fails after its
-// headers went out, /hello answers at once.
+// headers went out, /after waits 1 s and then prints what each of http/read, http/respond,
+// http/write and http/end says, /twice writes again before its first write (over the buffer) is
+// taken and answers the error, /hello answers at once.
 const char* kStreamProgram = R"(
+(def {msg} (\ {e} {error/message e}))
 (def {copy} (\ {s f n c} {
   if (== c "") {n} {do (await (fs/write-chunk f c)) (copy s f (+ n (len c)) (await (http/read s)))}
 }))
@@ -342,6 +347,17 @@ const char* kStreamProgram = R"(
     {(== (get req "path") "/count") (str/format "%d" (drain s 0 (await (http/read s))))}
     {(== (get req "path") "/late") (do (await (aio/sleep 1000)) (str/format "%d" (drain s 0 (await (http/read s)))))}
     {(== (get req "path") "/gen") (do (http/respond s 200) (gen s (str/to-int (get req "query"))))}
+    {(== (get req "path") "/twice") (do
+       (http/respond s 200)
+       (= {f} (http/write s (str/repeat chunk 5)))
+       (= {m} (try {http/write s "x"} msg))
+       (await f)
+       (await (http/write s m)))}
+    {(== (get req "path") "/after") (do
+       (await (aio/sleep 1000))
+       (print (str/format "after: %s | %s | %s | %s" (try {await (http/read s)} msg) (try {http/respond s 200} msg)
+                          (try {await (http/write s "x")} msg) (try {http/end s} msg)))
+       "unreached")}
     {(== (get req "path") "/boom-late") (do (http/respond s 200) (await (http/write s "part")) (await (aio/sleep 100)) (head 1))}
     {otherwise "hello"})
 })
@@ -399,6 +415,9 @@ TEST(NetValkStreaming, CurlStreamsBothWaysOverH2cAndHttp11) {
   EXPECT_EQ(sh(curl("--http1.1 --data-binary @" + blob5 + " " + base + "/count"), 60).out, "5000000");
   EXPECT_EQ(sh(curl("--http1.1 -o /dev/null -w \"%{http_code} %{size_download}\" \"" + base + "/gen?3\""), 60).out,
             "200 196608");
+  // A second write while the first waits for the window is refused; the first still goes out.
+  EXPECT_EQ(sh(curl("--http2-prior-knowledge -s " + base + "/twice | tail -c +327681"), 60).out,
+            "http/write: a write of this stream is already waiting");
 }
 
 TEST(NetValkStreaming, BodyLimitHoldsWhileStreaming) {
@@ -421,17 +440,19 @@ TEST(NetValkStreaming, BodyLimitHoldsWhileStreaming) {
   EXPECT_EQ(count(log, "http/read: the body is over max-body-bytes (200000)"), count(log, "http/read: ")) << log;
 }
 
-// node resets an upload mid-body while a second upload on the same connection goes on: the second
-// answers its count, and the server goes on. (Whether the first handler's pending read fails is
-// not checked here: see docs/HTTP.md "Status".)
-TEST(NetValkStreaming, NodeResetMidBodyTouchesNoOtherStream) {
+// node resets two uploads mid-body (destroy: RST_STREAM CANCEL with the body unfinished) while a
+// third on the same connection goes on: the third answers its count; /count's waiting read fails,
+// and so does every call /after makes once the stream is gone, each at once with its message.
+// (node's stream.close(code) is no mid-body reset: it sends END_STREAM first, so the handler sees
+// an ordinary end of the body, and the RST_STREAM comes after its answer.)
+TEST(NetValkStreaming, NodeResetMidBodyFailsThatHandlerOnly) {
   int port = free_port();
   StreamServer s(port);
   ASSERT_GT(s.peer.pid, 0);
   std::string js =
       "const h=require(\"http2\");const c=h.connect(process.argv[1]);"
-      "const a=c.request({\":method\":\"POST\",\":path\":\"/count\"});a.on(\"error\",()=>{});a.resume();"
-      "a.write(Buffer.alloc(100000,97));setTimeout(()=>a.close(h.constants.NGHTTP2_CANCEL),300);"
+      "const up=(p)=>{const a=c.request({\":method\":\"POST\",\":path\":p});a.on(\"error\",()=>{});a.resume();"
+      "a.write(Buffer.alloc(100000,97));setTimeout(()=>a.destroy(),300);};up(\"/count\");up(\"/after\");"
       "const b=c.request({\":method\":\"POST\",\":path\":\"/count\"});let t=\"\";b.setEncoding(\"utf8\");"
       "b.on(\"data\",(d)=>t+=d);b.write(Buffer.alloc(300000,98));"
       "setTimeout(()=>b.end(Buffer.alloc(300000,99)),600);"
@@ -439,6 +460,19 @@ TEST(NetValkStreaming, NodeResetMidBodyTouchesNoOtherStream) {
   Shell r = sh("node -e '\"'\"'" + js + "'\"'\"' http://127.0.0.1:" + std::to_string(port), 40);
   EXPECT_EQ(r.out, "600000\n");
   EXPECT_EQ(sh(curl("--http2-prior-knowledge http://127.0.0.1:" + std::to_string(port) + "/hello")).out, "hello");
+  // /after wakes 1 s after it started: poll its log line for up to 10 s.
+  std::string log;
+  for (int i = 0; i < 100 && log.find("after: ") == std::string::npos; i++) {
+    if (i > 0) usleep(100'000);
+    log = sh("cat " + s.log).out;
+  }
+  EXPECT_EQ(count(log, "http: handler failed for POST /count: "), 1u) << log;
+  EXPECT_EQ(count(log, "http/read: stream reset\n"), 1u) << log;
+  EXPECT_NE(log.find("after: http/read: stream reset | http/respond: stream reset | http/write: stream reset | "
+                     "http/end: stream reset\n"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(count(log, "handler failed"), 1u) << log;
 }
 
 // A handler failing after its headers went out: its stream is reset (INTERNAL_ERROR); the other
