@@ -126,6 +126,15 @@ struct StreamRef : HostRef {
   std::string describe() const override { return what; }
 };
 
+// A response body read by chunks (http/request with "stream-body" 1): the response's "stream".
+struct ClientStreamRef : HostRef {
+  std::shared_ptr<net::ClientBody> body;
+  std::string what;  // "GET http://127.0.0.1:8080/big"
+  bool reading = false;
+  const char* kind() const override { return "HttpStream"; }
+  std::string describe() const override { return what; }
+};
+
 // A connection of http2/connect: the client it belongs to and where it connects.
 struct ConnRef : HostRef {
   std::weak_ptr<net::Client> client;
@@ -198,13 +207,20 @@ Value request_value(VM& vm, const net::Request& r) {
   return dict_assoc(h, d, key(kHeaders), headers_dict(vm, r.headers));
 }
 
-Value response_value(VM& vm, const net::ClientResponse& r) {
+Value response_value(VM& vm, const net::ClientResponse& r, const std::string& what) {
   Heap& h = vm.heap();
   Value d = dict_empty(h);
   d = dict_assoc(h, d, str(vm, "status"), Value::fixnum(r.status));
   d = dict_assoc(h, d, str(vm, "headers"), headers_dict(vm, r.headers));
   d = dict_assoc(h, d, str(vm, "body"), str(vm, r.body));
-  return dict_assoc(h, d, str(vm, "trailers"), headers_dict(vm, r.trailers));
+  d = dict_assoc(h, d, str(vm, "trailers"), headers_dict(vm, r.trailers));
+  if (r.stream) {
+    auto* ref = new ClientStreamRef;
+    ref->body = r.stream;
+    ref->what = what;
+    d = dict_assoc(h, d, str(vm, "stream"), make_handle(h, ref));
+  }
+  return d;
 }
 
 // Reads a Dict of String -> String into headers (names lower-cased, as HTTP/2 requires).
@@ -579,10 +595,11 @@ std::shared_ptr<net::Client> client_for(VM& vm, const net::ClientOptions& o, std
 Value send_request(VM& vm, net::Client& client, net::ClientRequest r, const std::string& prefix) {
   Value future = vm.loop().make_future(false);
   uint32_t kept = vm.loop().keep(future);
-  client.request(std::move(r), [&vm, kept, prefix](const std::string& error, net::ClientResponse&& resp) {
+  std::string what = r.method + " " + r.scheme + "://" + r.host + ":" + std::to_string(r.port) + r.path;
+  client.request(std::move(r), [&vm, kept, prefix, what](const std::string& error, net::ClientResponse&& resp) {
     Loop& loop = vm.loop();
     if (error.empty()) {
-      loop.settle(loop.kept(kept), true, response_value(vm, resp));
+      loop.settle(loop.kept(kept), true, response_value(vm, resp, what));
     } else {
       loop.settle(loop.kept(kept), false, vm.error(prefix + error));
     }
@@ -652,6 +669,7 @@ Value builtin_request(VM& vm, Args a) {
     }
     if (k == "method") return want_string(k, v, r.method);
     if (k == "body") return want_string(k, v, r.body);
+    if (k == "stream-body") return want_count(k, v, 0, 1, r.stream_body);
     if (k == "sni") return want_string(k, v, r.sni);
     if (k == "headers") {
       std::string problem;
@@ -837,9 +855,15 @@ Value builtin_headers(VM& vm, Args a) {
 
 // ---- streamed bodies: http/read, http/respond, http/write, http/end ------------------------------
 
+constexpr const char* kReadWaiting = "http/read: a read of this stream is already waiting";
+
 // The HttpStream argument, or null with *err set.
 StreamState* stream_arg(VM& vm, const char* fn, Value v, Value* err) {
   auto* ref = handle_ref<StreamRef>(v);
+  if (!ref && handle_ref<ClientStreamRef>(v)) {
+    *err = vm.error(std::string(fn) + ": a response's stream is only read (http/read)");
+    return nullptr;
+  }
   if (!ref) {
     *err = arg_error(vm, fn, 0, "an HttpStream (a request's \"stream\" with \"stream-body\" 1)", v);
     return nullptr;
@@ -878,12 +902,35 @@ Value settled(VM& vm, bool ok, Value v) {
   return f;
 }
 
+// http/read of a response's "stream" (http/request with "stream-body" 1). The client outlives
+// the read (NetState owns it; closing it fails the read with "client closed").
+Value read_response(VM& vm, ClientStreamRef& ref) {
+  if (ref.reading) return vm.error(kReadWaiting);
+  Value future = vm.loop().make_future(false);
+  uint32_t kept = vm.loop().keep(future);
+  ref.reading = true;
+  std::weak_ptr<net::ClientBody> weak = ref.body;
+  ClientStreamRef* raw = &ref;
+  ref.body->read([&vm, kept, weak, raw](const std::string& error, std::string chunk) {
+    if (weak.lock()) raw->reading = false;  // the ref owns body: alive body, alive ref
+    Loop& loop = vm.loop();
+    if (error.empty()) {
+      loop.settle(loop.kept(kept), true, str(vm, chunk));
+    } else {
+      loop.settle(loop.kept(kept), false, vm.error("http/read: " + error));
+    }
+    loop.release(kept);
+  });
+  return future;
+}
+
 Value builtin_read(VM& vm, Args a) {
   const char* fn = "http/read";
+  if (auto* ref = handle_ref<ClientStreamRef>(a[0])) return read_response(vm, *ref);
   Value err;
   StreamState* st = stream_arg(vm, fn, a[0], &err);
   if (!st) return err;
-  if (st->reading) return vm.error("http/read: a read of this stream is already waiting");
+  if (st->reading) return vm.error(kReadWaiting);
   if (stream_gone(*st)) return gone_error(vm, fn);
   if (!st->streams) {
     Value chunk = str(vm, st->body_taken ? std::string_view() : std::string_view(st->whole_body));
@@ -995,8 +1042,8 @@ const BuiltinInfo kNet[] = {
      "In a handler of a server with \"workers\" N: the number of the worker isolate running it, 1 to N; else 0.", 0,
      0, builtinflag::kCallBare, 0, builtin_worker, nullptr},
     {"http/read", "stream",
-     "With \"stream-body\" 1: a Future of the next part of the request body (a String, \"\" at its end). The "
-     "peer sends more only as the handler reads. Once the stream is gone (reset, connection closed) it fails "
+     "With \"stream-body\" 1: a Future of the next part of the request body (a String, \"\" at its end), or of "
+     "the response body for a stream of http/request. The peer sends more only as the program reads. Once the stream is gone (reset, connection closed) it fails "
      "with \"http/read: stream reset\", as do http/respond, http/write and http/end.",
      1, 1, 0, 0, builtin_read, nullptr},
     {"http/respond", "stream status [headers]",
@@ -1018,7 +1065,9 @@ const BuiltinInfo kNet[] = {
     {"http/request", "opts",
      "Sends an HTTP/2 request; returns a Future of the response Dict (\"status\" \"headers\" \"body\" "
      "\"trailers\"). opts: \"url\" (required), \"method\", \"headers\" (a Dict), \"body\", \"sni\", \"ca-file\", "
-     "\"cert\", \"key\", \"insecure\", \"timeout-ms\", \"connect-timeout-ms\". TLS is verified by default.",
+     "\"cert\", \"key\", \"insecure\", \"timeout-ms\", \"connect-timeout-ms\", \"stream-body\" (1: the Future "
+     "resolves when the headers arrive, and the body is read by chunks with http/read on the response's "
+     "\"stream\"). TLS is verified by default.",
      1, 1, 0, 0, builtin_request, nullptr},
     {"http/get", "url", "(http/request [\"url\" url]): a Future of the response Dict.", 1, 1, 0, 0, builtin_get,
      nullptr},

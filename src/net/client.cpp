@@ -20,6 +20,8 @@ constexpr uint32_t kClientTickMs = 100;  // how often deadlines are checked
 
 struct Pending {
   ClientRequest request;
+  std::shared_ptr<ClientBody::State> body;  // stream_body: where the response's body goes
+  bool delivered = false;  // stream_body: done has run with the head; the body follows in body
   ResponseCallback done;
   ClientResponse response;
   uint64_t deadline = 0;
@@ -38,6 +40,16 @@ std::string endpoint(const ClientRequest& r) { return r.host + ":" + std::to_str
 }  // namespace
 
 class ClientConn;
+
+struct ClientBody::State {
+  ClientConn* conn = nullptr;  // while the stream is open: whose window a read opens
+  int32_t id = 0;
+  std::string inbox;  // received and not read yet: at most the stream's window
+  bool end = false;
+  std::string error;
+  ChunkFn reader;
+  void deliver();
+};
 
 class ClientCore {
  public:
@@ -67,6 +79,8 @@ class ClientConn {
   void close(const std::string& why);
   std::string key;
   bool usable() const { return !closing_ && !goaway_; }
+  // A streamed body's reader took n bytes of stream id: the peer may send as much again.
+  void consumed(int32_t id, size_t n);
 
  private:
   static void on_connect(uv_connect_t* req, int status);
@@ -88,6 +102,8 @@ class ClientConn {
   void submit(std::unique_ptr<Pending> p);
   void flush();
   void finish(int32_t id, const std::string& error, bool retry);
+  void head_arrived(int32_t id, Pending& p);
+  static void end_body(Pending& p, const std::string& error);
   void check_deadlines();
   void fail_all(const std::string& why);
   void update_ref();
@@ -243,7 +259,13 @@ void ClientConn::session_up() {
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
   nghttp2_session_callbacks_set_on_frame_not_send_callback(cbs, on_frame_not_send);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
-  nghttp2_session_client_new(&session_, cbs, this);
+  // Windows open by what was consumed: at once for bodies gathered whole, as the program reads
+  // for streamed ones (ClientBody).
+  nghttp2_option* opt = nullptr;
+  nghttp2_option_new(&opt);
+  nghttp2_option_set_no_auto_window_update(opt, 1);
+  nghttp2_session_client_new2(&session_, cbs, this, opt);
+  nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cbs);
   nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
@@ -324,9 +346,77 @@ int ClientConn::on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_
 int ClientConn::on_data_chunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data,
                               size_t len, void* user) {
   auto* self = static_cast<ClientConn*>(user);
+  nghttp2_session_consume_connection(self->session_, len);
   auto it = self->streams_.find(id);
+  if (it != self->streams_.end() && it->second->delivered) {
+    ClientBody::State& b = *it->second->body;
+    b.inbox.append(reinterpret_cast<const char*>(data), len);
+    b.deliver();
+    return 0;
+  }
+  nghttp2_session_consume_stream(self->session_, id, len);
   if (it != self->streams_.end()) it->second->response.body.append(reinterpret_cast<const char*>(data), len);
   return 0;
+}
+
+// Gives the waiting reader what has arrived (at most one chunk), the end, or the error.
+void ClientBody::State::deliver() {
+  if (!reader) return;
+  if (error.empty() && inbox.empty() && !end) return;
+  ChunkFn fn = std::move(reader);
+  reader = nullptr;
+  if (!error.empty()) {
+    fn(error, "");
+    return;
+  }
+  std::string chunk;
+  if (inbox.size() <= limits::kHttpStreamChunkBytes) {
+    chunk.swap(inbox);
+  } else {
+    chunk = inbox.substr(0, limits::kHttpStreamChunkBytes);
+    inbox.erase(0, limits::kHttpStreamChunkBytes);
+  }
+  if (conn && !chunk.empty()) conn->consumed(id, chunk.size());
+  fn("", std::move(chunk));
+}
+
+bool ClientBody::read(ChunkFn fn) {
+  if (st_->reader) return false;
+  st_->reader = std::move(fn);
+  st_->deliver();
+  return true;
+}
+
+void ClientConn::consumed(int32_t id, size_t n) {
+  nghttp2_session_consume_stream(session_, id, n);
+  flush();  // the WINDOW_UPDATE (flush waits while nghttp2 is feeding: it flushes after)
+}
+
+// A streamed response's head: the program gets it now and reads the body as it comes; the
+// request's timeout no longer applies (the body takes as long as the program reads).
+void ClientConn::head_arrived(int32_t id, Pending& p) {
+  p.delivered = true;
+  p.deadline = UINT64_MAX;
+  p.body->conn = this;
+  p.body->id = id;
+  ClientResponse head;
+  head.status = p.response.status;
+  head.headers = std::move(p.response.headers);
+  head.stream = std::make_shared<ClientBody>(p.body);
+  p.done("", std::move(head));
+}
+
+// The stream of a delivered response has closed: its body ends, or fails with error.
+void ClientConn::end_body(Pending& p, const std::string& error) {
+  ClientBody::State& b = *p.body;
+  b.conn = nullptr;
+  if (error.empty()) {
+    b.end = true;
+  } else {
+    b.error = error;
+    b.inbox.clear();
+  }
+  b.deliver();
 }
 
 int ClientConn::on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* user) {
@@ -335,6 +425,13 @@ int ClientConn::on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* us
       (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
     auto it = self->streams_.find(f->hd.stream_id);
     if (it != self->streams_.end()) it->second->ended = true;
+  }
+  if (f->hd.type == NGHTTP2_HEADERS) {
+    auto it = self->streams_.find(f->hd.stream_id);
+    if (it != self->streams_.end() && it->second->body && !it->second->delivered &&
+        it->second->response.status >= 200) {
+      self->head_arrived(f->hd.stream_id, *it->second);
+    }
   }
   if (f->hd.type == NGHTTP2_RST_STREAM && f->rst_stream.error_code == NGHTTP2_REFUSED_STREAM) {
     self->refused_by_rst_ = f->hd.stream_id;
@@ -375,6 +472,10 @@ void ClientConn::finish(int32_t id, const std::string& error, bool retry) {
   std::unique_ptr<Pending> p = std::move(it->second);
   streams_.erase(it);
   update_ref();
+  if (p->delivered) {
+    end_body(*p, error);
+    return;
+  }
   if (!error.empty() && retry && p->retries < limits::kHttpClientRetries && !core_.closing) {
     p->retries++;
     p->sent = 0;
@@ -526,7 +627,13 @@ void ClientConn::fail_all(const std::string& why) {
   for (auto& p : waiting_) all.push_back(std::move(p));
   streams_.clear();
   waiting_.clear();
-  for (auto& p : all) p->done(why.empty() ? "connection closed" : why, ClientResponse{});
+  for (auto& p : all) {
+    if (p->delivered) {
+      end_body(*p, why.empty() ? "connection closed" : why);
+    } else {
+      p->done(why.empty() ? "connection closed" : why, ClientResponse{});
+    }
+  }
 }
 
 void ClientConn::close(const std::string& why) {
@@ -577,6 +684,7 @@ Client::~Client() {
 
 void Client::request(ClientRequest request, ResponseCallback done) {
   auto p = std::make_unique<Pending>();
+  if (request.stream_body) p->body = std::make_shared<ClientBody::State>();
   p->request = std::move(request);
   p->done = std::move(done);
   core_->send(std::move(p));

@@ -327,7 +327,7 @@ TEST(NetValk, ServeAndRequestUnderGcStress) {
 // /gen?N answers N chunks of 64 KiB as they fit the peer's window, /boom-late fails after its
 // headers went out, /after waits 1 s and then prints what each of http/read, http/respond,
 // http/write and http/end says, /twice writes again before its first write (over the buffer) is
-// taken and answers the error, /hello answers at once.
+// taken and answers the error, /die writes a part and then ends the server's process, /hello answers at once.
 const char* kStreamProgram = R"(
 (def {msg} (\ {e} {error/message e}))
 (def {copy} (\ {s f n c} {
@@ -353,6 +353,7 @@ const char* kStreamProgram = R"(
        (= {m} (try {http/write s "x"} msg))
        (await f)
        (await (http/write s m)))}
+    {(== (get req "path") "/die") (do (http/respond s 200) (await (http/write s "part")) (await (aio/sleep 300)) (shutdown 3))}
     {(== (get req "path") "/after") (do
        (await (aio/sleep 1000))
        (print (str/format "after: %s | %s | %s | %s" (try {await (http/read s)} msg) (try {http/respond s 200} msg)
@@ -473,6 +474,85 @@ TEST(NetValkStreaming, NodeResetMidBodyFailsThatHandlerOnly) {
             std::string::npos)
       << log;
   EXPECT_EQ(count(log, "handler failed"), 1u) << log;
+}
+
+// ---- the client's streamed response bodies (http/request "stream-body" 1) ----------------------
+
+// The peak resident memory of a Valk program's own process, from the /proc/self/status it printed.
+long printed_peak_kib(const std::string& out) {
+  size_t at = out.find("VmHWM:");
+  return at == std::string::npos ? 0 : std::atol(out.c_str() + at + 6);
+}
+
+// 50 MB from nghttpd, read by chunks into a file: the same bytes, never held whole.
+TEST(NetValkClientStreaming, FiftyMegabyteDownloadFromNghttpdInBoundedMemory) {
+  int port = free_port();
+  std::string dir = certs().dir + "/bigroot";
+  ASSERT_EQ(sh("mkdir -p " + dir + " && head -c 50000000 /dev/urandom > " + dir + "/big.bin").status, 0);
+  Peer peer("nghttpd --no-tls -d " + dir + " " + std::to_string(port), port);
+  ASSERT_GT(peer.pid, 0);
+  std::string out = certs().dir + "/down50m";
+  std::string text = with_port(R"(
+(def {copy} (\ {s f n c} {
+  if (== c "") {n} {do (await (fs/write-chunk f c)) (copy s f (+ n (len c)) (await (http/read s)))}
+}))
+(def {r} (await (http/request (dict "url" "http://127.0.0.1:PORT/big.bin" "stream-body" 1))))
+(def {f} (await (fs/open "OUT" "w")))
+(def {s} (get r "stream"))
+(print (get r "status") (get (get r "headers") "content-length") (len (get r "body")) (copy s f 0 (await (http/read s))))
+(await (fs/close f))
+(print (await (http/read s)))
+(print (await (fs/read "/proc/self/status")))
+)", port);
+  text.replace(text.find("OUT"), 3, out);
+  std::string path = program("down.valk", text);
+  Shell r = run_valk(path, "", 120);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n') + 2), "200 50000000 0 50000000\n\n") << r.out.substr(0, 300);
+  EXPECT_EQ(sh("cmp " + dir + "/big.bin " + out + " && echo same").out, "same\n");
+  long kib = printed_peak_kib(r.out);
+  EXPECT_GT(kib, 0);
+#if !VALK_UNDER_ASAN
+  EXPECT_LT(kib, 40 * 1024) << "peak resident memory " << kib << " KiB for a 50 MB download";
+#endif
+}
+
+// Against the Valk server in another process: a body read to its end, a second read while one
+// waits, a reset mid-body, and the connection lost mid-body; each failure is the read's, at once,
+// and again at every read after.
+TEST(NetValkClientStreaming, ResetAndLostConnectionFailTheRead) {
+  int port = free_port();
+  StreamServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string path = program("readerr.valk", with_port(R"(
+(def {get-stream} (\ {p} {get (await (http/request (dict "url" (str/format "http://127.0.0.1:PORT%s" p) "stream-body" 1))) "stream"}))
+(def {msg} (\ {e} {error/message e}))
+(def {s} (get-stream "/hello"))
+(print (await (http/read s)) (await (http/read s)) (await (http/read s)))
+(print (try {http/write s "x"} msg))
+(def {s} (get-stream "/boom-late"))
+(print (await (http/read s)))
+(def {second} (http/read s))
+(print (try {http/read s} msg))
+(print (try {await second} msg))
+(print (try {await (http/read s)} msg))
+(def {s} (get-stream "/die"))
+(print (await (http/read s)))
+(print (try {await (http/read s)} msg))
+(print (try {await (http/read s)} msg))
+)", port));
+  Shell r = run_valk(path, "", 60);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out,
+            "hello  \n"
+            "http/write: a response's stream is only read (http/read)\n"
+            "part\n"
+            "http/read: a read of this stream is already waiting\n"
+            "http/read: stream reset: INTERNAL_ERROR\n"
+            "http/read: stream reset: INTERNAL_ERROR\n"
+            "part\n"
+            "http/read: connection closed\n"
+            "http/read: connection closed\n");
 }
 
 // A handler failing after its headers went out: its stream is reset (INTERNAL_ERROR); the other
