@@ -608,6 +608,46 @@ Value send_request(VM& vm, net::Client& client, net::ClientRequest r, const std:
   return future;
 }
 
+// A request body given by a Function ("body" (\ {} {...})): each call, in its own fiber, gives
+// the next chunk (a String, or a Future of one), "" at the end. The Function is kept while the
+// request may still ask for a chunk.
+struct KeptBodyFn {
+  VM* vm = nullptr;
+  uint32_t slot = 0;
+  KeptBodyFn() = default;
+  KeptBodyFn(const KeptBodyFn&) = delete;
+  KeptBodyFn& operator=(const KeptBodyFn&) = delete;
+  ~KeptBodyFn() {
+    if (vm) vm->loop().release(slot);
+  }
+};
+
+std::string error_text(Value v) {
+  if (is_error(v) && is_string(v.as<ErrorObj>()->message)) return std::string(sv(v.as<ErrorObj>()->message));
+  return readable(v);
+}
+
+void give_when_settled(VM& vm, Value future, net::ClientRequest::ChunkGiver give) {
+  vm.loop().on_settle(future, [&vm, give](bool resolved, Value v) {
+    if (!resolved) return give(error_text(v), "");
+    if (is_future(v)) return give_when_settled(vm, v, give);
+    if (!is_string(v)) return give(std::string("the body function must return a String, got ") + type_name(v), "");
+    give("", std::string(sv(v)));
+  });
+}
+
+std::function<void(net::ClientRequest::ChunkGiver)> body_source(VM& vm, Value fn) {
+  auto kept = std::make_shared<KeptBodyFn>();
+  kept->vm = &vm;
+  kept->slot = vm.loop().keep(fn);
+  return [kept](net::ClientRequest::ChunkGiver give) {
+    VM& vm = *kept->vm;
+    Value future = vm.loop().spawn(vm.loop().kept(kept->slot), Args{nullptr, 0});
+    if (is_error(future)) return give(error_text(future), "");
+    give_when_settled(vm, future, std::move(give));
+  };
+}
+
 // "http://host:port/path?q" -> scheme, host, port, path. False when it is not such a URL.
 bool parse_url(std::string_view url, net::ClientRequest& r) {
   size_t colon = url.find("://");
@@ -668,6 +708,11 @@ Value builtin_request(VM& vm, Args a) {
       return "";
     }
     if (k == "method") return want_string(k, v, r.method);
+    if (k == "body" && is_function(v)) {
+      r.body_source = body_source(vm, v);
+      return "";
+    }
+    if (k == "body" && !is_string(v)) return "option \"body\" must be a String or a Function, got " + std::string(type_name(v));
     if (k == "body") return want_string(k, v, r.body);
     if (k == "stream-body") return want_count(k, v, 0, 1, r.stream_body);
     if (k == "sni") return want_string(k, v, r.sni);
@@ -1064,7 +1109,8 @@ const BuiltinInfo kNet[] = {
      1, 2, 0, 0, builtin_stop, nullptr},
     {"http/request", "opts",
      "Sends an HTTP/2 request; returns a Future of the response Dict (\"status\" \"headers\" \"body\" "
-     "\"trailers\"). opts: \"url\" (required), \"method\", \"headers\" (a Dict), \"body\", \"sni\", \"ca-file\", "
+     "\"trailers\"). opts: \"url\" (required), \"method\", \"headers\" (a Dict), \"body\" (a String, or a Function "
+     "of no arguments giving the next chunk, a String or a Future of one, \"\" at the end), \"sni\", \"ca-file\", "
      "\"cert\", \"key\", \"insecure\", \"timeout-ms\", \"connect-timeout-ms\", \"stream-body\" (1: the Future "
      "resolves when the headers arrive, and the body is read by chunks with http/read on the response's "
      "\"stream\"). TLS is verified by default.",

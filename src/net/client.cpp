@@ -22,6 +22,16 @@ struct Pending {
   ClientRequest request;
   std::shared_ptr<ClientBody::State> body;  // stream_body: where the response's body goes
   bool delivered = false;  // stream_body: done has run with the head; the body follows in body
+  // body_source: the chunk being sent (from out_at), and where the source is.
+  std::string outbox;
+  size_t out_at = 0;
+  bool pulled = false;         // the source was asked at least once: no retry
+  bool asking = false;         // a give is awaited
+  bool in_ask = false;         // inside body_source(): a give now must not resume nghttp2
+  bool source_end = false;
+  bool deferred = false;       // read_body said NGHTTP2_ERR_DEFERRED
+  std::string source_error;    // the source failed: the stream is reset, the request fails with it
+  std::shared_ptr<char> token = std::make_shared<char>();  // expired: the request is over
   ResponseCallback done;
   ClientResponse response;
   uint64_t deadline = 0;
@@ -103,6 +113,8 @@ class ClientConn {
   void flush();
   void finish(int32_t id, const std::string& error, bool retry);
   void head_arrived(int32_t id, Pending& p);
+  void ask_source(int32_t id, Pending& p);
+  void given(int32_t id, Pending& p, const std::string& error, std::string chunk);
   static void end_body(Pending& p, const std::string& error);
   void check_deadlines();
   void fail_all(const std::string& why);
@@ -299,12 +311,13 @@ void ClientConn::submit(std::unique_ptr<Pending> p) {
   add(kAuthority, authority_);
   add(kPath, r.path);
   for (const auto& [n, v] : r.headers) add(n, v);
-  if (!r.body.empty()) add(kLength, length);
+  bool has_body = !r.body.empty() || r.body_source;
+  if (!r.body.empty() && !r.body_source) add(kLength, length);
   nghttp2_data_provider body{};
   body.read_callback = read_body;
   // nghttp2 holds the HEADERS until the peer's MAX_CONCURRENT_STREAMS allows one more stream.
   int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(),
-                                      r.body.empty() ? nullptr : &body, nullptr);
+                                      has_body ? &body : nullptr, nullptr);
   if (id < 0) {
     p->done(std::string("request not sent: ") + nghttp2_strerror(id), ClientResponse{});
     return;
@@ -318,6 +331,20 @@ ssize_t ClientConn::read_body(nghttp2_session*, int32_t id, uint8_t* buf, size_t
   auto it = self->streams_.find(id);
   if (it == self->streams_.end()) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   Pending& p = *it->second;
+  if (p.request.body_source) {
+    if (p.out_at == p.outbox.size() && !p.source_end) {
+      if (!p.asking && p.source_error.empty()) self->ask_source(id, p);
+      if (p.out_at == p.outbox.size() && !p.source_end) {
+        p.deferred = true;
+        return NGHTTP2_ERR_DEFERRED;
+      }
+    }
+    size_t n = std::min(len, p.outbox.size() - p.out_at);
+    std::memcpy(buf, p.outbox.data() + p.out_at, n);
+    p.out_at += n;
+    if (p.out_at == p.outbox.size() && p.source_end) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return ssize_t(n);
+  }
   size_t n = std::min(len, p.request.body.size() - p.sent);
   std::memcpy(buf, p.request.body.data() + p.sent, n);
   p.sent += n;
@@ -385,6 +412,41 @@ bool ClientBody::read(ChunkFn fn) {
   st_->reader = std::move(fn);
   st_->deliver();
   return true;
+}
+
+// Asks the request's body source for its next chunk. The source may give at once (inside this
+// call: read_body then takes the chunk itself) or later, from the loop (given resumes nghttp2).
+void ClientConn::ask_source(int32_t id, Pending& p) {
+  p.pulled = true;
+  p.asking = true;
+  p.in_ask = true;
+  std::weak_ptr<char> alive = p.token;
+  Pending* raw = &p;
+  p.request.body_source([this, id, alive, raw](const std::string& error, std::string chunk) {
+    if (alive.expired()) return;  // the request ended (reset, timeout, connection closed)
+    given(id, *raw, error, std::move(chunk));
+  });
+  p.in_ask = false;
+}
+
+void ClientConn::given(int32_t id, Pending& p, const std::string& error, std::string chunk) {
+  if (!p.asking || closing_) return;
+  p.asking = false;
+  if (!error.empty()) {
+    // The stream is reset; its close (on_stream_close, then finish) fails the request with this.
+    p.source_error = error;
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+  } else {
+    p.outbox = std::move(chunk);
+    p.out_at = 0;
+    if (p.outbox.empty()) p.source_end = true;
+  }
+  if (p.in_ask) return;  // read_body, which asked, goes on from here
+  if (p.deferred && error.empty()) {
+    p.deferred = false;
+    nghttp2_session_resume_data(session_, id);
+  }
+  flush();
 }
 
 void ClientConn::consumed(int32_t id, size_t n) {
@@ -473,10 +535,14 @@ void ClientConn::finish(int32_t id, const std::string& error, bool retry) {
   streams_.erase(it);
   update_ref();
   if (p->delivered) {
-    end_body(*p, error);
+    end_body(*p, p->source_error.empty() ? error : "body: " + p->source_error);
     return;
   }
-  if (!error.empty() && retry && p->retries < limits::kHttpClientRetries && !core_.closing) {
+  if (!p->source_error.empty()) {
+    p->done("body: " + p->source_error, ClientResponse{});
+    return;
+  }
+  if (!error.empty() && retry && p->retries < limits::kHttpClientRetries && !core_.closing && !p->pulled) {
     p->retries++;
     p->sent = 0;
     p->response = ClientResponse{};

@@ -34,6 +34,12 @@ struct ClientRequest {
   // The response's body is read by chunks (ClientResponse::stream) instead of gathered whole;
   // the response is given as soon as its headers arrive.
   bool stream_body = false;
+  // The request's body given by chunks instead of `body` (no content-length): source(give) is
+  // called when the previous chunk has gone to nghttp2 and the peer's window wants more; give
+  // (on the loop, once) the next chunk, "" at the end, or an error that resets the stream
+  // (CANCEL) and fails the request with "body: ERROR". Not retried once a chunk was asked for.
+  using ChunkGiver = std::function<void(const std::string& error, std::string chunk)>;
+  std::function<void(ChunkGiver give)> body_source;
 };
 
 // A response body read by chunks (ClientRequest::stream_body). The peer's stream window opens

@@ -484,13 +484,17 @@ long printed_peak_kib(const std::string& out) {
   return at == std::string::npos ? 0 : std::atol(out.c_str() + at + 6);
 }
 
-// 50 MB from nghttpd, read by chunks into a file: the same bytes, never held whole.
-TEST(NetValkClientStreaming, FiftyMegabyteDownloadFromNghttpdInBoundedMemory) {
+// 50 MB from nghttpd, read by chunks into a file, then sent from that file by chunks to the
+// streaming Valk server's /save: the same bytes both ways, never held whole.
+TEST(NetValkClientStreaming, FiftyMegabytesDownFromNghttpdAndUpByChunksInBoundedMemory) {
   int port = free_port();
   std::string dir = certs().dir + "/bigroot";
   ASSERT_EQ(sh("mkdir -p " + dir + " && head -c 50000000 /dev/urandom > " + dir + "/big.bin").status, 0);
   Peer peer("nghttpd --no-tls -d " + dir + " " + std::to_string(port), port);
   ASSERT_GT(peer.pid, 0);
+  int up_port = free_port();
+  StreamServer up(up_port);
+  ASSERT_GT(up.peer.pid, 0);
   std::string out = certs().dir + "/down50m";
   std::string text = with_port(R"(
 (def {copy} (\ {s f n c} {
@@ -502,14 +506,19 @@ TEST(NetValkClientStreaming, FiftyMegabyteDownloadFromNghttpdInBoundedMemory) {
 (print (get r "status") (get (get r "headers") "content-length") (len (get r "body")) (copy s f 0 (await (http/read s))))
 (await (fs/close f))
 (print (await (http/read s)))
+(def {f} (await (fs/open "OUT" "r")))
+(print (get (await (http/request (dict "url" "http://127.0.0.1:UP/save" "method" "POST" "body" (\ {} {fs/read-chunk f 65536})))) "body"))
 (print (await (fs/read "/proc/self/status")))
 )", port);
   text.replace(text.find("OUT"), 3, out);
+  text.replace(text.find("OUT"), 3, out);
+  text.replace(text.find("UP"), 2, std::to_string(up_port));
   std::string path = program("down.valk", text);
   Shell r = run_valk(path, "", 120);
   EXPECT_EQ(r.status, 0) << r.out;
-  EXPECT_EQ(r.out.substr(0, r.out.find('\n') + 2), "200 50000000 0 50000000\n\n") << r.out.substr(0, 300);
+  EXPECT_EQ(r.out.substr(0, r.out.find("Name:")), "200 50000000 0 50000000\n\n50000000\n") << r.out.substr(0, 300);
   EXPECT_EQ(sh("cmp " + dir + "/big.bin " + out + " && echo same").out, "same\n");
+  EXPECT_EQ(sh("cmp " + dir + "/big.bin " + certs().dir + "/upload.bin && echo same").out, "same\n");
   long kib = printed_peak_kib(r.out);
   EXPECT_GT(kib, 0);
 #if !VALK_UNDER_ASAN
@@ -553,6 +562,48 @@ TEST(NetValkClientStreaming, ResetAndLostConnectionFailTheRead) {
             "part\n"
             "http/read: connection closed\n"
             "http/read: connection closed\n");
+}
+
+// A request body given by a Function, chunk by chunk (a String or a Future of one, "" at the end),
+// to the streaming Valk server in another process; a Function that fails or gives no String
+// resets the stream and fails the request with its message, and the server's handler's read.
+TEST(NetValkClientStreaming, RequestBodyByChunksFromAFunction) {
+  int port = free_port();
+  StreamServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string path = program("upload.valk", with_port(R"(
+(def {url} "http://127.0.0.1:PORT/count")
+(def {msg} (\ {e} {error/message e}))
+(def {chunk} (str/repeat "0123456789abcdef" 4096))
+(def {left} 100)
+(def {gen} (\ {} {if (== left 0) {""} {do (def {left} (- left 1)) chunk}}))
+(print (get (await (http/request (dict "url" url "method" "POST" "body" gen))) "body"))
+(def {left} 20)
+(def {later} (\ {} {aio/spawn (\ {} {if (== left 0) {""} {do (def {left} (- left 1)) "abc"}})}))
+(print (get (await (http/request (dict "url" url "method" "POST" "body" later))) "body"))
+(def {left} 3)
+(def {bad} (\ {} {if (== left 0) {error "no more data"} {do (def {left} (- left 1)) chunk}}))
+(print (try {await (http/request (dict "url" url "method" "POST" "body" bad))} msg))
+(print (try {await (http/request (dict "url" url "method" "POST" "body" (\ {} {42})))} msg))
+(print (try {http/request (dict "url" url "body" 42)} msg))
+(print (get (await (http/get "http://127.0.0.1:PORT/hello")) "body"))
+)", port));
+  Shell r = run_valk(path, "", 60);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, with_port("6553600\n60\n"
+                             "http/request: http://127.0.0.1:PORT/count: body: no more data\n"
+                             "http/request: http://127.0.0.1:PORT/count: body: the body function must return a "
+                             "String, got Integer\n"
+                             "http/request: option \"body\" must be a String or a Function, got Integer\n"
+                             "hello\n",
+                             port));
+  std::string log;
+  for (int i = 0; i < 50 && count(log, "http/read: stream reset") < 2; i++) {
+    if (i > 0) usleep(100'000);
+    log = sh("cat " + s.log).out;
+  }
+  EXPECT_EQ(count(log, "http: handler failed for POST /count: "), 2u) << log;
+  EXPECT_EQ(count(log, "http/read: stream reset\n"), 2u) << log;
 }
 
 // A handler failing after its headers went out: its stream is reset (INTERNAL_ERROR); the other
