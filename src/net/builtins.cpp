@@ -113,6 +113,7 @@ struct StreamState {
   std::string whole_body;        // not streaming: the body, until the first read takes it
   bool body_taken = false;
   bool reading = false;          // a read waits
+  bool writing = false;          // a write waits for the peer's window
   bool begun = false;            // http/respond was called
   bool ended = false;
   net::Response gathered;        // not streaming: the answer, sent at http/end
@@ -121,6 +122,15 @@ struct StreamState {
 struct StreamRef : HostRef {
   std::shared_ptr<StreamState> st;
   std::string what;  // "POST /upload"
+  const char* kind() const override { return "HttpStream"; }
+  std::string describe() const override { return what; }
+};
+
+// A response body read by chunks (http/request with "stream-body" 1): the response's "stream".
+struct ClientStreamRef : HostRef {
+  std::shared_ptr<net::ClientBody> body;
+  std::string what;  // "GET http://127.0.0.1:8080/big"
+  bool reading = false;
   const char* kind() const override { return "HttpStream"; }
   std::string describe() const override { return what; }
 };
@@ -197,13 +207,20 @@ Value request_value(VM& vm, const net::Request& r) {
   return dict_assoc(h, d, key(kHeaders), headers_dict(vm, r.headers));
 }
 
-Value response_value(VM& vm, const net::ClientResponse& r) {
+Value response_value(VM& vm, const net::ClientResponse& r, const std::string& what) {
   Heap& h = vm.heap();
   Value d = dict_empty(h);
   d = dict_assoc(h, d, str(vm, "status"), Value::fixnum(r.status));
   d = dict_assoc(h, d, str(vm, "headers"), headers_dict(vm, r.headers));
   d = dict_assoc(h, d, str(vm, "body"), str(vm, r.body));
-  return dict_assoc(h, d, str(vm, "trailers"), headers_dict(vm, r.trailers));
+  d = dict_assoc(h, d, str(vm, "trailers"), headers_dict(vm, r.trailers));
+  if (r.stream) {
+    auto* ref = new ClientStreamRef;
+    ref->body = r.stream;
+    ref->what = what;
+    d = dict_assoc(h, d, str(vm, "stream"), make_handle(h, ref));
+  }
+  return d;
 }
 
 // Reads a Dict of String -> String into headers (names lower-cased, as HTTP/2 requires).
@@ -578,16 +595,57 @@ std::shared_ptr<net::Client> client_for(VM& vm, const net::ClientOptions& o, std
 Value send_request(VM& vm, net::Client& client, net::ClientRequest r, const std::string& prefix) {
   Value future = vm.loop().make_future(false);
   uint32_t kept = vm.loop().keep(future);
-  client.request(std::move(r), [&vm, kept, prefix](const std::string& error, net::ClientResponse&& resp) {
+  std::string what = r.method + " " + r.scheme + "://" + r.host + ":" + std::to_string(r.port) + r.path;
+  client.request(std::move(r), [&vm, kept, prefix, what](const std::string& error, net::ClientResponse&& resp) {
     Loop& loop = vm.loop();
     if (error.empty()) {
-      loop.settle(loop.kept(kept), true, response_value(vm, resp));
+      loop.settle(loop.kept(kept), true, response_value(vm, resp, what));
     } else {
       loop.settle(loop.kept(kept), false, vm.error(prefix + error));
     }
     loop.release(kept);
   });
   return future;
+}
+
+// A request body given by a Function ("body" (\ {} {...})): each call, in its own fiber, gives
+// the next chunk (a String, or a Future of one), "" at the end. The Function is kept while the
+// request may still ask for a chunk.
+struct KeptBodyFn {
+  VM* vm = nullptr;
+  uint32_t slot = 0;
+  KeptBodyFn() = default;
+  KeptBodyFn(const KeptBodyFn&) = delete;
+  KeptBodyFn& operator=(const KeptBodyFn&) = delete;
+  ~KeptBodyFn() {
+    if (vm) vm->loop().release(slot);
+  }
+};
+
+std::string error_text(Value v) {
+  if (is_error(v) && is_string(v.as<ErrorObj>()->message)) return std::string(sv(v.as<ErrorObj>()->message));
+  return readable(v);
+}
+
+void give_when_settled(VM& vm, Value future, net::ClientRequest::ChunkGiver give) {
+  vm.loop().on_settle(future, [&vm, give](bool resolved, Value v) {
+    if (!resolved) return give(error_text(v), "");
+    if (is_future(v)) return give_when_settled(vm, v, give);
+    if (!is_string(v)) return give(std::string("the body function must return a String, got ") + type_name(v), "");
+    give("", std::string(sv(v)));
+  });
+}
+
+std::function<void(net::ClientRequest::ChunkGiver)> body_source(VM& vm, Value fn) {
+  auto kept = std::make_shared<KeptBodyFn>();
+  kept->vm = &vm;
+  kept->slot = vm.loop().keep(fn);
+  return [kept](net::ClientRequest::ChunkGiver give) {
+    VM& vm = *kept->vm;
+    Value future = vm.loop().spawn(vm.loop().kept(kept->slot), Args{nullptr, 0});
+    if (is_error(future)) return give(error_text(future), "");
+    give_when_settled(vm, future, std::move(give));
+  };
 }
 
 // "http://host:port/path?q" -> scheme, host, port, path. False when it is not such a URL.
@@ -650,7 +708,13 @@ Value builtin_request(VM& vm, Args a) {
       return "";
     }
     if (k == "method") return want_string(k, v, r.method);
+    if (k == "body" && is_function(v)) {
+      r.body_source = body_source(vm, v);
+      return "";
+    }
+    if (k == "body" && !is_string(v)) return "option \"body\" must be a String or a Function, got " + std::string(type_name(v));
     if (k == "body") return want_string(k, v, r.body);
+    if (k == "stream-body") return want_count(k, v, 0, 1, r.stream_body);
     if (k == "sni") return want_string(k, v, r.sni);
     if (k == "headers") {
       std::string problem;
@@ -836,15 +900,27 @@ Value builtin_headers(VM& vm, Args a) {
 
 // ---- streamed bodies: http/read, http/respond, http/write, http/end ------------------------------
 
+constexpr const char* kReadWaiting = "http/read: a read of this stream is already waiting";
+
 // The HttpStream argument, or null with *err set.
 StreamState* stream_arg(VM& vm, const char* fn, Value v, Value* err) {
   auto* ref = handle_ref<StreamRef>(v);
+  if (!ref && handle_ref<ClientStreamRef>(v)) {
+    *err = vm.error(std::string(fn) + ": a response's stream is only read (http/read)");
+    return nullptr;
+  }
   if (!ref) {
     *err = arg_error(vm, fn, 0, "an HttpStream (a request's \"stream\" with \"stream-body\" 1)", v);
     return nullptr;
   }
   return ref->st.get();
 }
+
+// The stream has gone (reset by the peer, connection closed, server stopped): every later call
+// fails at once with "<fn>: stream reset" rather than waiting on a stream that will never move.
+bool stream_gone(const StreamState& st) { return !st.responder.alive(); }
+
+Value gone_error(VM& vm, const char* fn) { return vm.error(std::string(fn) + ": stream reset"); }
 
 // A future settled later by an engine callback, through its kept slot: the settle does nothing
 // once the server is gone.
@@ -871,12 +947,36 @@ Value settled(VM& vm, bool ok, Value v) {
   return f;
 }
 
+// http/read of a response's "stream" (http/request with "stream-body" 1). The client outlives
+// the read (NetState owns it; closing it fails the read with "client closed").
+Value read_response(VM& vm, ClientStreamRef& ref) {
+  if (ref.reading) return vm.error(kReadWaiting);
+  Value future = vm.loop().make_future(false);
+  uint32_t kept = vm.loop().keep(future);
+  ref.reading = true;
+  std::weak_ptr<net::ClientBody> weak = ref.body;
+  ClientStreamRef* raw = &ref;
+  ref.body->read([&vm, kept, weak, raw](const std::string& error, std::string chunk) {
+    if (weak.lock()) raw->reading = false;  // the ref owns body: alive body, alive ref
+    Loop& loop = vm.loop();
+    if (error.empty()) {
+      loop.settle(loop.kept(kept), true, str(vm, chunk));
+    } else {
+      loop.settle(loop.kept(kept), false, vm.error("http/read: " + error));
+    }
+    loop.release(kept);
+  });
+  return future;
+}
+
 Value builtin_read(VM& vm, Args a) {
   const char* fn = "http/read";
+  if (auto* ref = handle_ref<ClientStreamRef>(a[0])) return read_response(vm, *ref);
   Value err;
   StreamState* st = stream_arg(vm, fn, a[0], &err);
   if (!st) return err;
-  if (st->reading) return vm.error("http/read: a read of this stream is already waiting");
+  if (st->reading) return vm.error(kReadWaiting);
+  if (stream_gone(*st)) return gone_error(vm, fn);
   if (!st->streams) {
     Value chunk = str(vm, st->body_taken ? std::string_view() : std::string_view(st->whole_body));
     st->body_taken = true;
@@ -896,7 +996,7 @@ Value builtin_read(VM& vm, Args a) {
   });
   if (!ok) {
     st->reading = false;
-    late.settle(false, vm.error("http/read: stream reset"));
+    late.settle(false, gone_error(vm, fn));
   }
   return future;
 }
@@ -913,13 +1013,14 @@ Value builtin_respond(VM& vm, Args a) {
   head.status = int(int_value(a[1]));
   std::string problem;
   if (a.n == 3 && !read_headers(a[2], head.headers, problem)) return vm.error("http/respond: " + problem);
+  if (stream_gone(*st)) return gone_error(vm, fn);
   if (st->begun) return vm.error("http/respond: the answer has begun already");
   st->begun = true;
   if (!st->streams) {
     st->gathered = std::move(head);
     return Value::nil();
   }
-  if (!st->responder.begin(std::move(head))) return vm.error("http/respond: stream reset");
+  if (!st->responder.begin(std::move(head))) return gone_error(vm, fn);
   return Value::nil();
 }
 
@@ -929,35 +1030,42 @@ Value builtin_write(VM& vm, Args a) {
   StreamState* st = stream_arg(vm, fn, a[0], &err);
   if (!st) return err;
   if (!is_string(a[1])) return arg_error(vm, fn, 1, "a String", a[1]);
-  if (!st->begun) return vm.error("http/write: call http/respond first");
   if (st->ended) return vm.error("http/write: the body has ended (http/end)");
+  if (stream_gone(*st)) return gone_error(vm, fn);
+  if (!st->begun) return vm.error("http/write: call http/respond first");
+  if (st->writing) return vm.error("http/write: a write of this stream is already waiting");
   if (!st->streams) {
     st->gathered.body += sv(a[1]);
     return settled(vm, true, Value::nil());
   }
   Value future;
   LateFuture late = late_future(vm, *st, &future);
-  bool ok = st->responder.write(std::string(sv(a[1])), [late](bool taken) {
+  st->writing = true;
+  std::weak_ptr<StreamState> weak = handle_ref<StreamRef>(a[0])->st;
+  bool ok = st->responder.write(std::string(sv(a[1])), [late, weak](bool taken) {
+    if (auto s = weak.lock()) s->writing = false;
     if (late.box.expired()) return;
     if (taken) late.settle(true, Value::nil());
-    else late.settle(false, late.vm->error("http/write: stream reset"));
+    else late.settle(false, gone_error(*late.vm, "http/write"));
   });
-  if (!ok) late.settle(false, vm.error("http/write: stream reset (or a write of this stream is already waiting)"));
+  if (!ok) {
+    st->writing = false;
+    late.settle(false, gone_error(vm, fn));
+  }
   return future;
 }
 
 Value builtin_end(VM& vm, Args a) {
+  const char* fn = "http/end";
   Value err;
-  StreamState* st = stream_arg(vm, "http/end", a[0], &err);
+  StreamState* st = stream_arg(vm, fn, a[0], &err);
   if (!st) return err;
-  if (!st->begun) return vm.error("http/end: call http/respond first");
   if (st->ended) return Value::nil();
+  if (stream_gone(*st)) return gone_error(vm, fn);
+  if (!st->begun) return vm.error("http/end: call http/respond first");
   st->ended = true;
-  if (st->streams) {
-    st->responder.end();
-  } else {
-    st->responder.respond(std::move(st->gathered));
-  }
+  bool ok = st->streams ? st->responder.end() : st->responder.respond(std::move(st->gathered));
+  if (!ok) return gone_error(vm, fn);
   return Value::nil();
 }
 
@@ -979,8 +1087,9 @@ const BuiltinInfo kNet[] = {
      "In a handler of a server with \"workers\" N: the number of the worker isolate running it, 1 to N; else 0.", 0,
      0, builtinflag::kCallBare, 0, builtin_worker, nullptr},
     {"http/read", "stream",
-     "With \"stream-body\" 1: a Future of the next part of the request body (a String, \"\" at its end). The "
-     "peer sends more only as the handler reads.",
+     "With \"stream-body\" 1: a Future of the next part of the request body (a String, \"\" at its end), or of "
+     "the response body for a stream of http/request. The peer sends more only as the program reads. Once the stream is gone (reset, connection closed) it fails "
+     "with \"http/read: stream reset\", as do http/respond, http/write and http/end.",
      1, 1, 0, 0, builtin_read, nullptr},
     {"http/respond", "stream status [headers]",
      "With \"stream-body\" 1: sends the answer's status and headers (a Dict) now; the body follows by http/write "
@@ -1000,8 +1109,11 @@ const BuiltinInfo kNet[] = {
      1, 2, 0, 0, builtin_stop, nullptr},
     {"http/request", "opts",
      "Sends an HTTP/2 request; returns a Future of the response Dict (\"status\" \"headers\" \"body\" "
-     "\"trailers\"). opts: \"url\" (required), \"method\", \"headers\" (a Dict), \"body\", \"sni\", \"ca-file\", "
-     "\"cert\", \"key\", \"insecure\", \"timeout-ms\", \"connect-timeout-ms\". TLS is verified by default.",
+     "\"trailers\"). opts: \"url\" (required), \"method\", \"headers\" (a Dict), \"body\" (a String, or a Function "
+     "of no arguments giving the next chunk, a String or a Future of one, \"\" at the end), \"sni\", \"ca-file\", "
+     "\"cert\", \"key\", \"insecure\", \"timeout-ms\", \"connect-timeout-ms\", \"stream-body\" (1: the Future "
+     "resolves when the headers arrive, and the body is read by chunks with http/read on the response's "
+     "\"stream\"). TLS is verified by default.",
      1, 1, 0, 0, builtin_request, nullptr},
     {"http/get", "url", "(http/request [\"url\" url]): a Future of the response Dict.", 1, 1, 0, 0, builtin_get,
      nullptr},

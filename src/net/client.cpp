@@ -20,6 +20,18 @@ constexpr uint32_t kClientTickMs = 100;  // how often deadlines are checked
 
 struct Pending {
   ClientRequest request;
+  std::shared_ptr<ClientBody::State> body;  // stream_body: where the response's body goes
+  bool delivered = false;  // stream_body: done has run with the head; the body follows in body
+  // body_source: the chunk being sent (from out_at), and where the source is.
+  std::string outbox;
+  size_t out_at = 0;
+  bool pulled = false;         // the source was asked at least once: no retry
+  bool asking = false;         // a give is awaited
+  bool in_ask = false;         // inside body_source(): a give now must not resume nghttp2
+  bool source_end = false;
+  bool deferred = false;       // read_body said NGHTTP2_ERR_DEFERRED
+  std::string source_error;    // the source failed: the stream is reset, the request fails with it
+  std::shared_ptr<char> token = std::make_shared<char>();  // expired: the request is over
   ResponseCallback done;
   ClientResponse response;
   uint64_t deadline = 0;
@@ -38,6 +50,16 @@ std::string endpoint(const ClientRequest& r) { return r.host + ":" + std::to_str
 }  // namespace
 
 class ClientConn;
+
+struct ClientBody::State {
+  ClientConn* conn = nullptr;  // while the stream is open: whose window a read opens
+  int32_t id = 0;
+  std::string inbox;  // received and not read yet: at most the stream's window
+  bool end = false;
+  std::string error;
+  ChunkFn reader;
+  void deliver();
+};
 
 class ClientCore {
  public:
@@ -67,6 +89,8 @@ class ClientConn {
   void close(const std::string& why);
   std::string key;
   bool usable() const { return !closing_ && !goaway_; }
+  // A streamed body's reader took n bytes of stream id: the peer may send as much again.
+  void consumed(int32_t id, size_t n);
 
  private:
   static void on_connect(uv_connect_t* req, int status);
@@ -88,6 +112,10 @@ class ClientConn {
   void submit(std::unique_ptr<Pending> p);
   void flush();
   void finish(int32_t id, const std::string& error, bool retry);
+  void head_arrived(int32_t id, Pending& p);
+  void ask_source(int32_t id, Pending& p);
+  void given(int32_t id, Pending& p, const std::string& error, std::string chunk);
+  static void end_body(Pending& p, const std::string& error);
   void check_deadlines();
   void fail_all(const std::string& why);
   void update_ref();
@@ -243,7 +271,13 @@ void ClientConn::session_up() {
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
   nghttp2_session_callbacks_set_on_frame_not_send_callback(cbs, on_frame_not_send);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
-  nghttp2_session_client_new(&session_, cbs, this);
+  // Windows open by what was consumed: at once for bodies gathered whole, as the program reads
+  // for streamed ones (ClientBody).
+  nghttp2_option* opt = nullptr;
+  nghttp2_option_new(&opt);
+  nghttp2_option_set_no_auto_window_update(opt, 1);
+  nghttp2_session_client_new2(&session_, cbs, this, opt);
+  nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cbs);
   nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
@@ -277,12 +311,13 @@ void ClientConn::submit(std::unique_ptr<Pending> p) {
   add(kAuthority, authority_);
   add(kPath, r.path);
   for (const auto& [n, v] : r.headers) add(n, v);
-  if (!r.body.empty()) add(kLength, length);
+  bool has_body = !r.body.empty() || r.body_source;
+  if (!r.body.empty() && !r.body_source) add(kLength, length);
   nghttp2_data_provider body{};
   body.read_callback = read_body;
   // nghttp2 holds the HEADERS until the peer's MAX_CONCURRENT_STREAMS allows one more stream.
   int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(),
-                                      r.body.empty() ? nullptr : &body, nullptr);
+                                      has_body ? &body : nullptr, nullptr);
   if (id < 0) {
     p->done(std::string("request not sent: ") + nghttp2_strerror(id), ClientResponse{});
     return;
@@ -296,6 +331,20 @@ ssize_t ClientConn::read_body(nghttp2_session*, int32_t id, uint8_t* buf, size_t
   auto it = self->streams_.find(id);
   if (it == self->streams_.end()) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   Pending& p = *it->second;
+  if (p.request.body_source) {
+    if (p.out_at == p.outbox.size() && !p.source_end) {
+      if (!p.asking && p.source_error.empty()) self->ask_source(id, p);
+      if (p.out_at == p.outbox.size() && !p.source_end) {
+        p.deferred = true;
+        return NGHTTP2_ERR_DEFERRED;
+      }
+    }
+    size_t n = std::min(len, p.outbox.size() - p.out_at);
+    std::memcpy(buf, p.outbox.data() + p.out_at, n);
+    p.out_at += n;
+    if (p.out_at == p.outbox.size() && p.source_end) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return ssize_t(n);
+  }
   size_t n = std::min(len, p.request.body.size() - p.sent);
   std::memcpy(buf, p.request.body.data() + p.sent, n);
   p.sent += n;
@@ -324,9 +373,112 @@ int ClientConn::on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_
 int ClientConn::on_data_chunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data,
                               size_t len, void* user) {
   auto* self = static_cast<ClientConn*>(user);
+  nghttp2_session_consume_connection(self->session_, len);
   auto it = self->streams_.find(id);
+  if (it != self->streams_.end() && it->second->delivered) {
+    ClientBody::State& b = *it->second->body;
+    b.inbox.append(reinterpret_cast<const char*>(data), len);
+    b.deliver();
+    return 0;
+  }
+  nghttp2_session_consume_stream(self->session_, id, len);
   if (it != self->streams_.end()) it->second->response.body.append(reinterpret_cast<const char*>(data), len);
   return 0;
+}
+
+// Gives the waiting reader what has arrived (at most one chunk), the end, or the error.
+void ClientBody::State::deliver() {
+  if (!reader) return;
+  if (error.empty() && inbox.empty() && !end) return;
+  ChunkFn fn = std::move(reader);
+  reader = nullptr;
+  if (!error.empty()) {
+    fn(error, "");
+    return;
+  }
+  std::string chunk;
+  if (inbox.size() <= limits::kHttpStreamChunkBytes) {
+    chunk.swap(inbox);
+  } else {
+    chunk = inbox.substr(0, limits::kHttpStreamChunkBytes);
+    inbox.erase(0, limits::kHttpStreamChunkBytes);
+  }
+  if (conn && !chunk.empty()) conn->consumed(id, chunk.size());
+  fn("", std::move(chunk));
+}
+
+bool ClientBody::read(ChunkFn fn) {
+  if (st_->reader) return false;
+  st_->reader = std::move(fn);
+  st_->deliver();
+  return true;
+}
+
+// Asks the request's body source for its next chunk. The source may give at once (inside this
+// call: read_body then takes the chunk itself) or later, from the loop (given resumes nghttp2).
+void ClientConn::ask_source(int32_t id, Pending& p) {
+  p.pulled = true;
+  p.asking = true;
+  p.in_ask = true;
+  std::weak_ptr<char> alive = p.token;
+  Pending* raw = &p;
+  p.request.body_source([this, id, alive, raw](const std::string& error, std::string chunk) {
+    if (alive.expired()) return;  // the request ended (reset, timeout, connection closed)
+    given(id, *raw, error, std::move(chunk));
+  });
+  p.in_ask = false;
+}
+
+void ClientConn::given(int32_t id, Pending& p, const std::string& error, std::string chunk) {
+  if (!p.asking || closing_) return;
+  p.asking = false;
+  if (!error.empty()) {
+    // The stream is reset; its close (on_stream_close, then finish) fails the request with this.
+    p.source_error = error;
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+  } else {
+    p.outbox = std::move(chunk);
+    p.out_at = 0;
+    if (p.outbox.empty()) p.source_end = true;
+  }
+  if (p.in_ask) return;  // read_body, which asked, goes on from here
+  if (p.deferred && error.empty()) {
+    p.deferred = false;
+    nghttp2_session_resume_data(session_, id);
+  }
+  flush();
+}
+
+void ClientConn::consumed(int32_t id, size_t n) {
+  nghttp2_session_consume_stream(session_, id, n);
+  flush();  // the WINDOW_UPDATE (flush waits while nghttp2 is feeding: it flushes after)
+}
+
+// A streamed response's head: the program gets it now and reads the body as it comes; the
+// request's timeout no longer applies (the body takes as long as the program reads).
+void ClientConn::head_arrived(int32_t id, Pending& p) {
+  p.delivered = true;
+  p.deadline = UINT64_MAX;
+  p.body->conn = this;
+  p.body->id = id;
+  ClientResponse head;
+  head.status = p.response.status;
+  head.headers = std::move(p.response.headers);
+  head.stream = std::make_shared<ClientBody>(p.body);
+  p.done("", std::move(head));
+}
+
+// The stream of a delivered response has closed: its body ends, or fails with error.
+void ClientConn::end_body(Pending& p, const std::string& error) {
+  ClientBody::State& b = *p.body;
+  b.conn = nullptr;
+  if (error.empty()) {
+    b.end = true;
+  } else {
+    b.error = error;
+    b.inbox.clear();
+  }
+  b.deliver();
 }
 
 int ClientConn::on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* user) {
@@ -335,6 +487,13 @@ int ClientConn::on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* us
       (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
     auto it = self->streams_.find(f->hd.stream_id);
     if (it != self->streams_.end()) it->second->ended = true;
+  }
+  if (f->hd.type == NGHTTP2_HEADERS) {
+    auto it = self->streams_.find(f->hd.stream_id);
+    if (it != self->streams_.end() && it->second->body && !it->second->delivered &&
+        it->second->response.status >= 200) {
+      self->head_arrived(f->hd.stream_id, *it->second);
+    }
   }
   if (f->hd.type == NGHTTP2_RST_STREAM && f->rst_stream.error_code == NGHTTP2_REFUSED_STREAM) {
     self->refused_by_rst_ = f->hd.stream_id;
@@ -375,7 +534,15 @@ void ClientConn::finish(int32_t id, const std::string& error, bool retry) {
   std::unique_ptr<Pending> p = std::move(it->second);
   streams_.erase(it);
   update_ref();
-  if (!error.empty() && retry && p->retries < limits::kHttpClientRetries && !core_.closing) {
+  if (p->delivered) {
+    end_body(*p, p->source_error.empty() ? error : "body: " + p->source_error);
+    return;
+  }
+  if (!p->source_error.empty()) {
+    p->done("body: " + p->source_error, ClientResponse{});
+    return;
+  }
+  if (!error.empty() && retry && p->retries < limits::kHttpClientRetries && !core_.closing && !p->pulled) {
     p->retries++;
     p->sent = 0;
     p->response = ClientResponse{};
@@ -526,7 +693,13 @@ void ClientConn::fail_all(const std::string& why) {
   for (auto& p : waiting_) all.push_back(std::move(p));
   streams_.clear();
   waiting_.clear();
-  for (auto& p : all) p->done(why.empty() ? "connection closed" : why, ClientResponse{});
+  for (auto& p : all) {
+    if (p->delivered) {
+      end_body(*p, why.empty() ? "connection closed" : why);
+    } else {
+      p->done(why.empty() ? "connection closed" : why, ClientResponse{});
+    }
+  }
 }
 
 void ClientConn::close(const std::string& why) {
@@ -577,6 +750,7 @@ Client::~Client() {
 
 void Client::request(ClientRequest request, ResponseCallback done) {
   auto p = std::make_unique<Pending>();
+  if (request.stream_body) p->body = std::make_shared<ClientBody::State>();
   p->request = std::move(request);
   p->done = std::move(done);
   core_->send(std::move(p));

@@ -31,13 +31,41 @@ struct ClientRequest {
   std::string sni;               // TLS server name and name checked; empty: host
   Headers headers;
   std::string body;
+  // The response's body is read by chunks (ClientResponse::stream) instead of gathered whole;
+  // the response is given as soon as its headers arrive.
+  bool stream_body = false;
+  // The request's body given by chunks instead of `body` (no content-length): source(give) is
+  // called when the previous chunk has gone to nghttp2 and the peer's window wants more; give
+  // (on the loop, once) the next chunk, "" at the end, or an error that resets the stream
+  // (CANCEL) and fails the request with "body: ERROR". Not retried once a chunk was asked for.
+  using ChunkGiver = std::function<void(const std::string& error, std::string chunk)>;
+  std::function<void(ChunkGiver give)> body_source;
+};
+
+// A response body read by chunks (ClientRequest::stream_body). The peer's stream window opens
+// only by what was read, so a slow reader slows the peer and memory stays bounded by the window
+// (kHttpStreamWindowBytes) whatever the body's size.
+class ClientBody {
+ public:
+  struct State;
+  using ChunkFn = std::function<void(const std::string& error, std::string chunk)>;
+  explicit ClientBody(std::shared_ptr<State> st) : st_(std::move(st)) {}
+  // fn runs once, on the loop: the next part of the body (at most kHttpStreamChunkBytes), "" at
+  // its end and at every read after, or the error that ended the stream ("stream reset:
+  // INTERNAL_ERROR", "connection closed", "client closed"), again at every read after.
+  // False (and fn never runs) when a read already waits.
+  bool read(ChunkFn fn);
+
+ private:
+  std::shared_ptr<State> st_;
 };
 
 struct ClientResponse {
   int status = 0;
   Headers headers;
   std::string body;
-  Headers trailers;
+  Headers trailers;               // not with stream_body: the head is given before them
+  std::shared_ptr<ClientBody> stream;  // with stream_body: the body (and body is "")
 };
 
 // error is empty on success, else one line: "connect 127.0.0.1:1: connection refused",

@@ -5,6 +5,8 @@
 // nghttpd and against a TLS http/serve (verified by CA file, refused without it).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 #include <string>
 
@@ -323,8 +325,11 @@ TEST(NetValk, ServeAndRequestUnderGcStress) {
 
 // A streaming server: /save copies the body to upload.bin by fs/ chunk writes, /count counts it,
 // /gen?N answers N chunks of 64 KiB as they fit the peer's window, /boom-late fails after its
-// headers went out, /hello answers at once.
+// headers went out, /after waits 1 s and then prints what each of http/read, http/respond,
+// http/write and http/end says, /twice writes again before its first write (over the buffer) is
+// taken and answers the error, /die writes a part and then ends the server's process, /hello answers at once.
 const char* kStreamProgram = R"(
+(def {msg} (\ {e} {error/message e}))
 (def {copy} (\ {s f n c} {
   if (== c "") {n} {do (await (fs/write-chunk f c)) (copy s f (+ n (len c)) (await (http/read s)))}
 }))
@@ -342,6 +347,18 @@ const char* kStreamProgram = R"(
     {(== (get req "path") "/count") (str/format "%d" (drain s 0 (await (http/read s))))}
     {(== (get req "path") "/late") (do (await (aio/sleep 1000)) (str/format "%d" (drain s 0 (await (http/read s)))))}
     {(== (get req "path") "/gen") (do (http/respond s 200) (gen s (str/to-int (get req "query"))))}
+    {(== (get req "path") "/twice") (do
+       (http/respond s 200)
+       (= {f} (http/write s (str/repeat chunk 5)))
+       (= {m} (try {http/write s "x"} msg))
+       (await f)
+       (await (http/write s m)))}
+    {(== (get req "path") "/die") (do (http/respond s 200) (await (http/write s "part")) (await (aio/sleep 300)) (shutdown 3))}
+    {(== (get req "path") "/after") (do
+       (await (aio/sleep 1000))
+       (print (str/format "after: %s | %s | %s | %s" (try {await (http/read s)} msg) (try {http/respond s 200} msg)
+                          (try {await (http/write s "x")} msg) (try {http/end s} msg)))
+       "unreached")}
     {(== (get req "path") "/boom-late") (do (http/respond s 200) (await (http/write s "part")) (await (aio/sleep 100)) (head 1))}
     {otherwise "hello"})
 })
@@ -399,6 +416,9 @@ TEST(NetValkStreaming, CurlStreamsBothWaysOverH2cAndHttp11) {
   EXPECT_EQ(sh(curl("--http1.1 --data-binary @" + blob5 + " " + base + "/count"), 60).out, "5000000");
   EXPECT_EQ(sh(curl("--http1.1 -o /dev/null -w \"%{http_code} %{size_download}\" \"" + base + "/gen?3\""), 60).out,
             "200 196608");
+  // A second write while the first waits for the window is refused; the first still goes out.
+  EXPECT_EQ(sh(curl("--http2-prior-knowledge -s " + base + "/twice | tail -c +327681"), 60).out,
+            "http/write: a write of this stream is already waiting");
 }
 
 TEST(NetValkStreaming, BodyLimitHoldsWhileStreaming) {
@@ -421,17 +441,19 @@ TEST(NetValkStreaming, BodyLimitHoldsWhileStreaming) {
   EXPECT_EQ(count(log, "http/read: the body is over max-body-bytes (200000)"), count(log, "http/read: ")) << log;
 }
 
-// node resets an upload mid-body while a second upload on the same connection goes on: the second
-// answers its count, and the server goes on. (Whether the first handler's pending read fails is
-// not checked here: see docs/HTTP.md "Status".)
-TEST(NetValkStreaming, NodeResetMidBodyTouchesNoOtherStream) {
+// node resets two uploads mid-body (destroy: RST_STREAM CANCEL with the body unfinished) while a
+// third on the same connection goes on: the third answers its count; /count's waiting read fails,
+// and so does every call /after makes once the stream is gone, each at once with its message.
+// (node's stream.close(code) is no mid-body reset: it sends END_STREAM first, so the handler sees
+// an ordinary end of the body, and the RST_STREAM comes after its answer.)
+TEST(NetValkStreaming, NodeResetMidBodyFailsThatHandlerOnly) {
   int port = free_port();
   StreamServer s(port);
   ASSERT_GT(s.peer.pid, 0);
   std::string js =
       "const h=require(\"http2\");const c=h.connect(process.argv[1]);"
-      "const a=c.request({\":method\":\"POST\",\":path\":\"/count\"});a.on(\"error\",()=>{});a.resume();"
-      "a.write(Buffer.alloc(100000,97));setTimeout(()=>a.close(h.constants.NGHTTP2_CANCEL),300);"
+      "const up=(p)=>{const a=c.request({\":method\":\"POST\",\":path\":p});a.on(\"error\",()=>{});a.resume();"
+      "a.write(Buffer.alloc(100000,97));setTimeout(()=>a.destroy(),300);};up(\"/count\");up(\"/after\");"
       "const b=c.request({\":method\":\"POST\",\":path\":\"/count\"});let t=\"\";b.setEncoding(\"utf8\");"
       "b.on(\"data\",(d)=>t+=d);b.write(Buffer.alloc(300000,98));"
       "setTimeout(()=>b.end(Buffer.alloc(300000,99)),600);"
@@ -439,6 +461,149 @@ TEST(NetValkStreaming, NodeResetMidBodyTouchesNoOtherStream) {
   Shell r = sh("node -e '\"'\"'" + js + "'\"'\"' http://127.0.0.1:" + std::to_string(port), 40);
   EXPECT_EQ(r.out, "600000\n");
   EXPECT_EQ(sh(curl("--http2-prior-knowledge http://127.0.0.1:" + std::to_string(port) + "/hello")).out, "hello");
+  // /after wakes 1 s after it started: poll its log line for up to 10 s.
+  std::string log;
+  for (int i = 0; i < 100 && log.find("after: ") == std::string::npos; i++) {
+    if (i > 0) usleep(100'000);
+    log = sh("cat " + s.log).out;
+  }
+  EXPECT_EQ(count(log, "http: handler failed for POST /count: "), 1u) << log;
+  EXPECT_EQ(count(log, "http/read: stream reset\n"), 1u) << log;
+  EXPECT_NE(log.find("after: http/read: stream reset | http/respond: stream reset | http/write: stream reset | "
+                     "http/end: stream reset\n"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(count(log, "handler failed"), 1u) << log;
+}
+
+// ---- the client's streamed response bodies (http/request "stream-body" 1) ----------------------
+
+// The peak resident memory of a Valk program's own process, from the /proc/self/status it printed.
+long printed_peak_kib(const std::string& out) {
+  size_t at = out.find("VmHWM:");
+  return at == std::string::npos ? 0 : std::atol(out.c_str() + at + 6);
+}
+
+// 50 MB from nghttpd, read by chunks into a file, then sent from that file by chunks to the
+// streaming Valk server's /save: the same bytes both ways, never held whole.
+TEST(NetValkClientStreaming, FiftyMegabytesDownFromNghttpdAndUpByChunksInBoundedMemory) {
+  int port = free_port();
+  std::string dir = certs().dir + "/bigroot";
+  ASSERT_EQ(sh("mkdir -p " + dir + " && head -c 50000000 /dev/urandom > " + dir + "/big.bin").status, 0);
+  Peer peer("nghttpd --no-tls -d " + dir + " " + std::to_string(port), port);
+  ASSERT_GT(peer.pid, 0);
+  int up_port = free_port();
+  StreamServer up(up_port);
+  ASSERT_GT(up.peer.pid, 0);
+  std::string out = certs().dir + "/down50m";
+  std::string text = with_port(R"(
+(def {copy} (\ {s f n c} {
+  if (== c "") {n} {do (await (fs/write-chunk f c)) (copy s f (+ n (len c)) (await (http/read s)))}
+}))
+(def {r} (await (http/request (dict "url" "http://127.0.0.1:PORT/big.bin" "stream-body" 1))))
+(def {f} (await (fs/open "OUT" "w")))
+(def {s} (get r "stream"))
+(print (get r "status") (get (get r "headers") "content-length") (len (get r "body")) (copy s f 0 (await (http/read s))))
+(await (fs/close f))
+(print (await (http/read s)))
+(def {f} (await (fs/open "OUT" "r")))
+(print (get (await (http/request (dict "url" "http://127.0.0.1:UP/save" "method" "POST" "body" (\ {} {fs/read-chunk f 65536})))) "body"))
+(print (await (fs/read "/proc/self/status")))
+)", port);
+  text.replace(text.find("OUT"), 3, out);
+  text.replace(text.find("OUT"), 3, out);
+  text.replace(text.find("UP"), 2, std::to_string(up_port));
+  std::string path = program("down.valk", text);
+  Shell r = run_valk(path, "", 120);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.substr(0, r.out.find("Name:")), "200 50000000 0 50000000\n\n50000000\n") << r.out.substr(0, 300);
+  EXPECT_EQ(sh("cmp " + dir + "/big.bin " + out + " && echo same").out, "same\n");
+  EXPECT_EQ(sh("cmp " + dir + "/big.bin " + certs().dir + "/upload.bin && echo same").out, "same\n");
+  long kib = printed_peak_kib(r.out);
+  EXPECT_GT(kib, 0);
+#if !VALK_UNDER_ASAN
+  EXPECT_LT(kib, 40 * 1024) << "peak resident memory " << kib << " KiB for a 50 MB download";
+#endif
+}
+
+// Against the Valk server in another process: a body read to its end, a second read while one
+// waits, a reset mid-body, and the connection lost mid-body; each failure is the read's, at once,
+// and again at every read after.
+TEST(NetValkClientStreaming, ResetAndLostConnectionFailTheRead) {
+  int port = free_port();
+  StreamServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string path = program("readerr.valk", with_port(R"(
+(def {get-stream} (\ {p} {get (await (http/request (dict "url" (str/format "http://127.0.0.1:PORT%s" p) "stream-body" 1))) "stream"}))
+(def {msg} (\ {e} {error/message e}))
+(def {s} (get-stream "/hello"))
+(print (await (http/read s)) (await (http/read s)) (await (http/read s)))
+(print (try {http/write s "x"} msg))
+(def {s} (get-stream "/boom-late"))
+(print (await (http/read s)))
+(def {second} (http/read s))
+(print (try {http/read s} msg))
+(print (try {await second} msg))
+(print (try {await (http/read s)} msg))
+(def {s} (get-stream "/die"))
+(print (await (http/read s)))
+(print (try {await (http/read s)} msg))
+(print (try {await (http/read s)} msg))
+)", port));
+  Shell r = run_valk(path, "", 60);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out,
+            "hello  \n"
+            "http/write: a response's stream is only read (http/read)\n"
+            "part\n"
+            "http/read: a read of this stream is already waiting\n"
+            "http/read: stream reset: INTERNAL_ERROR\n"
+            "http/read: stream reset: INTERNAL_ERROR\n"
+            "part\n"
+            "http/read: connection closed\n"
+            "http/read: connection closed\n");
+}
+
+// A request body given by a Function, chunk by chunk (a String or a Future of one, "" at the end),
+// to the streaming Valk server in another process; a Function that fails or gives no String
+// resets the stream and fails the request with its message, and the server's handler's read.
+TEST(NetValkClientStreaming, RequestBodyByChunksFromAFunction) {
+  int port = free_port();
+  StreamServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string path = program("upload.valk", with_port(R"(
+(def {url} "http://127.0.0.1:PORT/count")
+(def {msg} (\ {e} {error/message e}))
+(def {chunk} (str/repeat "0123456789abcdef" 4096))
+(def {left} 100)
+(def {gen} (\ {} {if (== left 0) {""} {do (def {left} (- left 1)) chunk}}))
+(print (get (await (http/request (dict "url" url "method" "POST" "body" gen))) "body"))
+(def {left} 20)
+(def {later} (\ {} {aio/spawn (\ {} {if (== left 0) {""} {do (def {left} (- left 1)) "abc"}})}))
+(print (get (await (http/request (dict "url" url "method" "POST" "body" later))) "body"))
+(def {left} 3)
+(def {bad} (\ {} {if (== left 0) {error "no more data"} {do (def {left} (- left 1)) chunk}}))
+(print (try {await (http/request (dict "url" url "method" "POST" "body" bad))} msg))
+(print (try {await (http/request (dict "url" url "method" "POST" "body" (\ {} {42})))} msg))
+(print (try {http/request (dict "url" url "body" 42)} msg))
+(print (get (await (http/get "http://127.0.0.1:PORT/hello")) "body"))
+)", port));
+  Shell r = run_valk(path, "", 60);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, with_port("6553600\n60\n"
+                             "http/request: http://127.0.0.1:PORT/count: body: no more data\n"
+                             "http/request: http://127.0.0.1:PORT/count: body: the body function must return a "
+                             "String, got Integer\n"
+                             "http/request: option \"body\" must be a String or a Function, got Integer\n"
+                             "hello\n",
+                             port));
+  std::string log;
+  for (int i = 0; i < 50 && count(log, "http/read: stream reset") < 2; i++) {
+    if (i > 0) usleep(100'000);
+    log = sh("cat " + s.log).out;
+  }
+  EXPECT_EQ(count(log, "http: handler failed for POST /count: "), 2u) << log;
+  EXPECT_EQ(count(log, "http/read: stream reset\n"), 2u) << log;
 }
 
 // A handler failing after its headers went out: its stream is reset (INTERNAL_ERROR); the other
