@@ -207,7 +207,7 @@ class Compiler {
   bool inline_control(WatchId id, Value form, SrcPos pos, size_t n, bool tail);
   size_t emit_guard(Op op, Value form, SrcPos pos, size_t n, bool tail);
   void end_guarded(size_t stub);
-  bool clauses_inlinable(Value clauses, bool keyed) const;
+  bool clauses_inlinable(Value clauses, bool keyed, bool tail) const;
   bool let_inlinable(Value body) const;
   void inline_select(Value form, SrcPos pos, size_t n, bool tail);
   void inline_case(Value form, SrcPos pos, size_t n, bool tail);
@@ -734,11 +734,11 @@ bool Compiler::inline_control(WatchId id, Value form, SrcPos pos, size_t n, bool
   }
   switch (id) {
     case WatchId::Select:
-      if (n < 2 || !clauses_inlinable(cdr(form), false)) return false;
+      if (n < 2 || !clauses_inlinable(cdr(form), false, tail)) return false;
       inline_select(form, pos, n, tail);
       return true;
     case WatchId::Case:
-      if (n < 3 || !clauses_inlinable(cdr(cdr(form)), true)) return false;
+      if (n < 3 || !clauses_inlinable(cdr(cdr(form)), true, tail)) return false;
       inline_case(form, pos, n, tail);
       return true;
     case WatchId::Let:
@@ -754,13 +754,23 @@ bool Compiler::inline_control(WatchId id, Value form, SrcPos pos, size_t n, bool
 }
 
 // Each clause a literal {condition value ...} ({{key} value ...} for case) whose code sees no
-// name of the prelude's frames and binds nothing with `=`.
-bool Compiler::clauses_inlinable(Value clauses, bool keyed) const {
+// name of the prelude's frames. Only a value in tail position of a lambda may bind with `=`, and
+// only names that no enclosing lambda has as a parameter: the prelude binds them in a frame of
+// its own that ends with the select, and here nothing of this frame runs after the value either
+// (as let_inlinable); the function it tail-calls sees them in both.
+bool Compiler::clauses_inlinable(Value clauses, bool keyed, bool tail) const {
+  bool may_bind = tail && kind_ == ProtoKind::kLambda;
   for (Value c = clauses; is_cons(c); c = cdr(c)) {
     Value clause = car(c);
     if (!is_qexpr(clause) || list_length(clause) < 2) return false;
     if (keyed && (!is_qexpr(car(clause)) || car(clause).is_empty_list())) return false;
-    if (mentions(clause, {"=", "cs", "_l", "_y", "x", "eval"})) return false;
+    if (mentions(car(clause), {"=", "cs", "_l", "_y", "x", "eval"})) return false;
+    if (mentions(cdr(clause), {"cs", "_l", "_y", "x", "eval"})) return false;
+    std::vector<Symbol*> bound;
+    if (!eq_bound_names(cdr(clause), &bound)) return false;
+    for (Symbol* s : bound) {
+      if (!may_bind || resolves_locally(s)) return false;
+    }
   }
   return true;
 }
