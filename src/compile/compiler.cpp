@@ -159,6 +159,13 @@ struct DoTarget {
   bool placed = false;
 };
 
+// The compiler recurses once per nested form (expr, call_form, special_form, inline_lambda,
+// lambda, body), so every byte of those frames is paid per level, up to limits::kMaxNesting.
+// The helpers below are kept out of line so that their locals are on the stack only while they
+// run: inlined, they made each level's frames several times larger (under AddressSanitizer,
+// which gives every local its own slot and red zones, 1,000 levels no longer fit 8 MB).
+#define NOT_IN_RECURSION [[gnu::noinline]]
+
 class Compiler {
  public:
   Compiler(VM& vm, const Scope* parent, ProtoKind kind)
@@ -193,37 +200,37 @@ class Compiler {
   void emit_ret(int stack_effect);
   void emit_tailcall(uint32_t nargs);
   void emit_tailcall0();
-  void symbol(Symbol* s, SrcPos pos);
+  NOT_IN_RECURSION void symbol(Symbol* s, SrcPos pos);
   void call_form(Value form, SrcPos pos, bool tail, bool written_with_parens);
   bool special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool tail);
-  void generic_call(Value form, SrcPos pos, size_t n, bool tail);
-  void sequence_call(Value form, SrcPos pos, size_t n);
-  void inline_if(Value form, SrcPos pos, bool tail);
+  NOT_IN_RECURSION void generic_call(Value form, SrcPos pos, size_t n, bool tail);
+  NOT_IN_RECURSION void sequence_call(Value form, SrcPos pos, size_t n);
+  NOT_IN_RECURSION void inline_if(Value form, SrcPos pos, bool tail);
   void inline_lambda(Value form, SrcPos pos, bool tail);
-  void inline_do(Value form, SrcPos pos, size_t n, bool tail);
-  void inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tail);
+  NOT_IN_RECURSION void inline_do(Value form, SrcPos pos, size_t n, bool tail);
+  NOT_IN_RECURSION void inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tail);
   bool assign_inlinable(Value names, size_t n) const;
-  void inline_assign(Value form, SrcPos pos, size_t n, bool tail);
-  bool inline_control(WatchId id, Value form, SrcPos pos, size_t n, bool tail);
+  NOT_IN_RECURSION void inline_assign(Value form, SrcPos pos, size_t n, bool tail);
+  NOT_IN_RECURSION bool inline_control(WatchId id, Value form, SrcPos pos, size_t n, bool tail);
   size_t emit_guard(Op op, Value form, SrcPos pos, size_t n, bool tail);
   void end_guarded(size_t stub);
   bool clauses_inlinable(Value clauses, bool keyed, bool tail) const;
   bool let_inlinable(Value body) const;
-  void inline_select(Value form, SrcPos pos, size_t n, bool tail);
-  void inline_case(Value form, SrcPos pos, size_t n, bool tail);
-  void inline_let(Value form, SrcPos pos, size_t n, bool tail);
-  void inline_try(Value form, SrcPos pos, size_t n, bool tail);
-  void inline_pick(Op op, uint32_t index, Value form, SrcPos pos, size_t n, bool tail);
-  void emit_call_stubs();
-  void collect_eq_slots(Value lambda_body);
+  NOT_IN_RECURSION void inline_select(Value form, SrcPos pos, size_t n, bool tail);
+  NOT_IN_RECURSION void inline_case(Value form, SrcPos pos, size_t n, bool tail);
+  NOT_IN_RECURSION void inline_let(Value form, SrcPos pos, size_t n, bool tail);
+  NOT_IN_RECURSION void inline_try(Value form, SrcPos pos, size_t n, bool tail);
+  NOT_IN_RECURSION void inline_pick(Op op, uint32_t index, Value form, SrcPos pos, size_t n, bool tail);
+  NOT_IN_RECURSION void emit_call_stubs();
+  NOT_IN_RECURSION void collect_eq_slots(Value lambda_body);
   bool resolves_locally(const Symbol* s) const;
   int own_slot(const Symbol* s) const;
   Operand operand_of(Value form) const;
   bool fusable_if(Value cond, Op* fused, Stub* stub);
   bool fusable_arith(Op op, Value form, Op* fused, Stub* stub);
   void emit_fused(Op fused, const Stub& stub);
-  void emit_stubs();
-  Value finish(SrcPos pos);
+  NOT_IN_RECURSION void emit_stubs();
+  NOT_IN_RECURSION Value finish(SrcPos pos);
 
   VM& vm_;
   ProtoKind kind_;
