@@ -59,7 +59,8 @@ clang:
 	@$(MAKE) --no-print-directory test BUILD=build-clang CMAKE_FLAGS="-DCMAKE_CXX_COMPILER=clang++"
 
 stress:
-	@VALK_GC_STRESS=1 VALK_GC_VERIFY=1 $(MAKE) --no-print-directory test BUILD=build-debug BUILD_TYPE=Debug
+	@VALK_GC_STRESS=1 VALK_GC_VERIFY=1 $(MAKE) --no-print-directory test BUILD=build-debug BUILD_TYPE=Debug \
+	  CMAKE_FLAGS="-DVALK_STRESS_RUN=ON $(CMAKE_FLAGS)"
 
 # Only the tests where threads meet (worker isolates, the loop, the golden files that use them):
 # the rest of the suite runs on one thread and is covered by make asan.

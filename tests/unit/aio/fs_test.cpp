@@ -51,6 +51,16 @@ TEST(AioFs, TheCollectorClosesAFileNothingRefersTo) {
   EXPECT_EQ(h.vm().loop().close(), 0);
 }
 
+TEST(AioFs, ListingADirectoryLeavesNoDescriptorOpen) {
+  Harness h;
+  // The first request starts the loop's thread pool (its own descriptors): count after it.
+  EXPECT_NE(h.eval("(len (await (fs/list \"/\")))"), "0");
+  int before = open_fds();
+  EXPECT_EQ(h.eval("(do (await (fs/list \"/\")) (await (fs/list \"/proc/self\")) (await (fs/list \"/\")) 0)"), "0");
+  EXPECT_EQ(open_fds(), before);
+  EXPECT_EQ(h.vm().loop().close(), 0);
+}
+
 TEST(AioFs, ClosingWithALineReadInFlightClosesCleanly) {
   Harness h;
   // /dev/zero has no newline: the read goes on until the loop closes or the line limit.

@@ -5,7 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "net_fixture.h"
 
@@ -37,6 +42,30 @@ void answer_after(uv_loop_t* loop, uint64_t ms, Responder r, Response resp) {
 }
 
 // The handler every test uses; paths say what it does.
+// Requests for /slow and /never that reached the test handler (it runs on the server's thread).
+std::atomic<int> held_requests{0};
+
+// Waits (at most 20 s, a loaded machine's worst) until `n` requests for /slow or /never in all
+// have reached the handler: a peer started in the background is then surely in flight.
+void await_held_requests(int n) {
+  for (int i = 0; i < 2000 && held_requests.load() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+// Runs a peer's command in the background, its output (stdout and stderr) to the file `out`.
+void start_peer(const std::string& command, const std::string& out) {
+  // The subshell lets go of sh()'s pipe, or sh() would wait for the peer.
+  sh("rm -f " + out + ".done; (" + command + " > " + out + " 2>&1; echo > " + out + ".done) > /dev/null 2>&1 < /dev/null &");
+}
+
+// The output of the peer started by start_peer once it has ended (waiting at most 20 s).
+std::string peer_output(const std::string& out) {
+  for (int i = 0; i < 2000 && !std::ifstream(out + ".done"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::ifstream in(out, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 Handler test_handler(LoopServer** self) {
   return [self](Request&& req, Responder r) {
     Response resp;
@@ -58,10 +87,12 @@ Handler test_handler(LoopServer** self) {
       answer_after((*self)->loop(), 50, std::move(r), std::move(resp));
       return;
     } else if (req.path == "/slow") {
+      held_requests++;
       resp.body = "slow";
       answer_after((*self)->loop(), 700, std::move(r), std::move(resp));
       return;
     } else if (req.path == "/never") {
+      held_requests++;
       return;  // the Responder is dropped: the stream stays open until the drain deadline
     } else if (req.path == "/throw") {
       throw std::runtime_error("handler failed");
@@ -411,13 +442,16 @@ TEST(NetLimits, HttpDrainTimeoutMs) {
   // Graceful stop lets an in-flight answer (700 ms) finish inside the drain deadline ...
   Fixture f(ServerOptions{}, 3000);
   std::string out = certs().dir + "/drain.out";
-  sh(curl("--http2-prior-knowledge " + f.server.url("/slow") + " > " + out + " 2>/dev/null &") + " sleep 0.3");
+  int held = held_requests.load();
+  start_peer(curl("--http2-prior-knowledge " + f.server.url("/slow")), out);
+  await_held_requests(held + 1);
   f.server.stop();
-  EXPECT_EQ(sh("sleep 0.2; cat " + out).out, "slow");
+  EXPECT_EQ(peer_output(out), "slow");
   EXPECT_EQ(f.server.loop_close_rc(), 0);
   // ... and cuts one that never answers when the deadline passes.
   Fixture g(ServerOptions{}, 200);
-  sh(curl("--http2-prior-knowledge " + g.server.url("/never") + " > " + out + " 2>/dev/null &") + " sleep 0.3");
+  start_peer(curl("--http2-prior-knowledge " + g.server.url("/never")), out);
+  await_held_requests(held + 2);
   g.server.stop();
   EXPECT_EQ(g.server.loop_close_rc(), 0);
   EXPECT_EQ(g.server.stats().requests, 1u);
@@ -429,18 +463,21 @@ TEST(NetLimits, HttpDrainTimeoutMs) {
 TEST(NetServer, GracefulStopTellsOpenConnectionsAtOnce) {
   Fixture f(ServerOptions{}, 3000);
   std::string h2 = certs().dir + "/stop-h2.out";
-  sh("nghttp -v " + f.server.url("/slow") + " > " + h2 + " 2>&1 & sleep 0.3");
+  int held = held_requests.load();
+  start_peer("nghttp -v " + f.server.url("/slow"), h2);
+  await_held_requests(held + 1);
   f.server.stop();
-  std::string out = sh("sleep 0.2; cat " + h2).out;
+  std::string out = peer_output(h2);
   EXPECT_NE(out.find("recv GOAWAY frame"), std::string::npos) << out;
   EXPECT_NE(out.find("slow"), std::string::npos) << out;
   EXPECT_EQ(f.server.loop_close_rc(), 0);
 
   Fixture g(ServerOptions{}, 3000);
   std::string h1 = certs().dir + "/stop-h1.out";
-  sh(curl("-i --http1.1 " + g.server.url("/slow") + " > " + h1 + " 2>/dev/null &") + " sleep 0.3");
+  start_peer(curl("-i --http1.1 " + g.server.url("/slow")), h1);
+  await_held_requests(held + 2);
   g.server.stop();
-  out = sh("sleep 0.2; cat " + h1).out;
+  out = peer_output(h1);
   EXPECT_NE(out.find("connection: close\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("\r\n\r\nslow"), std::string::npos) << out;
   EXPECT_EQ(g.server.loop_close_rc(), 0);

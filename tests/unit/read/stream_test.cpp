@@ -65,6 +65,15 @@ TEST(SourceStream, ARefusedByteEndsThePieceAtOnce) {
   EXPECT_EQ(pieces("(a)) (b)\n")[0], (Piece{"(a))", 1}));
 }
 
+TEST(SourceStream, EveryBlankTheReaderSkipsKeepsAFormWhole) {
+  // The reader's blanks (space, tab, vertical tab, form feed, carriage return, line break) are
+  // no refused bytes: a form holding any of them is one piece.
+  for (char blank : {' ', '\t', '\v', '\f', '\r', '\n'}) {
+    std::string form = std::string("(a") + blank + "b)";
+    EXPECT_EQ(pieces(form), (std::vector<Piece>{{form, 1}})) << int(blank);
+  }
+}
+
 TEST(SourceStream, APieceLongerThanTheLimitIsAnError) {
   std::string error;
   auto got = pieces("(a)\n(" + std::string(5000, 'x') + ")\n", 1000, &error);
