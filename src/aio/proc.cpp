@@ -1,9 +1,15 @@
-// proc.cpp: proc/run: runs a program with libuv (uv_spawn) with its arguments, environment,
-// working directory and stdin data, captures stdout and stderr (or calls a function on each line
-// of either, in its own fiber), and returns a future of its exit status or signal; a timeout
-// kills it. Nothing blocks the loop meanwhile.
+// proc.cpp: proc/run: starts a program with posix_spawn (a vfork, not a fork of valk's memory)
+// with its arguments, environment, working directory and stdin data, captures stdout and stderr
+// through pipes on the libuv loop (or calls a function on each line of either, in its own fiber),
+// and returns a future of its exit status or signal, watched through a pidfd; a timeout kills it.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <uv.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <string>
@@ -29,7 +35,7 @@ constexpr size_t kReadChunk = 65536;
 // One running process: its handles (each closed once; the last close frees it), what it has
 // written, and the future it settles.
 struct Proc {
-  uv_process_t process;
+  uv_poll_t exit_watch;  // on the pidfd, readable once the program has exited
   uv_pipe_t in, out, err;
   uv_timer_t timer;
   uv_write_t write_req;
@@ -43,8 +49,10 @@ struct Proc {
   std::string out_bytes, err_bytes;
   char out_buf[kReadChunk], err_buf[kReadChunk];
   int open_handles = 0;
+  int pidfd = -1;
   bool has_in = false, has_timer = false, exited = false, timed_out = false, spawn_failed = false;
-  bool timer_closed = false, process_closed = false;
+  bool timer_closed = false, watching = false;
+  int wait_error = 0;  // waitid's errno when the exit status could not be read (never seen)
   int64_t status = 0;
   int signal = 0;
   uint64_t timeout_ms = 0;
@@ -157,8 +165,14 @@ Value parse(VM& vm, Value opts, Options& o) {
 
 // ---- the process -------------------------------------------------------------------------------------
 
-std::string system_message(const std::string& name, int uv_err) {
-  return std::string(kFn) + ": " + name + ": " + uv_err_name(uv_err) + " (" + uv_strerror(uv_err) + ")";
+// `err` is a libuv error (a negative errno); one libuv has no name for (ECHILD) is named by glibc.
+std::string system_message(const std::string& name, int err) {
+  std::string prefix = std::string(kFn) + ": " + name + ": ";
+  if (std::string_view(uv_err_name(err)).starts_with("Unknown")) {
+    const char* known = strerrorname_np(-err);
+    return prefix + (known ? known : std::to_string(-err)) + " (" + std::strerror(-err) + ")";
+  }
+  return prefix + uv_err_name(err) + " (" + uv_strerror(err) + ")";
 }
 
 Value result_dict(Proc* p) {
@@ -170,16 +184,20 @@ Value result_dict(Proc* p) {
   return dict_assoc(heap, d, make_string(heap, "stderr"), make_string(heap, p->err_bytes));
 }
 
+Value rejection(Proc* p) {
+  if (p->wait_error != 0) return p->vm->error(system_message(p->name, -p->wait_error));
+  return p->vm->error(std::string(kFn) + ": " + p->name + ": no exit within " + std::to_string(p->timeout_ms) +
+                      " ms (killed)");
+}
+
 // Every handle is closed: settle the future (unless the loop is closing) and free.
 void finish(Proc* p) {
   Loop& loop = p->vm->loop();
   if (!loop.closing() && !p->spawn_failed) {
     loop.remove_closer(p->closer);
     Value future = loop.kept(p->future);
-    if (p->timed_out) {
-      loop.settle(future, false,
-                  p->vm->error(std::string(kFn) + ": " + p->name + ": no exit within " + std::to_string(p->timeout_ms) +
-                               " ms (killed)"));
+    if (p->timed_out || p->wait_error != 0) {
+      loop.settle(future, false, rejection(p));
     } else {
       loop.settle(future, true, result_dict(p));
     }
@@ -207,6 +225,23 @@ void close_timer(Proc* p) {
   uv_timer_stop(&p->timer);
   close_handle(p, reinterpret_cast<uv_handle_t*>(&p->timer));
 }
+
+// The pidfd outlives its poll handle: closed once libuv no longer watches it.
+void close_watch(Proc* p) {
+  if (!p->watching) return;
+  p->watching = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(&p->exit_watch), [](uv_handle_t* h) {
+    auto* proc = static_cast<Proc*>(h->data);
+    close(proc->pidfd);
+    on_closed(h);
+  });
+}
+
+// The pidfd calls by number: glibc 2.36's <sys/pidfd.h> declares them without C linkage.
+int pidfd_open(pid_t pid) { return int(syscall(SYS_pidfd_open, pid, 0)); }
+
+// By the pidfd, not the pid: never another process that took the pid of a reaped one.
+void kill_program(Proc* p) { syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, nullptr, 0); }
 
 // Each complete line of `chunk` (after what was left over in `bytes`) goes to the kept function
 // `fn`, in a fiber.
@@ -250,29 +285,38 @@ void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   *buf = uv_buf_init(base, kReadChunk);
 }
 
-void on_exit(uv_process_t* h, int64_t status, int signal) {
+// The pidfd is readable: the program has exited. Its status is read, which also reaps it.
+void on_exit_ready(uv_poll_t* h, int, int) {
   auto* p = static_cast<Proc*>(h->data);
+  siginfo_t info{};
+  if (waitid(P_PIDFD, id_t(p->pidfd), &info, WEXITED | WNOHANG) != 0) {
+    p->wait_error = errno;
+  } else if (info.si_pid == 0) {
+    return;  // not exited after all: go on watching
+  } else if (info.si_code == CLD_EXITED) {
+    p->status = info.si_status;
+  } else {
+    p->signal = info.si_status;  // CLD_KILLED or CLD_DUMPED
+  }
   p->exited = true;
-  p->status = status;
-  p->signal = signal;
   close_timer(p);
-  close_handle(p, reinterpret_cast<uv_handle_t*>(h));
+  close_watch(p);
 }
 
 void on_timeout(uv_timer_t* t) {
   auto* p = static_cast<Proc*>(t->data);
   if (!p->exited) {
     p->timed_out = true;
-    uv_process_kill(&p->process, SIGKILL);
+    kill_program(p);
   }
   close_timer(p);
 }
 
 // The loop is closing with the process still running: kill it and close everything.
 void stop(Proc* p) {
-  if (!p->exited) uv_process_kill(&p->process, SIGKILL);
+  if (!p->exited) kill_program(p);
   close_timer(p);
-  close_handle(p, reinterpret_cast<uv_handle_t*>(&p->process));
+  close_watch(p);
   close_handle(p, reinterpret_cast<uv_handle_t*>(&p->out));
   close_handle(p, reinterpret_cast<uv_handle_t*>(&p->err));
   if (p->has_in) close_handle(p, reinterpret_cast<uv_handle_t*>(&p->in));
@@ -310,6 +354,141 @@ void start_io(Proc* p) {
   }
 }
 
+// ---- starting the program ----------------------------------------------------------------------
+
+// The descriptors of one start: each pipe's [0] read end and [1] write end, and the working
+// directory; -1 once handed on. Whatever is left is closed when the start is over.
+struct Fds {
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+  int cwd = -1;
+  Fds() = default;
+  Fds(const Fds&) = delete;
+  Fds& operator=(const Fds&) = delete;
+  ~Fds() {
+    for (int* fd : {&in[0], &in[1], &out[0], &out[1], &err[0], &err[1], &cwd}) drop(*fd);
+  }
+  static void drop(int& fd) {
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
+  // Once the child has them: valk must not hold a write end, or the pipe would never end.
+  void drop_child_ends() {
+    drop(in[0]);
+    drop(out[1]);
+    drop(err[1]);
+    drop(cwd);
+  }
+};
+
+// A pipe whose ends are close-on-exec (a program another thread starts meanwhile must not
+// inherit them) and above 2, so that no dup2 onto the child's 0, 1 or 2 overwrites one of them
+// (valk may have been started with a standard descriptor closed). Returns 0 or an errno.
+int make_pipe(int fds[2]) {
+  if (pipe2(fds, O_CLOEXEC) != 0) return errno;
+  for (int i = 0; i < 2; ++i) {
+    if (fds[i] > 2) continue;
+    int moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+    if (moved < 0) return errno;
+    close(fds[i]);
+    fds[i] = moved;
+  }
+  return 0;
+}
+
+// How every child starts: every signal at its default action (valk ignores SIGPIPE) and none
+// blocked, as a fresh program expects; in its working directory; the pipes as its 0, 1 and 2
+// (stdin is /dev/null without "stdin").
+struct Launch {
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  std::vector<char*> argv;
+  char** envp = nullptr;
+  Launch() {
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&actions);
+  }
+  Launch(const Launch&) = delete;
+  Launch& operator=(const Launch&) = delete;
+  ~Launch() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+};
+
+int prepare(Launch& l, const Fds& f) {
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  if (int r = posix_spawnattr_setsigdefault(&l.attr, &all)) return r;
+  if (int r = posix_spawnattr_setsigmask(&l.attr, &none)) return r;
+  if (int r = posix_spawnattr_setflags(&l.attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) return r;
+  // First, while the directory's descriptor cannot have been replaced by a dup2 below.
+  if (f.cwd >= 0) {
+    if (int r = posix_spawn_file_actions_addfchdir_np(&l.actions, f.cwd)) return r;
+  }
+  int r = f.in[0] >= 0 ? posix_spawn_file_actions_adddup2(&l.actions, f.in[0], 0)
+                       : posix_spawn_file_actions_addopen(&l.actions, 0, "/dev/null", O_RDONLY, 0);
+  if (r != 0) return r;
+  if (int e = posix_spawn_file_actions_adddup2(&l.actions, f.out[1], 1)) return e;
+  return posix_spawn_file_actions_adddup2(&l.actions, f.err[1], 2);
+}
+
+// What execvp tries for `name`: the name itself when it holds a '/', else the name in each
+// directory of PATH, in order: the child's PATH ("env" may set it, which posix_spawnp would not
+// see), glibc's default when unset; an empty entry is the working directory.
+std::vector<std::string> candidates(const Options& o, const std::string& name) {
+  if (name.find('/') != std::string::npos) return {name};
+  const char* path = nullptr;
+  if (o.has_env) {
+    for (const std::string& e : o.env) {
+      if (e.starts_with("PATH=")) path = e.c_str() + 5;
+    }
+  } else {
+    path = getenv("PATH");
+  }
+  std::string_view rest = path ? path : "/bin:/usr/bin";
+  std::vector<std::string> out;
+  for (;;) {
+    size_t colon = rest.find(':');
+    std::string_view dir = rest.substr(0, colon);
+    out.push_back(dir.empty() ? name : std::string(dir) + "/" + name);
+    if (colon == std::string_view::npos) return out;
+    rest.remove_prefix(colon + 1);
+  }
+}
+
+// posix_spawn of one file; one that is executable but no program (no "#!") is run by /bin/sh, as
+// execvp does. Returns 0 or an errno.
+int spawn_file(const std::string& file, Launch& l, pid_t* pid) {
+  int r = posix_spawn(pid, file.c_str(), &l.actions, &l.attr, l.argv.data(), l.envp);
+  if (r != ENOEXEC) return r;
+  std::vector<char*> sh{const_cast<char*>("/bin/sh"), const_cast<char*>(file.c_str())};
+  sh.insert(sh.end(), l.argv.begin() + 1, l.argv.end());
+  return posix_spawn(pid, "/bin/sh", &l.actions, &l.attr, sh.data(), l.envp);
+}
+
+// execvp's search with posix_spawn: the first candidate that starts; past one that is missing
+// (or denied) to the next; the failure of the last, EACCES when one was denied.
+int spawn_program(const Options& o, Launch& l, pid_t* pid) {
+  const std::string& name = o.args[0];
+  if (name.empty()) return ENOENT;
+  std::vector<std::string> files = candidates(o, name);
+  if (name.find('/') != std::string::npos) return spawn_file(files[0], l, pid);
+  bool denied = false;
+  for (const std::string& file : files) {
+    // A missing absolute path fails in the child just as here: skipped without a spawn.
+    if (file[0] == '/' && access(file.c_str(), F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR)) continue;
+    int r = spawn_file(file, l, pid);
+    if (r == 0) return 0;
+    if (r == EACCES) {
+      denied = true;
+    } else if (r != ENOENT && r != ENOTDIR && r != ESTALE && r != ENODEV && r != ETIMEDOUT) {
+      return r;
+    }
+  }
+  return denied ? EACCES : ENOENT;
+}
+
 std::vector<char*> c_strings(std::vector<std::string>& v) {
   std::vector<char*> out;
   for (std::string& s : v) out.push_back(s.data());
@@ -317,9 +496,79 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
   return out;
 }
 
+// Starts the program with its pipes in `f` (valk's ends stay there). Returns 0 or an errno.
+int start(Options& o, Fds& f, pid_t* pid) {
+  if (o.has_in) {
+    if (int r = make_pipe(f.in)) return r;
+  }
+  if (int r = make_pipe(f.out)) return r;
+  if (int r = make_pipe(f.err)) return r;
+  // Opened here, so that a bad directory fails as chdir would, before any program is tried.
+  if (o.has_cwd && (f.cwd = open(o.cwd.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) return errno;
+  Launch l;
+  if (int r = prepare(l, f)) return r;
+  l.argv = c_strings(o.args);
+  std::vector<char*> envp = c_strings(o.env);
+  l.envp = o.has_env ? envp.data() : environ;
+  int r = spawn_program(o, l, pid);
+  f.drop_child_ends();
+  return r;
+}
+
+// A program started earlier that cannot be watched after all: killed and reaped at once.
+void abandon(pid_t pid) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// valk's ends of the pipes and the pidfd go to libuv handles (the pipes' are initialized).
+// Returns 0 or a libuv error; what is open then is closed by stop().
+int adopt(Proc* p, Fds& f, int pidfd) {
+  p->pidfd = pidfd;
+  if (int r = uv_poll_init(p->vm->loop().uv(), &p->exit_watch, pidfd); r != 0) {
+    close(pidfd);
+    return r;
+  }
+  p->exit_watch.data = p;
+  p->watching = true;
+  ++p->open_handles;
+  auto open_end = [](uv_pipe_t* pipe, int& fd) {
+    int r = uv_pipe_open(pipe, fd);
+    if (r == 0) fd = -1;
+    return r;
+  };
+  if (int r = open_end(&p->out, f.out[0])) return r;
+  if (int r = open_end(&p->err, f.err[0])) return r;
+  if (p->has_in) {
+    if (int r = open_end(&p->in, f.in[1])) return r;
+  }
+  return uv_poll_start(&p->exit_watch, UV_READABLE, on_exit_ready);
+}
+
+// A SIGCHLD ignored by whoever started valk (or by valk's own code since) would make the kernel
+// reap the children before waitid could read their status: set back to the default at each run
+// (libuv's uv_spawn set a handler of its own instead).
+void keep_children_waitable() {
+  struct sigaction sa{};
+  if (sigaction(SIGCHLD, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) std::signal(SIGCHLD, SIG_DFL);
+}
+
 Value builtin_run(VM& vm, Args a) {
   Options o;
   if (Value e = parse(vm, a[0], o); !e.is_undefined()) return e;
+  keep_children_waitable();
+  Fds f;
+  pid_t pid = 0;
+  // A missing program, a bad cwd...: nothing ran.
+  if (int r = start(o, f, &pid)) return vm.error(system_message(o.args[0], -r));
+  int pidfd = pidfd_open(pid);
+  if (pidfd < 0) {
+    // Its exit could not be watched (ENOSYS before Linux 5.3, EMFILE): it is stopped.
+    int r = errno;
+    abandon(pid);
+    return vm.error(system_message(o.args[0], -r));
+  }
   auto* p = new Proc;
   p->vm = &vm;
   p->name = o.args[0];
@@ -330,35 +579,14 @@ Value builtin_run(VM& vm, Args a) {
   init_pipe(p, &p->out);
   init_pipe(p, &p->err);
   if (p->has_in) init_pipe(p, &p->in);
-
-  std::vector<char*> argv = c_strings(o.args);
-  std::vector<char*> envp = c_strings(o.env);
-  uv_stdio_container_t stdio[3];
-  stdio[0].flags = p->has_in ? uv_stdio_flags(UV_CREATE_PIPE | UV_READABLE_PIPE) : UV_IGNORE;
-  stdio[0].data.stream = reinterpret_cast<uv_stream_t*>(&p->in);
-  stdio[1].flags = uv_stdio_flags(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
-  stdio[1].data.stream = reinterpret_cast<uv_stream_t*>(&p->out);
-  stdio[2].flags = uv_stdio_flags(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
-  stdio[2].data.stream = reinterpret_cast<uv_stream_t*>(&p->err);
-  uv_process_options_t opts{};
-  opts.file = argv[0];
-  opts.args = argv.data();
-  opts.env = o.has_env ? envp.data() : nullptr;
-  opts.cwd = o.has_cwd ? o.cwd.c_str() : nullptr;
-  opts.stdio = stdio;
-  opts.stdio_count = 3;
-  opts.exit_cb = on_exit;
-  p->process.data = p;
-  ++p->open_handles;  // the process handle: initialized by uv_spawn even when it fails
-  int r = uv_spawn(loop.uv(), &p->process, &opts);
-  if (r != 0) {
-    // A missing program, a bad cwd...: nothing ran. Close what was opened; the future is unused.
+  if (int r = adopt(p, f, pidfd)) {
+    // Its handles could not be set up: stopped, what was opened closed; the future is unused.
+    abandon(pid);
     p->spawn_failed = true;
-    p->future = loop.keep(Value::undefined());
-    std::string message = system_message(p->name, r);
     p->exited = true;
+    p->future = loop.keep(Value::undefined());
     stop(p);
-    return vm.error(message);
+    return vm.error(system_message(o.args[0], r));
   }
   Value future = loop.make_future(false);
   p->future = loop.keep(future);
