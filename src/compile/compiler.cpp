@@ -882,16 +882,19 @@ void Compiler::inline_try(Value form, SrcPos pos, size_t n, bool tail) {
   adjust(-2);
   uint32_t site = add_site(car(form).as<Symbol>(), start, form, false);
   mark(pos);  // a handler that is no function is reported at the form
-  uint32_t open = pc();
+  TryRange range{};
+  range.open = pc();
+  range.height = uint32_t(depth_);
   emit(Op::TRYPUSH, 0, 0);
   body(car(body_cell), cell_pos(body_cell), false);
-  uint32_t close = pc();
+  range.close = pc();
   emit(Op::ENDTRY, 0, -1);
-  patch(open, pc());
+  range.handler = pc();
   adjust(+1);  // the error, pushed by the unwinding
   mark(pos);
   emit(Op::CALL, 1, -1);
-  patch(close, pc());
+  patch(range.close, pc());
+  x_->tries.push_back(range);
   x_->sites[site].end_pc = pc();
   ret(tail);
 }
@@ -918,9 +921,11 @@ void Compiler::emit_call_stubs() {
     x_->code[st.guard_pc + 1] = pc();
     depth_ = st.depth;
     do_target_ = st.do_target;  // its DO is placed by now: exits jump there directly
+    uint32_t start = pc();
     generic_call(st.form, st.pos, st.n, st.tail);
     do_target_ = -1;
     if (!st.tail) emit(Op::JMP, call_stubs_[call_stubs_done_].end_pc, 0);
+    x_->stubs.push_back(StubRange{start, pc(), st.guard_pc});
   }
   no_fuse_ = fuse;
 }
@@ -1062,6 +1067,7 @@ void Compiler::emit_stubs() {
       emit(Op::IF, s.target, -1);
     }
     emit(Op::JMP, s.fused_pc + 2, 0);
+    x_->stubs.push_back(StubRange{start, pc(), s.fused_pc});
   }
   stubs_.clear();
 }

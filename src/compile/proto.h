@@ -29,12 +29,31 @@ struct LineEntry {
   SrcPos pos;
 };
 
+// An inlined try (compiler.cpp inline_try): nothing runs for it until an error unwinds to a frame
+// standing inside its body, which then goes on at `handler` with the stack cut to `height`.
+struct TryRange {
+  uint32_t open;     // the TRYPUSH (the body follows it)
+  uint32_t close;    // the ENDTRY (the body ends before it)
+  uint32_t handler;  // the handler's CALL
+  uint32_t height;   // stack slots above the frame's `=` slots with the handler on top
+};
+
+// Code placed at the end of a prototype for an instruction of its body (a fused instruction's
+// unfused form, a guarded form's call): an error raised in it is raised at `origin`.
+struct StubRange {
+  uint32_t start;
+  uint32_t end;
+  uint32_t origin;
+};
+
 struct ProtoExtra {
   std::vector<uint32_t> code;
   std::vector<Value> consts;
   std::vector<Symbol*> params;   // the parameters, then the names of the `=` slots
   std::vector<LineEntry> lines;  // sorted by pc
   std::vector<InlineSite> sites; // sorted by op_pc
+  std::vector<TryRange> tries;   // in the order their bodies close
+  std::vector<StubRange> stubs;  // sorted by start
   SrcPos pos;                    // where the code starts
 };
 
@@ -45,6 +64,33 @@ Proto* make_proto(Heap& heap, ProtoKind kind, ProtoExtra* extra, uint32_t max_st
 SrcPos proto_pos_at(const Proto* p, uint32_t pc);
 // The inline site whose instruction is at op_pc, or null.
 const InlineSite* proto_site_at(const Proto* p, uint32_t op_pc);
+// Calls visit(const TryRange&) for each try open where a frame of p stands, innermost first, until
+// visit returns true. `at` is the frame's saved pc (just past its current instruction); a pc in a
+// stub stands at the instruction the stub is for.
+template <class F>
+void proto_open_tries(const Proto* p, uint32_t at, F&& visit) {
+  const ProtoExtra& x = *p->extra;
+  for (;;) {
+    // Bodies nest, so the tries holding `at` are innermost first in the order of their opens.
+    uint32_t opened_before = UINT32_MAX;
+    for (;;) {
+      const TryRange* inner = nullptr;
+      for (const TryRange& t : x.tries) {
+        bool holds = t.open + 1 < at && at <= t.close && t.open < opened_before;
+        if (holds && (!inner || t.open > inner->open)) inner = &t;
+      }
+      if (!inner) break;
+      if (visit(*inner)) return;
+      opened_before = inner->open;
+    }
+    const StubRange* stub = nullptr;
+    for (const StubRange& s : x.stubs) {
+      if (s.start < at && at <= s.end) stub = &s;
+    }
+    if (!stub) return;
+    at = stub->origin + 1;
+  }
+}
 // Index of sym among the parameters, or -1.
 inline int proto_param_index(const Proto* p, const Symbol* sym) {
   for (uint32_t i = 0; i < p->nparams; ++i) {

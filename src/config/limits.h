@@ -48,10 +48,6 @@ inline constexpr int kLineBits = 24;
 inline constexpr size_t kInitialStackSlots = 4096;
 inline constexpr size_t kInitialFrames = 256;
 
-// Room for open inlined tries (vm/fiber.h TryRecord) when a fiber first opens one; it grows by
-// doubling, so tries nested as deep as calls go are fine.
-inline constexpr uint32_t kInitialTries = 8;
-
 // Slots kept free above what a frame's code needs (its max_stack): room for a native builtin's
 // pushes and for a call's callee, so that the room check is made once per frame, at its push.
 inline constexpr uint32_t kStackSlack = 8;

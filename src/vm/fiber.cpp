@@ -80,7 +80,6 @@ void VM::give_back_stacks(Fiber* stacks) {
       spare_fibers_.size() < limits::kSpareFibers) {
     stacks->sp = 0;
     stacks->nframes = 0;
-    stacks->ntries = 0;
     stacks->young_from = 0;
     spare_fibers_.push_back(stacks);
     return;

@@ -11,14 +11,6 @@
 
 namespace valk {
 
-// An inlined try open in a frame (interp.cpp TRYPUSH): an error raised while it is open unwinds
-// to `frame`, cuts the value stack back to `sp` (the handler on top) and goes on at `handler`.
-struct TryRecord {
-  uint32_t frame;
-  uint32_t sp;
-  const uint32_t* handler;
-};
-
 struct Fiber {
   Value* stack = nullptr;
   size_t stack_cap = 0;
@@ -28,23 +20,10 @@ struct Fiber {
   uint32_t frames_cap = 0;
   uint32_t call_cap = 0;    // calls beyond this need growing or overflow: min(frames_cap, kMaxCallDepth)
   uint32_t young_from = 0;  // see VM::touch_frame
-  TryRecord* tries = nullptr;  // the open tries, innermost last, grown on demand
-  uint32_t ntries = 0;
-  uint32_t tries_cap = 0;
 
   // Allocates the stacks at the given sizes; false when memory is short.
   [[nodiscard]] bool allocate(size_t stack_slots, uint32_t frame_count);
   void release();
-  // Opens a try (false when memory is short); closes those of frames `frame` and above.
-  [[nodiscard]] bool push_try(TryRecord t) {
-    if (ntries == tries_cap && !grow_tries()) return false;
-    tries[ntries++] = t;
-    return true;
-  }
-  [[nodiscard]] bool grow_tries();
-  void drop_tries_from(uint32_t frame) {
-    while (ntries > 0 && tries[ntries - 1].frame >= frame) --ntries;
-  }
   // Every Value the fiber holds (stack slots below sp, frame fields), for the collector.
   template <class F>
   void trace(F&& f, uint32_t from_frame = 0) {

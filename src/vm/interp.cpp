@@ -87,6 +87,19 @@ inline Frame* push_frame(Frame* caller, uint32_t& nframes, FrameKind kind, uint3
   nf->run_base = 0;
   return nf;
 }
+// The innermost inlined try open where frame f stands, or null: a try costs nothing until an
+// error unwinds to a frame whose saved pc is in its body (compile/proto.h proto_open_tries).
+const TryRange* innermost_try(const Frame& f) {
+  if ((f.kind != FrameKind::kLambda && f.kind != FrameKind::kChunk) || !f.pc) return nullptr;
+  const Proto* p = f.proto.as<Proto>();
+  const TryRange* found = nullptr;
+  if (p->extra->tries.empty()) return found;
+  proto_open_tries(p, uint32_t(f.pc - p->code), [&](const TryRange& t) {
+    found = &t;
+    return true;
+  });
+  return found;
+}
 }  // namespace
 
 // The one room check of every call: a new frame (when `new_frame`) and `slots` stack slots above
@@ -770,16 +783,13 @@ dispatch_top:
   GUARD(CASE)
   GUARD(LET)
 
-  // An inlined try (compiler.cpp inline_try): open, then close after the body's value.
+  // An inlined try (compiler.cpp inline_try): only the handler is checked here; nothing else runs
+  // for the try unless an error unwinds into its body (raise, below, finds it by the frame's pc).
   WATCHED(TRYPUSH) {
     Value handler = sp[-1];
     if (UNLIKELY(!is_function(handler))) {
       SAVE();
       RAISE(arg_error(*this, "try", 1, "a Function", handler));
-    }
-    if (UNLIKELY(!fib_.push_try(TryRecord{fib_.nframes - 1, uint32_t(sp - fib_.stack), code0 + operand(ins)}))) {
-      SAVE();
-      RAISE_MSG("out of memory: cannot open a try");
     }
     DISPATCH();
   }
@@ -801,7 +811,6 @@ dispatch_top:
     { tail_call = false; goto call_generic; }
   }
   HANDLER(ENDTRY) {
-    --fib_.ntries;
     sp[-2] = sp[-1];
     --sp;
     pc = code0 + operand(ins);
@@ -1226,16 +1235,16 @@ raise : {
       fib_.sp = top.base;
       return err;
     }
-    if (catchable && fib_.ntries > 0 && fib_.tries[fib_.ntries - 1].frame == fib_.nframes - 1) {
-      // An inlined try open in this frame: its handler code runs here with the error.
-      TryRecord t = fib_.tries[--fib_.ntries];
+    if (const TryRange* t = catchable ? innermost_try(top) : nullptr) {
+      // An inlined try open where this frame stands: its handler code runs here with the error.
       drop_pins_above(fib_.nframes - 1);
-      fib_.sp = t.sp;
+      Proto* p = top.proto.as<Proto>();
+      fib_.sp = top.base + p->nslots + t->height;
       TOP_FRAME();
       RELOAD_STACK();
       *sp++ = err;
-      pc = t.handler;
-      ENTER_PROTO(fr->proto.as<Proto>());
+      ENTER_PROTO(p);
+      pc = code0 + t->handler;
       DISPATCH();
     }
     if (catchable && top.kind == FrameKind::kNative && (top.flags & frameflag::kCatchErrors)) {
@@ -1249,7 +1258,6 @@ raise : {
     }
     if (!top.env.is_undefined()) freeze_env(top.env);
     --fib_.nframes;
-    fib_.drop_tries_from(fib_.nframes);
     touch_frame(fib_.nframes - 1);
   }
 }

@@ -119,7 +119,6 @@ uint32_t VM::push_entry() {
 
 void VM::pop_entry(uint32_t entry) {
   fib_.nframes = entry;
-  fib_.drop_tries_from(entry);
   touch_frame(entry > 0 ? entry - 1 : 0);
   fib_.sp = fib_.frames[entry].base;
   --reentry_;
@@ -231,17 +230,7 @@ bool Fiber::allocate(size_t stack_slots, uint32_t frame_count) {
 void Fiber::release() {
   std::free(stack);
   std::free(frames);
-  std::free(tries);
   *this = Fiber{};
-}
-
-bool Fiber::grow_tries() {
-  uint32_t cap = tries_cap == 0 ? limits::kInitialTries : tries_cap * 2;
-  auto* bigger = static_cast<TryRecord*>(std::realloc(tries, sizeof(TryRecord) * cap));
-  if (!bigger) return false;
-  tries = bigger;
-  tries_cap = cap;
-  return true;
 }
 
 bool VM::grow_stack(size_t needed) {
@@ -495,17 +484,21 @@ Value VM::raise_at(Value err) {
   SrcPos fallback;
   TraceLines lines;
   const Frame* previous = nullptr;
-  uint32_t open_try = fib_.ntries;
   for (uint32_t i = fib_.nframes; i-- > 0;) {
     const Frame& f = fib_.frames[i];
     if (f.kind == FrameKind::kEntry) break;
-    // An inlined try open in this frame shows as the call of try it stands for, and the frame
-    // as it was at that call (the outermost one): the trace reads as if try were not inlined.
-    const uint32_t* try_call = nullptr;
-    for (; open_try > 0 && fib_.tries[open_try - 1].frame >= i; --open_try) {
-      lines.add(TraceCall{"try", SrcPos{}});
-      previous = nullptr;
-      try_call = fib_.tries[open_try - 1].handler;  // its CALL is placed at the try form
+    // An inlined try open where this frame stands shows as the call of try it stands for, and
+    // the frame as it was at that call (the outermost one): the trace reads as if try were not
+    // inlined.
+    const TryRange* try_call = nullptr;
+    if ((f.kind == FrameKind::kLambda || f.kind == FrameKind::kChunk) && f.pc) {
+      const Proto* p = f.proto.as<Proto>();
+      proto_open_tries(p, uint32_t(f.pc - p->code), [&](const TryRange& t) {
+        lines.add(TraceCall{"try", SrcPos{}});
+        previous = nullptr;
+        try_call = &t;  // its handler's CALL is placed at the try form
+        return false;
+      });
     }
     // A deep recursion repeats one frame many times over: count it without formatting it again.
     if (previous && positioned && same_line(f, *previous)) {
@@ -523,10 +516,7 @@ Value VM::raise_at(Value err) {
     }
     // A chunk run by eval or load shares its line with the frame that ran it: skip it.
     if (f.kind == FrameKind::kChunk && f.proto.as<Proto>()->kind == ProtoKind::kChunk) continue;
-    if (try_call) {
-      const Proto* p = f.proto.as<Proto>();
-      pos = proto_pos_at(p, uint32_t(try_call - p->code));
-    }
+    if (try_call) pos = proto_pos_at(f.proto.as<Proto>(), try_call->handler);
     lines.add(TraceCall{frame_name(f), pos});
     previous = &f;
     if (f.kind == FrameKind::kLambda && (f.flags & frameflag::kTailSite)) {
