@@ -129,17 +129,18 @@ bool Loop::step() {
 }
 
 void Loop::run_one(Ready r) {
-  auto* f = r.fiber.as<FiberObj>();  // old objects never move
+  auto* f = r.fiber.as<FiberObj>();
   if (f->aux != uint32_t(FiberState::kReady)) return;
   Value raise = r.raise;
   if ((f->flags & fiberflag::kCancelled) && raise.is_undefined()) raise = cancelled_error();
   Value result;
-  if (vm_.run_fiber(r.fiber, r.value, raise, &result)) {
-    finish(r.fiber, result);
-  } else if (f->flags & fiberflag::kCancelled) {
+  Value fiber = r.fiber;  // run_fiber updates it: the fiber may move while it runs
+  if (vm_.run_fiber(fiber, r.value, raise, &result)) {
+    finish(fiber, result);
+  } else if (fiber.as<FiberObj>()->flags & fiberflag::kCancelled) {
     // Cancelled while it ran: it stops at this suspension.
-    f->aux = uint32_t(FiberState::kReady);
-    ready_.push_back(Ready{r.fiber, Value::undefined(), cancelled_error()});
+    fiber.as<FiberObj>()->aux = uint32_t(FiberState::kReady);
+    ready_.push_back(Ready{fiber, Value::undefined(), cancelled_error()});
   }
 }
 

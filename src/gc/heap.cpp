@@ -93,7 +93,8 @@ Heap::~Heap() {
     finalize(o);
     std::free(o);
   }
-  // Young objects own no outside memory (protos are always old), so the nursery is just freed.
+  // Of the nursery's objects only those made by alloc_finalized own outside memory.
+  for (Object* o : young_finalized_) finalize(o);
   std::free(nursery_begin_);
 }
 
@@ -275,8 +276,17 @@ void Heap::minor(RootSource& roots) {
   if ((stats_.bytes_promoted - promoted_before) * limits::kNurseryGrowthShare > nursery_active_) {
     nursery_active_ = std::min(nursery_active_ * 2, config_.nursery_bytes);
   }
+  finalize_dead_young();
   reset_nursery();
   in_collection_ = false;
+}
+
+void Heap::finalize_dead_young() {
+  // A copied object is old now (the sweep finalizes it when it dies); one left behind is dead.
+  for (Object* o : young_finalized_) {
+    if (!(o->gc & gcbit::kForwarded)) finalize(o);
+  }
+  young_finalized_.clear();
 }
 
 namespace {

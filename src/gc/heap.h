@@ -83,6 +83,14 @@ class Heap {
     }
     return alloc_slow(bytes, type);
   }
+  // A young object (when the nursery has room) of a type with a finalizer: a minor collection
+  // runs the finalizer if the object died young, so short-lived owners of outside memory (a
+  // fiber that ends at once) cost no old-space cell. Callers must call finish(o) as for alloc.
+  Object* alloc_finalized(size_t bytes, ObjType type) {
+    Object* o = alloc(bytes, type);
+    if (!(o->gc & gcbit::kOld)) young_finalized_.push_back(o);
+    return o;
+  }
   // An object in the old space from the start (it never moves). It is put in the remembered set,
   // since its creator is about to store possibly-young values into it.
   Object* alloc_old(size_t bytes, ObjType type);
@@ -186,6 +194,7 @@ class Heap {
   void sweep_class(SizeClass& sc);
   void sweep_large();
   void reset_nursery();
+  void finalize_dead_young();
   void finalize(Object* o) {
     if (o->type != ObjType::kFree && finalizers_[size_t(o->type)]) finalizers_[size_t(o->type)](o);
   }
@@ -202,6 +211,7 @@ class Heap {
   std::vector<uint8_t> class_of_size_;  // (bytes / 8) -> class index
   std::vector<Object*> large_;
   std::vector<Object*> remembered_;
+  std::vector<Object*> young_finalized_;  // nursery objects with a finalizer (alloc_finalized)
   std::vector<Object*> gray_;  // marking worklist, and the scan list of a minor collection
   size_t old_in_use_ = 0;      // bytes of live-or-unswept old objects
   size_t old_committed_ = 0;   // bytes of slab pages

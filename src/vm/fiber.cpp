@@ -52,10 +52,12 @@ Value VM::new_fiber(Value fn, Args args, Value future) {
   stacks->stack[1] = fn;
   for (uint32_t i = 0; i < args.n; ++i) stacks->stack[2 + i] = args[i];
   stacks->sp = 2 + args.n;
-  auto* f = static_cast<FiberObj*>(heap_.alloc_old(sizeof(FiberObj), ObjType::kFiber));
+  // Young: most fibers end at their first run and die in the nursery (see Heap::alloc_finalized).
+  auto* f = static_cast<FiberObj*>(heap_.alloc_finalized(sizeof(FiberObj), ObjType::kFiber));
   f->aux = uint32_t(FiberState::kReady);
   f->stacks = stacks;
   f->future = future;
+  heap_.finish(f);
   return Value::object(f);
 }
 
@@ -88,9 +90,9 @@ void VM::give_back_stacks(Fiber* stacks) {
   delete stacks;
 }
 
-bool VM::run_fiber(Value fiber, Value resumed, Value raise, Value* result) {
+bool VM::run_fiber(Value& fiber, Value resumed, Value raise, Value* result) {
   // Fibers run only from the loop, which only the main fiber drives: the main fiber is parked.
-  auto* f = fiber.as<FiberObj>();  // old: it never moves
+  auto* f = fiber.as<FiberObj>();
   main_saved_ = fib_;
   main_parked_ = true;
   fib_ = *f->stacks;
@@ -104,6 +106,8 @@ bool VM::run_fiber(Value fiber, Value resumed, Value raise, Value* result) {
   resume_value_ = resumed;
   resume_raise_ = raise;
   Value out = execute(0);
+  fiber = running_;  // a collection during the run may have moved a young FiberObj
+  f = fiber.as<FiberObj>();
   bool done = !suspended_;
   suspended_ = false;
   suspend_entry_ = saved_entry;

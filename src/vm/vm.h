@@ -151,8 +151,9 @@ class VM final : public RootSource {
   Value new_fiber(Value fn, Args args, Value future);
   // Runs a spawned fiber until it ends (returns true, *result its value or Error) or suspends
   // (returns false). A suspended native is called again with `resumed`; when `raise` is an Error,
-  // it is raised at the suspension point instead (aio/cancel).
-  bool run_fiber(Value fiber, Value resumed, Value raise, Value* result);
+  // it is raised at the suspension point instead (aio/cancel). `fiber` is updated to where the
+  // collector moved the FiberObj during the run (it may be young).
+  bool run_fiber(Value& fiber, Value resumed, Value raise, Value* result);
   // The error `await` raises for a future rejected with `error`: the same message and position,
   // its trace followed by a note and the chain of calls at the await (the running frame's).
   Value rethrow_awaited(Value error);

@@ -536,6 +536,43 @@ TEST(HeapFinalizers, RunForLiveSlabAndLargeObjectsAtDestruction) {
   EXPECT_EQ(g_strings_finalized, 3);  // the live slab one and the live large one, when the heap goes
 }
 
+// Young objects with a finalizer (alloc_finalized: fibers): one that dies in the nursery is
+// finalized by the minor collection that finds it dead, one that survives is finalized once, by
+// the sweep that finds it dead, and one still young when the heap goes is finalized then.
+int g_young_finalized = 0;
+void counting_fiber_finalizer(Object*) { ++g_young_finalized; }
+
+Value young_fiber_obj(Heap& heap) {
+  auto* f = static_cast<FiberObj*>(heap.alloc_finalized(sizeof(FiberObj), ObjType::kFiber));
+  f->stacks = nullptr;
+  f->future = Value::undefined();
+  heap.finish(f);
+  return Value::object(f);
+}
+
+TEST(HeapFinalizers, RunForObjectsThatDieYoung) {
+  g_young_finalized = 0;
+  {
+    Heap heap(config());
+    heap.set_finalizer(ObjType::kFiber, counting_fiber_finalizer);
+    TestRoots roots;
+    for (int i = 0; i < 5; ++i) young_fiber_obj(heap);
+    roots.values.push_back(young_fiber_obj(heap));
+    ASSERT_TRUE(Heap::is_young(roots.values[0]));
+    heap.collect(roots, false);
+    EXPECT_EQ(g_young_finalized, 5);  // the dead ones, by the minor collection
+    EXPECT_FALSE(Heap::is_young(roots.values[0]));
+    heap.collect(roots, false);
+    EXPECT_EQ(g_young_finalized, 5);  // the survivor is old: a minor collection leaves it be
+    roots.values.clear();
+    heap.collect(roots, true);
+    EXPECT_EQ(g_young_finalized, 6);  // dead old, swept once
+    roots.values.push_back(young_fiber_obj(heap));
+    young_fiber_obj(heap);
+  }
+  EXPECT_EQ(g_young_finalized, 8);  // both still in the nursery when the heap goes
+}
+
 TEST(HeapFinalizers, AreOwnedByEachHeap) {
   // Two VMs (isolates on two threads) each set their own table: one heap's does not run for the other.
   g_finalized = 0;
