@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -426,12 +427,17 @@ TEST(NetLimits, HttpWriteTimeoutMs) {
   ServerOptions o;
   o.write_timeout_ms = 300;
   Fixture f(o);
-  // 30 requests for 1 MiB each on one connection that never reads: the output stalls.
+  // 30 requests for 1 MiB each on one connection that never reads: the output stalls. The peer
+  // holds the connection until the server has closed its end (its socket in /proc/net/tcp is no
+  // longer ESTABLISHED, state 01), at most 20 s: a loaded machine may take seconds to stall.
   std::string req = "GET /big HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n";
   std::string many;
   for (int i = 0; i < 30; i++) many += req;
+  char port_hex[8];
+  std::snprintf(port_hex, sizeof port_hex, "%04X", unsigned(f.server.port()));
   sh("exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(f.server.port()) + "; printf \"" + many +
-     "\" >&3; sleep 1.5");
+     "\" >&3; for i in $(seq 400); do grep -q \" 0100007F:" + port_hex +
+     " [0-9A-F:]* 01 \" /proc/net/tcp || break; sleep 0.05; done");
   f.server.stop();
   EXPECT_EQ(f.server.stats().timeouts, 1u);
   EXPECT_EQ(f.server.loop_close_rc(), 0);

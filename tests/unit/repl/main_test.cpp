@@ -107,7 +107,7 @@ TEST(Cli, DoWithAnIfLastLoopsInBoundedMemory) {
       "(fun {rss} {nth 24 (gc/stats)})\n"
       "(fun {hold n} {do (= {s} (str/repeat \"x\" 100000)) (if (== n 0) {(rss)} {hold (- n 1)})})\n"
       "(print (hold 3000))\n";
-  Exec r = run_valk({}, program);
+  Exec r = run_valk({}, program, {}, std::chrono::seconds(300));  // a Debug build on a loaded machine
   ASSERT_EQ(r.status, 0) << r.err;
   std::istringstream out(r.out);
   long long resident = -1;
