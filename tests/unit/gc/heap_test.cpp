@@ -732,6 +732,15 @@ TEST(HeapLimit, LiveDataPastTheLimitIsOutOfMemoryAfterACollection) {
   EXPECT_FALSE(heap.out_of_memory());
 }
 
+// "Past the limit": a request that brings live data exactly to the limit still fits.
+TEST(HeapLimit, WouldPassOnlyPastTheLimit) {
+  Heap heap(config(limits::kDefaultNurseryBytes, 1 << 20));
+  EXPECT_FALSE(heap.would_pass_limit(1 << 20));
+  EXPECT_TRUE(heap.would_pass_limit((1 << 20) + 1));
+  Heap unlimited(config());
+  EXPECT_FALSE(unlimited.would_pass_limit(size_t(1) << 40));
+}
+
 TEST(HeapLimit, NoLimitNeverRunsOutOfMemory) {
   Heap heap(config(limits::kMinNurseryBytes, 0));
   TestRoots roots;

@@ -21,6 +21,9 @@ TEST(Teach, ClosestBoundName) {
   EXPECT_EQ(closest_bound_name(vm, "zzzzqqq"), "");
   EXPECT_EQ(closest_bound_name(vm, "q"), "");  // too short to guess
   EXPECT_NE(closest_bound_name(vm, "len"), "len");  // never the name itself
+  // Three edits from foldl and four from filter: a swap counts once only when both letters match.
+  EXPECT_EQ(closest_bound_name(vm, "qqodl"), "");
+  EXPECT_EQ(closest_bound_name(vm, "qflqtr"), "");
 }
 
 // An error placed at `col` of line 1 of `text` (file <t>).
@@ -28,6 +31,16 @@ Value placed_error(VM& vm, const char* message, uint32_t file, uint32_t col) {
   Value e = vm.error(message);
   e.as<ErrorObj>()->pos = SrcPos::make(file, 1, col);
   return e;
+}
+
+// The binding hints follow a word ending the text before the name: after "(", or after a blank.
+TEST(Teach, BindingHintAfterABlankToo) {
+  VM vm;
+  uint32_t file = vm.files().intern("<t>");
+  Value e = placed_error(vm, "LEnv: Symbol `y` is not bound", file, 11);
+  EXPECT_EQ(error_hints(vm, e, "(do {1} = y 2)"), "hint: the names to bind are written in { }: (= {y} ...)\n");
+  Value f = placed_error(vm, "LEnv: Symbol `y` is not bound", file, 12);
+  EXPECT_EQ(error_hints(vm, f, "(do {1} x= y 2)"), "");  // x= is not =
 }
 
 TEST(Teach, ExcerptAndHintsFollowTheFirstLine) {
