@@ -122,6 +122,16 @@ TEST_F(DisasmTest, NameOperandsShowTheSymbol) {
   EXPECT_NE(text.find("NAME      some-global"), std::string::npos) << text;
 }
 
+// Names bound with = in a lambda's body are read from their slots, the first as the others.
+TEST(DisasmSlots, EveryEqNameIsReadFromItsSlot) {
+  VM vm;
+  Value f = vm.run_source("(\\ {x} {do (= {a} 1) (= {b} 2) (+ a b x)})", "d.valk");
+  ASSERT_TRUE(is_closure(f));
+  std::string text = disassemble(f.as<Closure>()->proto.as<Proto>(), vm.files());
+  EXPECT_NE(text.find("SLOT      1 (a)"), std::string::npos) << text;
+  EXPECT_NE(text.find("SLOT      2 (b)"), std::string::npos) << text;
+}
+
 TEST_F(DisasmTest, JumpOperandsAreTargets) {
   std::string text = disasm_of("(\\ {c} {+ 1 (if c {2} {3})})");
   EXPECT_NE(text.find("IF        5"), std::string::npos) << text;

@@ -31,6 +31,19 @@ TEST_F(TableTest, SetGetReplaceAndDelete) {
   EXPECT_EQ(table_count(t), 0u);
 }
 
+// The load bound of table_set: live entries and tombstones stay at most half the slots after
+// every insertion, and the table grows only when the next one would pass that.
+TEST_F(TableTest, LiveSlotsStayAtMostHalfTheCapacity) {
+  Value t = table_new(heap);
+  for (int64_t k = 0; k < 200; ++k) {
+    uint64_t before = t.as<Table>()->capacity;
+    table_set(heap, t, i(k), i(k));
+    const Table* tab = t.as<Table>();
+    EXPECT_LE(2 * tab->used, tab->capacity) << "after key " << k;
+    if (2 * tab->used <= before) EXPECT_EQ(tab->capacity, before) << "grew early at key " << k;
+  }
+}
+
 // The float whose flonum word is 0x1A, the tombstone's word before floats were held in the
 // word: a key like any other.
 TEST_F(TableTest, FlonumWithTheOldTombstoneWordIsAnOrdinaryKey) {
