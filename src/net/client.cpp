@@ -186,6 +186,7 @@ ClientConn::ClientConn(ClientCore& core, std::string k, const ClientRequest& fir
       scheme_(first.scheme), port_(first.port) {
   bool default_port = (scheme_ == "https" && port_ == 443) || (scheme_ == "http" && port_ == 80);
   authority_ = default_port ? url_host(sni_) : host_port(sni_, port_);
+  ignore_sigpipe();
   uv_tcp_init(core.loop, &tcp_);
   uv_timer_init(core.loop, &timer_);
   tcp_.data = timer_.data = connect_.data = this;

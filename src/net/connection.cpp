@@ -90,6 +90,7 @@ bool Responder::reset() {
 }
 
 Connection::Connection(ServerCore& s, SSL_CTX* tls) : server(s) {
+  ignore_sigpipe();
   uv_tcp_init(s.loop, &tcp_);
   uv_timer_init(s.loop, &timer_);
   uv_prepare_init(s.loop, &later_);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -440,6 +441,23 @@ TEST(NetLimits, HttpWriteTimeoutMs) {
      " [0-9A-F:]* 01 \" /proc/net/tcp || break; sleep 0.05; done");
   f.server.stop();
   EXPECT_EQ(f.server.stats().timeouts, 1u);
+  EXPECT_EQ(f.server.loop_close_rc(), 0);
+}
+
+// A peer that goes away while the server writes makes the write fail with EPIPE and raise
+// SIGPIPE, whose default action would end the server's process (this test's, or valk's): once a
+// connection is accepted, SIGPIPE is ignored. (Seen in a loaded make stress run: nghttp closed
+// while the server still wrote, and the test process died of SIGPIPE.)
+TEST(NetServer, AcceptedConnectionLeavesSigpipeIgnored) {
+  std::signal(SIGPIPE, SIG_DFL);
+  Fixture f;
+  Shell r = sh(curl("--http1.1 " + f.server.url("/hello")));
+  EXPECT_EQ(r.out, "hello GET /hello");
+  struct sigaction now {};
+  ASSERT_EQ(sigaction(SIGPIPE, nullptr, &now), 0);
+  EXPECT_EQ(now.sa_handler, SIG_IGN);
+  raise(SIGPIPE);  // and the process goes on
+  f.server.stop();
   EXPECT_EQ(f.server.loop_close_rc(), 0);
 }
 
