@@ -129,12 +129,12 @@ bool Loop::step() {
 }
 
 void Loop::run_one(Ready r) {
-  auto* f = r.fiber.as<FiberObj>();
-  if (f->aux != uint32_t(FiberState::kReady)) return;
+  // A Value, not a FiberObj*: run_fiber updates it, as the fiber may move while it runs.
+  Value fiber = r.fiber;
+  if (fiber.as<FiberObj>()->aux != uint32_t(FiberState::kReady)) return;
   Value raise = r.raise;
-  if ((f->flags & fiberflag::kCancelled) && raise.is_undefined()) raise = cancelled_error();
+  if ((fiber.as<FiberObj>()->flags & fiberflag::kCancelled) && raise.is_undefined()) raise = cancelled_error();
   Value result;
-  Value fiber = r.fiber;  // run_fiber updates it: the fiber may move while it runs
   if (vm_.run_fiber(fiber, r.value, raise, &result)) {
     finish(fiber, result);
   } else if (fiber.as<FiberObj>()->flags & fiberflag::kCancelled) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "aio/loop.h"
+#include "aio/sigpipe.h"
 #include "lib/builtin.h"
 #include "lib/check.h"
 #include "value/dict.h"
@@ -332,9 +333,8 @@ void start_io(Proc* p) {
   uv_read_start(reinterpret_cast<uv_stream_t*>(&p->out), on_alloc, on_read);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&p->err), on_alloc, on_read);
   if (p->has_in) {
-    // A program that exits without reading all its stdin makes the write fail with EPIPE; the
-    // default SIGPIPE would kill valk instead. Ignored from the first run that writes on.
-    std::signal(SIGPIPE, SIG_IGN);
+    // A program that exits without reading all its stdin must not end valk.
+    ignore_sigpipe();
     uv_buf_t buf = uv_buf_init(p->input.data(), unsigned(p->input.size()));
     p->write_req.data = p;
     // Written, or failed (the program exited without reading it all): stdin is closed either way.

@@ -2,7 +2,6 @@
 // server's options. The Valk binding (http/serve) sits on these; docs/HTTP.md describes them.
 #pragma once
 
-#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -10,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "aio/sigpipe.h"
 #include "config/limits.h"
 
 namespace valk::net {
@@ -23,12 +23,6 @@ inline std::string url_host(const std::string& host) {
 inline std::string host_port(const std::string& host, int port) {
   return url_host(host) + ":" + std::to_string(port);
 }
-
-// A peer that goes away while we write makes the write fail with EPIPE and raise SIGPIPE, whose
-// default action ends the process: one client must not end a server (nor a server a client).
-// Ignored process-wide, as Python and node do, from the first connection on; the programs valk
-// starts get every signal back at its default (aio/proc.cpp).
-inline void ignore_sigpipe() { std::signal(SIGPIPE, SIG_IGN); }
 
 // Header names are lower case (HTTP/2 requires it; HTTP/1.1 names are folded when parsed).
 using Headers = std::vector<std::pair<std::string, std::string>>;

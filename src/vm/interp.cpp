@@ -630,7 +630,7 @@ dispatch_top:
     }
     // Not a non-empty Q-expression: the builtin raises its own error.
     sp[0] = l;
-    sp[-1] = watch_expected_[int(WatchId::Tail)];  // the original: a frame may bind it while the global changed
+    sp[-1] = original(WatchId::Tail);
     ++sp;
     nargs = 1;
     fr->pc = pc;
@@ -846,7 +846,7 @@ dispatch_top:
     }
     // Not a plain element: the prelude's definition runs (it evaluates it, or raises).
     sp[0] = sp[-1];
-    sp[-1] = watch_expected_[int(operand(ins) == 0 ? WatchId::Fst : operand(ins) == 1 ? WatchId::Snd : WatchId::Trd)];
+    sp[-1] = original(operand(ins) == 0 ? WatchId::Fst : operand(ins) == 1 ? WatchId::Snd : WatchId::Trd);
     ++sp;
     nargs = 1;
     fr->pc = pc;
@@ -877,7 +877,7 @@ dispatch_top:
     }
     sp[0] = sp[-1];
     sp[-1] = sp[-2];
-    sp[-2] = watch_expected_[int(WatchId::Nth)];
+    sp[-2] = original(WatchId::Nth);
     ++sp;
     nargs = 2;
     fr->pc = pc;

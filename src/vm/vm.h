@@ -242,6 +242,9 @@ class VM final : public RootSource {
   bool callable_without_arguments(Value v) const;
   Value watched_meaning(const struct InlineSite* site, Frame* fr);
   bool means_original(const Symbol* s, Value v) const;
+  // The prelude's own definition of a watched name. An inline instruction whose fast path does not
+  // apply calls it, not the name's current binding: the site was compiled while the name meant it.
+  Value original(WatchId id) const { return watch_expected_[int(id)]; }
   Value apply_operator(Op op, Args args);
   Value make_partial(Value fn, Args args);
   SrcPos frame_position(const Frame& f) const;
