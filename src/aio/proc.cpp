@@ -433,11 +433,10 @@ int prepare(Launch& l, const Fds& f) {
   return posix_spawn_file_actions_adddup2(&l.actions, f.err[1], 2);
 }
 
-// What execvp tries for `name`: the name itself when it holds a '/', else the name in each
-// directory of PATH, in order: the child's PATH ("env" may set it, which posix_spawnp would not
-// see), glibc's default when unset; an empty entry is the working directory.
+// What execvp tries for a `name` without a '/': the name in each directory of PATH, in order: the
+// child's PATH ("env" may set it, which posix_spawnp would not see), glibc's default when unset;
+// an empty entry is the working directory.
 std::vector<std::string> candidates(const Options& o, const std::string& name) {
-  if (name.find('/') != std::string::npos) return {name};
   const char* path = nullptr;
   if (o.has_env) {
     for (const std::string& e : o.env) {
@@ -467,15 +466,15 @@ int spawn_file(const std::string& file, Launch& l, pid_t* pid) {
   return posix_spawn(pid, "/bin/sh", &l.actions, &l.attr, sh.data(), l.envp);
 }
 
-// execvp's search with posix_spawn: the first candidate that starts; past one that is missing
-// (or denied) to the next; the failure of the last, EACCES when one was denied.
+// execvp's search with posix_spawn: a name with a '/' is the file; else the first candidate that
+// starts, past one that is missing (or denied) to the next; the failure of the last, EACCES when
+// one was denied.
 int spawn_program(const Options& o, Launch& l, pid_t* pid) {
   const std::string& name = o.args[0];
   if (name.empty()) return ENOENT;
-  std::vector<std::string> files = candidates(o, name);
-  if (name.find('/') != std::string::npos) return spawn_file(files[0], l, pid);
+  if (name.find('/') != std::string::npos) return spawn_file(name, l, pid);
   bool denied = false;
-  for (const std::string& file : files) {
+  for (const std::string& file : candidates(o, name)) {
     // A missing absolute path fails in the child just as here: skipped without a spawn.
     if (file[0] == '/' && access(file.c_str(), F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR)) continue;
     int r = spawn_file(file, l, pid);
@@ -508,7 +507,8 @@ int start(Options& o, Fds& f, pid_t* pid) {
   Launch l;
   if (int r = prepare(l, f)) return r;
   l.argv = c_strings(o.args);
-  std::vector<char*> envp = c_strings(o.env);
+  std::vector<char*> envp;
+  if (o.has_env) envp = c_strings(o.env);
   l.envp = o.has_env ? envp.data() : environ;
   int r = spawn_program(o, l, pid);
   f.drop_child_ends();
