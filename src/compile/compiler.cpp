@@ -149,6 +149,7 @@ struct CallStub {
   uint32_t end_pc;  // where the form's value goes (not in tail position)
   int depth;
   int do_target;    // the do whose last form holds it in tail position, or -1
+  int try_level;    // inlined tries open around it: a try in its arguments takes the next slot
 };
 
 // A do in tail position whose last form is being compiled in tail position: the tail exits of
@@ -230,6 +231,7 @@ class Compiler {
   bool fusable_arith(Op op, Value form, Op* fused, Stub* stub);
   void emit_fused(Op fused, const Stub& stub);
   NOT_IN_RECURSION void emit_stubs();
+  NOT_IN_RECURSION void emit_try_handlers();
   NOT_IN_RECURSION Value finish(SrcPos pos);
 
   VM& vm_;
@@ -254,6 +256,13 @@ class Compiler {
   std::pair<Operand, Operand> fused_operands_;  // operands of the fused instruction being made
   std::vector<DoTarget> do_targets_;
   int do_target_ = -1;  // while the last form of a tail do is compiled: its index in do_targets_
+  int try_level_ = 0;      // inlined tries open where the code being compiled stands
+  int max_try_level_ = 0;  // Proto::ntry
+  struct TryHandler {
+    size_t range;  // in x_->tries
+    SrcPos pos;    // the try form's
+  };
+  std::vector<TryHandler> try_handlers_;
 };
 
 // Guards the C recursion of the compiler: one level per nested form.
@@ -796,7 +805,7 @@ bool Compiler::let_inlinable(Value body) const {
 }
 
 size_t Compiler::emit_guard(Op op, Value form, SrcPos pos, size_t n, bool tail) {
-  CallStub st{pc(), form, pos, n, tail, 0, depth_, tail ? do_target_ : -1};
+  CallStub st{pc(), form, pos, n, tail, 0, depth_, tail ? do_target_ : -1, try_level_};
   emit(op, 0, 0);
   emit_word(0);  // the stub, filled in by emit_call_stubs
   call_stubs_.push_back(st);
@@ -868,10 +877,11 @@ void Compiler::inline_let(Value form, SrcPos pos, size_t n, bool tail) {
   end_guarded(stub);
 }
 
-// (try {body} handler): the handler is evaluated first, as the arguments of the builtin are;
-// the body runs in this frame with the try open, and an error raised in it (at any depth of
-// calls) comes back to the handler's call, which follows ENDTRY:
-//   <handler> TRYPUSH h <body> ENDTRY end  h: CALL 1  end:
+// (try {body} handler): the handler is evaluated first, as the arguments of the builtin are, and
+// kept in a frame slot of its own (Proto::ntry, one per level of nesting) while the body runs in
+// this frame; nothing runs when the body ends. An error raised in the body (at any depth of
+// calls) unwinds to the handler's call, placed after the prototype's code (emit_try_handlers):
+//   <handler> TRY s <body> end: ...        h: CALL 1  JMP end
 void Compiler::inline_try(Value form, SrcPos pos, size_t n, bool tail) {
   (void)n;
   uint32_t start = pc();
@@ -884,18 +894,16 @@ void Compiler::inline_try(Value form, SrcPos pos, size_t n, bool tail) {
   mark(pos);  // a handler that is no function is reported at the form
   TryRange range{};
   range.open = pc();
+  range.slot = uint32_t(params_.size() + eq_slots_.size()) + uint32_t(try_level_);
+  emit(Op::TRY, range.slot, -1);
   range.height = uint32_t(depth_);
-  emit(Op::TRYPUSH, 0, 0);
+  if (++try_level_ > max_try_level_) max_try_level_ = try_level_;
   body(car(body_cell), cell_pos(body_cell), false);
+  --try_level_;
   range.close = pc();
-  emit(Op::ENDTRY, 0, -1);
-  range.handler = pc();
-  adjust(+1);  // the error, pushed by the unwinding
-  mark(pos);
-  emit(Op::CALL, 1, -1);
-  patch(range.close, pc());
-  x_->tries.push_back(range);
   x_->sites[site].end_pc = pc();
+  try_handlers_.push_back(TryHandler{x_->tries.size(), pos});
+  x_->tries.push_back(range);
   ret(tail);
 }
 
@@ -920,6 +928,7 @@ void Compiler::emit_call_stubs() {
     CallStub st = call_stubs_[call_stubs_done_];
     x_->code[st.guard_pc + 1] = pc();
     depth_ = st.depth;
+    try_level_ = st.try_level;
     do_target_ = st.do_target;  // its DO is placed by now: exits jump there directly
     uint32_t start = pc();
     generic_call(st.form, st.pos, st.n, st.tail);
@@ -927,7 +936,24 @@ void Compiler::emit_call_stubs() {
     if (!st.tail) emit(Op::JMP, call_stubs_[call_stubs_done_].end_pc, 0);
     x_->stubs.push_back(StubRange{start, pc(), st.guard_pc});
   }
+  try_level_ = 0;
   no_fuse_ = fuse;
+}
+
+// Each inlined try's handler call, reached only by an error unwinding into its body: the
+// unwinding has put the handler and the error where the try's value goes.
+void Compiler::emit_try_handlers() {
+  for (const TryHandler& h : try_handlers_) {
+    TryRange& t = x_->tries[h.range];
+    uint32_t start = pc();
+    t.handler = start;
+    depth_ = int(t.height);
+    adjust(+2);
+    mark(h.pos);
+    emit(Op::CALL, 1, -1);
+    emit(Op::JMP, t.close, 0);
+    x_->stubs.push_back(StubRange{start, pc(), t.open});  // its errors are raised at the TRY
+  }
 }
 
 // ---- fused instructions ------------------------------------------------------------------
@@ -1077,15 +1103,17 @@ void Compiler::emit_stubs() {
 Value Compiler::finish(SrcPos pos) {
   emit_stubs();
   emit_call_stubs();
+  emit_try_handlers();
   if (!error_.empty()) return make_error(vm_.heap(), error_);
   x_->pos = pos;
   uint32_t nparams = uint32_t(x_->params.size());
-  Proto* p = make_proto(vm_.heap(), kind_, x_, uint32_t(max_depth_ + 1 + eq_slots_.size()));
+  Proto* p = make_proto(vm_.heap(), kind_, x_, uint32_t(max_depth_ + 1 + eq_slots_.size() + max_try_level_));
   x_ = nullptr;  // the proto owns it now
   if (nparams > 0xffff) return make_error(vm_.heap(), "too many parameters");
   p->nparams = uint16_t(params_.size());
   p->nrequired = p->nparams;
   p->nslots = uint16_t(params_.size() + eq_slots_.size());
+  p->ntry = uint16_t(max_try_level_);
   if (makes_closures_) p->pflags |= protoflag::kMakesClosures;
   if (pos.known() && vm_.files().is_builtin(pos.file())) p->pflags |= protoflag::kBuiltinCode;
   p->module = module_;

@@ -29,13 +29,15 @@ struct LineEntry {
   SrcPos pos;
 };
 
-// An inlined try (compiler.cpp inline_try): nothing runs for it until an error unwinds to a frame
-// standing inside its body, which then goes on at `handler` with the stack cut to `height`.
+// An inlined try (compiler.cpp inline_try): nothing runs for it but TRY until an error unwinds to
+// a frame standing inside its body, which then goes on at `handler` with the stack cut to `height`,
+// the handler (from frame slot `slot`) and the error pushed.
 struct TryRange {
-  uint32_t open;     // the TRYPUSH (the body follows it)
-  uint32_t close;    // the ENDTRY (the body ends before it)
-  uint32_t handler;  // the handler's CALL
-  uint32_t height;   // stack slots above the frame's `=` slots with the handler on top
+  uint32_t open;     // the TRY (the body follows it)
+  uint32_t close;    // just past the body
+  uint32_t handler;  // the handler's call, placed after the prototype's code
+  uint32_t height;   // operand stack slots in use when the body starts (the try's value goes there)
+  uint32_t slot;     // the frame slot holding the handler (Proto::ntry)
 };
 
 // Code placed at the end of a prototype for an instruction of its body (a fused instruction's

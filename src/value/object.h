@@ -126,6 +126,8 @@ struct Proto : Object {
   ProtoKind kind;
   uint8_t pflags;
   uint16_t module;     // namespace its global names resolve in: 0 the global frame, else a module (vm/module.cpp)
+  uint16_t ntry;       // slots above the `=` slots holding the handlers of the inlined tries open
+                       // (one per level of nesting); the operand stack starts after them
   uint32_t max_stack;  // temporaries the code needs above its parameters
   uint32_t ncode;
   uint32_t nconsts;

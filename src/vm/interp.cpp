@@ -185,10 +185,11 @@ Value VM::execute(uint32_t entry) {
     K = proto->consts;      \
     code0 = proto->code;    \
   } while (0)
-// A lambda frame entered with its arguments in place: its `=` slots start unbound.
+// A frame entered with its arguments in place: its `=` slots start unbound, its try slots empty.
 #define INIT_SLOTS(p)                                                          \
   do {                                                                         \
-    for (uint32_t i_ = (p)->nparams; i_ < (p)->nslots; ++i_) *sp++ = Value::undefined(); \
+    for (uint32_t i_ = (p)->nparams, end_ = uint32_t((p)->nslots + (p)->ntry); i_ < end_; ++i_) \
+      *sp++ = Value::undefined();                                              \
   } while (0)
 #define TOP_FRAME() (fr = &fib_.frames[fib_.nframes - 1])
 // Makes room for a new frame (new_frame) and `slots` more stack slots, or raises.
@@ -783,22 +784,25 @@ dispatch_top:
   GUARD(CASE)
   GUARD(LET)
 
-  // An inlined try (compiler.cpp inline_try): only the handler is checked here; nothing else runs
-  // for the try unless an error unwinds into its body (raise, below, finds it by the frame's pc).
-  WATCHED(TRYPUSH) {
+  // An inlined try (compiler.cpp inline_try): the handler is checked and put in its slot; nothing
+  // else runs for the try unless an error unwinds into its body (raise, below, finds it by the
+  // frame's pc).
+  WATCHED(TRY) {
     Value handler = sp[-1];
     if (UNLIKELY(!is_function(handler))) {
       SAVE();
       RAISE(arg_error(*this, "try", 1, "a Function", handler));
     }
+    bp[operand(ins)] = handler;
+    --sp;
     DISPATCH();
   }
-  SLOW(TRYPUSH) {
+  SLOW(TRY) {
     SAVE();
     const InlineSite* site = proto_site_at(proto, uint32_t(pc - 1 - code0));
     Value meaning = watched_meaning(site, fr);
     if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));
-    if (means_original(site->sym, meaning)) goto L_TRYPUSH;
+    if (means_original(site->sym, meaning)) goto L_TRY;
     // try means something else here now: call that with the body and the handler.
     Value handler = sp[-1];
     sp[-1] = meaning;
@@ -810,13 +814,6 @@ dispatch_top:
     fr->pc = pc;
     { tail_call = false; goto call_generic; }
   }
-  HANDLER(ENDTRY) {
-    sp[-2] = sp[-1];
-    --sp;
-    pc = code0 + operand(ins);
-    DISPATCH();
-  }
-
   HANDLER(JMPF) {
     Value c = *--sp;
     if (LIKELY(c.is_fixnum())) {
@@ -1149,6 +1146,7 @@ run_native : {
       fr->flags = 0;
       fr->scope = fib_.frames[fib_.nframes - 2].scope;
       fr->proto = r.value;
+      INIT_SLOTS(p);
       ENTER_PROTO(p);
       pc = code0;
       if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
@@ -1190,6 +1188,7 @@ push_chunk : {
   *sp++ = resumed;
   fr = push_frame(fr, fib_.nframes, FrameKind::kChunk, uint32_t(sp - fib_.stack), fr->scope, resumed, 0);
   bp = sp;
+  INIT_SLOTS(p);
   ENTER_PROTO(p);
   pc = code0;
   if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
@@ -1239,9 +1238,10 @@ raise : {
       // An inlined try open where this frame stands: its handler code runs here with the error.
       drop_pins_above(fib_.nframes - 1);
       Proto* p = top.proto.as<Proto>();
-      fib_.sp = top.base + p->nslots + t->height;
+      fib_.sp = top.base + p->nslots + p->ntry + t->height;
       TOP_FRAME();
       RELOAD_STACK();
+      *sp++ = bp[t->slot];
       *sp++ = err;
       ENTER_PROTO(p);
       pc = code0 + t->handler;

@@ -141,6 +141,7 @@ static void push_chunk_frame(Frame* frames, uint32_t& nframes, Value* stack, uin
   f.residue = Value::undefined();
   f.run_base = 0;
   ++nframes;
+  for (uint32_t i = 0; i < proto.as<Proto>()->ntry; ++i) stack[sp++] = Value::undefined();  // its try slots
 }
 
 Value VM::eval_toplevel(Value form, SrcPos pos, CodeShape shape) {
