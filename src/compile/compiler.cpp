@@ -138,6 +138,15 @@ void literal_eq_names(Value code, std::vector<Symbol*>* out) {
   });
 }
 
+constexpr uint32_t kNoSite = UINT32_MAX;
+
+// (\ {formals} {body}) as the compiler inlines it: two literal lists, the formals well formed.
+bool lambda_shape(Value form, size_t n) {
+  if (n != 3) return false;
+  Value formals = car(cdr(form));
+  return is_qexpr(formals) && is_qexpr(car(cdr(cdr(form)))) && check_formals(formals).empty();
+}
+
 // A form inlined behind a guard (SELECT, CASE, LET), compiled once more at the end of
 // the prototype as the ordinary call the guard jumps to when a name it relies on changed.
 struct CallStub {
@@ -208,6 +217,10 @@ class Compiler {
   NOT_IN_RECURSION void sequence_call(Value form, SrcPos pos, size_t n);
   NOT_IN_RECURSION void inline_if(Value form, SrcPos pos, bool tail);
   void inline_lambda(Value form, SrcPos pos, bool tail);
+  bool closure_literal(Value form) const;
+  uint32_t nested_lambda(Value form);
+  void emit_closure(Value form, SrcPos pos, uint32_t proto_constant);
+  uint32_t open_try(Value form, SrcPos pos, uint32_t form_start, TryRange* range);
   NOT_IN_RECURSION void inline_do(Value form, SrcPos pos, size_t n, bool tail);
   NOT_IN_RECURSION void inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tail);
   bool assign_inlinable(Value names, size_t n) const;
@@ -260,7 +273,8 @@ class Compiler {
   int max_try_level_ = 0;  // Proto::ntry
   struct TryHandler {
     size_t range;  // in x_->tries
-    SrcPos pos;    // the try form's
+    Value form;    // (try {body} handler)
+    SrcPos pos;    // the form's
   };
   std::vector<TryHandler> try_handlers_;
 };
@@ -532,7 +546,7 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
       inline_if(form, pos, tail);
       return true;
     case WatchId::Lambda:
-      if (n != 3 || !is_qexpr(a1) || !is_qexpr(a2) || !check_formals(a1).empty()) return false;
+      if (!lambda_shape(form, n)) return false;
       inline_lambda(form, pos, tail);
       return true;
     case WatchId::Do:
@@ -671,23 +685,44 @@ void Compiler::inline_if(Value form, SrcPos pos, bool tail) {
 }
 
 void Compiler::inline_lambda(Value form, SrcPos pos, bool tail) {
-  Value formals = car(cdr(form));
-  Value lambda_body = car(cdr(cdr(form)));
-  Compiler inner(vm_, &scope_, ProtoKind::kLambda);
-  inner.nesting_ = nesting_;
-  Value proto = inner.lambda(formals, lambda_body, cell_pos(cdr(cdr(form))));
-  if (is_error(proto)) {
-    fail(std::string(proto.as<ErrorObj>()->message.as<String>()->view()));
+  uint32_t proto = nested_lambda(form);
+  if (proto == kNoLambda) {
     emit(Op::NIL, 0, +1);
     return;
   }
-  uint32_t site_index = add_site(car(form).as<Symbol>(), pc(), form, false);
-  x_->sites[site_index].extra1 = constant(formals);
-  x_->sites[site_index].extra2 = constant(lambda_body);
-  mark(pos);
-  emit(Op::CLOSURE, constant(proto), +1);
-  makes_closures_ = true;
+  emit_closure(form, pos, proto);
   ret(tail);
+}
+
+// True when `form` compiles to CLOSURE: (\ {formals} {body}) with \ meaning the builtin here.
+bool Compiler::closure_literal(Value form) const {
+  if (!is_scons(form) || !is_symbol(car(form))) return false;
+  const Symbol* s = car(form).as<Symbol>();
+  return s->watch == int(WatchId::Lambda) && !resolves_locally(s) && vm_.watch_intact(s) &&
+         lambda_shape(form, list_length(form));
+}
+
+// The prototype of the lambda literal `form`, compiled inside this one, as a constant index;
+// kNoLambda when it does not compile (the error is this prototype's).
+uint32_t Compiler::nested_lambda(Value form) {
+  Compiler inner(vm_, &scope_, ProtoKind::kLambda);
+  inner.nesting_ = nesting_;
+  Value proto = inner.lambda(car(cdr(form)), car(cdr(cdr(form))), cell_pos(cdr(cdr(form))));
+  if (is_error(proto)) {
+    fail(std::string(proto.as<ErrorObj>()->message.as<String>()->view()));
+    return kNoLambda;
+  }
+  makes_closures_ = true;
+  return constant(proto);
+}
+
+// CLOSURE of a nested prototype, with the site that calls what \ means once it changed.
+void Compiler::emit_closure(Value form, SrcPos pos, uint32_t proto_constant) {
+  uint32_t site_index = add_site(car(form).as<Symbol>(), pc(), form, false);
+  x_->sites[site_index].extra1 = constant(car(cdr(form)));
+  x_->sites[site_index].extra2 = constant(car(cdr(cdr(form))));
+  mark(pos);
+  emit(Op::CLOSURE, proto_constant, +1);
 }
 
 // (do a b c): a, b and c are evaluated in order and stay on the stack; DO keeps the last. When
@@ -882,29 +917,47 @@ void Compiler::inline_let(Value form, SrcPos pos, size_t n, bool tail) {
 // this frame; nothing runs when the body ends. An error raised in the body (at any depth of
 // calls) unwinds to the handler's call, placed after the prototype's code (emit_try_handlers):
 //   <handler> TRY s <body> end: ...        h: CALL 1  JMP end
+// A handler written as a lambda literal is made only when an error comes (the closure it would
+// be, over this frame: nothing the body does can tell the two apart); TRYFN only empties the slot:
+//   TRYFN s <body> end: ...   h: CALL 1  JMP end   eager: <handler> TRY s  JMP body
+// and `eager`, for when try or \ changed, makes it first and opens the try as TRY does.
 void Compiler::inline_try(Value form, SrcPos pos, size_t n, bool tail) {
   (void)n;
   uint32_t start = pc();
-  Value body_cell = cdr(form);
-  Value handler_cell = cdr(body_cell);
-  expr(car(handler_cell), cell_pos(handler_cell), false);
-  adjust(+2);  // room for try's name and body when the name changed and it is called
-  adjust(-2);
-  uint32_t site = add_site(car(form).as<Symbol>(), start, form, false);
-  mark(pos);  // a handler that is no function is reported at the form
+  Value handler_cell = cdr(cdr(form));
   TryRange range{};
-  range.open = pc();
   range.slot = uint32_t(params_.size() + eq_slots_.size()) + uint32_t(try_level_);
-  emit(Op::TRY, range.slot, -1);
+  range.lambda = kNoLambda;
+  uint32_t site = kNoSite;
+  if (closure_literal(car(handler_cell))) {
+    range.lambda = nested_lambda(car(handler_cell));
+    range.open = pc();
+    emit(Op::TRYFN, range.slot, 0);
+  } else {
+    expr(car(handler_cell), cell_pos(handler_cell), false);
+    site = open_try(form, pos, start, &range);
+  }
   range.height = uint32_t(depth_);
   if (++try_level_ > max_try_level_) max_try_level_ = try_level_;
-  body(car(body_cell), cell_pos(body_cell), false);
+  body(car(cdr(form)), cell_pos(cdr(form)), false);
   --try_level_;
   range.close = pc();
-  x_->sites[site].end_pc = pc();
-  try_handlers_.push_back(TryHandler{x_->tries.size(), pos});
+  if (site != kNoSite) x_->sites[site].end_pc = pc();
+  try_handlers_.push_back(TryHandler{x_->tries.size(), form, pos});
   x_->tries.push_back(range);
   ret(tail);
+}
+
+// TRY over the handler on top of the stack, with the site that calls what try means once it
+// changed (with the body and the handler; its value goes where the body's would). Returns it.
+uint32_t Compiler::open_try(Value form, SrcPos pos, uint32_t form_start, TryRange* range) {
+  adjust(+2);  // room for try's name and body when the name changed and it is called
+  adjust(-2);
+  uint32_t site = add_site(car(form).as<Symbol>(), form_start, form, false);
+  mark(pos);  // a handler that is no function is reported at the form
+  range->open = pc();
+  emit(Op::TRY, range->slot, -1);
+  return site;
 }
 
 // (fst l), (snd l), (trd l), (nth n l): one instruction when the element evaluates to itself.
@@ -941,18 +994,28 @@ void Compiler::emit_call_stubs() {
 }
 
 // Each inlined try's handler call, reached only by an error unwinding into its body: the
-// unwinding has put the handler and the error where the try's value goes.
+// unwinding has put the handler and the error where the try's value goes. For a TRYFN, then the
+// code that makes its handler first. Errors raised in either are raised at the TRY.
 void Compiler::emit_try_handlers() {
   for (const TryHandler& h : try_handlers_) {
-    TryRange& t = x_->tries[h.range];
     uint32_t start = pc();
-    t.handler = start;
-    depth_ = int(t.height);
+    x_->tries[h.range].handler = start;
+    depth_ = int(x_->tries[h.range].height);
     adjust(+2);
     mark(h.pos);
     emit(Op::CALL, 1, -1);
-    emit(Op::JMP, t.close, 0);
-    x_->stubs.push_back(StubRange{start, pc(), t.open});  // its errors are raised at the TRY
+    emit(Op::JMP, x_->tries[h.range].close, 0);
+    if (x_->tries[h.range].lambda != kNoLambda) {
+      TryRange t = x_->tries[h.range];
+      x_->tries[h.range].eager = pc();
+      depth_ = int(t.height);
+      Value handler_cell = cdr(cdr(h.form));
+      emit_closure(car(handler_cell), cell_pos(handler_cell), t.lambda);
+      uint32_t site = open_try(h.form, h.pos, x_->tries[h.range].eager, &t);
+      x_->sites[site].end_pc = t.close;
+      emit(Op::JMP, x_->tries[h.range].open + 1, 0);
+    }
+    x_->stubs.push_back(StubRange{start, pc(), x_->tries[h.range].open});
   }
 }
 

@@ -29,15 +29,19 @@ struct LineEntry {
   SrcPos pos;
 };
 
-// An inlined try (compiler.cpp inline_try): nothing runs for it but TRY until an error unwinds to
-// a frame standing inside its body, which then goes on at `handler` with the stack cut to `height`,
-// the handler (from frame slot `slot`) and the error pushed.
+// An inlined try (compiler.cpp inline_try): nothing runs for it but TRY (or TRYFN) until an error
+// unwinds to a frame standing inside its body, which then goes on at `handler` with the stack cut
+// to `height`, the handler (from frame slot `slot`, or made then) and the error pushed.
+inline constexpr uint32_t kNoLambda = UINT32_MAX;
 struct TryRange {
-  uint32_t open;     // the TRY (the body follows it)
+  uint32_t open;     // the TRY or TRYFN (the body follows it)
   uint32_t close;    // just past the body
   uint32_t handler;  // the handler's call, placed after the prototype's code
   uint32_t height;   // operand stack slots in use when the body starts (the try's value goes there)
   uint32_t slot;     // the frame slot holding the handler (Proto::ntry)
+  uint32_t lambda;   // TRYFN: constant index of the handler's prototype, made over the frame when
+                     // an error comes while the slot is empty; else kNoLambda
+  uint32_t eager;    // TRYFN: the code making the handler first, for when try or \ changed
 };
 
 // Code placed at the end of a prototype for an instruction of its body (a fused instruction's
@@ -92,6 +96,13 @@ void proto_open_tries(const Proto* p, uint32_t at, F&& visit) {
     if (!stub) return;
     at = stub->origin + 1;
   }
+}
+// The try opened by the TRY or TRYFN at op_pc.
+inline const TryRange& proto_try_at(const Proto* p, uint32_t op_pc) {
+  for (const TryRange& t : p->extra->tries) {
+    if (t.open == op_pc) return t;
+  }
+  __builtin_unreachable();
 }
 // Index of sym among the parameters, or -1.
 inline int proto_param_index(const Proto* p, const Symbol* sym) {

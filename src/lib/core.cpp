@@ -70,11 +70,7 @@ Value builtin_lambda(VM& vm, Args a) {
   if (!is_qexpr(a[1])) return arg_error(vm, "\\", 1, "a Q-expression", a[1]);
   Value proto = compile_lambda(vm, a[0], a[1]);
   if (is_error(proto)) return proto;
-  auto* c = static_cast<Closure*>(vm.heap().alloc(sizeof(Closure), ObjType::kClosure));
-  c->proto = proto;
-  c->env = Value::undefined();  // built from values, not written: closes over nothing
-  vm.heap().finish(c);
-  return Value::object(c);
+  return make_closure(vm.heap(), proto, Value::undefined());  // built from values, not written: closes over nothing
 }
 
 // ---- eval and if -------------------------------------------------------------------------

@@ -35,6 +35,14 @@ Value make_cons(Heap& heap, Value car, Value cdr, bool quoted) {
   return Value::object(c);
 }
 
+Value make_closure(Heap& heap, Value proto, Value env) {
+  auto* c = static_cast<Closure*>(heap.alloc(sizeof(Closure), ObjType::kClosure));
+  c->proto = proto;
+  c->env = env;
+  heap.finish(c);
+  return Value::object(c);
+}
+
 Value make_source_cons(Heap& heap, Value car, Value cdr, bool quoted, SrcPos pos) {
   auto* c = static_cast<SourceCons*>(heap.alloc(sizeof(SourceCons), ObjType::kCons));
   c->flags = uint16_t((quoted ? consflag::kQuoted : 0) | consflag::kHasSource);

@@ -21,6 +21,8 @@ Value make_cons(Heap& heap, Value car, Value cdr, bool quoted);
 Value make_source_cons(Heap& heap, Value car, Value cdr, bool quoted, SrcPos pos);
 // A list of the given elements: a Q-expression when quoted, else an S-expression.
 Value make_list(Heap& heap, std::span<const Value> items, bool quoted);
+// A function of the prototype `proto` closing over `env` (an Env, or undefined: nothing).
+Value make_closure(Heap& heap, Value proto, Value env);
 // An error carrying only a message; the VM adds the position and the call chain when it raises it.
 Value make_error(Heap& heap, std::string_view message);
 

@@ -461,11 +461,7 @@ dispatch_top:
   WATCHED(CLOSURE) {
     SAVE();
     Value env = capture_env(fr->scope);
-    auto* c = static_cast<Closure*>(heap_.alloc(sizeof(Closure), ObjType::kClosure));
-    c->proto = K[operand(ins)];
-    c->env = env;
-    heap_.finish(c);
-    *sp++ = Value::object(c);
+    *sp++ = make_closure(heap_, K[operand(ins)], env);
     DISPATCH();
   }
   SLOW(CLOSURE) {
@@ -795,6 +791,14 @@ dispatch_top:
     }
     bp[operand(ins)] = handler;
     --sp;
+    DISPATCH();
+  }
+  WATCHED(TRYFN) {
+    bp[operand(ins)] = Value::undefined();
+    DISPATCH();
+  }
+  SLOW(TRYFN) {
+    pc = code0 + proto_try_at(proto, uint32_t(pc - 1 - code0)).eager;
     DISPATCH();
   }
   SLOW(TRY) {
@@ -1241,7 +1245,9 @@ raise : {
       fib_.sp = top.base + p->nslots + p->ntry + t->height;
       TOP_FRAME();
       RELOAD_STACK();
-      *sp++ = bp[t->slot];
+      Value handler = bp[t->slot];
+      if (handler.is_undefined()) handler = make_closure(heap_, p->consts[t->lambda], capture_env(fr->scope));
+      *sp++ = handler;
       *sp++ = err;
       ENTER_PROTO(p);
       pc = code0 + t->handler;
