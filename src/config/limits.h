@@ -151,6 +151,9 @@ inline constexpr int32_t kHttpConnectionWindowBytes = 1 << 20;
 // write is taken (its future resolves) while less than the buffer waits for the peer's window.
 inline constexpr size_t kHttpStreamChunkBytes = size_t(64) << 10;
 inline constexpr size_t kHttpStreamBufferBytes = size_t(256) << 10;
+// A streamed HTTP/1.1 upload has no window: the socket stops being read while more than this
+// waits unread by the handler (plus at most one socket read, 64 KiB), and resumes as it reads.
+inline constexpr size_t kHttpH1UnreadBodyBytes = size_t(256) << 10;
 // Client (net::ClientOptions): a connection (TCP and TLS handshake) not up by then fails its
 // requests; a request without its complete response by then fails (its stream is reset).
 inline constexpr uint32_t kHttpConnectTimeoutMs = 10'000;

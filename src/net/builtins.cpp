@@ -103,20 +103,15 @@ struct ServerRef : HostRef {
   }
 };
 
-// A streamed request and answer ("stream-body" 1): the engine's Responder, and what the binding
-// needs when the protocol does not stream (HTTP/1.1: the body was read whole and is given in one
-// read; the answer is gathered and sent whole at http/end).
+// A streamed request and answer ("stream-body" 1, HTTP/2 and HTTP/1.1 alike): the engine's
+// Responder and the binding's state of the calls on it.
 struct StreamState {
   net::Responder responder;
   std::weak_ptr<ServerBox> box;  // expired: the server is gone, a late engine callback does nothing
-  bool streams = false;          // the protocol streams (HTTP/2)
-  std::string whole_body;        // not streaming: the body, until the first read takes it
-  bool body_taken = false;
   bool reading = false;          // a read waits
   bool writing = false;          // a write waits for the peer's window
   bool begun = false;            // http/respond was called
   bool ended = false;
-  net::Response gathered;        // not streaming: the answer, sent at http/end
 };
 
 struct StreamRef : HostRef {
@@ -308,12 +303,10 @@ void answer_when_settled(VM& vm, Value future, net::Responder r, std::string wha
       // the body if the handler did not.
       if (!resolved) {
         log_handler_error(vm, what, vm.describe_error(v));
-        if (stream->streams) stream->responder.reset();
-        else answer_500(r);
+        stream->responder.reset();
       } else if (!stream->ended) {
         stream->ended = true;
-        if (stream->streams) stream->responder.end();
-        else r.respond(std::move(stream->gathered));
+        stream->responder.end();
       }
       return;
     }
@@ -348,8 +341,6 @@ net::Handler valk_handler(VM& vm, std::weak_ptr<ServerBox> weak) {
       stream = std::make_shared<StreamState>();
       stream->responder = r;
       stream->box = box;
-      stream->streams = r.streams();
-      if (!stream->streams) stream->whole_body = std::move(req.body);
       auto* ref = new StreamRef;
       ref->st = stream;
       ref->what = what;
@@ -941,12 +932,6 @@ LateFuture late_future(VM& vm, StreamState& st, Value* future) {
   return LateFuture{&vm, vm.loop().keep(*future), st.box};
 }
 
-Value settled(VM& vm, bool ok, Value v) {
-  Value f = vm.loop().make_future(false);
-  vm.loop().settle(f, ok, v);
-  return f;
-}
-
 // http/read of a response's "stream" (http/request with "stream-body" 1). The client outlives
 // the read (NetState owns it; closing it fails the read with "client closed").
 Value read_response(VM& vm, ClientStreamRef& ref) {
@@ -977,12 +962,6 @@ Value builtin_read(VM& vm, Args a) {
   if (!st) return err;
   if (st->reading) return vm.error(kReadWaiting);
   if (stream_gone(*st)) return gone_error(vm, fn);
-  if (!st->streams) {
-    Value chunk = str(vm, st->body_taken ? std::string_view() : std::string_view(st->whole_body));
-    st->body_taken = true;
-    st->whole_body = std::string();
-    return settled(vm, true, chunk);
-  }
   Value future;
   LateFuture late = late_future(vm, *st, &future);
   st->reading = true;
@@ -1016,10 +995,6 @@ Value builtin_respond(VM& vm, Args a) {
   if (stream_gone(*st)) return gone_error(vm, fn);
   if (st->begun) return vm.error("http/respond: the answer has begun already");
   st->begun = true;
-  if (!st->streams) {
-    st->gathered = std::move(head);
-    return Value::nil();
-  }
   if (!st->responder.begin(std::move(head))) return gone_error(vm, fn);
   return Value::nil();
 }
@@ -1034,10 +1009,6 @@ Value builtin_write(VM& vm, Args a) {
   if (stream_gone(*st)) return gone_error(vm, fn);
   if (!st->begun) return vm.error("http/write: call http/respond first");
   if (st->writing) return vm.error("http/write: a write of this stream is already waiting");
-  if (!st->streams) {
-    st->gathered.body += sv(a[1]);
-    return settled(vm, true, Value::nil());
-  }
   Value future;
   LateFuture late = late_future(vm, *st, &future);
   st->writing = true;
@@ -1064,8 +1035,7 @@ Value builtin_end(VM& vm, Args a) {
   if (stream_gone(*st)) return gone_error(vm, fn);
   if (!st->begun) return vm.error("http/end: call http/respond first");
   st->ended = true;
-  bool ok = st->streams ? st->responder.end() : st->responder.respond(std::move(st->gathered));
-  if (!ok) return gone_error(vm, fn);
+  if (!st->responder.end()) return gone_error(vm, fn);
   return Value::nil();
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/limits.h"
 #include "net/http.h"
 #include "net/tls.h"
 
@@ -16,6 +17,46 @@ namespace valk::net {
 
 class ServerCore;
 class Connection;
+
+// The unread part of a streamed request body, the same for HTTP/2 and HTTP/1.1: what arrived,
+// the reader waiting for it, its end or its error. Each protocol reopens its own flow (the stream
+// window, the socket) by what deliver hands out.
+struct BodyInbox {
+  std::string bytes;
+  size_t received = 0;  // all the body so far, read or not (for max-body-bytes)
+  bool end = false;
+  std::string error;  // "stream reset", "connection closed", "the body is over max-body-bytes (N)"
+  Responder::ChunkFn reader;
+
+  // The waiting reader gets the error, or the next chunk (at most kHttpStreamChunkBytes), or the
+  // end; handed(n) runs first with the bytes given, so the protocol reopens its flow before the
+  // reader (which may read again at once) runs.
+  template <class F>
+  void deliver(F&& handed) {
+    if (!reader) return;
+    if (!error.empty()) return fail(error);
+    if (bytes.empty() && !end) return;
+    std::string chunk;
+    if (bytes.size() <= limits::kHttpStreamChunkBytes) {
+      chunk.swap(bytes);
+    } else {
+      chunk = bytes.substr(0, limits::kHttpStreamChunkBytes);
+      bytes.erase(0, limits::kHttpStreamChunkBytes);
+    }
+    handed(chunk.size());
+    auto fn = std::move(reader);
+    reader = nullptr;
+    fn("", std::move(chunk));
+  }
+  // Records the first error and fails the waiting reader with it.
+  void fail(const std::string& e) {
+    if (error.empty()) error = e;
+    if (auto fn = std::move(reader)) {
+      reader = nullptr;
+      fn(error, "");
+    }
+  }
+};
 
 // What a protocol does with a connection's plain bytes. Implementations never throw out of these.
 class Protocol {
@@ -37,7 +78,9 @@ class Protocol {
   [[nodiscard]] virtual bool headers_pending() const = 0;
   // Called by the idle timeout before the connection closes (HTTP/2 says GOAWAY).
   virtual void say_goodbye() {}
-  // Streamed bodies (Responder::read and the rest): only HTTP/2 streams; the rest refuse.
+  // False while a streamed request body waits unread past its bound: the socket is not read.
+  [[nodiscard]] virtual bool wants_input() const { return true; }
+  // Streamed bodies (Responder::read and the rest; ServerOptions::stream_bodies).
   [[nodiscard]] virtual bool streams() const { return false; }
   virtual bool read(int64_t, Responder::ChunkFn&) { return false; }
   virtual bool begin(int64_t, Response&&) { return false; }
@@ -63,6 +106,8 @@ class Connection {
   void write(std::string_view plain);
   // True while the unsent output is below the high-water mark.
   [[nodiscard]] bool can_write() const;
+  // Output given to write and not yet written by libuv.
+  [[nodiscard]] size_t unsent() const { return in_flight_ + cipher_.size(); }
   // Runs the protocol's output and hands it to libuv; closes when the protocol is finished.
   void flush();
   void close();

@@ -114,7 +114,7 @@ void Connection::start() {
 }
 
 void Connection::update_reading() {
-  bool want = !closing_ && !close_after_write_ && in_flight_ + cipher_.size() < limits::kHttpWriteHighWaterBytes;
+  bool want = !closing_ && !close_after_write_ && can_write() && (!proto_ || proto_->wants_input());
   if (want == reading_) return;
   reading_ = want;
   if (want) {

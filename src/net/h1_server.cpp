@@ -1,11 +1,15 @@
 // h1_server.cpp: the HTTP/1.1 side of a server connection on Debian's http_parser: keep-alive,
-// chunked request bodies, pipelined requests answered in order even when handlers answer late.
+// chunked request bodies, pipelined requests answered in order even when handlers answer late,
+// and streamed bodies (ServerOptions::stream_bodies): the handler starts at the end of the
+// headers, reads the body as it arrives (the socket is not read while too much waits unread) and
+// may answer by chunks (transfer-encoding: chunked).
 #include <http_parser.h>
 
 #include <strings.h>
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <deque>
 
 #include "net/conn.h"
@@ -14,12 +18,20 @@ namespace valk::net {
 namespace {
 
 struct Pending {
-  int64_t id;
+  int64_t id = 0;
   std::shared_ptr<Responder::Slot> slot;
   bool head = false;        // HEAD: no body in the answer
   bool keep_alive = true;
-  bool ready = false;
-  std::string wire;  // the serialized answer, once ready
+  bool ready = false;       // the answer is whole in wire (or, streamed, has ended)
+  std::string wire;         // the serialized answer, or the streamed answer's bytes not yet sent
+  // A streamed request body: streaming while the handler may still read it.
+  bool streaming = false;
+  BodyInbox in;
+  // A streamed answer (Responder::begin): chunked unless the handler gave a content-length.
+  bool out_stream = false;
+  bool chunked = false;
+  bool cut = false;  // the handler failed after begin: the connection closes when this is due
+  std::function<void(bool)> taken;  // a write waiting until libuv has written it
 };
 
 const char* reason(int status) {
@@ -44,15 +56,26 @@ const char* reason(int status) {
 class H1 final : public Protocol {
  public:
   explicit H1(Connection& c);
+  ~H1() override {
+    // The connection closed under a waiting read or write: it fails rather than waits forever.
+    for (auto& p : queue_) fail_pending(p, "connection closed");
+  }
   bool feed(std::string_view bytes) override;
   void produce() override;
   [[nodiscard]] bool finished() const override {
-    return (closing_ || stopping_) && queue_.empty();
+    return dead_ || ((closing_ || stopping_) && queue_.empty());
   }
   void shutdown() override { stopping_ = true; }
   void respond(int64_t id, Response&& response) override;
   [[nodiscard]] size_t active() const override { return queue_.size(); }
   [[nodiscard]] bool headers_pending() const override { return in_headers_; }
+  [[nodiscard]] bool wants_input() const override;
+  [[nodiscard]] bool streams() const override { return conn_.options().stream_bodies; }
+  bool read(int64_t id, Responder::ChunkFn& fn) override;
+  bool begin(int64_t id, Response&& head) override;
+  bool write(int64_t id, std::string& chunk, std::function<void(bool)>& taken) override;
+  bool end(int64_t id) override;
+  bool reset(int64_t id) override;
 
  private:
   static int on_message_begin(http_parser*);
@@ -65,7 +88,14 @@ class H1 final : public Protocol {
   static const http_parser_settings kSettings;
   bool count_header(size_t n);
   void fail(int status);
-  std::string serialize(const Pending& p, const Response& r) const;
+  Pending* find(int64_t id);
+  [[nodiscard]] const Pending* find(int64_t id) const;
+  void dispatch(Pending& p);
+  void deliver(Pending& p);
+  static void fail_pending(Pending& p, const std::string& error);
+  void settle_write(Pending& p);
+  [[nodiscard]] std::string head_of(const Pending& p, const Response& r, bool whole) const;
+  [[nodiscard]] std::string serialize(const Pending& p, const Response& r) const;
 
   Connection& conn_;
   http_parser parser_;
@@ -77,8 +107,14 @@ class H1 final : public Protocol {
   int error_status_ = 0;  // set by a callback that stops the parser
   bool closing_ = false;   // no more requests are read (error or Connection: close)
   bool stopping_ = false;  // graceful stop
+  bool dead_ = false;      // a streamed answer was cut: the connection closes now
   int64_t next_id_ = 1;
   std::deque<Pending> queue_;
+  // The message whose body is being parsed (its answer may have gone already).
+  int64_t body_id_ = 0;
+  bool body_open_ = false;
+  bool final_ = false;  // that message is the connection's last (Connection: close, HTTP/1.0)
+  size_t body_bytes_ = 0;
 };
 
 const http_parser_settings H1::kSettings = [] {
@@ -98,8 +134,15 @@ H1::H1(Connection& c) : conn_(c) {
   parser_.data = this;
 }
 
+Pending* H1::find(int64_t id) {
+  auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Pending& p) { return p.id == id; });
+  return it == queue_.end() ? nullptr : &*it;
+}
+
+const Pending* H1::find(int64_t id) const { return const_cast<H1*>(this)->find(id); }
+
 bool H1::feed(std::string_view bytes) {
-  if (closing_) return true;  // bytes after a final request are ignored
+  if (closing_ || dead_) return !dead_;  // bytes after a final request are ignored
   size_t n = http_parser_execute(&parser_, &kSettings, bytes.data(), bytes.size());
   if (parser_.upgrade) {
     // Upgrade (h2c's included) is not taken: the request was answered as HTTP/1.1, and HTTP/2
@@ -110,20 +153,43 @@ bool H1::feed(std::string_view bytes) {
   } else if (HTTP_PARSER_ERRNO(&parser_) != HPE_OK || n != bytes.size()) {
     fail(error_status_ ? error_status_ : 400);
   }
-  return true;
+  return !dead_;
 }
 
+// The parser cannot go on: the answer is status and the connection closes. A message whose body
+// was being read takes the status as its answer if none has begun (its reader fails); a streamed
+// answer already begun is cut instead.
 void H1::fail(int status) {
   if (closing_) return;
   closing_ = true;
   in_headers_ = false;
-  Pending p{next_id_++, nullptr, false, true, false, {}};
-  p.keep_alive = false;
-  p.ready = true;
+  Pending* open = body_open_ ? find(body_id_) : nullptr;
+  body_open_ = false;
   Response r;
   r.status = status;
-  p.wire = serialize(p, r);
-  queue_.push_back(std::move(p));
+  if (!open) {
+    Pending p;
+    p.id = next_id_++;
+    p.keep_alive = false;
+    p.ready = true;
+    p.wire = serialize(p, r);
+    queue_.push_back(std::move(p));
+    return;
+  }
+  std::string why = status == 413 ? "the body is over max-body-bytes (" +
+                                        std::to_string(conn_.options().max_body_bytes) + ")"
+                                  : "the request is malformed";
+  open->streaming = false;
+  open->in.bytes.clear();
+  open->in.fail(why);
+  if (open->ready) return;  // answered already: it goes out, then the connection closes
+  if (open->out_stream) {
+    open->cut = true;
+    return;
+  }
+  open->keep_alive = false;
+  open->ready = true;
+  open->wire = serialize(*open, r);
 }
 
 int H1::on_message_begin(http_parser* p) {
@@ -134,6 +200,7 @@ int H1::on_message_begin(http_parser* p) {
   self->in_value_ = false;
   self->in_headers_ = true;
   self->header_bytes_ = 0;
+  self->body_bytes_ = 0;
   return 0;
 }
 
@@ -190,61 +257,198 @@ int H1::on_headers_complete(http_parser* p) {
   }
   // curl asks before sending a large body; say yes unless earlier answers are still queued.
   if (expect_continue && self->queue_.empty()) self->conn_.write("HTTP/1.1 100 Continue\r\n\r\n");
+  Pending pending;
+  pending.id = self->next_id_++;
+  pending.head = p->method == HTTP_HEAD;
+  pending.keep_alive = http_should_keep_alive(p) && !self->stopping_;
+  // HTTP/1.0 has no chunked answers: a streamed one without a length ends with the connection.
+  pending.chunked = p->http_major > 1 || (p->http_major == 1 && p->http_minor >= 1);
+  self->final_ = !pending.keep_alive;
+  self->body_id_ = pending.id;
+  self->body_open_ = true;
+  self->queue_.push_back(std::move(pending));
+  if (self->streams()) {
+    // The body follows: the handler starts now and reads it as it comes.
+    self->queue_.back().streaming = true;
+    self->dispatch(self->queue_.back());
+  }
   return 0;
 }
 
-int H1::on_body(http_parser* p, const char* at, size_t n) {
-  auto* self = static_cast<H1*>(p->data);
-  if (self->request_.body.size() + n > self->conn_.options().max_body_bytes) {
+void H1::dispatch(Pending& p) {
+  p.slot = std::make_shared<Responder::Slot>(Responder::Slot{&conn_, p.id});
+  std::weak_ptr<Responder::Slot> slot = p.slot;
+  conn_.dispatch(std::move(request_), slot);
+}
+
+int H1::on_body(http_parser* hp, const char* at, size_t n) {
+  auto* self = static_cast<H1*>(hp->data);
+  Pending* p = self->find(self->body_id_);
+  bool stream = self->streams();
+  if (stream && !(p && p->streaming)) return 0;  // answered already: the rest is dropped
+  self->body_bytes_ += n;
+  if (self->body_bytes_ > self->conn_.options().max_body_bytes) {
     self->error_status_ = 413;
     return 1;
   }
-  self->request_.body.append(at, n);
+  if (!stream) {
+    self->request_.body.append(at, n);
+    return 0;
+  }
+  p->in.received += n;
+  p->in.bytes.append(at, n);
+  self->deliver(*p);
   return 0;
 }
 
-int H1::on_message_complete(http_parser* p) {
-  auto* self = static_cast<H1*>(p->data);
-  Pending pending{self->next_id_++, nullptr, false, true, false, {}};
-  pending.head = p->method == HTTP_HEAD;
-  pending.keep_alive = http_should_keep_alive(p) && !self->stopping_;
-  if (!pending.keep_alive) self->closing_ = true;
-  pending.slot = std::make_shared<Responder::Slot>(Responder::Slot{&self->conn_, pending.id});
-  std::weak_ptr<Responder::Slot> slot = pending.slot;
-  self->queue_.push_back(std::move(pending));
-  self->conn_.dispatch(std::move(self->request_), slot);
+int H1::on_message_complete(http_parser* hp) {
+  auto* self = static_cast<H1*>(hp->data);
+  self->body_open_ = false;
+  if (self->final_) self->closing_ = true;
+  Pending* p = self->find(self->body_id_);
+  if (p && p->streaming) {
+    p->in.end = true;
+    self->deliver(*p);
+  } else if (p && !self->streams()) {
+    self->dispatch(*p);
+  }
   // Stop after a final request: what follows it is not read.
   return self->closing_ ? 1 : 0;
 }
 
-std::string H1::serialize(const Pending& p, const Response& r) const {
+// Gives the waiting reader what has arrived; the socket may then be read again (wants_input).
+void H1::deliver(Pending& p) {
+  p.in.deliver([&](size_t) { conn_.poke(); });
+}
+
+bool H1::wants_input() const {
+  const Pending* p = body_open_ ? find(body_id_) : nullptr;
+  return !p || !p->streaming || p->in.bytes.size() <= limits::kHttpH1UnreadBodyBytes;
+}
+
+void H1::fail_pending(Pending& p, const std::string& error) {
+  p.in.fail(error);
+  if (auto fn = std::move(p.taken)) {
+    p.taken = nullptr;
+    fn(false);
+  }
+}
+
+std::string H1::head_of(const Pending& p, const Response& r, bool whole) const {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason(r.status) + "\r\n";
   for (const auto& [n, v] : r.headers) {
-    if (n == "content-length" || n == "connection" || n == "transfer-encoding") continue;
+    if (n == "connection" || n == "transfer-encoding" || (whole && n == "content-length")) continue;
     out += n + ": " + v + "\r\n";
   }
-  out += "content-length: " + std::to_string(r.body.size()) + "\r\n";
+  if (whole) out += "content-length: " + std::to_string(r.body.size()) + "\r\n";
+  if (!whole && p.chunked) out += "transfer-encoding: chunked\r\n";
   if (!p.keep_alive || stopping_) out += "connection: close\r\n";
   out += "\r\n";
+  return out;
+}
+
+std::string H1::serialize(const Pending& p, const Response& r) const {
+  std::string out = head_of(p, r, true);
   if (!p.head) out += r.body;
   return out;
 }
 
 void H1::respond(int64_t id, Response&& response) {
-  auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Pending& p) { return p.id == id; });
-  if (it == queue_.end() || it->ready) return;
-  it->ready = true;
-  it->slot.reset();
-  it->wire = serialize(*it, response);
+  Pending* p = find(id);
+  if (!p || p->ready || p->out_stream) return;
+  if (p->streaming) {
+    // Answered whole before reading all the body: the rest is dropped as it comes.
+    p->streaming = false;
+    p->in.bytes.clear();
+    p->in.fail("the request was answered");
+  }
+  p->ready = true;
+  p->slot.reset();
+  p->wire = serialize(*p, response);
 }
 
-// Answers go out in request order (HTTP/1.1 has no stream ids).
+bool H1::read(int64_t id, Responder::ChunkFn& fn) {
+  Pending* p = find(id);
+  if (!p || p->in.reader) return false;
+  if (!p->streaming) {
+    fn(p->in.error, "");
+    return true;
+  }
+  p->in.reader = std::move(fn);
+  deliver(*p);
+  return true;
+}
+
+bool H1::begin(int64_t id, Response&& head) {
+  Pending* p = find(id);
+  if (!p || p->ready || p->out_stream) return false;
+  p->out_stream = true;
+  bool length = std::any_of(head.headers.begin(), head.headers.end(),
+                            [](const auto& h) { return h.first == "content-length"; });
+  if (!length && !p->chunked) p->keep_alive = false;  // HTTP/1.0: the close ends the body
+  p->chunked = p->chunked && !length && !p->head;
+  p->wire = head_of(*p, head, false);
+  return true;
+}
+
+bool H1::write(int64_t id, std::string& chunk, std::function<void(bool)>& taken) {
+  Pending* p = find(id);
+  if (!p || !p->out_stream || p->ready || p->cut || p->taken) return false;
+  if (!p->head && !chunk.empty()) {
+    if (p->chunked) {
+      char size[24];
+      std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+      p->wire += size;
+    }
+    p->wire += chunk;
+    if (p->chunked) p->wire += "\r\n";
+  }
+  p->taken = std::move(taken);  // settled by produce once libuv has written the chunk
+  return true;
+}
+
+bool H1::end(int64_t id) {
+  Pending* p = find(id);
+  if (!p || !p->out_stream || p->ready || p->cut) return false;
+  p->ready = true;
+  if (p->chunked) p->wire += "0\r\n\r\n";
+  return true;
+}
+
+bool H1::reset(int64_t id) {
+  Pending* p = find(id);
+  if (!p || p->ready) return false;
+  p->cut = true;  // HTTP/1.1 cannot cut one answer: the connection closes when it is due
+  return true;
+}
+
+// A streamed answer's waiting write resolves once everything handed to libuv has been written.
+void H1::settle_write(Pending& p) {
+  if (!p.taken || !p.wire.empty() || conn_.unsent() > 0) return;
+  auto fn = std::move(p.taken);
+  p.taken = nullptr;
+  fn(true);
+}
+
+// Answers go out in request order (HTTP/1.1 has no stream ids); a streamed answer holds the
+// line until it ends.
 void H1::produce() {
-  while (!queue_.empty() && queue_.front().ready && conn_.can_write()) {
+  while (!dead_ && !queue_.empty() && conn_.can_write()) {
     Pending& p = queue_.front();
-    conn_.write(p.wire);
+    if (p.cut) {
+      dead_ = true;
+      return;
+    }
+    settle_write(p);
+    if (!p.wire.empty()) {
+      conn_.write(p.wire);
+      p.wire.clear();
+    }
+    if (!p.ready) return;
     if (!p.keep_alive) closing_ = true;
+    Pending done = std::move(p);
     queue_.pop_front();
+    if (auto fn = std::move(done.taken)) fn(true);  // ended while a write waited: it is out
   }
 }
 

@@ -28,11 +28,7 @@ struct Stream {
   // A streamed request body (ServerOptions::stream_bodies): bytes received and not yet read; the
   // peer's window is opened (nghttp2_session_consume) only by what the handler reads.
   bool streaming = false;
-  std::string inbox;
-  size_t received = 0;
-  bool in_end = false;
-  std::string in_error;  // "stream reset", "the body is over max-body-bytes (N)"
-  Responder::ChunkFn reader;
+  BodyInbox in;
   // A streamed answer (Responder::begin): bytes nghttp2 has not pulled yet, from out_at.
   bool out_stream = false;
   bool out_end = false;
@@ -60,7 +56,7 @@ class H2 final : public Protocol {
   [[nodiscard]] size_t active() const override { return streams_.size(); }
   [[nodiscard]] bool headers_pending() const override { return headers_open_ > 0; }
   void say_goodbye() override { shutdown(); }
-  [[nodiscard]] bool streams() const override { return true; }
+  [[nodiscard]] bool streams() const override { return conn_.options().stream_bodies; }
   bool read(int64_t id, Responder::ChunkFn& fn) override;
   bool begin(int64_t id, Response&& head) override;
   bool write(int64_t id, std::string& chunk, std::function<void(bool)>& taken) override;
@@ -220,7 +216,7 @@ int H2::on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* user) {
   if (f->hd.type == NGHTTP2_HEADERS) self->headers_closed(*s);
   bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
   if (s->streaming && end) {
-    s->in_end = true;
+    s->in.end = true;
     self->deliver(f->hd.stream_id, *s);
   } else if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) && end) {
     self->request_complete(f->hd.stream_id, *s);
@@ -288,11 +284,7 @@ int H2::on_stream_close(nghttp2_session*, int32_t id, uint32_t, void* user) {
 }
 
 void H2::fail_stream(Stream& s, const std::string& error) {
-  if (s.in_error.empty()) s.in_error = error;
-  if (auto fn = std::move(s.reader)) {
-    s.reader = nullptr;
-    fn(s.in_error, "");
-  }
+  s.in.fail(error);
   if (auto fn = std::move(s.taken)) {
     s.taken = nullptr;
     fn(false);
@@ -303,12 +295,12 @@ void H2::fail_stream(Stream& s, const std::string& error) {
 // stream's only as the handler reads (deliver), so at most a stream window waits per stream.
 void H2::body_chunk(int32_t id, Stream& s, const uint8_t* data, size_t len) {
   nghttp2_session_consume_connection(session_, len);
-  s.received += len;
+  s.in.received += len;
   size_t limit = conn_.options().max_body_bytes;
-  if (s.received > limit || !s.in_error.empty()) {
+  if (s.in.received > limit || !s.in.error.empty()) {
     // Over the limit: nothing more is kept; the window still opens so the connection goes on.
     nghttp2_session_consume_stream(session_, id, len);
-    if (!s.in_error.empty()) return;
+    if (!s.in.error.empty()) return;
     drop_inbox(id, s);
     fail_stream(s, "the body is over max-body-bytes (" + std::to_string(limit) + ")");
     if (!s.answered && !s.out_stream) {
@@ -320,7 +312,7 @@ void H2::body_chunk(int32_t id, Stream& s, const uint8_t* data, size_t len) {
     }
     return;
   }
-  s.inbox.append(reinterpret_cast<const char*>(data), len);
+  s.in.bytes.append(reinterpret_cast<const char*>(data), len);
   deliver(id, s);
 }
 
@@ -328,39 +320,28 @@ void H2::body_chunk(int32_t id, Stream& s, const uint8_t* data, size_t len) {
 // counted against it would stall the peer (nghttp2 sends WINDOW_UPDATE only once half the
 // window is consumed, and a full inbox may be more than that).
 void H2::drop_inbox(int32_t id, Stream& s) {
-  nghttp2_session_consume_stream(session_, id, s.inbox.size());
-  s.inbox.clear();
+  nghttp2_session_consume_stream(session_, id, s.in.bytes.size());
+  s.in.bytes.clear();
 }
 
-// Gives the waiting reader what has arrived (at most one chunk), or the end.
+// Gives the waiting reader what has arrived (at most one chunk), or the end; the stream's window
+// reopens by as much.
 void H2::deliver(int32_t id, Stream& s) {
-  if (!s.reader) return;
-  if (!s.in_error.empty()) return fail_stream(s, s.in_error);
-  if (s.inbox.empty() && !s.in_end) return;
-  std::string chunk;
-  if (s.inbox.size() <= limits::kHttpStreamChunkBytes) {
-    chunk = std::move(s.inbox);
-    s.inbox.clear();
-  } else {
-    chunk = s.inbox.substr(0, limits::kHttpStreamChunkBytes);
-    s.inbox.erase(0, limits::kHttpStreamChunkBytes);
-  }
-  nghttp2_session_consume_stream(session_, id, chunk.size());
-  conn_.poke();  // the WINDOW_UPDATE
-  auto fn = std::move(s.reader);
-  s.reader = nullptr;
-  fn("", std::move(chunk));
+  s.in.deliver([&](size_t n) {
+    nghttp2_session_consume_stream(session_, id, n);
+    conn_.poke();  // the WINDOW_UPDATE
+  });
 }
 
 bool H2::read(int64_t id, Responder::ChunkFn& fn) {
   Stream* s = find(int32_t(id));
-  if (!s || s->reader) return false;
+  if (!s || s->in.reader) return false;
   if (!s->streaming) {
     // Its HEADERS ended the stream (no body), or it was answered whole: nothing more to read.
-    fn(s->in_error, "");
+    fn(s->in.error, "");
     return true;
   }
-  s->reader = std::move(fn);
+  s->in.reader = std::move(fn);
   deliver(int32_t(id), *s);
   return true;
 }

@@ -57,16 +57,21 @@ class Responder {
   bool respond(Response response);
   [[nodiscard]] bool alive() const { return !slot_.expired(); }
 
-  // Streamed bodies (ServerOptions::stream_bodies, HTTP/2 only: streams() says whether this
-  // request's protocol streams; HTTP/1.1 requests arrive whole and answer whole).
+  // Streamed bodies (ServerOptions::stream_bodies; HTTP/2 and HTTP/1.1, streams() says whether
+  // this request streams).
   // read: the next bytes of the request body, at most kHttpStreamChunkBytes; fn(error, chunk)
-  // runs once, with chunk "" at the end of the body, or error "stream reset" / "the body is over
-  // max-body-bytes (N)". The peer's window opens by what was read, so a slow reader slows it.
+  // runs once, with chunk "" at the end of the body, or error "stream reset" / "connection
+  // closed" / "the body is over max-body-bytes (N)". HTTP/2: the peer's window opens by what was
+  // read; HTTP/1.1: the socket is not read while more than kHttpH1UnreadBodyBytes waits unread.
+  // So a slow reader slows the peer.
   using ChunkFn = std::function<void(const std::string& error, std::string chunk)>;
-  // begin: the headers now (no content-length), the body by write and end.
+  // begin: the headers now (HTTP/2: no content-length; HTTP/1.1: transfer-encoding: chunked
+  // unless head has a content-length), the body by write and end.
   // write: queues a chunk; taken(true) once less than kHttpStreamBufferBytes waits for the
-  // peer's window (at once when so already), taken(false) when the stream is gone.
-  // reset: RST_STREAM(INTERNAL_ERROR), for a handler failing after begin.
+  // peer's window (HTTP/2; at once when so already) or once libuv has written it (HTTP/1.1),
+  // taken(false) when the stream is gone.
+  // reset: RST_STREAM(INTERNAL_ERROR) (HTTP/1.1: the connection closes when this answer is
+  // due), for a handler failing after begin.
   // Each returns false when the stream has gone (or read while a read waits, write before begin).
   [[nodiscard]] bool streams() const;
   bool read(ChunkFn fn);
@@ -96,8 +101,8 @@ struct ServerOptions {
   uint32_t max_concurrent_streams = limits::kHttpMaxConcurrentStreams;
   uint32_t max_header_list_bytes = limits::kHttpMaxHeaderListBytes;
   size_t max_body_bytes = limits::kHttpMaxBodyBytes;
-  // HTTP/2 requests are handed to the handler when their headers end, the body read through
-  // Responder::read; answers may stream through Responder::begin/write/end.
+  // Requests (HTTP/2 and HTTP/1.1) are handed to the handler when their headers end, the body
+  // read through Responder::read; answers may stream through Responder::begin/write/end.
   bool stream_bodies = false;
   uint32_t idle_timeout_ms = limits::kHttpIdleTimeoutMs;
   uint32_t header_timeout_ms = limits::kHttpHeaderTimeoutMs;
