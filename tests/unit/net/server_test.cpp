@@ -591,5 +591,30 @@ TEST(NetLimits, HttpStreamBufferBytes) {
   EXPECT_EQ(r.out, "sbig waited small at once");
 }
 
+// A streamed HTTP/1.1 upload whose handler does not read: past kHttpH1UnreadBodyBytes the socket is
+// not read, so in a second the client gets no further than that plus the kernel's socket buffers
+// (a few MB on loopback), far from the 64 MB it offers.
+TEST(NetLimits, HttpH1UnreadBodyBytes) {
+  EXPECT_EQ(limits::kHttpH1UnreadBodyBytes, size_t(256) << 10);
+  ServerOptions o;
+  o.stream_bodies = true;
+  o.max_body_bytes = size_t(1) << 30;
+  LoopServer server(o, [](Request&&, Responder) {});
+  std::string py = certs().dir + "/unread.py";
+  std::ofstream(py) << "import socket, sys, time\n"
+                       "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+                       "s.sendall(b'POST / HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 67108864\\r\\n\\r\\n')\n"
+                       "s.setblocking(False)\n"
+                       "block, sent, end = b'u' * 65536, 0, time.time() + 1\n"
+                       "while time.time() < end and sent < 67108864:\n"
+                       "    try: sent += s.send(block)\n"
+                       "    except BlockingIOError: time.sleep(0.01)\n"
+                       "print(sent)\n";
+  Shell r = sh("python3 " + py + " " + std::to_string(server.port()), 20);
+  long sent = std::atol(r.out.c_str());
+  EXPECT_GT(sent, long(limits::kHttpH1UnreadBodyBytes)) << r.out;
+  EXPECT_LT(sent, 16L << 20) << r.out;
+}
+
 }  // namespace
 }  // namespace valk::net::test
