@@ -40,7 +40,9 @@ TEST_F(TableTest, LiveSlotsStayAtMostHalfTheCapacity) {
     table_set(heap, t, i(k), i(k));
     const Table* tab = t.as<Table>();
     EXPECT_LE(2 * tab->used, tab->capacity) << "after key " << k;
-    if (2 * tab->used <= before) EXPECT_EQ(tab->capacity, before) << "grew early at key " << k;
+    if (2 * tab->used <= before) {
+      EXPECT_EQ(tab->capacity, before) << "grew early at key " << k;
+    }
   }
 }
 
