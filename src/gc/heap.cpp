@@ -162,6 +162,7 @@ Heap::Page* Heap::new_page(SizeClass& sc) {
   p->ncells = uint32_t((limits::kSlabPageBytes - Page::kHeader) / sc.cell_bytes);
   p->carved = 0;
   p->live = 0;
+  heap_poison(p->cell(0), limits::kSlabPageBytes - Page::kHeader);  // nothing carved yet
   sc.pages.push_back(p);
   old_committed_ += limits::kSlabPageBytes;
   return p;
@@ -170,12 +171,17 @@ Heap::Page* Heap::new_page(SizeClass& sc) {
 Object* Heap::alloc_in_old_space(size_t bytes) {
   SizeClass& sc = classes_[class_of_size_[bytes / 8]];
   old_in_use_ += sc.cell_bytes;
-  if (Object* cell = sc.free_list) {
+  Object* cell = sc.free_list;
+  if (cell) {
     sc.free_list = free_next(cell);
-    return cell;
+  } else {
+    if (!sc.current || sc.current->carved == sc.current->ncells) sc.current = new_page(sc);
+    cell = reinterpret_cast<Object*>(sc.current->cell(sc.current->carved++));
   }
-  if (!sc.current || sc.current->carved == sc.current->ncells) sc.current = new_page(sc);
-  return reinterpret_cast<Object*>(sc.current->cell(sc.current->carved++));
+  // The object's size rounded as alloc rounds it (evacuate passes object_size unrounded); the
+  // rest of the cell stays poisoned.
+  heap_unpoison(cell, round_size(bytes));
+  return cell;
 }
 
 void Heap::remember(Object* o) {
@@ -221,6 +227,7 @@ void Heap::check_limit() {
 void Heap::reset_nursery() {
   nursery_top_ = nursery_begin_;
   nursery_end_ = nursery_begin_ + nursery_active_;
+  heap_poison(nursery_begin_, config_.nursery_bytes);  // alloc unpoisons what it hands out
 }
 
 void Heap::evacuate(Value& slot) {
@@ -349,6 +356,9 @@ void Heap::sweep_class(SizeClass& sc) {
       o->type = ObjType::kFree;
       o->gc = 0;
       set_free_next(o, page_free);
+      // The sweep, the verifier and ~Heap read a free cell's header and link (its first 16
+      // bytes); the rest is nobody's.
+      heap_poison(reinterpret_cast<char*>(o) + 16, sc.cell_bytes - 16);
       page_free = o;
     }
     p->live = live;
@@ -419,10 +429,14 @@ std::string Heap::verify(RootSource& roots) {
     if (!problem.empty() || !v.is_object()) return;
     Object* o = v.obj();
     if (seen.count(o)) return;
-    if (o->type == ObjType::kFree || o->type >= ObjType::kCount) {
+    auto* at = reinterpret_cast<char*>(o);
+    if (at >= nursery_top_ && at < nursery_begin_ + config_.nursery_bytes) {
+      // Nursery memory not handed out since the last collection (poisoned under ASan): what is
+      // there is a forwarded or dead object, or nothing, so it is not read.
+      problem = "reference to a forwarded or dead young object (at " +
+                std::to_string(reinterpret_cast<uintptr_t>(o)) + ", in the emptied nursery)";
+    } else if (o->type == ObjType::kFree || o->type >= ObjType::kCount) {
       problem = describe(o, "reference to a freed or invalid object");
-    } else if (o->gc & gcbit::kForwarded) {
-      problem = describe(o, "reference to a forwarded object");
     } else if (!(o->gc & (gcbit::kOld | gcbit::kImmortal))) {
       problem = describe(o, "reference into the nursery after a collection");
     } else if (o->gc & gcbit::kMarked) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "gc/poison.h"
 #include "gc/poll.h"
 #include "value/object.h"
 
@@ -77,6 +78,7 @@ class Heap {
     if (bytes < limits::kLargeObjectBytes && bytes <= size_t(nursery_end_ - nursery_top_)) {
       Object* o = reinterpret_cast<Object*>(nursery_top_);
       nursery_top_ += bytes;
+      heap_unpoison(o, bytes);
       stats_.bytes_allocated += bytes;
       set_header(o, type, 0);
       return o;

@@ -620,8 +620,8 @@ TEST_F(HeapTest, VerifyReportsAStaleReferenceToAForwardedObject) {
   Value young = make_cons(heap, Value::fixnum(1), Value::nil(), true);
   roots.values.push_back(young);
   heap.collect(roots, false);
-  // The stale copy still points into the nursery, where the forwarded header remains (nothing
-  // was allocated since).
+  // The stale copy points into the nursery the collection emptied (nothing was allocated since):
+  // the verifier tells it by its address, without reading the forwarded header there.
   roots.values.push_back(young);
   std::string problem = heap.verify(roots);
   EXPECT_NE(problem.find("forwarded"), std::string::npos) << problem;
