@@ -1,5 +1,6 @@
 // heap_test.cpp: the collector (heap.cpp): nursery allocation, minor and major collections, the
-// write barrier, large objects, finalizers, the verifier, statistics, the heap limit; then the VM.
+// write barrier, large objects, finalizers, the verifier, poisoning (ASan builds), statistics,
+// the heap limit; then the VM.
 #include "gc/heap.h"
 
 #include <gtest/gtest.h>
@@ -12,9 +13,14 @@
 
 #include "compile/proto.h"
 #include "config/limits.h"
+#include "unit/sanitizer.h"
 #include "value/make.h"
 #include "value/print.h"
 #include "vm/vm.h"
+
+#if VALK_UNDER_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 
 namespace valk {
 namespace {
@@ -638,6 +644,40 @@ TEST_F(HeapTest, VerifyReportsAReferenceToAFreedCell) {
   std::string problem = heap.verify(roots);
   EXPECT_NE(problem.find("reference to a freed or invalid object"), std::string::npos) << problem;
 }
+
+#if VALK_UNDER_ASAN
+// ---- poisoning (ASan builds: gc/poison.h) --------------------------------------------------------
+// What makes a write past an object into memory the heap has not handed out a sanitizer report
+// (the dict.cpp:60 mutant of docs/TESTING.md is killed only so).
+
+bool poisoned(const char* p) { return __asan_address_is_poisoned(p) != 0; }
+
+TEST_F(HeapTest, UnderAsanTheNurseryIsPoisonedPastWhatWasHandedOut) {
+  const char* p = reinterpret_cast<const char*>(make_cons(heap, Value::nil(), Value::nil(), true).obj());
+  size_t size = Heap::object_size(reinterpret_cast<const Object*>(p));
+  EXPECT_FALSE(poisoned(p));
+  EXPECT_FALSE(poisoned(p + size - 1));
+  EXPECT_TRUE(poisoned(p + size));
+  heap.collect(roots, false);  // the cons is dead: the emptied nursery is poisoned again
+  EXPECT_TRUE(poisoned(p));
+  const char* q = reinterpret_cast<const char*>(make_cons(heap, Value::nil(), Value::nil(), true).obj());
+  EXPECT_EQ(q, p);  // the same memory, handed out again
+  EXPECT_FALSE(poisoned(q));
+}
+
+TEST_F(HeapTest, UnderAsanOldCellsArePoisonedPastTheObjectAndWhenFree) {
+  roots.values.push_back(make_cons(heap, Value::nil(), Value::nil(), true));
+  heap.collect(roots, false);  // promoted: the first cell of a new page
+  const char* p = reinterpret_cast<const char*>(roots.values[0].obj());
+  size_t size = Heap::object_size(roots.values[0].obj());
+  EXPECT_FALSE(poisoned(p + size - 1));
+  EXPECT_TRUE(poisoned(p + size));  // the rest of the page is not carved yet
+  roots.values.clear();
+  heap.collect(roots, true);  // freed; its page stays, being the class's current one
+  EXPECT_FALSE(poisoned(p + 8));  // the header and free-list link the sweep reads
+  EXPECT_TRUE(poisoned(p + 16));
+}
+#endif
 
 TEST(HeapVerify, HealthyAfterManyRandomCollections) {
   Heap heap(config(limits::kMinNurseryBytes));
