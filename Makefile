@@ -6,6 +6,7 @@
 #   make asan | make switch     the test suite built with sanitizers / with switch dispatch
 #   make stress | make clang    ... in GC stress mode (Debug) / built with clang++
 #   make mutate [N=100 SEED=1]  mutation testing: N planted bugs, how many the tests catch (docs/TESTING.md)
+#     [ASAN=1]                  ... and each survivor tested again under ASan (build-asan-mutate)
 #   make tsan                   the isolate and aio tests under ThreadSanitizer
 #   make fuzz [FUZZ_SECONDS=60] the libFuzzer targets (reader, eval, str/format, json, unmarshal) for 60 s each (clang++)
 #   make install [PREFIX=/usr/local] [DESTDIR=]   valk, its library folder, valk.1, docs, editor modes
@@ -87,12 +88,14 @@ bench: build
 N ?= 100
 SEED ?= 1
 MUTATE_FLAGS ?=
+ASAN ?=
 mutate: deps
-	@scripts/mutate.py -n $(N) --seed $(SEED) --build build-mutate $(MUTATE_FLAGS)
+	@scripts/mutate.py -n $(N) --seed $(SEED) --build build-mutate $(if $(ASAN),--asan-build build-asan-mutate) \
+	  $(MUTATE_FLAGS)
 
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	@rm -rf build build-asan build-switch build-debug build-clang build-mutate build-fuzz build-tsan
+	@rm -rf build build-asan build-switch build-debug build-clang build-mutate build-asan-mutate build-fuzz build-tsan

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""mutate.py: mutation testing of src/ (make mutate N=100 SEED=1; docs/TESTING.md).
+"""mutate.py: mutation testing of src/ (make mutate N=100 SEED=1 [ASAN=1]; docs/TESTING.md).
 
 Plants one small bug at a time in the sources, builds incrementally in its own build folder,
 runs the tests (fastest first, stopping at the first failure) and reports which mutants the
-suite killed and the diffs of those it let survive.
+suite killed and the diffs of those it let survive. With --asan-build, each survivor is built
+again with AddressSanitizer and UBSan and the unit and golden tests run there: leaks and
+out-of-bounds accesses the Release build cannot see then kill it too.
 """
 import argparse
 import os
@@ -217,13 +219,21 @@ def stages(build):
     ]
 
 
+# The sanitizer pass: the unit and golden tests (no stress, no Valk suites), given longer
+# since ASan runs them a few times slower.
+ASAN_STAGES = ("unit+golden", "slow unit")
+ASAN_SLOWDOWN = 3
+
+
 def build_tree(build, timeout):
     return run(["cmake", "--build", str(build), "--target", "valk", "valk_unit_tests"], timeout)
 
 
-def test_mutant(build, timeout):
-    """'killed by <stage>' or 'survived'."""
+def test_mutant(build, timeout, only=None):
+    """'killed by <stage>' or 'survived'; only: the names of the stages to run."""
     for name, cmd, env in stages(build):
+        if only and name not in only:
+            continue
         status, out = run(cmd, timeout, env)
         if status == "timeout":
             return f"killed by {name} (timeout)", out
@@ -232,16 +242,29 @@ def test_mutant(build, timeout):
     return "survived", ""
 
 
-def configure(build):
+def configure(build, asan=False):
+    """Configures (the ASan folder as make asan does), builds and tests the unmutated tree."""
     flags = ["-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"]
+    if asan:
+        flags = ["-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DVALK_SANITIZE=ON", flags[1]]
     subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build), "-G", "Ninja", *flags],
                    check=True, stdout=subprocess.DEVNULL)
-    status, out = build_tree(build, 3600)
+    status, out = build_tree(build, 3600 * (ASAN_SLOWDOWN if asan else 1))
     if status != 0:
-        sys.exit("the unmutated tree does not build:\n" + out[-3000:])
-    verdict, out = test_mutant(build, 900)
+        sys.exit(f"the unmutated tree does not build in {build}:\n" + out[-3000:])
+    verdict, out = asan_verdict(build, 900) if asan else test_mutant(build, 900)
     if verdict != "survived":
-        sys.exit(f"the unmutated tree fails its tests ({verdict}):\n" + out[-3000:])
+        sys.exit(f"the unmutated tree fails its tests in {build} ({verdict}):\n" + out[-3000:])
+
+
+def asan_verdict(build, timeout):
+    """A survivor built and tested again under the sanitizers: 'killed by asan <stage>' or
+    'survived'. A sanitizer report makes the test binary fail, so it is one more failing stage."""
+    status, out = build_tree(build, 1800 * ASAN_SLOWDOWN)
+    if status != 0:
+        return "survived (the ASan build failed)", out
+    verdict, out = test_mutant(build, timeout * ASAN_SLOWDOWN, ASAN_STAGES)
+    return verdict.replace("killed by ", "killed by asan "), out
 
 
 def diff_of(rel, line_no, new_line):
@@ -260,6 +283,8 @@ def main():
                     help="mutate headers too (src/config/limits.h ...): each costs a full build")
     ap.add_argument("--list", action="store_true", help="print the sample and stop")
     ap.add_argument("--log", default=None, help="also append each result to this file")
+    ap.add_argument("--asan-build", default=None,
+                    help="test each survivor again in this ASan build folder (e.g. build-asan-mutate)")
     args = ap.parse_args()
 
     restore_leftovers()
@@ -272,11 +297,14 @@ def main():
         return 0
 
     build = (ROOT / args.build).resolve()
+    asan = (ROOT / args.asan_build).resolve() if args.asan_build else None
     signal.signal(signal.SIGTERM, on_signal)
-    print(f"building and testing the unmutated tree in {build} ...", flush=True)
-    configure(build)
+    for folder in filter(None, (build, asan)):
+        print(f"building and testing the unmutated tree in {folder} ...", flush=True)
+        configure(folder, folder == asan)
     per_file = defaultdict(lambda: {"killed": 0, "survived": 0, "stillborn": 0})
     survivors = []
+    asan_kills = 0  # killed only by the ASan pass
     log = open(args.log, "a") if args.log else None
     started = time.time()
     try:
@@ -288,6 +316,9 @@ def main():
                     verdict = "stillborn (does not compile)"
                 else:
                     verdict, out = test_mutant(build, args.timeout)
+                if asan and verdict == "survived":
+                    verdict, out = asan_verdict(asan, args.timeout)
+                    asan_kills += verdict.startswith("killed")
             key = "killed" if verdict.startswith("killed") else verdict.split()[0]
             per_file[rel][key] += 1
             if key == "survived":
@@ -300,12 +331,13 @@ def main():
     except KeyboardInterrupt:
         print("interrupted: the mutated file is restored", flush=True)
     finally:
-        build_tree(build, 1800)  # leave the build folder matching the restored sources
-    report(per_file, survivors)
+        for folder in filter(None, (build, asan)):
+            build_tree(folder, 1800 * ASAN_SLOWDOWN)  # leave it matching the restored sources
+    report(per_file, survivors, asan_kills)
     return 0
 
 
-def report(per_file, survivors):
+def report(per_file, survivors, asan_kills):
     print("\nkilled/survived per file (stillborn mutants do not compile and do not count)")
     by_sub = defaultdict(lambda: [0, 0])
     for rel in sorted(per_file):
@@ -319,7 +351,8 @@ def report(per_file, survivors):
     k = sum(v[0] for v in by_sub.values())
     s = sum(v[1] for v in by_sub.values())
     if k + s:
-        print(f"\nscore: {k}/{k + s} = {100 * k / (k + s):.1f}% of the mutants that compile")
+        print(f"\nscore: {k}/{k + s} = {100 * k / (k + s):.1f}% of the mutants that compile" +
+              (f" ({asan_kills} killed only by the ASan pass)" if asan_kills else ""))
     if survivors:
         print("\nsurviving mutants:")
         for kind, diff in survivors:
