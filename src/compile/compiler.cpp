@@ -239,6 +239,7 @@ class Compiler {
   NOT_IN_RECURSION void collect_eq_slots(Value lambda_body);
   bool resolves_locally(const Symbol* s) const;
   int own_slot(const Symbol* s) const;
+  int frame_slot(const Symbol* s) const;
   Operand operand_of(Value form) const;
   bool fusable_if(Value cond, Op* fused, Stub* stub);
   bool fusable_arith(Op op, Value form, Op* fused, Stub* stub);
@@ -623,8 +624,24 @@ void Compiler::inline_assign(Value form, SrcPos pos, size_t n, bool tail) {
   for (Value c = cdr(form); is_cons(c); c = cdr(c)) expr(car(c), cell_pos(c), false);
   add_site(car(form).as<Symbol>(), start, form, false);
   mark(pos);
-  emit(Op::ASSIGN, uint32_t(n - 1), -int(n - 2));
+  Value names = car(cdr(form));
+  int slot = n == 3 ? frame_slot(car(names).as<Symbol>()) : -1;
+  if (slot >= 0) {
+    emit(Op::ASSIGN_SLOT, uint32_t(slot), -1);
+  } else {
+    emit(Op::ASSIGN, uint32_t(n - 1), -int(n - 2));
+  }
   ret(tail);
+}
+
+// The slot of this lambda's frame that binds `s` (a parameter or a literal `=` name), or -1.
+// Watched names stay with ASSIGN: binding one must tell the VM (VM::bind_in_scope).
+int Compiler::frame_slot(const Symbol* s) const {
+  if (!scope_.params || s->watch >= 0) return -1;
+  int i = own_slot(s);
+  if (i >= 0) return i;
+  auto eq = std::find(eq_slots_.begin(), eq_slots_.end(), s);
+  return eq == eq_slots_.end() ? -1 : int(params_.size() + size_t(eq - eq_slots_.begin()));
 }
 
 // (if c {then} {else}): the branches run inline in this frame.

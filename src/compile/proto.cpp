@@ -2,6 +2,7 @@
 #include "compile/proto.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace valk {
 
@@ -35,6 +36,8 @@ Proto* make_proto(Heap& heap, ProtoKind kind, ProtoExtra* extra, uint32_t max_st
   p->body = Value::undefined();
   p->name = Value::undefined();
   p->extra = extra;
+  static std::atomic<uint64_t> last_id{0};
+  extra->id = last_id.fetch_add(1, std::memory_order_relaxed) + 1;
   return p;
 }
 

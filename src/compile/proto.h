@@ -61,6 +61,13 @@ struct ProtoExtra {
   std::vector<TryRange> tries;   // in the order their bodies close
   std::vector<StubRange> stubs;  // sorted by start
   SrcPos pos;                    // where the code starts
+  // Unique in the process (make_proto), so that a memo keyed by it never takes a new prototype
+  // for a dead one at the same address.
+  uint64_t id = 0;
+  // vm/residue.cpp's memo for tail calls from this prototype: the slots whose names the callee
+  // with id `tail_callee` does not bind (bit i: slot i), as long as there are at most 64 slots.
+  uint64_t tail_callee = 0;
+  uint64_t unshadowed_slots = 0;
 };
 
 // Allocates a prototype in the old space that takes ownership of `extra`.

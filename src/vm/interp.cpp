@@ -672,6 +672,27 @@ dispatch_top:
     ++sp;
     { tail_call = false; goto call_generic; }
   }
+  // (= {name} v) where the name is a slot of this lambda: in its own frame, no closure having
+  // captured it, one store (and runs through the frame forgotten when the slot was unbound, as
+  // ASSIGN does); anywhere else, ASSIGN with the name and the value.
+  WATCHED(ASSIGN_SLOT) {
+    uint32_t j = operand(ins);
+    if (LIKELY(fr->kind == FrameKind::kLambda && fr->env.is_undefined())) {
+      uint32_t self = uint32_t(fr - fib_.frames);
+      if (bp[j].is_undefined() && j >= proto->nparams) forget_runs_through(self);
+      bp[j] = sp[-1];
+      touch_frame(self);
+      sp[-2] = Value::empty_sexpr();
+      --sp;
+      DISPATCH();
+    }
+    ins = encode(Op::ASSIGN, 2);
+    goto L_ASSIGN;
+  }
+  SLOW(ASSIGN_SLOT) {
+    ins = encode(Op::ASSIGN, 2);
+    goto S_ASSIGN;
+  }
   // Tables: a Table operand is read or written here; anything else (not a Table, a missing key)
   // goes to the builtin through arith_generic, which raises its own messages.
   WATCHED(TGET) {

@@ -58,8 +58,7 @@ uint32_t VM::run_base(uint32_t s) {
   return base;
 }
 
-// Frame `k` gained a binding: runs reaching down to it may no longer bind the same names.
-void VM::forget_runs_through(uint32_t k) {
+void VM::forget_runs_above(uint32_t k) {
   for (uint32_t j = k + 1; j < fib_.nframes; ++j) {
     if (fib_.frames[j].run_base && fib_.frames[j].run_base <= k) fib_.frames[j].run_base = 0;
   }

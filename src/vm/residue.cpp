@@ -4,6 +4,7 @@
 // as the callee frame's residue, looked up after its own frame and closure chain. Names the
 // callee binds itself are dropped (they can never be seen), as are repeats, so a loop of tail
 // calls keeps at most one binding per name: constant space.
+#include <bit>
 #include <vector>
 
 #include "compile/proto.h"
@@ -38,6 +39,8 @@ class ResidueBuilder {
     if (proto_param_index(callee_, s) >= 0 || seen(s)) return;
     entries_.push_back(Entry{s, v});
   }
+  // A binding known to be neither the callee's nor seen before.
+  void new_binding(Symbol* s, Value v) { entries_.push_back(Entry{s, v}); }
   void env(Value e) {
     if (in_chain(callee_env_, e)) return;  // the callee looks there first anyway
     for (const Entry& x : entries_) {
@@ -143,6 +146,22 @@ bool refresh_same_slots(Heap& heap, const Proto* p, const Value* slots, Value re
   return true;
 }
 
+// The slots of `own` (at most 64) that a tail call to `callee` keeps when bound: those whose
+// names the callee does not bind, each name once. Remembered for the caller's last callee, so
+// that a loop of tail calls between a few functions computes it once per pair.
+uint64_t kept_slots(const Proto* own, const Proto* callee) {
+  ProtoExtra& x = *own->extra;
+  if (x.tail_callee == callee->extra->id) return x.unshadowed_slots;
+  uint64_t kept = 0;
+  for (uint32_t i = 0; i < own->nslots; ++i) {
+    const Symbol* s = own->params[i];
+    if (proto_param_index(callee, s) < 0 && proto_slot_index(own, s) == int(i)) kept |= uint64_t(1) << i;
+  }
+  x.tail_callee = callee->extra->id;
+  x.unshadowed_slots = kept;
+  return kept;
+}
+
 // build_residue never runs inside itself (allocation does not collect): one buffer per thread.
 thread_local std::vector<Entry> scratch_entries;
 
@@ -162,8 +181,15 @@ Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
     return f->residue;
   }
   ResidueBuilder b(callee, callee_env, scratch_entries);
-  for (uint32_t i = 0; i < own->nslots; ++i) {
-    if (!slots[i].is_undefined()) b.binding(own->params[i], slots[i]);  // unbound `=` slots: none
+  if (own->nslots <= 64) {
+    for (uint64_t kept = kept_slots(own, callee); kept; kept &= kept - 1) {
+      int i = std::countr_zero(kept);
+      if (!slots[i].is_undefined()) b.new_binding(own->params[i], slots[i]);  // unbound `=` slots: none
+    }
+  } else {
+    for (uint32_t i = 0; i < own->nslots; ++i) {
+      if (!slots[i].is_undefined()) b.binding(own->params[i], slots[i]);
+    }
   }
   if (!f->env.is_undefined()) {
     for (Value x = f->env.as<Env>()->extras; !x.is_undefined(); x = x.as<Binding>()->next) {

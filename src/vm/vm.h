@@ -236,7 +236,12 @@ class VM final : public RootSource {
   Value lookup_in_env(Value env, Symbol* sym, bool* found);
   bool binds_same_names(const Frame& f, const Frame& c) const;
   uint32_t run_base(uint32_t s);
-  void forget_runs_through(uint32_t k);
+  // Frame `k` gained a binding: runs of frames above it reaching down to it may no longer bind
+  // the same names (none above the top frame, the usual case of `=`).
+  void forget_runs_through(uint32_t k) {
+    if (k + 1 < fib_.nframes) forget_runs_above(k);
+  }
+  void forget_runs_above(uint32_t k);
   void freeze_env(Value env);
   Value build_residue(Frame* f, Proto* callee, Value callee_env);
   bool callable_without_arguments(Value v) const;
