@@ -151,6 +151,10 @@ inline constexpr int32_t kHttpConnectionWindowBytes = 1 << 20;
 // write is taken (its future resolves) while less than the buffer waits for the peer's window.
 inline constexpr size_t kHttpStreamChunkBytes = size_t(64) << 10;
 inline constexpr size_t kHttpStreamBufferBytes = size_t(256) << 10;
+// A connection the server is done with sends its FIN, then reads and drops what the peer still
+// sends for at most this long before closing: closing with unread input makes the kernel send a
+// reset, which can destroy the answer (a 413 to an upload still arriving) before the peer reads it.
+inline constexpr uint32_t kHttpLingerMs = 2000;
 // A streamed HTTP/1.1 upload has no window: the socket stops being read while more than this
 // waits unread by the handler (plus at most one socket read, 64 KiB), and resumes as it reads.
 inline constexpr size_t kHttpH1UnreadBodyBytes = size_t(256) << 10;

@@ -142,6 +142,9 @@ class Connection {
   void send_out();
   void check_timeouts();
   void update_reading();
+  void linger();
+  void release();
+  static void on_shutdown(uv_shutdown_t* req, int status);
 
   uv_tcp_t tcp_;
   uv_timer_t timer_;
@@ -158,6 +161,8 @@ class Connection {
   bool flushing_ = false;
   bool in_feed_ = false;
   bool close_after_write_ = false;
+  bool lingering_ = false;  // FIN sent; input is read and dropped until EOF or kHttpLingerMs
+  uv_shutdown_t shutdown_req_;
   int open_handles_ = 0;
   uint64_t opened_at_ = 0;
   uint64_t last_read_ = 0;

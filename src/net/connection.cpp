@@ -114,7 +114,7 @@ void Connection::start() {
 }
 
 void Connection::update_reading() {
-  bool want = !closing_ && !close_after_write_ && can_write() && (!proto_ || proto_->wants_input());
+  bool want = lingering_ || (!closing_ && !close_after_write_ && can_write() && (!proto_ || proto_->wants_input()));
   if (want == reading_) return;
   reading_ = want;
   if (want) {
@@ -135,7 +135,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     self->close();
     return;
   }
-  if (n == 0) return;
+  if (n == 0 || self->lingering_) return;  // lingering: dropped
   try {
     self->last_read_ = uv_now(self->loop());
     self->received(std::string_view(buf->base, size_t(n)));
@@ -211,10 +211,30 @@ void Connection::flush() {
   send_out();
   if (proto_ && proto_->finished()) close_after_write_ = true;
   if (close_after_write_ && in_flight_ == 0 && cipher_.empty()) {
-    close();
+    linger();
     return;
   }
   update_reading();
+}
+
+// Everything is written: send FIN and drop the peer's input until it closes too or the time is
+// up (limits.h kHttpLingerMs). A stopping server closes at once.
+void Connection::linger() {
+  if (closing_ || lingering_) return;
+  if (server.stopping ||
+      uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_), on_shutdown) != 0) {
+    close();
+    return;
+  }
+  lingering_ = true;
+  ++open_handles_;  // the shutdown request, counted until its callback
+  proto_.reset();   // late answers become no-ops, as after close
+  uv_timer_start(&timer_, on_timer, limits::kHttpLingerMs, 0);
+  update_reading();
+}
+
+void Connection::on_shutdown(uv_shutdown_t* req, int) {
+  static_cast<Connection*>(req->handle->data)->release();
 }
 
 void Connection::send_out() {
@@ -299,6 +319,10 @@ void Connection::on_timer(uv_timer_t* t) {
 }
 
 void Connection::check_timeouts() {
+  if (lingering_) {
+    close();
+    return;
+  }
   const ServerOptions& o = options();
   uint64_t now = uv_now(loop());
   bool pending_output = in_flight_ > 0;
@@ -349,10 +373,14 @@ void Connection::close() {
 }
 
 void Connection::on_closed(uv_handle_t* h) {
-  auto* self = static_cast<Connection*>(h->data);
-  if (--self->open_handles_ > 0) return;
-  if (self->counted) self->server.remove(self);
-  delete self;
+  static_cast<Connection*>(h->data)->release();
+}
+
+// One of the handles (or the shutdown request) is done with the connection: the last frees it.
+void Connection::release() {
+  if (--open_handles_ > 0) return;
+  if (counted) server.remove(this);
+  delete this;
 }
 
 }  // namespace valk::net

@@ -575,9 +575,8 @@ TEST(NetValkStreaming, Http11ErrorPaths) {
   StreamServer s(port, "200000");
   ASSERT_GT(s.peer.pid, 0);
   std::string base = "http://127.0.0.1:" + std::to_string(port);
-  // (Small enough to be sent whole before the server closes: a larger one may have curl's send
-  // fail on the reset first, since the server does not linger to drain the rest.)
-  std::string over = blob(300'000);
+  // Ten times the limit: the server answers, sends FIN and drops the rest (kHttpLingerMs).
+  std::string over = blob(2'000'000);
   EXPECT_EQ(sh(curl("--http1.1 -o /dev/null -w %{http_code} -H \"Transfer-Encoding: chunked\" --data-binary @" + over +
                     " " + base + "/count"), 60).out,
             "413");

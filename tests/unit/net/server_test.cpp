@@ -399,6 +399,26 @@ TEST(NetLimits, HttpMaxBodyBytes) {
   EXPECT_EQ(chunked.out, "413");
 }
 
+// A 413 reaches an HTTP/1.1 client still sending its body (no "Expect: 100-continue" to stop it):
+// the server sends FIN, then reads and drops the rest (limits.h kHttpLingerMs) instead of closing
+// with unread input, which made the kernel reset the connection and curl fail to send (exit 55)
+// in about a third of the tries before.
+TEST(NetLimits, HttpH1AnswerOverLimitSurvivesTheRestOfTheUpload) {
+  ServerOptions o;
+  o.max_body_bytes = 100000;
+  Fixture f(o);
+  std::string huge = blob(20'000'000);
+  for (const char* framing : {"", "-H \"Transfer-Encoding: chunked\" "}) {
+    for (int i = 0; i < 4; i++) {
+      Shell r = sh(curl("-o /dev/null -w %{http_code} -H \"Expect:\" " + std::string(framing) + "--data-binary @" + huge +
+                        " " + f.server.url("/echo")), 60);
+      EXPECT_EQ(r.out, "413") << framing;
+      EXPECT_EQ(r.status, 0) << framing;
+    }
+  }
+  EXPECT_EQ(sh(curl(f.server.url("/"))).status, 0);  // the server goes on
+}
+
 TEST(NetLimits, HttpIdleTimeoutMs) {
   ServerOptions o;
   o.idle_timeout_ms = 300;
