@@ -223,6 +223,7 @@ class Compiler {
   uint32_t open_try(Value form, SrcPos pos, uint32_t form_start, TryRange* range);
   NOT_IN_RECURSION void inline_do(Value form, SrcPos pos, size_t n, bool tail);
   NOT_IN_RECURSION void inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tail);
+  NOT_IN_RECURSION bool inline_arith(Op two, Op many, Value form, SrcPos pos, size_t n, bool tail);
   bool assign_inlinable(Value names, size_t n) const;
   NOT_IN_RECURSION void inline_assign(Value form, SrcPos pos, size_t n, bool tail);
   NOT_IN_RECURSION bool inline_control(WatchId id, Value form, SrcPos pos, size_t n, bool tail);
@@ -567,12 +568,12 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
       if (n != 3 || !is_qexpr(a1)) return false;
       inline_try(form, pos, n, tail);
       return true;
-    case WatchId::Add: return n == 3 && (inline_operator(Op::ADD, form, pos, n, tail), true);
+    case WatchId::Add: return inline_arith(Op::ADD, Op::ADDN, form, pos, n, tail);
     case WatchId::Sub:
       if (n == 2) return inline_operator(Op::NEG, form, pos, n, tail), true;
-      return n == 3 && (inline_operator(Op::SUB, form, pos, n, tail), true);
-    case WatchId::Mul: return n == 3 && (inline_operator(Op::MUL, form, pos, n, tail), true);
-    case WatchId::Div: return n == 3 && (inline_operator(Op::DIV, form, pos, n, tail), true);
+      return inline_arith(Op::SUB, Op::SUBN, form, pos, n, tail);
+    case WatchId::Mul: return inline_arith(Op::MUL, Op::MULN, form, pos, n, tail);
+    case WatchId::Div: return inline_arith(Op::DIV, Op::DIVN, form, pos, n, tail);
     case WatchId::Lt: return n == 3 && (inline_operator(Op::LT, form, pos, n, tail), true);
     case WatchId::Gt: return n == 3 && (inline_operator(Op::GT, form, pos, n, tail), true);
     case WatchId::Le: return n == 3 && (inline_operator(Op::LE, form, pos, n, tail), true);
@@ -602,8 +603,16 @@ void Compiler::inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tai
   for (size_t i = 1; i < n; ++i, cell = cdr(cell)) expr(car(cell), cell_pos(cell), false);
   add_site(car(form).as<Symbol>(), start, form, false);
   mark(pos);
-  emit(op, 0, 2 - int(n));  // n - 1 operands in, one value out
+  emit(op, op_nary(op) ? uint32_t(n - 1) : 0, 2 - int(n));  // n - 1 operands in, one value out
   ret(tail);
+}
+
+// (+ a b) as ADD (two, the one fused and typed fast), (+ a b c ...) as ADDN with the number of
+// operands; (+ a) stays a call.
+bool Compiler::inline_arith(Op two, Op many, Value form, SrcPos pos, size_t n, bool tail) {
+  if (n < 3 || n - 1 > kMaxOperand) return false;
+  inline_operator(n == 3 ? two : many, form, pos, n, tail);
+  return true;
 }
 
 // (= {a b} x y): the names a literal Q-expression of symbols, as many as the values; anything

@@ -33,6 +33,9 @@ inline constexpr uint32_t kMaxOperand = (1u << 24) - 1;
 inline constexpr int32_t kMinSmallInt = -(1 << 23);
 inline constexpr int32_t kMaxSmallInt = (1 << 23) - 1;
 
+// The n-ary arithmetic instructions (ADDN ... DIVN), whose operand A is their number of operands.
+inline constexpr bool op_nary(Op op) { return op >= Op::ADDN && op <= Op::DIVN; }
+
 // Words an instruction takes, itself included.
 inline int instruction_words(Op op) {
   OpFormat f = kOpInfo[int(op)].format;

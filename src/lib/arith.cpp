@@ -62,62 +62,24 @@ Order compare_numbers(Value a, Value b) {
 
 namespace {
 
-// Wrapping arithmetic is done on unsigned words: C++20 converts back modulo 2^64.
-Value builtin_add(VM& vm, Args a) {
-  if (Value e = check_numbers(vm, "+", a, Wording::kOriginal); !e.is_undefined()) return e;
-  if (any_float(a)) {
-    // From the first operand, not from 0: 0 + -0.0 would lose the sign of (+ -0.0 -0.0).
-    double acc = number_as_double(a[0]);
-    for (uint32_t i = 1; i < a.n; ++i) acc += number_as_double(a[i]);
-    return make_float(vm.heap(), acc);
+// + - * /: the numbers checked, then fold_numbers (arith.h), which the VM's n-ary instructions
+// share; (- x) alone negates. Float division follows IEEE (1.0 / 0 is inf); only integer
+// division by 0 is an error.
+template <Fold F>
+Value fold_builtin(VM& vm, const char* fn, Args a) {
+  if (Value e = check_numbers(vm, fn, a, Wording::kOriginal); !e.is_undefined()) return e;
+  if (F == Fold::kSub && a.n == 1) {
+    if (is_float(a[0])) return make_float(vm.heap(), -float_value(a[0]));
+    return make_int(vm.heap(), int64_t(0 - uint64_t(int_value(a[0]))));
   }
-  uint64_t acc = 0;
-  for (uint32_t i = 0; i < a.n; ++i) acc += uint64_t(int_value(a[i]));
-  return make_int(vm.heap(), int64_t(acc));
+  Value r = fold_numbers<F>(vm.heap(), a.v, a.n);
+  return r.is_undefined() ? vm.error("Division By Zero") : r;
 }
 
-Value builtin_sub(VM& vm, Args a) {
-  if (Value e = check_numbers(vm, "-", a, Wording::kOriginal); !e.is_undefined()) return e;
-  if (any_float(a)) {
-    if (a.n == 1) return make_float(vm.heap(), -number_as_double(a[0]));
-    double acc = number_as_double(a[0]);
-    for (uint32_t i = 1; i < a.n; ++i) acc -= number_as_double(a[i]);
-    return make_float(vm.heap(), acc);
-  }
-  if (a.n == 1) return make_int(vm.heap(), int64_t(0 - uint64_t(int_value(a[0]))));
-  uint64_t acc = uint64_t(int_value(a[0]));
-  for (uint32_t i = 1; i < a.n; ++i) acc -= uint64_t(int_value(a[i]));
-  return make_int(vm.heap(), int64_t(acc));
-}
-
-Value builtin_mul(VM& vm, Args a) {
-  if (Value e = check_numbers(vm, "*", a, Wording::kOriginal); !e.is_undefined()) return e;
-  if (any_float(a)) {
-    double acc = 1;
-    for (uint32_t i = 0; i < a.n; ++i) acc *= number_as_double(a[i]);
-    return make_float(vm.heap(), acc);
-  }
-  uint64_t acc = 1;
-  for (uint32_t i = 0; i < a.n; ++i) acc *= uint64_t(int_value(a[i]));
-  return make_int(vm.heap(), int64_t(acc));
-}
-
-// Float division follows IEEE (1.0 / 0 is inf); only integer division by 0 is an error.
-Value builtin_div(VM& vm, Args a) {
-  if (Value e = check_numbers(vm, "/", a, Wording::kOriginal); !e.is_undefined()) return e;
-  if (any_float(a)) {
-    double acc = number_as_double(a[0]);
-    for (uint32_t i = 1; i < a.n; ++i) acc /= number_as_double(a[i]);
-    return make_float(vm.heap(), acc);
-  }
-  int64_t acc = int_value(a[0]);
-  for (uint32_t i = 1; i < a.n; ++i) {
-    int64_t d = int_value(a[i]);
-    if (d == 0) return vm.error("Division By Zero");
-    acc = (acc == INT64_MIN && d == -1) ? INT64_MIN : acc / d;  // truncates toward zero
-  }
-  return make_int(vm.heap(), acc);
-}
+Value builtin_add(VM& vm, Args a) { return fold_builtin<Fold::kAdd>(vm, "+", a); }
+Value builtin_sub(VM& vm, Args a) { return fold_builtin<Fold::kSub>(vm, "-", a); }
+Value builtin_mul(VM& vm, Args a) { return fold_builtin<Fold::kMul>(vm, "*", a); }
+Value builtin_div(VM& vm, Args a) { return fold_builtin<Fold::kDiv>(vm, "/", a); }
 
 // Floored modulo, as in Lua and Python: the result has the sign of the divisor.
 Value builtin_mod(VM& vm, Args a) {

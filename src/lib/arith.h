@@ -1,7 +1,10 @@
 // arith.h: number helpers shared by the arithmetic (arith.cpp) and math (math.cpp) builtins.
 #pragma once
 
+#include <cstdint>
+
 #include "lib/builtin.h"
+#include "value/make.h"
 #include "value/object.h"
 
 namespace valk {
@@ -13,6 +16,60 @@ enum class Wording { kOriginal, kNumber };
 // "FN: argument I must be a Number, got TYPE" (or "an Integer", see Wording).
 Value check_numbers(VM& vm, const char* fn, Args a, Wording wording);
 bool any_float(Args a);
+
+// The folds of + - * /. The builtins compute with fold_numbers, and so do the VM's n-ary
+// instructions (ADDN ... DIVN, vm/interp.cpp): an inlined form gives the builtin's value by
+// construction.
+enum class Fold : uint8_t { kAdd, kSub, kMul, kDiv };
+
+// + - * / over the n operands at a, as the builtins compute them: all Integers give an Integer
+// (64-bit, wrapping; / truncates toward zero and INT64_MIN / -1 is INT64_MIN); with any Float,
+// every operand is converted to a double and folded left (* from 1, the others from the first
+// operand). (- x) alone is a negation, which the builtin computes itself. Undefined when an
+// operand is not a number or an Integer is divided by 0: the builtin raises the error.
+template <Fold F>
+inline Value fold_numbers(Heap& heap, const Value* a, uint32_t n) {
+  bool floats = false;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (a[i].is_fixnum()) continue;
+    if (is_float(a[i])) {
+      floats = true;
+    } else if (!is_int(a[i])) {
+      return Value::undefined();
+    }
+  }
+  if (floats) {
+    // + from the first operand, not from 0: 0 + -0.0 would lose the sign of (+ -0.0 -0.0).
+    double acc = F == Fold::kMul ? 1.0 : number_as_double(a[0]);
+    for (uint32_t i = F == Fold::kMul ? 0 : 1; i < n; ++i) {
+      double x = number_as_double(a[i]);
+      if constexpr (F == Fold::kAdd) acc += x;
+      if constexpr (F == Fold::kSub) acc -= x;
+      if constexpr (F == Fold::kMul) acc *= x;
+      if constexpr (F == Fold::kDiv) acc /= x;
+    }
+    return make_float(heap, acc);
+  }
+  if constexpr (F == Fold::kDiv) {
+    int64_t acc = int_value(a[0]);
+    for (uint32_t i = 1; i < n; ++i) {
+      int64_t d = int_value(a[i]);
+      if (d == 0) return Value::undefined();
+      acc = (acc == INT64_MIN && d == -1) ? INT64_MIN : acc / d;  // truncates toward zero
+    }
+    return make_int(heap, acc);
+  } else {
+    // Wrapping arithmetic is done on unsigned words: C++20 converts back modulo 2^64.
+    uint64_t acc = F == Fold::kMul ? 1 : F == Fold::kAdd ? 0 : uint64_t(int_value(a[0]));
+    for (uint32_t i = F == Fold::kSub ? 1 : 0; i < n; ++i) {
+      uint64_t x = uint64_t(int_value(a[i]));
+      if constexpr (F == Fold::kAdd) acc += x;
+      if constexpr (F == Fold::kSub) acc -= x;
+      if constexpr (F == Fold::kMul) acc *= x;
+    }
+    return make_int(heap, int64_t(acc));
+  }
+}
 
 enum class Order { kLess, kEqual, kGreater, kUnordered };
 // Exact ordering of two numbers, also between an Integer and a Float; unordered with nan.

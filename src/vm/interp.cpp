@@ -7,6 +7,7 @@
 #include "compile/compiler.h"
 #include "compile/opcodes.h"
 #include "compile/proto.h"
+#include "lib/arith.h"
 #include "lib/check.h"
 #include "value/equal.h"
 #include "value/make.h"
@@ -36,7 +37,10 @@ std::string too_many_arguments(uint32_t actual, uint32_t expected) {
 std::string condition_error(Value c) { return std::string("if: condition must be an Integer, got ") + type_name(c); }
 
 // How many operands an inlined operator takes off the stack (arith_generic hands them to the builtin).
-constexpr uint32_t op_arity(Op op) { return op == Op::NEG ? 1 : op == Op::TSET ? 3 : 2; }
+constexpr uint32_t op_arity(uint32_t ins) {
+  Op op = op_of(ins);
+  return op_nary(op) ? operand(ins) : op == Op::NEG ? 1 : op == Op::TSET ? 3 : 2;
+}
 
 // Both operands as doubles when at least one is a Float and the other a Float or a fixnum: what
 // the builtins compute then (an Integer operand converted to the nearest double).
@@ -47,6 +51,9 @@ inline bool float_operands(Value a, Value b, double* x, double* y) {
   *y = fb ? float_value(b) : double(b.fixnum_value());
   return true;
 }
+
+// The flonum holding d, or undefined when d must be boxed (make_float's other case).
+inline Value flonum_or_undefined(double d) { return Value::fits_flonum(d) ? Value::flonum(d) : Value::undefined(); }
 
 // Moves a call (callee and arguments) down the stack, word by word: a libc memmove of a few
 // words writes them with wide stores that the loads of the next instructions cannot forward from.
@@ -526,6 +533,21 @@ dispatch_top:
     { tail_call = false; goto call_generic; }                                                           \
   }
 
+// Two flonums (the floats of ordinary magnitude, held in the word): `result`, computed from their
+// doubles x and y as the builtin would, replaces them unless it is undefined (a double result
+// that is no flonum, see flonum_or_undefined: arith_generic computes it again and boxes it).
+// Other floats, and a Float against an Integer, are arith_generic's.
+#define FLONUMS(a, b, result)                                   \
+  if ((a).is_flonum() && (b).is_flonum()) {                     \
+    double x = (a).flonum_value(), y = (b).flonum_value();      \
+    Value r_ = (result);                                        \
+    if (LIKELY(!r_.is_undefined())) {                           \
+      sp[-2] = r_;                                              \
+      --sp;                                                     \
+      DISPATCH();                                               \
+    }                                                           \
+  }
+
   WATCHED(ADD) {
     Value b = sp[-1], a = sp[-2];
     int64_t r;
@@ -535,6 +557,7 @@ dispatch_top:
       --sp;
       DISPATCH();
     }
+    FLONUMS(a, b, flonum_or_undefined(x + y))
     goto arith_generic;
   }
   ARITH_SLOW(ADD, 2)
@@ -547,6 +570,7 @@ dispatch_top:
       --sp;
       DISPATCH();
     }
+    FLONUMS(a, b, flonum_or_undefined(x - y))
     goto arith_generic;
   }
   ARITH_SLOW(SUB, 2)
@@ -559,6 +583,7 @@ dispatch_top:
       --sp;
       DISPATCH();
     }
+    FLONUMS(a, b, flonum_or_undefined(x * y))
     goto arith_generic;
   }
   ARITH_SLOW(MUL, 2)
@@ -572,6 +597,7 @@ dispatch_top:
         DISPATCH();
       }
     }
+    FLONUMS(a, b, flonum_or_undefined(x / y))
     goto arith_generic;
   }
   ARITH_SLOW(DIV, 2)
@@ -580,6 +606,13 @@ dispatch_top:
     if (LIKELY(a.is_fixnum() && a.fixnum_value() != Value::kFixnumMin)) {
       sp[-1] = Value::fixnum(-a.fixnum_value());
       DISPATCH();
+    }
+    if (a.is_flonum()) {  // the negation of a flonum is one, but for +0.0 (-0.0 is boxed)
+      Value r = flonum_or_undefined(-a.flonum_value());
+      if (LIKELY(!r.is_undefined())) {
+        sp[-1] = r;
+        DISPATCH();
+      }
     }
     goto arith_generic;
   }
@@ -593,6 +626,7 @@ dispatch_top:
       --sp;                                                                  \
       DISPATCH();                                                            \
     }                                                                        \
+    FLONUMS(a, b, Value::fixnum(x cmp y ? 1 : 0)) /* no flonum is nan */     \
     goto arith_generic;                                                      \
   }                                                                          \
   ARITH_SLOW(name, 2)
@@ -601,6 +635,27 @@ dispatch_top:
   COMPARE(GT, >)
   COMPARE(LE, <=)
   COMPARE(GE, >=)
+
+  // (+ a b c ...) with n >= 3 operands (the operand): the builtin's own fold (lib/arith.h), in
+  // place; an operand that is no number, or an Integer division by 0, goes to the builtin through
+  // arith_generic, which raises its error.
+#define ARITHN(name, fold)                                  \
+  WATCHED(name) {                                           \
+    uint32_t n = operand(ins);                              \
+    Value r = fold_numbers<fold>(heap_, sp - n, n);         \
+    if (LIKELY(!r.is_undefined())) {                        \
+      sp -= n - 1;                                          \
+      sp[-1] = r;                                           \
+      DISPATCH();                                           \
+    }                                                       \
+    goto arith_generic;                                     \
+  }                                                         \
+  ARITH_SLOW(name, int(operand(ins))) /* signed: the slow path indexes sp[-arity] */
+
+  ARITHN(ADDN, Fold::kAdd)
+  ARITHN(SUBN, Fold::kSub)
+  ARITHN(MULN, Fold::kMul)
+  ARITHN(DIVN, Fold::kDiv)
 
   WATCHED(EQ) {
     Value b = sp[-1], a = sp[-2];
@@ -933,13 +988,14 @@ dispatch_top:
   // ---- out-of-line paths ------------------------------------------------------------------
 
 arith_generic : {
-  // An inlined operator met non-fixnum operands. Floats are computed here, as the builtins would,
+  // An inlined operator met operands its handler does not compute (an n-ary one: an operand that
+  // is no number, or an Integer division by 0). Floats are computed here, as the builtins would,
   // with one allocation for the result and no call; comparisons only between two Floats (an
   // Integer against a Float is compared exactly by the builtin). Everything else (big integers,
   // wrong types, division by zero, overflow) goes to the builtin, with its own messages.
   Op op = op_of(ins);
   double x, y;
-  if (op != Op::NEG && op != Op::TGET && op != Op::TSET && float_operands(sp[-2], sp[-1], &x, &y)) {
+  if (op != Op::NEG && op != Op::TGET && op != Op::TSET && !op_nary(op) && float_operands(sp[-2], sp[-1], &x, &y)) {
     bool both = is_float(sp[-2]) && is_float(sp[-1]);
     Value r = Value::undefined();
     switch (op) {
@@ -960,7 +1016,7 @@ arith_generic : {
     }
   }
   SAVE();
-  uint32_t arity = op_arity(op);
+  uint32_t arity = op_arity(ins);
   Value r = apply_operator(op, Args{sp - arity, arity});
   if (is_error(r)) RAISE(r);
   sp -= arity;
@@ -1303,6 +1359,8 @@ raise : {
 #undef CONTINUE_CALLER
 #undef ARITH_SLOW
 #undef COMPARE
+#undef FLONUMS
+#undef ARITHN
 #undef FUSED_SLOW
 #undef FUSED_ARITH
 #undef FUSED_IF_LK

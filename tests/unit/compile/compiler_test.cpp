@@ -103,6 +103,17 @@ TEST_F(CompilerTest, ParameterIsALocalAndPlusIsInlined) {
   EXPECT_EQ(text.find("NAME"), std::string::npos) << text;
 }
 
+// + - * / with three or more operands are one n-ary instruction whose operand is their number;
+// with one operand, + * / stay calls and - is NEG.
+TEST_F(CompilerTest, ArithmeticOfManyOperandsIsOneInstruction) {
+  EXPECT_EQ(lambda_ops("(\\ {a b c} {+ a b c})"), (Ops{"LOCAL", "LOCAL", "LOCAL", "ADDN", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {a} {- a 1 2 3})"), (Ops{"LOCAL", "INT", "INT", "INT", "SUBN", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {a} {* a a a})"), (Ops{"LOCAL", "LOCAL", "LOCAL", "MULN", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {a} {/ a 1 2 3 4 5})")[6], "DIVN");
+  EXPECT_EQ(lambda_ops("(\\ {a} {- a})"), (Ops{"LOCAL", "NEG", "RET"}));
+  EXPECT_NE(disasm("(\\ {a} {* a 2 3 4})").find("MULN      4"), std::string::npos) << disasm("(\\ {a} {* a 2 3 4})");
+}
+
 // A fused instruction holds its constant in 16 bits: every int16 is fused, the next ones are not.
 TEST_F(CompilerTest, ConstantsOfTheWholeInt16RangeAreFused) {
   EXPECT_EQ(lambda_ops("(\\ {a} {+ a 32767})")[0], "ADD_LK");
@@ -327,8 +338,10 @@ TEST_F(CompilerTest, EveryInlinedOperator) {
   }
 }
 
+// (+ a) is a call (three or more operands are ADDN: ArithmeticOfManyOperandsIsOneInstruction).
 TEST_F(CompilerTest, OperatorWithOtherArityIsACall) {
-  EXPECT_EQ(lambda_ops("(\\ {a} {+ a a a})"), (Ops{"NAME", "LOCAL", "LOCAL", "LOCAL", "TAILCALL", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {a} {+ a})"), (Ops{"NAME", "LOCAL", "TAILCALL", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {a} {< a a a})"), (Ops{"NAME", "LOCAL", "LOCAL", "LOCAL", "TAILCALL", "RET"}));
 }
 
 TEST_F(CompilerTest, LambdaWithInvalidFormalsIsNotInlined) {
