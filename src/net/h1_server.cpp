@@ -22,6 +22,7 @@ struct Pending {
   std::shared_ptr<Responder::Slot> slot;
   bool head = false;        // HEAD: no body in the answer
   bool keep_alive = true;
+  bool http10 = false;      // an HTTP/1.0 request: no chunks, keep-alive only when asked
   bool ready = false;       // the answer is whole in wire (or, streamed, has ended)
   std::string wire;         // the serialized answer, or the streamed answer's bytes not yet sent
   // A streamed request body: streaming while the handler may still read it.
@@ -262,7 +263,8 @@ int H1::on_headers_complete(http_parser* p) {
   pending.head = p->method == HTTP_HEAD;
   pending.keep_alive = http_should_keep_alive(p) && !self->stopping_;
   // HTTP/1.0 has no chunked answers: a streamed one without a length ends with the connection.
-  pending.chunked = p->http_major > 1 || (p->http_major == 1 && p->http_minor >= 1);
+  pending.http10 = !(p->http_major > 1 || (p->http_major == 1 && p->http_minor >= 1));
+  pending.chunked = !pending.http10;
   self->final_ = !pending.keep_alive;
   self->body_id_ = pending.id;
   self->body_open_ = true;
@@ -342,7 +344,12 @@ std::string H1::head_of(const Pending& p, const Response& r, bool whole) const {
   }
   if (whole) out += "content-length: " + std::to_string(r.body.size()) + "\r\n";
   if (!whole && p.chunked) out += "transfer-encoding: chunked\r\n";
-  if (!p.keep_alive || stopping_) out += "connection: close\r\n";
+  if (!p.keep_alive || stopping_) {
+    out += "connection: close\r\n";
+  } else if (p.http10) {
+    // An HTTP/1.0 client that asked for keep-alive assumes the close unless the answer says so.
+    out += "connection: keep-alive\r\n";
+  }
   out += "\r\n";
   return out;
 }

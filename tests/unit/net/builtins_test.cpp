@@ -335,7 +335,8 @@ TEST(NetValk, ServeAndRequestUnderGcStress) {
 // ---- streamed bodies ("stream-body" 1) against real peers ------------------------------------------
 
 // A streaming server: /save copies the body to upload.bin by fs/ chunk writes, /count counts it,
-// /gen?N answers N chunks of 64 KiB as they fit the peer's window, /boom-late fails after its
+// /gen?N answers N chunks of 64 KiB as they fit the peer's window, /sized?N the same with its
+// content-length given, /boom-late fails after its
 // headers went out, /after waits 1 s and then prints what each of http/read, http/respond,
 // http/write and http/end says, /twice writes again before its first write (over the buffer) is
 // taken and answers the error, /die writes a part and then ends the server's process, /hello answers at once.
@@ -358,6 +359,10 @@ const char* kStreamProgram = R"(
     {(== (get req "path") "/count") (str/format "%d" (drain s 0 (await (http/read s))))}
     {(== (get req "path") "/late") (do (await (aio/sleep 1000)) (str/format "%d" (drain s 0 (await (http/read s)))))}
     {(== (get req "path") "/gen") (do (http/respond s 200) (gen s (str/to-int (get req "query"))))}
+    {(== (get req "path") "/sized") (do
+       (= {k} (str/to-int (get req "query")))
+       (http/respond s 200 (dict "content-length" (str/format "%d" (* k (len chunk)))))
+       (gen s k))}
     {(== (get req "path") "/twice") (do
        (http/respond s 200)
        (= {f} (http/write s (str/repeat chunk 5)))
@@ -604,6 +609,135 @@ TEST(NetValkStreaming, Http11ErrorPaths) {
   EXPECT_NE(log.find("http/read: connection closed"), std::string::npos) << log;
   EXPECT_NE(log.find("http: handler failed for GET /boom-late: "), std::string::npos) << log;
   EXPECT_EQ(count(log, "handler failed"), 3u) << log;
+}
+
+// What /gen?N and /sized?N answer.
+std::string gen_body(int n) {
+  std::string out;
+  for (int i = 0; i < 4096 * n; i++) out += "0123456789abcdef";
+  return out;
+}
+
+// The md5sum of what /gen?N and /sized?N answer.
+std::string gen_md5(int n) {
+  std::string path = certs().dir + "/gen" + std::to_string(n);
+  std::ofstream(path, std::ios::binary) << gen_body(n);
+  return sh("md5sum < " + path).out;
+}
+
+// An HTTP/1.0 client gets a streamed answer without a length as the bare bytes, ended by the
+// close: no chunk framing, no transfer-encoding, connection: close (curl exits 0 only if the
+// close ends the body it has no length for).
+TEST(NetValkStreaming, Http10StreamedAnswerEndsWithTheClose) {
+  int port = free_port();
+  StreamServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  std::string body = certs().dir + "/h10body";
+  Shell r = sh(curl("--http1.0 -D - -o " + body + " -w \"%{http_code} %{size_download}\" \"" + base + "/gen?3\""), 60);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find("transfer-encoding"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("content-length"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("connection: close\r\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.substr(r.out.rfind("\r\n") + 2), "200 196608");
+  EXPECT_EQ(sh("md5sum < " + body).out, gen_md5(3));
+  // Asking for keep-alive changes nothing: a body without a length can only end with the close.
+  Shell ka = sh(curl("--http1.0 -H \"Connection: keep-alive\" -D - -o /dev/null -w \"%{size_download}\" \"" + base +
+                     "/gen?2\""), 60);
+  EXPECT_EQ(ka.status, 0) << ka.out;
+  EXPECT_NE(ka.out.find("connection: close\r\n"), std::string::npos) << ka.out;
+  EXPECT_EQ(ka.out.find("keep-alive"), std::string::npos) << ka.out;
+  EXPECT_EQ(ka.out.substr(ka.out.rfind("\r\n") + 2), "131072");
+  // On the wire: the headers, then the bytes as written, then the close.
+  std::string raw = raw_peer(port, "GET /gen?1 HTTP/1.0\r\n\r\n", "read");
+  size_t at = raw.find("\r\n\r\n");
+  ASSERT_NE(at, std::string::npos) << raw.substr(0, 200);
+  EXPECT_EQ(raw.substr(at + 4), gen_body(1)) << raw.substr(0, 200);
+}
+
+// An HTTP/1.0 client and a handler-given content-length: the exact body, and the connection kept
+// only when the client asked (Connection: keep-alive), which the answer then says, as an HTTP/1.0
+// client assumes the close otherwise (RFC 9112 9.3, RFC 1945's keep-alive convention).
+TEST(NetValkStreaming, Http10ContentLengthKeepsAliveOnlyWhenAsked) {
+  int port = free_port();
+  StreamServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string url = "\"http://127.0.0.1:" + std::to_string(port) + "/sized?3\"";
+  std::string body = certs().dir + "/h10sized";
+  Shell r = sh(curl("--http1.0 -D - -o " + body + " -w \"%{http_code} %{size_download}\" " + url), 60);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("content-length: 196608\r\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("transfer-encoding"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("connection: close\r\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.substr(r.out.rfind("\r\n") + 2), "200 196608");
+  EXPECT_EQ(sh("md5sum < " + body).out, gen_md5(3));
+  // Not asked: two requests in one curl take two connections.
+  std::string w = " -o /dev/null -w \"%{num_connects} %{size_download};\" ";
+  EXPECT_EQ(sh(curl("--http1.0" + w + url + " --next --http1.0" + w + url), 60).out, "1 196608;1 196608;");
+  // Asked: the answer says keep-alive and the second request reuses the connection.
+  std::string ka = " -H \"Connection: keep-alive\" ";
+  Shell kept = sh(curl("--http1.0" + ka + "-D -" + w + url + " --next --http1.0" + ka + w + url), 60);
+  EXPECT_EQ(kept.status, 0) << kept.out;
+  EXPECT_NE(kept.out.find("connection: keep-alive\r\n"), std::string::npos) << kept.out;
+  EXPECT_EQ(kept.out.substr(kept.out.rfind("\r\n") + 2), "1 196608;0 196608;");
+}
+
+// HEAD against a streamed answer over HTTP/1.1: the headers and not one body byte (no chunk, not
+// even the last one), and the connection goes on with the next request; HEAD against a whole
+// answer gives the would-be content-length and no body.
+TEST(NetValkStreaming, Http11HeadOnAStreamedAnswerHasNoBody) {
+  int port = free_port();
+  StreamServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  std::string two = raw_peer(port, "HEAD /gen?2 HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n", "read");
+  EXPECT_EQ(two, "HTTP/1.1 200 OK\r\n\r\nHTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                 "content-length: 5\r\n\r\nhello");
+  std::string whole = raw_peer(port, "HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n", "read");
+  EXPECT_EQ(whole, "HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 5\r\n\r\n"
+                   "HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 5\r\n\r\nhello");
+  // curl: HEAD, then a GET on the same connection (no new connect).
+  std::string w = " -w \"%{http_code} %{num_connects} %{size_download};\" ";
+  Shell r = sh(curl("-I -o /dev/null" + w + "\"" + base + "/gen?2\" --next -o /dev/null" + w + base + "/hello"), 30);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "200 1 0;200 0 5;");
+  Shell sized = sh(curl("-I -o /dev/null" + w + "\"" + base + "/sized?2\" --next -o /dev/null" + w + base + "/hello"), 30);
+  EXPECT_EQ(sized.out, "200 1 0;200 0 5;");
+}
+
+// HEAD over HTTP/2 against a streamed answer: the headers, no body, the stream ended, the
+// connection still usable.
+TEST(NetValkStreaming, H2HeadOnAStreamedAnswerHasNoBody) {
+  int port = free_port();
+  StreamServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  Shell r = sh(curl("--http2-prior-knowledge -I -w \"%{http_code} %{size_download}\" \"" + base + "/gen?3\""), 30);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find("HTTP/2 200"), 0u) << r.out;
+  EXPECT_EQ(r.out.substr(r.out.rfind("\r\n") + 2), "200 0");
+  // On the frames, two HEADs on one connection (nghttp: curl 7.88 cannot reuse an h2c
+  // prior-knowledge connection, against nghttpd too): each answered, no DATA payload (an empty
+  // DATA frame may end the stream).
+  Shell two = sh("nghttp -v -H \":method: HEAD\" \"" + base + "/gen?3\" " + base + "/hello", 30);
+  EXPECT_EQ(two.status, 0) << two.out;
+  EXPECT_EQ(count(two.out, ":status: 200"), 2u) << two.out;
+  EXPECT_EQ(count(two.out, "recv DATA frame <length="), count(two.out, "recv DATA frame <length=0,")) << two.out;
+}
+
+// 5 MB streamed to an HTTP/1.0 client in 64 KiB writes: every byte arrives, unframed, before the
+// close.
+TEST(NetValkStreaming, Http10LargeStreamedAnswerArrivesWhole) {
+  int port = free_port();
+  StreamServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string body = certs().dir + "/h10large";
+  // --raw: curl keeps any chunk framing in the body, so the md5 catches it.
+  Shell r = sh(curl("--http1.0 --raw -o " + body + " -w \"%{http_code} %{size_download}\" \"http://127.0.0.1:" +
+                    std::to_string(port) + "/gen?80\""), 60);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "200 5242880");
+  EXPECT_EQ(sh("md5sum < " + body).out, gen_md5(80));
 }
 
 // ---- the client's streamed response bodies (http/request "stream-body" 1) ----------------------
