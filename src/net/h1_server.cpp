@@ -196,7 +196,6 @@ void H1::fail(int status) {
 int H1::on_message_begin(http_parser* p) {
   auto* self = static_cast<H1*>(p->data);
   self->request_ = Request{};
-  self->request_.protocol = "http/1.1";
   self->url_.clear();
   self->in_value_ = false;
   self->in_headers_ = true;
@@ -256,14 +255,16 @@ int H1::on_headers_complete(http_parser* p) {
     self->error_status_ = 413;
     return -1;  // 1 would mean "no body"; any other value stops the parser
   }
-  // curl asks before sending a large body; say yes unless earlier answers are still queued.
-  if (expect_continue && self->queue_.empty()) self->conn_.write("HTTP/1.1 100 Continue\r\n\r\n");
   Pending pending;
+  pending.http10 = !(p->http_major > 1 || (p->http_major == 1 && p->http_minor >= 1));
+  self->request_.protocol = pending.http10 ? "http/1.0" : "http/1.1";
+  // curl asks before sending a large body; say yes unless earlier answers are still queued (an
+  // HTTP/1.0 client knows no 100, RFC 9110 15.2).
+  if (expect_continue && !pending.http10 && self->queue_.empty()) self->conn_.write("HTTP/1.1 100 Continue\r\n\r\n");
   pending.id = self->next_id_++;
   pending.head = p->method == HTTP_HEAD;
   pending.keep_alive = http_should_keep_alive(p) && !self->stopping_;
   // HTTP/1.0 has no chunked answers: a streamed one without a length ends with the connection.
-  pending.http10 = !(p->http_major > 1 || (p->http_major == 1 && p->http_minor >= 1));
   pending.chunked = !pending.http10;
   self->final_ = !pending.keep_alive;
   self->body_id_ = pending.id;

@@ -154,6 +154,7 @@ TEST(NetValk, CurlH2cTlsAndHttp11AgainstServe) {
   std::string base = "http://127.0.0.1:" + std::to_string(port);
   EXPECT_EQ(sh(curl("--http2-prior-knowledge " + base + "/hello")).out, "hello GET h2 http");
   EXPECT_EQ(sh(curl(base + "/hello")).out, "hello GET http/1.1 http");
+  EXPECT_EQ(sh(curl("--http1.0 " + base + "/hello")).out, "hello GET http/1.0 http");
   EXPECT_EQ(sh(curl("-H \"X-Test: yes\" " + base + "/header")).out, "yes");
   Shell echo = sh(curl("--http2-prior-knowledge -i --data-binary abc \"" + base + "/echo?k=v\""));
   EXPECT_NE(echo.out.find("HTTP/2 201"), std::string::npos) << echo.out;
