@@ -241,6 +241,7 @@ class Compiler {
   bool resolves_locally(const Symbol* s) const;
   int own_slot(const Symbol* s) const;
   int frame_slot(const Symbol* s) const;
+  int eq_slot(const Symbol* s) const;
   Operand operand_of(Value form) const;
   bool fusable_if(Value cond, Op* fused, Stub* stub);
   bool fusable_arith(Op op, Value form, Op* fused, Stub* stub);
@@ -410,13 +411,10 @@ void Compiler::symbol(Symbol* s, SrcPos pos) {
       }
       goto by_name;  // too far to encode: look it up by name
     }
-    if (depth < 0) {
-      for (size_t i = 0; i < eq_slots_.size(); ++i) {
-        if (eq_slots_[i] != s) continue;
-        mark(pos);  // an unbound slot falls back to a lookup, which may raise
-        emit(Op::SLOT, uint32_t(params_.size() + i), +1);
-        return;
-      }
+    if (int slot = depth < 0 ? eq_slot(s) : -1; slot >= 0) {
+      mark(pos);  // an unbound slot falls back to a lookup, which may raise
+      emit(Op::SLOT, uint32_t(slot), +1);
+      return;
     }
   }
 by_name:
@@ -648,7 +646,11 @@ void Compiler::inline_assign(Value form, SrcPos pos, size_t n, bool tail) {
 int Compiler::frame_slot(const Symbol* s) const {
   if (!scope_.params || s->watch >= 0) return -1;
   int i = own_slot(s);
-  if (i >= 0) return i;
+  return i >= 0 ? i : eq_slot(s);
+}
+
+// The frame slot of `s` among this lambda's literal `=` names (after the parameters), or -1.
+int Compiler::eq_slot(const Symbol* s) const {
   auto eq = std::find(eq_slots_.begin(), eq_slots_.end(), s);
   return eq == eq_slots_.end() ? -1 : int(params_.size() + size_t(eq - eq_slots_.begin()));
 }
