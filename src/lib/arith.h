@@ -71,6 +71,17 @@ inline Value fold_numbers(Heap& heap, const Value* a, uint32_t n) {
   }
 }
 
+// The same with the fold chosen at run time (vm/interp.cpp's arith_generic).
+inline Value fold_numbers(Fold f, Heap& heap, const Value* a, uint32_t n) {
+  switch (f) {
+    case Fold::kAdd: return fold_numbers<Fold::kAdd>(heap, a, n);
+    case Fold::kSub: return fold_numbers<Fold::kSub>(heap, a, n);
+    case Fold::kMul: return fold_numbers<Fold::kMul>(heap, a, n);
+    case Fold::kDiv: return fold_numbers<Fold::kDiv>(heap, a, n);
+  }
+  __builtin_unreachable();
+}
+
 enum class Order { kLess, kEqual, kGreater, kUnordered };
 // Exact ordering of two numbers, also between an Integer and a Float; unordered with nan.
 Order compare_numbers(Value a, Value b);

@@ -3,6 +3,7 @@
 // Registers: pc (next instruction), sp (next free slot), bp (parameter slot 0 of the frame),
 // K (constants of the running prototype), code0 (its first instruction), fr (the frame).
 #include <cstring>
+#include <optional>
 
 #include "compile/compiler.h"
 #include "compile/opcodes.h"
@@ -42,14 +43,15 @@ constexpr uint32_t op_arity(uint32_t ins) {
   return op_nary(op) ? operand(ins) : op == Op::NEG ? 1 : op == Op::TSET ? 3 : 2;
 }
 
-// Both operands as doubles when at least one is a Float and the other a Float or a fixnum: what
-// the builtins compute then (an Integer operand converted to the nearest double).
-inline bool float_operands(Value a, Value b, double* x, double* y) {
-  bool fa = is_float(a), fb = is_float(b);
-  if (!((fa && (fb || b.is_fixnum())) || (fb && a.is_fixnum()))) return false;
-  *x = fa ? float_value(a) : double(a.fixnum_value());
-  *y = fb ? float_value(b) : double(b.fixnum_value());
-  return true;
+// The fold an arithmetic instruction computes (ADD and ADDN: +, ...), or none (the others).
+std::optional<Fold> fold_of(Op op) {
+  switch (op) {
+    case Op::ADD: case Op::ADDN: return Fold::kAdd;
+    case Op::SUB: case Op::SUBN: return Fold::kSub;
+    case Op::MUL: case Op::MULN: return Fold::kMul;
+    case Op::DIV: case Op::DIVN: return Fold::kDiv;
+    default: return std::nullopt;  // an opcode, not a value type: the others fold nothing
+  }
 }
 
 // The flonum holding d, or undefined when d must be boxed (make_float's other case).
@@ -637,8 +639,8 @@ dispatch_top:
   COMPARE(GE, >=)
 
   // (+ a b c ...) with n >= 3 operands (the operand): the builtin's own fold (lib/arith.h), in
-  // place; an operand that is no number, or an Integer division by 0, goes to the builtin through
-  // arith_generic, which raises its error.
+  // place; an operand that is no number, or an Integer division by 0, goes to the builtin, which
+  // raises its error.
 #define ARITHN(name, fold)                                  \
   WATCHED(name) {                                           \
     uint32_t n = operand(ins);                              \
@@ -648,7 +650,7 @@ dispatch_top:
       sp[-1] = r;                                           \
       DISPATCH();                                           \
     }                                                       \
-    goto arith_generic;                                     \
+    goto arith_builtin;                                     \
   }                                                         \
   ARITH_SLOW(name, int(operand(ins))) /* signed: the slow path indexes sp[-arity] */
 
@@ -702,10 +704,7 @@ dispatch_top:
       Symbol* s = car(c).as<Symbol>();
       int j = own_slots && s->watch < 0 ? proto_slot_index(proto, s) : -1;
       if (LIKELY(j >= 0)) {
-        uint32_t self = uint32_t(fr - fib_.frames);
-        if (bp[j].is_undefined() && uint32_t(j) >= proto->nparams) forget_runs_through(self);
-        bp[j] = args[i++];
-        touch_frame(self);
+        bind_frame_slot(uint32_t(fr - fib_.frames), bp, uint32_t(j), proto->nparams, args[i++]);
         continue;
       }
       std::string refused = assign(s, args[i++], fr->scope);
@@ -733,10 +732,7 @@ dispatch_top:
   WATCHED(ASSIGN_SLOT) {
     uint32_t j = operand(ins);
     if (LIKELY(fr->kind == FrameKind::kLambda && fr->env.is_undefined())) {
-      uint32_t self = uint32_t(fr - fib_.frames);
-      if (bp[j].is_undefined() && j >= proto->nparams) forget_runs_through(self);
-      bp[j] = sp[-1];
-      touch_frame(self);
+      bind_frame_slot(uint32_t(fr - fib_.frames), bp, j, proto->nparams, sp[-1]);
       sp[-2] = Value::empty_sexpr();
       --sp;
       DISPATCH();
@@ -988,36 +984,34 @@ dispatch_top:
   // ---- out-of-line paths ------------------------------------------------------------------
 
 arith_generic : {
-  // An inlined operator met operands its handler does not compute (an n-ary one: an operand that
-  // is no number, or an Integer division by 0). Floats are computed here, as the builtins would,
-  // with one allocation for the result and no call; comparisons only between two Floats (an
-  // Integer against a Float is compared exactly by the builtin). Everything else (big integers,
-  // wrong types, division by zero, overflow) goes to the builtin, with its own messages.
+  // An inlined operator met operands its handler does not compute. + - * / are folded here as
+  // their builtins fold them (fold_numbers: a boxed Float or Integer, an Integer with a Float, a
+  // fixnum overflow), without the call; comparisons only between two Floats (an Integer against
+  // a Float is compared exactly by the builtin). Everything else goes to the builtin.
   Op op = op_of(ins);
-  double x, y;
-  if (op != Op::NEG && op != Op::TGET && op != Op::TSET && !op_nary(op) && float_operands(sp[-2], sp[-1], &x, &y)) {
-    bool both = is_float(sp[-2]) && is_float(sp[-1]);
-    Value r = Value::undefined();
-    switch (op) {
-      case Op::ADD: r = make_float(heap_, x + y); break;
-      case Op::SUB: r = make_float(heap_, x - y); break;
-      case Op::MUL: r = make_float(heap_, x * y); break;
-      case Op::DIV: r = make_float(heap_, x / y); break;
-      case Op::LT: if (both) r = Value::fixnum(x < y ? 1 : 0); break;
-      case Op::GT: if (both) r = Value::fixnum(x > y ? 1 : 0); break;
-      case Op::LE: if (both) r = Value::fixnum(x <= y ? 1 : 0); break;
-      case Op::GE: if (both) r = Value::fixnum(x >= y ? 1 : 0); break;
-      default: break;  // an opcode, not a value type: only these eight reach here with two numbers
-    }
-    if (!r.is_undefined()) {
-      sp[-2] = r;
-      --sp;
-      DISPATCH();
-    }
+  if (std::optional<Fold> fold = fold_of(op)) {
+    uint32_t arity = op_arity(ins);
+    Value r = fold_numbers(*fold, heap_, sp - arity, arity);
+    if (r.is_undefined()) goto arith_builtin;
+    sp -= arity;
+    *sp++ = r;
+    DISPATCH();
   }
+  if (op >= Op::LT && op <= Op::GE && is_float(sp[-2]) && is_float(sp[-1])) {
+    double x = float_value(sp[-2]), y = float_value(sp[-1]);
+    bool holds = op == Op::LT ? x < y : op == Op::GT ? x > y : op == Op::LE ? x <= y : x >= y;
+    sp[-2] = Value::fixnum(holds ? 1 : 0);
+    --sp;
+    DISPATCH();
+  }
+  goto arith_builtin;
+}
+
+arith_builtin : {
+  // The operator's builtin (wrong types, division by zero: its own messages).
   SAVE();
   uint32_t arity = op_arity(ins);
-  Value r = apply_operator(op, Args{sp - arity, arity});
+  Value r = apply_operator(op_of(ins), Args{sp - arity, arity});
   if (is_error(r)) RAISE(r);
   sp -= arity;
   *sp++ = r;

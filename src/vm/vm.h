@@ -242,6 +242,13 @@ class VM final : public RootSource {
     if (k + 1 < fib_.nframes) forget_runs_above(k);
   }
   void forget_runs_above(uint32_t k);
+  // `=` binding slot j of frame `frame` (its slots at `slots`) to v: a slot after the parameters
+  // bound for the first time makes runs through the frame stale.
+  void bind_frame_slot(uint32_t frame, Value* slots, uint32_t j, uint32_t nparams, Value v) {
+    if (slots[j].is_undefined() && j >= nparams) forget_runs_through(frame);
+    slots[j] = v;
+    touch_frame(frame);
+  }
   void freeze_env(Value env);
   Value build_residue(Frame* f, Proto* callee, Value callee_env);
   bool callable_without_arguments(Value v) const;
