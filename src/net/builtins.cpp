@@ -46,9 +46,11 @@ struct ServerBox {
 // The request Dict's keys: Strings made once per loop and kept there, so that a request
 // allocates none (allocation never collects: a Value fetched with kept() stays valid until the
 // next safe point).
-enum RequestKey : uint32_t { kMethod, kPath, kQuery, kBody, kRemote, kAuthority, kScheme, kProtocol, kHeaders, kKeys };
-constexpr const char* kRequestKeyNames[kKeys] = {"method", "path",   "query",    "body",   "remote",
-                                                 "authority", "scheme", "protocol", "headers"};
+enum RequestKey : uint32_t {
+  kMethod, kPath, kQuery, kBody, kRemote, kAuthority, kScheme, kProtocol, kHeaders, kTrailers, kKeys
+};
+constexpr const char* kRequestKeyNames[kKeys] = {"method", "path",   "query",    "body",    "remote",
+                                                 "authority", "scheme", "protocol", "headers", "trailers"};
 
 struct NetState : LoopState {
   std::vector<std::shared_ptr<ServerBox>> servers;
@@ -103,6 +105,17 @@ struct ServerRef : HostRef {
   }
 };
 
+// A streamed body's trailers, known once a read has given its end ("").
+struct BodyEnd {
+  bool reached = false;
+  net::Headers trailers;
+  void reach(net::Headers&& t) {
+    if (reached) return;
+    reached = true;
+    trailers = std::move(t);
+  }
+};
+
 // A streamed request and answer ("stream-body" 1, HTTP/2 and HTTP/1.1 alike): the engine's
 // Responder and the binding's state of the calls on it.
 struct StreamState {
@@ -112,6 +125,7 @@ struct StreamState {
   bool writing = false;          // a write waits for the peer's window
   bool begun = false;            // http/respond was called
   bool ended = false;
+  BodyEnd request_end;           // the request body's end and trailers
 };
 
 struct StreamRef : HostRef {
@@ -126,6 +140,7 @@ struct ClientStreamRef : HostRef {
   std::shared_ptr<net::ClientBody> body;
   std::string what;  // "GET http://127.0.0.1:8080/big"
   bool reading = false;
+  BodyEnd end;
   const char* kind() const override { return "HttpStream"; }
   std::string describe() const override { return what; }
 };
@@ -199,7 +214,8 @@ Value request_value(VM& vm, const net::Request& r) {
                                  &r.remote, &r.authority, &r.scheme, &r.protocol};
   Value d = dict_empty(h);
   for (uint32_t k = 0; k < kHeaders; ++k) d = dict_assoc(h, d, key(RequestKey(k)), str(vm, *fields[k]));
-  return dict_assoc(h, d, key(kHeaders), headers_dict(vm, r.headers));
+  d = dict_assoc(h, d, key(kHeaders), headers_dict(vm, r.headers));
+  return dict_assoc(h, d, key(kTrailers), headers_dict(vm, r.trailers));
 }
 
 Value response_value(VM& vm, const net::ClientResponse& r, const std::string& what) {
@@ -218,17 +234,18 @@ Value response_value(VM& vm, const net::ClientResponse& r, const std::string& wh
   return d;
 }
 
-// Reads a Dict of String -> String into headers (names lower-cased, as HTTP/2 requires).
-bool read_headers(Value d, net::Headers& out, std::string& problem) {
+// Reads a Dict of String -> String into header (or trailer: `kind`) fields, names lower-cased as
+// HTTP/2 requires.
+bool read_headers(Value d, net::Headers& out, std::string& problem, std::string_view kind = "header") {
   if (!is_dict(d)) {
-    problem = std::string("headers must be a Dict, got ") + type_name(d);
+    problem = std::string(kind) + "s must be a Dict, got " + type_name(d);
     return false;
   }
   bool ok = true;
   dict_for_each(d, [&](Value k, Value v) {
     if (!ok) return;
     if (!is_string(k) || !is_string(v)) {
-      problem = std::string("header names and values must be Strings, got ") + type_name(is_string(k) ? v : k);
+      problem = std::string(kind) + " names and values must be Strings, got " + type_name(is_string(k) ? v : k);
       ok = false;
       return;
     }
@@ -240,7 +257,7 @@ bool read_headers(Value d, net::Headers& out, std::string& problem) {
 }
 
 // What a handler returned, as a response: a String (200, text/plain) or a Dict with "status",
-// "headers" and "body", each optional.
+// "headers", "body" and "trailers", each optional.
 bool to_response(Value v, net::Response& out, std::string& problem) {
   if (is_string(v)) {
     out.headers.emplace_back("content-type", "text/plain; charset=utf-8");
@@ -262,8 +279,9 @@ bool to_response(Value v, net::Response& out, std::string& problem) {
       } else {
         out.status = int(int_value(x));
       }
-    } else if (key == "headers") {
-      ok = read_headers(x, out.headers, problem);
+    } else if (key == "headers" || key == "trailers") {
+      bool headers = key == "headers";
+      ok = read_headers(x, headers ? out.headers : out.trailers, problem, headers ? "header" : "trailer");
       if (!ok) problem = "the response's " + problem;
     } else if (key == "body") {
       if (!is_string(x)) {
@@ -273,7 +291,8 @@ bool to_response(Value v, net::Response& out, std::string& problem) {
         out.body = std::string(sv(x));
       }
     } else {
-      problem = "the response has an unknown key " + readable(k) + " (expected \"status\", \"headers\", \"body\")";
+      problem = "the response has an unknown key " + readable(k) +
+                " (expected \"status\", \"headers\", \"body\", \"trailers\")";
       ok = false;
     }
   });
@@ -707,9 +726,12 @@ Value builtin_request(VM& vm, Args a) {
     if (k == "body") return want_string(k, v, r.body);
     if (k == "stream-body") return want_count(k, v, 0, 1, r.stream_body);
     if (k == "sni") return want_string(k, v, r.sni);
-    if (k == "headers") {
+    if (k == "headers" || k == "trailers") {
       std::string problem;
-      return read_headers(v, r.headers, problem) ? "" : "option \"headers\": " + problem;
+      bool headers = k == "headers";
+      return read_headers(v, headers ? r.headers : r.trailers, problem, headers ? "header" : "trailer")
+                 ? ""
+                 : "option \"" + std::string(k) + "\": " + problem;
     }
     if (k == "ca-file") return want_string(k, v, o.ca_file);
     if (k == "cert") return want_string(k, v, o.cert_file);
@@ -941,8 +963,11 @@ Value read_response(VM& vm, ClientStreamRef& ref) {
   ref.reading = true;
   std::weak_ptr<net::ClientBody> weak = ref.body;
   ClientStreamRef* raw = &ref;
-  ref.body->read([&vm, kept, weak, raw](const std::string& error, std::string chunk) {
-    if (weak.lock()) raw->reading = false;  // the ref owns body: alive body, alive ref
+  ref.body->read([&vm, kept, weak, raw](const std::string& error, std::string chunk, net::Headers trailers) {
+    if (weak.lock()) {  // the ref owns body: alive body, alive ref
+      raw->reading = false;
+      if (error.empty() && chunk.empty()) raw->end.reach(std::move(trailers));
+    }
     Loop& loop = vm.loop();
     if (error.empty()) {
       loop.settle(loop.kept(kept), true, str(vm, chunk));
@@ -966,8 +991,11 @@ Value builtin_read(VM& vm, Args a) {
   LateFuture late = late_future(vm, *st, &future);
   st->reading = true;
   std::weak_ptr<StreamState> weak = handle_ref<StreamRef>(a[0])->st;
-  bool ok = st->responder.read([late, weak](const std::string& error, std::string chunk) {
-    if (auto s = weak.lock()) s->reading = false;
+  bool ok = st->responder.read([late, weak](const std::string& error, std::string chunk, net::Headers trailers) {
+    if (auto s = weak.lock()) {
+      s->reading = false;
+      if (error.empty() && chunk.empty()) s->request_end.reach(std::move(trailers));
+    }
     if (late.box.expired()) return;
     VM& vm = *late.vm;
     if (error.empty()) late.settle(true, str(vm, chunk));
@@ -1034,9 +1062,23 @@ Value builtin_end(VM& vm, Args a) {
   if (st->ended) return Value::nil();
   if (stream_gone(*st)) return gone_error(vm, fn);
   if (!st->begun) return vm.error("http/end: call http/respond first");
+  net::Headers trailers;
+  std::string problem;
+  if (a.n == 2 && !read_headers(a[1], trailers, problem, "trailer")) return vm.error("http/end: " + problem);
   st->ended = true;
-  if (!st->responder.end()) return gone_error(vm, fn);
+  if (!st->responder.end(std::move(trailers))) return gone_error(vm, fn);
   return Value::nil();
+}
+
+// http/trailers: a streamed body's trailer fields, once http/read has given its end.
+Value builtin_trailers(VM& vm, Args a) {
+  const char* fn = "http/trailers";
+  const BodyEnd* end = nullptr;
+  if (auto* ref = handle_ref<ClientStreamRef>(a[0])) end = &ref->end;
+  if (auto* ref = handle_ref<StreamRef>(a[0])) end = &ref->st->request_end;
+  if (!end) return arg_error(vm, fn, 0, "an HttpStream", a[0]);
+  if (!end->reached) return vm.error("http/trailers: the body has not ended yet (read it until http/read gives \"\")");
+  return headers_dict(vm, end->trailers);
 }
 
 Value builtin_worker(VM& vm, Args) {
@@ -1049,8 +1091,8 @@ const BuiltinInfo kNet[] = {
      "Starts an HTTP server (HTTP/2 over TLS or h2c, and HTTP/1.1, on one port) and returns it. opts is a Dict: "
      "\"host\" (\"127.0.0.1\"), \"port\" (0: a free one, see http/port), \"cert\" and \"key\" (PEM files: TLS), "
      "\"client-ca\" (mutual TLS), and the limits of docs/HTTP.md. (handler request) runs in its own fiber per "
-     "request; request is a Dict (\"method\" \"path\" \"query\" \"headers\" \"body\" \"remote\" ...); it returns a "
-     "String (200), a Dict (\"status\" \"headers\" \"body\") or a Future of one. An error answers 500 and is logged. "
+     "request; request is a Dict (\"method\" \"path\" \"query\" \"headers\" \"body\" \"trailers\" \"remote\" ...); it "
+     "returns a String (200), a Dict (\"status\" \"headers\" \"body\" \"trailers\") or a Future of one. An error answers 500 and is logged. "
      "\"workers\" N (1) serves from N worker isolates on the one port; the handler and its globals cross by marshal.",
      2, 2, 0, 0, builtin_serve, nullptr},
     {"http/worker", "",
@@ -1068,9 +1110,14 @@ const BuiltinInfo kNet[] = {
     {"http/write", "stream chunk",
      "Adds a String to a streamed answer: a Future of () once the peer's window has room for more.", 2, 2, 0, 0,
      builtin_write, nullptr},
-    {"http/end", "stream",
-     "Ends a streamed answer's body (also done when the handler returns). Returns ().", 1, 1, 0, 0, builtin_end,
-     nullptr},
+    {"http/end", "stream [trailers]",
+     "Ends a streamed answer's body (also done when the handler returns), then sends trailers (a Dict) if given "
+     "(HTTP/2; HTTP/1.1 when chunked). Returns ().",
+     1, 2, 0, 0, builtin_end, nullptr},
+    {"http/trailers", "stream",
+     "The trailer fields (a Dict) of a streamed body, a request's or a response's, once http/read has given its "
+     "end (\"\").",
+     1, 1, 0, 0, builtin_trailers, nullptr},
     {"http/port", "server", "The port a server listens on (the one the system chose for port 0).", 1, 1, 0, 0,
      builtin_port, nullptr},
     {"http/stop", "server [drain-ms]",
@@ -1079,7 +1126,7 @@ const BuiltinInfo kNet[] = {
      1, 2, 0, 0, builtin_stop, nullptr},
     {"http/request", "opts",
      "Sends an HTTP/2 request; returns a Future of the response Dict (\"status\" \"headers\" \"body\" "
-     "\"trailers\"). opts: \"url\" (required), \"method\", \"headers\" (a Dict), \"body\" (a String, or a Function "
+     "\"trailers\"). opts: \"url\" (required), \"method\", \"headers\" and \"trailers\" (Dicts), \"body\" (a String, or a Function "
      "of no arguments giving the next chunk, a String or a Future of one, \"\" at the end), \"sni\", \"ca-file\", "
      "\"cert\", \"key\", \"insecure\", \"timeout-ms\", \"connect-timeout-ms\", \"stream-body\" (1: the Future "
      "resolves when the headers arrive, and the body is read by chunks with http/read on the response's "

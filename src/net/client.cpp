@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "net/h2_fields.h"
 #include "net/tls.h"
 
 namespace valk::net {
@@ -57,6 +58,7 @@ struct ClientBody::State {
   std::string inbox;  // received and not read yet: at most the stream's window
   bool end = false;
   std::string error;
+  Headers trailers;  // the response's trailer fields, handed out with the end
   ChunkFn reader;
   void deliver();
 };
@@ -107,6 +109,7 @@ class ClientConn {
   static int on_stream_close(nghttp2_session*, int32_t, uint32_t, void*);
   static ssize_t read_body(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*,
                            nghttp2_data_source*, void*);
+  void send_trailers(int32_t id, Pending& p, uint32_t* flags);
   void received(std::string_view cipher);
   void session_up();
   void submit(std::unique_ptr<Pending> p);
@@ -301,19 +304,16 @@ void ClientConn::session_up() {
 void ClientConn::submit(std::unique_ptr<Pending> p) {
   const ClientRequest& r = p->request;
   std::vector<nghttp2_nv> nva;
-  auto add = [&](const std::string& n, const std::string& v) {
-    nva.push_back({(uint8_t*)n.data(), (uint8_t*)v.data(), n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
-  };
   static const std::string kMethod = ":method", kScheme = ":scheme", kAuthority = ":authority",
                            kPath = ":path", kLength = "content-length";
   std::string length = std::to_string(r.body.size());
-  add(kMethod, r.method);
-  add(kScheme, scheme_);
-  add(kAuthority, authority_);
-  add(kPath, r.path);
-  for (const auto& [n, v] : r.headers) add(n, v);
-  bool has_body = !r.body.empty() || r.body_source;
-  if (!r.body.empty() && !r.body_source) add(kLength, length);
+  add_nv(nva, kMethod, r.method);
+  add_nv(nva, kScheme, scheme_);
+  add_nv(nva, kAuthority, authority_);
+  add_nv(nva, kPath, r.path);
+  for (const auto& [n, v] : r.headers) add_nv(nva, n, v);
+  bool has_body = !r.body.empty() || r.body_source || !r.trailers.empty();
+  if (!r.body.empty() && !r.body_source) add_nv(nva, kLength, length);
   nghttp2_data_provider body{};
   body.read_callback = read_body;
   // nghttp2 holds the HEADERS until the peer's MAX_CONCURRENT_STREAMS allows one more stream.
@@ -343,14 +343,23 @@ ssize_t ClientConn::read_body(nghttp2_session*, int32_t id, uint8_t* buf, size_t
     size_t n = std::min(len, p.outbox.size() - p.out_at);
     std::memcpy(buf, p.outbox.data() + p.out_at, n);
     p.out_at += n;
-    if (p.out_at == p.outbox.size() && p.source_end) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (p.out_at == p.outbox.size() && p.source_end) self->send_trailers(id, p, flags);
     return ssize_t(n);
   }
   size_t n = std::min(len, p.request.body.size() - p.sent);
   std::memcpy(buf, p.request.body.data() + p.sent, n);
   p.sent += n;
-  if (p.sent == p.request.body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (p.sent == p.request.body.size()) self->send_trailers(id, p, flags);
   return ssize_t(n);
+}
+
+// The body's last DATA frame ends the stream, or the request's trailers do (submitted from inside
+// the data callback, as nghttp2 asks).
+void ClientConn::send_trailers(int32_t id, Pending& p, uint32_t* flags) {
+  *flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (p.request.trailers.empty()) return;
+  std::vector<nghttp2_nv> nva = nv_list(p.request.trailers);
+  if (nghttp2_submit_trailer(session_, id, nva.data(), nva.size()) == 0) *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
 }
 
 int ClientConn::on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_t* name,
@@ -394,7 +403,7 @@ void ClientBody::State::deliver() {
   ChunkFn fn = std::move(reader);
   reader = nullptr;
   if (!error.empty()) {
-    fn(error, "");
+    fn(error, "", {});
     return;
   }
   std::string chunk;
@@ -405,7 +414,8 @@ void ClientBody::State::deliver() {
     inbox.erase(0, limits::kHttpStreamChunkBytes);
   }
   if (conn && !chunk.empty()) conn->consumed(id, chunk.size());
-  fn("", std::move(chunk));
+  Headers with_end = chunk.empty() ? std::move(trailers) : Headers{};
+  fn("", std::move(chunk), std::move(with_end));
 }
 
 bool ClientBody::read(ChunkFn fn) {
@@ -475,6 +485,7 @@ void ClientConn::end_body(Pending& p, const std::string& error) {
   b.conn = nullptr;
   if (error.empty()) {
     b.end = true;
+    b.trailers = std::move(p.response.trailers);
   } else {
     b.error = error;
     b.inbox.clear();

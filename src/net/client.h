@@ -31,6 +31,7 @@ struct ClientRequest {
   std::string sni;               // TLS server name and name checked; empty: host
   Headers headers;
   std::string body;
+  Headers trailers;  // sent after the body (a HEADERS frame ending the stream)
   // The response's body is read by chunks (ClientResponse::stream) instead of gathered whole;
   // the response is given as soon as its headers arrive.
   bool stream_body = false;
@@ -48,10 +49,10 @@ struct ClientRequest {
 class ClientBody {
  public:
   struct State;
-  using ChunkFn = std::function<void(const std::string& error, std::string chunk)>;
+  using ChunkFn = std::function<void(const std::string& error, std::string chunk, Headers trailers)>;
   explicit ClientBody(std::shared_ptr<State> st) : st_(std::move(st)) {}
   // fn runs once, on the loop: the next part of the body (at most kHttpStreamChunkBytes), "" at
-  // its end and at every read after, or the error that ended the stream ("stream reset:
+  // its end and at every read after (the response's trailers with the first ""), or the error that ended the stream ("stream reset:
   // INTERNAL_ERROR", "connection closed", "client closed"), again at every read after.
   // False (and fn never runs) when a read already waits.
   bool read(ChunkFn fn);
@@ -64,7 +65,7 @@ struct ClientResponse {
   int status = 0;
   Headers headers;
   std::string body;
-  Headers trailers;               // not with stream_body: the head is given before them
+  Headers trailers;               // not with stream_body: they come with the body's end (ClientBody::read)
   std::shared_ptr<ClientBody> stream;  // with stream_body: the body (and body is "")
 };
 

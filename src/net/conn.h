@@ -26,6 +26,7 @@ struct BodyInbox {
   size_t received = 0;  // all the body so far, read or not (for max-body-bytes)
   bool end = false;
   std::string error;  // "stream reset", "connection closed", "the body is over max-body-bytes (N)"
+  Headers trailers;   // the request's trailer fields, handed out with the end
   Responder::ChunkFn reader;
 
   // The waiting reader gets the error, or the next chunk (at most kHttpStreamChunkBytes), or the
@@ -46,14 +47,15 @@ struct BodyInbox {
     handed(chunk.size());
     auto fn = std::move(reader);
     reader = nullptr;
-    fn("", std::move(chunk));
+    Headers with_end = chunk.empty() ? std::move(trailers) : Headers{};
+    fn("", std::move(chunk), std::move(with_end));
   }
   // Records the first error and fails the waiting reader with it.
   void fail(const std::string& e) {
     if (error.empty()) error = e;
     if (auto fn = std::move(reader)) {
       reader = nullptr;
-      fn(error, "");
+      fn(error, "", {});
     }
   }
 };
@@ -85,7 +87,7 @@ class Protocol {
   virtual bool read(int64_t, Responder::ChunkFn&) { return false; }
   virtual bool begin(int64_t, Response&&) { return false; }
   virtual bool write(int64_t, std::string&, std::function<void(bool)>&) { return false; }
-  virtual bool end(int64_t) { return false; }
+  virtual bool end(int64_t, Headers&) { return false; }
   virtual bool reset(int64_t) { return false; }
 };
 

@@ -81,8 +81,8 @@ bool Responder::write(std::string chunk, std::function<void(bool)> taken) {
   return with_stream(slot_, [&](Protocol& p, int64_t id) { return p.write(id, chunk, taken); });
 }
 
-bool Responder::end() {
-  return with_stream(slot_, [&](Protocol& p, int64_t id) { return p.end(id); });
+bool Responder::end(Headers trailers) {
+  return with_stream(slot_, [&](Protocol& p, int64_t id) { return p.end(id, trailers); });
 }
 
 bool Responder::reset() {

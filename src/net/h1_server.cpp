@@ -75,7 +75,7 @@ class H1 final : public Protocol {
   bool read(int64_t id, Responder::ChunkFn& fn) override;
   bool begin(int64_t id, Response&& head) override;
   bool write(int64_t id, std::string& chunk, std::function<void(bool)>& taken) override;
-  bool end(int64_t id) override;
+  bool end(int64_t id, Headers& trailers) override;
   bool reset(int64_t id) override;
 
  private:
@@ -88,6 +88,7 @@ class H1 final : public Protocol {
   static int on_message_complete(http_parser*);
   static const http_parser_settings kSettings;
   bool count_header(size_t n);
+  Headers& fields();
   void fail(int status);
   Pending* find(int64_t id);
   [[nodiscard]] const Pending* find(int64_t id) const;
@@ -101,6 +102,7 @@ class H1 final : public Protocol {
   Connection& conn_;
   http_parser parser_;
   Request request_;
+  Headers trailers_;  // a chunked body's trailer section (after on_headers_complete)
   std::string url_;
   bool in_value_ = false;
   bool in_headers_ = false;
@@ -177,9 +179,11 @@ void H1::fail(int status) {
     queue_.push_back(std::move(p));
     return;
   }
-  std::string why = status == 413 ? "the body is over max-body-bytes (" +
-                                        std::to_string(conn_.options().max_body_bytes) + ")"
-                                  : "the request is malformed";
+  std::string why = status == 413   ? "the body is over max-body-bytes (" +
+                                          std::to_string(conn_.options().max_body_bytes) + ")"
+                    : status == 431 ? "the trailers are over max-header-list-bytes (" +
+                                          std::to_string(conn_.options().max_header_list_bytes) + ")"
+                                    : "the request is malformed";
   open->streaming = false;
   open->in.bytes.clear();
   open->in.fail(why);
@@ -196,6 +200,7 @@ void H1::fail(int status) {
 int H1::on_message_begin(http_parser* p) {
   auto* self = static_cast<H1*>(p->data);
   self->request_ = Request{};
+  self->trailers_.clear();
   self->url_.clear();
   self->in_value_ = false;
   self->in_headers_ = true;
@@ -218,11 +223,14 @@ int H1::on_url(http_parser* p, const char* at, size_t n) {
   return 0;
 }
 
+// After the headers, http_parser calls these for a chunked body's trailer section; they count
+// against the same limit (RFC 9110 6.5.1: a recipient may drop trailers, none must be unbounded).
+Headers& H1::fields() { return in_headers_ ? request_.headers : trailers_; }
+
 int H1::on_header_field(http_parser* p, const char* at, size_t n) {
   auto* self = static_cast<H1*>(p->data);
-  if (!self->count_header(n + (self->in_value_ || self->request_.headers.empty() ? 32 : 0)))
-    return 1;
-  auto& h = self->request_.headers;
+  auto& h = self->fields();
+  if (!self->count_header(n + (self->in_value_ || h.empty() ? 32 : 0))) return 1;
   if (self->in_value_ || h.empty()) h.emplace_back();
   self->in_value_ = false;
   std::string& name = h.back().first;
@@ -234,7 +242,7 @@ int H1::on_header_value(http_parser* p, const char* at, size_t n) {
   auto* self = static_cast<H1*>(p->data);
   if (!self->count_header(n)) return 1;
   self->in_value_ = true;
-  self->request_.headers.back().second.append(at, n);
+  self->fields().back().second.append(at, n);
   return 0;
 }
 
@@ -310,9 +318,11 @@ int H1::on_message_complete(http_parser* hp) {
   if (self->final_) self->closing_ = true;
   Pending* p = self->find(self->body_id_);
   if (p && p->streaming) {
+    p->in.trailers = std::move(self->trailers_);
     p->in.end = true;
     self->deliver(*p);
   } else if (p && !self->streams()) {
+    self->request_.trailers = std::move(self->trailers_);
     self->dispatch(*p);
   }
   // Stop after a final request: what follows it is not read.
@@ -337,10 +347,27 @@ void H1::fail_pending(Pending& p, const std::string& error) {
   }
 }
 
+// One chunk of a chunked body.
+void append_chunk(std::string& wire, std::string_view chunk) {
+  char size[24];
+  std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+  wire += size;
+  wire += chunk;
+  wire += "\r\n";
+}
+
+// The last chunk, with its trailer section.
+void append_last_chunk(std::string& wire, const Headers& trailers) {
+  wire += "0\r\n";
+  for (const auto& [n, v] : trailers) wire += n + ": " + v + "\r\n";
+  wire += "\r\n";
+}
+
 std::string H1::head_of(const Pending& p, const Response& r, bool whole) const {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason(r.status) + "\r\n";
   for (const auto& [n, v] : r.headers) {
-    if (n == "connection" || n == "transfer-encoding" || (whole && n == "content-length")) continue;
+    bool length = n == "content-length" && (whole || p.chunked);
+    if (n == "connection" || n == "transfer-encoding" || length) continue;
     out += n + ": " + v + "\r\n";
   }
   if (whole) out += "content-length: " + std::to_string(r.body.size()) + "\r\n";
@@ -355,9 +382,15 @@ std::string H1::head_of(const Pending& p, const Response& r, bool whole) const {
   return out;
 }
 
+// A whole answer: with a content-length, or chunked when it has trailers to carry (HTTP/1.1;
+// HTTP/1.0 and HEAD drop them).
 std::string H1::serialize(const Pending& p, const Response& r) const {
-  std::string out = head_of(p, r, true);
-  if (!p.head) out += r.body;
+  bool trailers = !r.trailers.empty() && p.chunked && !p.head;
+  std::string out = head_of(p, r, !trailers);
+  if (p.head) return out;
+  if (!trailers) return out + r.body;
+  if (!r.body.empty()) append_chunk(out, r.body);
+  append_last_chunk(out, r.trailers);
   return out;
 }
 
@@ -379,7 +412,7 @@ bool H1::read(int64_t id, Responder::ChunkFn& fn) {
   Pending* p = find(id);
   if (!p || p->in.reader) return false;
   if (!p->streaming) {
-    fn(p->in.error, "");
+    fn(p->in.error, "", {});
     return true;
   }
   p->in.reader = std::move(fn);
@@ -404,22 +437,20 @@ bool H1::write(int64_t id, std::string& chunk, std::function<void(bool)>& taken)
   if (!p || !p->out_stream || p->ready || p->cut || p->taken) return false;
   if (!p->head && !chunk.empty()) {
     if (p->chunked) {
-      char size[24];
-      std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
-      p->wire += size;
+      append_chunk(p->wire, chunk);
+    } else {
+      p->wire += chunk;
     }
-    p->wire += chunk;
-    if (p->chunked) p->wire += "\r\n";
   }
   p->taken = std::move(taken);  // settled by produce once libuv has written the chunk
   return true;
 }
 
-bool H1::end(int64_t id) {
+bool H1::end(int64_t id, Headers& trailers) {
   Pending* p = find(id);
   if (!p || !p->out_stream || p->ready || p->cut) return false;
   p->ready = true;
-  if (p->chunked) p->wire += "0\r\n\r\n";
+  if (p->chunked) append_last_chunk(p->wire, trailers);  // else no place for trailers: dropped
   return true;
 }
 

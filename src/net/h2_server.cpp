@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "net/conn.h"
+#include "net/h2_fields.h"
 
 namespace valk::net {
 namespace {
@@ -60,7 +61,7 @@ class H2 final : public Protocol {
   bool read(int64_t id, Responder::ChunkFn& fn) override;
   bool begin(int64_t id, Response&& head) override;
   bool write(int64_t id, std::string& chunk, std::function<void(bool)>& taken) override;
-  bool end(int64_t id) override;
+  bool end(int64_t id, Headers& trailers) override;
   bool reset(int64_t id) override;
 
  private:
@@ -78,6 +79,8 @@ class H2 final : public Protocol {
   void drop_inbox(int32_t id, Stream& s);
   void fail_stream(Stream& s, const std::string& error);
   void body_chunk(int32_t id, Stream& s, const uint8_t* data, size_t len);
+  void over_limit(int32_t id, Stream& s, const std::string& error, int status);
+  void send_trailers(int32_t id, Stream& s, uint32_t* flags);
   Stream* find(int32_t id);
   void headers_closed(Stream& s);
   void request_complete(int32_t id, Stream& s);
@@ -178,7 +181,8 @@ int H2::on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_t* name,
                   const uint8_t* value, size_t valuelen, uint8_t, void* user) {
   auto* self = static_cast<H2*>(user);
   Stream* s = self->find(f->hd.stream_id);
-  if (!s || f->hd.type != NGHTTP2_HEADERS) return 0;  // trailers are dropped
+  if (!s || f->hd.type != NGHTTP2_HEADERS) return 0;
+  // The trailers count against the same limit as the headers (RFC 9113 6.5.2: the whole list).
   s->header_bytes += namelen + valuelen + kHeaderOverhead;
   if (s->header_bytes > self->conn_.options().max_header_list_bytes) {
     s->too_large_headers = true;
@@ -186,6 +190,12 @@ int H2::on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_t* name,
   }
   std::string_view n(reinterpret_cast<const char*>(name), namelen);
   std::string v(reinterpret_cast<const char*>(value), valuelen);
+  if (f->headers.cat == NGHTTP2_HCAT_HEADERS) {
+    // Trailers (nghttp2 has checked there is no pseudo-header among them): with the request held
+    // whole, or with the streamed body's end.
+    (s->streaming ? s->in.trailers : s->request.trailers).emplace_back(std::string(n), std::move(v));
+    return 0;
+  }
   Request& r = s->request;
   if (n == ":method") {
     r.method = std::move(v);
@@ -215,7 +225,11 @@ int H2::on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* user) {
   if (!s) return 0;
   if (f->hd.type == NGHTTP2_HEADERS) self->headers_closed(*s);
   bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
-  if (s->streaming && end) {
+  if (s->streaming && s->too_large_headers) {
+    // The trailers went past the limit.
+    std::string limit = std::to_string(self->conn_.options().max_header_list_bytes);
+    self->over_limit(f->hd.stream_id, *s, "the trailers are over max-header-list-bytes (" + limit + ")", 431);
+  } else if (s->streaming && end) {
     s->in.end = true;
     self->deliver(f->hd.stream_id, *s);
   } else if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) && end) {
@@ -300,20 +314,25 @@ void H2::body_chunk(int32_t id, Stream& s, const uint8_t* data, size_t len) {
   if (s.in.received > limit || !s.in.error.empty()) {
     // Over the limit: nothing more is kept; the window still opens so the connection goes on.
     nghttp2_session_consume_stream(session_, id, len);
-    if (!s.in.error.empty()) return;
-    drop_inbox(id, s);
-    fail_stream(s, "the body is over max-body-bytes (" + std::to_string(limit) + ")");
-    if (!s.answered && !s.out_stream) {
-      Response r;
-      r.status = 413;
-      submit(id, s, std::move(r));
-    } else {
-      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
-    }
+    if (s.in.error.empty()) over_limit(id, s, "the body is over max-body-bytes (" + std::to_string(limit) + ")", 413);
     return;
   }
   s.in.bytes.append(reinterpret_cast<const char*>(data), len);
   deliver(id, s);
+}
+
+// A streamed request went past a limit: the waiting read fails with error, and the stream is
+// answered status if the answer has not begun, else reset.
+void H2::over_limit(int32_t id, Stream& s, const std::string& error, int status) {
+  drop_inbox(id, s);
+  fail_stream(s, error);
+  if (!s.answered && !s.out_stream) {
+    Response r;
+    r.status = status;
+    submit(id, s, std::move(r));
+  } else {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+  }
 }
 
 // Drops what arrived and was not read, opening the stream's window by as much: bytes left
@@ -338,7 +357,7 @@ bool H2::read(int64_t id, Responder::ChunkFn& fn) {
   if (!s || s->in.reader) return false;
   if (!s->streaming) {
     // Its HEADERS ended the stream (no body), or it was answered whole: nothing more to read.
-    fn(s->in.error, "");
+    fn(s->in.error, "", {});
     return true;
   }
   s->in.reader = std::move(fn);
@@ -375,10 +394,11 @@ bool H2::write(int64_t id, std::string& chunk, std::function<void(bool)>& taken)
   return true;
 }
 
-bool H2::end(int64_t id) {
+bool H2::end(int64_t id, Headers& trailers) {
   Stream* s = find(int32_t(id));
   if (!s || !s->out_stream || s->out_end) return false;
   s->out_end = true;
+  if (!s->head) s->response.trailers = std::move(trailers);
   if (s->deferred) {
     s->deferred = false;
     nghttp2_session_resume_data(session_, int32_t(id));
@@ -408,7 +428,7 @@ ssize_t H2::read_stream(nghttp2_session*, int32_t id, uint8_t* buf, size_t len, 
   if (s->out_at == s->outbox.size()) {
     s->outbox.clear();
     s->out_at = 0;
-    if (s->out_end) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (s->out_end) self->send_trailers(id, *s, flags);
   }
   if (s->taken && s->outbox.size() - s->out_at < limits::kHttpStreamBufferBytes) {
     auto fn = std::move(s->taken);
@@ -430,7 +450,7 @@ void H2::respond(int64_t id, Response&& response) {
   submit(int32_t(id), *s, std::move(response));
 }
 
-ssize_t H2::read_body(nghttp2_session* session, int32_t id, uint8_t* buf, size_t len,
+ssize_t H2::read_body(nghttp2_session*, int32_t id, uint8_t* buf, size_t len,
                       uint32_t* flags, nghttp2_data_source*, void* user) {
   auto* self = static_cast<H2*>(user);
   Stream* s = self->find(id);
@@ -438,8 +458,17 @@ ssize_t H2::read_body(nghttp2_session* session, int32_t id, uint8_t* buf, size_t
   size_t n = std::min(len, s->response.body.size() - s->sent);
   std::memcpy(buf, s->response.body.data() + s->sent, n);
   s->sent += n;
-  if (s->sent == s->response.body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (s->sent == s->response.body.size()) self->send_trailers(id, *s, flags);
   return ssize_t(n);
+}
+
+// The body's last DATA frame: it ends the stream, or the trailers do (a HEADERS frame nghttp2
+// sends after this DATA; submitting them from inside the data callback is what it asks for).
+void H2::send_trailers(int32_t id, Stream& s, uint32_t* flags) {
+  *flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (s.response.trailers.empty()) return;
+  std::vector<nghttp2_nv> nva = nv_list(s.response.trailers);
+  if (nghttp2_submit_trailer(session_, id, nva.data(), nva.size()) == 0) *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
 }
 
 void H2::submit(int32_t id, Stream& s, Response&& response) {
@@ -449,21 +478,18 @@ void H2::submit(int32_t id, Stream& s, Response&& response) {
   std::string length = s.out_stream ? "" : std::to_string(s.response.body.size());
   std::vector<nghttp2_nv> nva;
   nva.reserve(s.response.headers.size() + 2);
-  auto add = [&](const std::string& n, const std::string& v) {
-    nva.push_back({(uint8_t*)n.data(), (uint8_t*)v.data(), n.size(), v.size(),
-                   NGHTTP2_NV_FLAG_NONE});
-  };
   static const std::string kStatus = ":status", kLength = "content-length";
-  add(kStatus, status);
+  add_nv(nva, kStatus, status);
   for (const auto& [n, v] : s.response.headers) {
-    if (n != kLength) add(n, v);
+    if (n != kLength) add_nv(nva, n, v);
   }
-  if (!s.out_stream) add(kLength, length);
+  if (!s.out_stream) add_nv(nva, kLength, length);
+  if (s.head) s.response.trailers.clear();  // HEAD's HEADERS frame ends the stream
   nghttp2_data_provider body{};
   body.read_callback = s.out_stream ? read_stream : read_body;
   // nghttp2 copies the header block at once; the body is pulled by read_body as windows allow.
-  int rc = nghttp2_submit_response(session_, id, nva.data(), nva.size(),
-                                   s.out_stream || !(s.response.body.empty() || s.head) ? &body : nullptr);
+  bool data = s.out_stream || (!s.head && !(s.response.body.empty() && s.response.trailers.empty()));
+  int rc = nghttp2_submit_response(session_, id, nva.data(), nva.size(), data ? &body : nullptr);
   if (rc != 0) nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_INTERNAL_ERROR);
 }
 

@@ -35,6 +35,9 @@ struct Request {
   std::string scheme;     // "http" or "https"
   Headers headers;        // regular headers only (no pseudo-headers), in arrival order
   std::string body;
+  // Trailer fields after the body, when it was held whole; a streamed body's come with its end
+  // (Responder::read).
+  Headers trailers;
   std::string remote;     // "127.0.0.1:54321"
   std::string protocol;   // "h2" or "http/1.1"
 };
@@ -43,6 +46,10 @@ struct Response {
   int status = 200;
   Headers headers;  // lower-case names; content-length is added by the engine
   std::string body;
+  // Sent after the body: HTTP/2 a HEADERS frame; HTTP/1.1 the trailer section of a chunked body
+  // (an answer with trailers goes chunked). Dropped for HTTP/1.0 and HEAD, which have no place
+  // for them.
+  Headers trailers;
 };
 
 // Where a handler's answer goes. A handler may answer at once or keep the Responder and answer
@@ -59,17 +66,19 @@ class Responder {
 
   // Streamed bodies (ServerOptions::stream_bodies; HTTP/2 and HTTP/1.1, streams() says whether
   // this request streams).
-  // read: the next bytes of the request body, at most kHttpStreamChunkBytes; fn(error, chunk)
-  // runs once, with chunk "" at the end of the body, or error "stream reset" / "connection
-  // closed" / "the body is over max-body-bytes (N)". HTTP/2: the peer's window opens by what was
+  // read: the next bytes of the request body, at most kHttpStreamChunkBytes; fn(error, chunk,
+  // trailers) runs once, with chunk "" at the end of the body (and the request's trailer fields,
+  // the first time), or error "stream reset" / "connection closed" / "the body is over
+  // max-body-bytes (N)". HTTP/2: the peer's window opens by what was
   // read; HTTP/1.1: the socket is not read while more than kHttpH1UnreadBodyBytes waits unread.
   // So a slow reader slows the peer.
-  using ChunkFn = std::function<void(const std::string& error, std::string chunk)>;
+  using ChunkFn = std::function<void(const std::string& error, std::string chunk, Headers trailers)>;
   // begin: the headers now (HTTP/2: no content-length; HTTP/1.1: transfer-encoding: chunked
   // unless head has a content-length), the body by write and end.
   // write: queues a chunk; taken(true) once less than kHttpStreamBufferBytes waits for the
   // peer's window (HTTP/2; at once when so already) or once libuv has written it (HTTP/1.1),
   // taken(false) when the stream is gone.
+  // end: the body ends, then trailers (Response::trailers).
   // reset: RST_STREAM(INTERNAL_ERROR) (HTTP/1.1: the connection closes when this answer is
   // due), for a handler failing after begin.
   // Each returns false when the stream has gone (or read while a read waits, write before begin).
@@ -77,7 +86,7 @@ class Responder {
   bool read(ChunkFn fn);
   bool begin(Response head);
   bool write(std::string chunk, std::function<void(bool)> taken);
-  bool end();
+  bool end(Headers trailers = {});
   bool reset();
 
  private:

@@ -885,6 +885,106 @@ TEST(NetValkStreaming, ErrorAfterHeadersResetsOnlyItsStream) {
   EXPECT_NE(sh("cat " + s.log).out.find("http: handler failed for GET /boom-late: "), std::string::npos);
 }
 
+// ---- trailers against real peers -----------------------------------------------------------------
+
+// Two servers in one process: PORT1 answers whole (the request's trailers in its Dict), PORT2
+// streams ("stream-body" 1: http/trailers once the body has ended, http/end with trailers; trailers
+// over max-header-list-bytes 8192 fail the read and are answered 431).
+const char* kTrailerServers = R"(
+(def {drain} (\ {s n c} { if (== c "") {n} {drain s (+ n (len c)) (await (http/read s))} }))
+(fun {whole req} {
+  dict "body" (str/format "%s|%s" (get req "body") (get (get req "trailers") "x-sum" "none"))
+       "trailers" (dict "x-check" "whole")
+})
+(fun {streamed req} {
+  do (= {s} (get req "stream"))
+     (= {n} (drain s 0 (await (http/read s))))
+     (http/respond s 200)
+     (await (http/write s (str/format "%d|%s" n (get (http/trailers s) "x-sum" "none"))))
+     (http/end s (dict "x-check" "streamed"))
+})
+(def {a} (http/serve ["port" PORT1] whole))
+(def {b} (http/serve ["port" PORT2 "stream-body" 1 "max-header-list-bytes" 8192] streamed))
+)";
+
+// node's http2 client: POSTs "hello" with the trailer x-sum (argv[2]) and prints the status, the
+// response's x-check trailer and its body.
+const char* kNodeTrailerClient =
+    "const h=require(\"http2\");const c=h.connect(process.argv[1]);"
+    "const q=c.request({\":method\":\"POST\",\":path\":\"/t\"},{waitForTrailers:true});"
+    "q.on(\"wantTrailers\",()=>q.sendTrailers({\"x-sum\":process.argv[2]}));"
+    "let out=\"\";q.on(\"response\",(h)=>out+=h[\":status\"]);"
+    "q.on(\"trailers\",(t)=>out+=\" \"+t[\"x-check\"]);q.on(\"error\",(e)=>out+=\" \"+e.code);"
+    "let body=\"\";q.setEncoding(\"utf8\");q.on(\"data\",(d)=>body+=d);"
+    "q.on(\"close\",()=>{console.log(out+\" \"+body);c.close();});q.end(\"hello\");";
+
+TEST(NetValkTrailers, NodeHttp2AndRawHttp11AgainstServe) {
+  int port1 = free_port(), port2 = free_port();
+  std::string text = kTrailerServers;
+  text.replace(text.find("PORT1"), 5, std::to_string(port1));
+  text.replace(text.find("PORT2"), 5, std::to_string(port2));
+  Peer peer(kValk + " " + program("trailers.valk", text), port2);
+  ASSERT_GT(peer.pid, 0);
+  auto node = [](int port, const std::string& sum) {
+    return sh("node -e '\"'\"'" + std::string(kNodeTrailerClient) + "'\"'\"' http://127.0.0.1:" +
+                  std::to_string(port) + " " + sum, 40).out;
+  };
+  EXPECT_EQ(node(port1, "42"), "200 whole hello|42\n");
+  EXPECT_EQ(node(port2, "42"), "200 streamed 5|42\n");
+  // Over the header list limit, counted with the headers: 431, and the handler's read fails.
+  EXPECT_EQ(node(port2, std::string(9000, 'a')), "431 \n");
+  // HTTP/1.1: the chunked body's trailer section in, the answer chunked with its trailers out.
+  std::string chunked = "POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                        "5\r\nhello\r\n0\r\nX-Sum: 42\r\n\r\n";
+  EXPECT_EQ(raw_peer(port1, chunked, "read"),
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+            "8\r\nhello|42\r\n0\r\nx-check: whole\r\n\r\n");
+  EXPECT_EQ(raw_peer(port2, chunked, "read"),
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+            "4\r\n5|42\r\n0\r\nx-check: streamed\r\n\r\n");
+  // HEAD and HTTP/1.0 have no place for trailers: a whole answer keeps its content-length.
+  EXPECT_EQ(raw_peer(port1, "HEAD /t HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "read"),
+            "HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\n");
+  EXPECT_EQ(raw_peer(port1, "POST /t HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello", "read"),
+            "HTTP/1.1 200 OK\r\ncontent-length: 10\r\nconnection: close\r\n\r\nhello|none");
+  EXPECT_EQ(raw_peer(port2, "POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Big: " +
+                                std::string(9000, 'a') + "\r\n\r\n", "read"),
+            "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+  // Keep-alive goes on after an answer with trailers.
+  std::string two = raw_peer(port1, "GET /t HTTP/1.1\r\nHost: x\r\n\r\nGET /t HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "read");
+  EXPECT_EQ(count(two, "\r\n5\r\n|none\r\n0\r\nx-check: whole\r\n\r\n"), 2u) << two;
+  std::string log = sh("cat " + certs().dir + "/peer" + std::to_string(port2) + ".log").out;
+  EXPECT_NE(log.find("http/read: the trailers are over max-header-list-bytes (8192)"), std::string::npos) << log;
+}
+
+// The Valk client's trailers against node's http2 server, which answers the request's x-sum
+// trailer and the body's length, with its own trailer x-server.
+TEST(NetValkTrailers, ClientAgainstNodeHttp2Server) {
+  int port = free_port();
+  std::string js =
+      "const h=require(\"http2\");const srv=h.createServer();"
+      "srv.on(\"stream\",(st)=>{let n=0,tr={};st.on(\"data\",(d)=>n+=d.length);st.on(\"trailers\",(t)=>tr=t);"
+      "st.on(\"end\",()=>{st.respond({\":status\":200},{waitForTrailers:true});"
+      "st.on(\"wantTrailers\",()=>st.sendTrailers({\"x-server\":\"done\"}));st.end(n+\"|\"+(tr[\"x-sum\"]||\"none\"));});});"
+      "srv.listen(+process.argv[1],\"127.0.0.1\");";
+  Peer peer("node -e '\"'\"'" + js + "'\"'\"' " + std::to_string(port), port);
+  ASSERT_GT(peer.pid, 0);
+  std::string path = program("trailer-client.valk", with_port(R"(
+(def {url} "http://127.0.0.1:PORT/t")
+(def {r} (await (http/request (dict "url" url "method" "POST" "body" "hello" "trailers" (dict "X-Sum" "7")))))
+(print (get r "status") (get r "body") (get r "trailers"))
+(print (get (await (http/request (dict "url" url "method" "POST" "trailers" (dict "x-sum" "no body")))) "body"))
+(print (get (await (http/get url)) "body"))
+(def {left} 3)
+(def {gen} (\ {} {if (== left 0) {""} {do (def {left} (- left 1)) "abc"}}))
+(def {s} (get (await (http/request (dict "url" url "method" "POST" "body" gen "trailers" (dict "x-sum" "by chunks") "stream-body" 1))) "stream"))
+(print (await (http/read s)) (await (http/read s)) (http/trailers s))
+)", port));
+  Shell r = run_valk(path);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "200 5|7 [\"x-server\" \"done\"]\n0|no body\n0|none\n9|by chunks  [\"x-server\" \"done\"]\n");
+}
+
 // ---- examples/ -----------------------------------------------------------------------------------
 
 std::string example(const std::string& name) { return std::string(VALK_SOURCE_DIR) + "/examples/" + name; }

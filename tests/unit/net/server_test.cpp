@@ -551,7 +551,7 @@ struct ChunkCount {
   Responder r;
   size_t largest = 0, total = 0;
   void next(std::shared_ptr<ChunkCount> self) {
-    r.read([self](const std::string& error, std::string chunk) {
+    r.read([self](const std::string& error, std::string chunk, Headers) {
       if (!error.empty() || chunk.empty()) {
         Response resp;
         resp.body = error.empty() ? std::to_string(self->largest) + " " + std::to_string(self->total) : error;
