@@ -43,9 +43,8 @@ struct ServerBox {
   bool streaming = false;  // "stream-body": requests carry an HttpStream (http/read, http/write)
 };
 
-// The request Dict's keys: Strings made once per loop and kept there, so that a request
-// allocates none (allocation never collects: a Value fetched with kept() stays valid until the
-// next safe point).
+// The request Dict's keys. Every request Dict has the same keys, so it is made as a copy of a
+// shape Dict of them (dict_refill: no key hashed or compared per request), kept in the loop.
 enum RequestKey : uint32_t {
   kMethod, kPath, kQuery, kBody, kRemote, kAuthority, kScheme, kProtocol, kHeaders, kTrailers, kKeys
 };
@@ -56,8 +55,8 @@ struct NetState : LoopState {
   std::vector<std::shared_ptr<ServerBox>> servers;
   std::unordered_map<std::string, std::shared_ptr<net::Client>> clients;  // by their options
   uint32_t worker = 0;  // in a worker isolate of `workers N`: its number, 1 to N (http/worker)
-  uint32_t request_keys[kKeys];  // Loop::keep handles of the request Dict's keys (request_value)
-  NetState() { std::fill(std::begin(request_keys), std::end(request_keys), UINT32_MAX); }
+  uint32_t request_shape = UINT32_MAX;  // Loop::keep handle of the request Dict's shape (request_value)
+  RequestKey shape_order[kKeys];        // its keys in dict_for_each's order
   ~NetState() override {
     for (auto& s : servers) {
       s->server.reset();   // stop(0): handles close in the loop's close()
@@ -206,16 +205,22 @@ Value headers_dict(VM& vm, const net::Headers& headers) {
 Value request_value(VM& vm, const net::Request& r) {
   Heap& h = vm.heap();
   NetState& st = net_state(vm);
-  if (st.request_keys[0] == UINT32_MAX) {
-    for (uint32_t k = 0; k < kKeys; ++k) st.request_keys[k] = vm.loop().keep(str(vm, kRequestKeyNames[k]));
+  if (st.request_shape == UINT32_MAX) {
+    Value shape = dict_empty(h);
+    for (uint32_t k = 0; k < kKeys; ++k) shape = dict_assoc(h, shape, str(vm, kRequestKeyNames[k]), Value::fixnum(k));
+    uint32_t i = 0;
+    dict_for_each(shape, [&](Value, Value k) { st.shape_order[i++] = RequestKey(k.fixnum_value()); });
+    st.request_shape = vm.loop().keep(shape);
   }
-  auto key = [&](RequestKey k) { return vm.loop().kept(st.request_keys[k]); };
   const std::string* fields[] = {&r.method, &r.path,      &r.query,  &r.body,
                                  &r.remote, &r.authority, &r.scheme, &r.protocol};
-  Value d = dict_empty(h);
-  for (uint32_t k = 0; k < kHeaders; ++k) d = dict_assoc(h, d, key(RequestKey(k)), str(vm, *fields[k]));
-  d = dict_assoc(h, d, key(kHeaders), headers_dict(vm, r.headers));
-  return dict_assoc(h, d, key(kTrailers), headers_dict(vm, r.trailers));
+  Value by_key[kKeys];
+  for (uint32_t k = 0; k < kHeaders; ++k) by_key[k] = str(vm, *fields[k]);
+  by_key[kHeaders] = headers_dict(vm, r.headers);
+  by_key[kTrailers] = headers_dict(vm, r.trailers);
+  Value values[kKeys];
+  for (uint32_t i = 0; i < kKeys; ++i) values[i] = by_key[st.shape_order[i]];
+  return dict_refill(h, vm.loop().kept(st.request_shape), values);
 }
 
 Value response_value(VM& vm, const net::ClientResponse& r, const std::string& what) {

@@ -286,14 +286,16 @@ void H2::request_complete(int32_t id, Stream& s) {
 
 int H2::on_stream_close(nghttp2_session*, int32_t id, uint32_t, void* user) {
   auto* self = static_cast<H2*>(user);
-  Stream* s = self->find(id);
-  if (!s) return 0;
-  self->headers_closed(*s);
-  Stream gone = std::move(*s);
-  self->streams_.erase(id);
-  // A reader or writer still waiting learns the stream is gone (after the erase: what it runs
-  // may look the stream up again).
-  self->fail_stream(gone, "stream reset");
+  auto it = self->streams_.find(id);
+  if (it == self->streams_.end()) return 0;
+  self->headers_closed(it->second);
+  // A reader or writer still waiting learns the stream is gone, after the erase (what it runs may
+  // look the stream up again). Only they are moved out: a whole Stream is costly to move.
+  Responder::ChunkFn reader = std::move(it->second.in.reader);
+  std::function<void(bool)> taken = std::move(it->second.taken);
+  self->streams_.erase(it);
+  if (reader) reader("stream reset", "", {});
+  if (taken) taken(false);
   return 0;
 }
 

@@ -194,6 +194,27 @@ Value dict_assoc(Heap& heap, Value dict, Value key, Value value) {
   return make_dict(heap, root, d->count + (added ? 1 : 0));
 }
 
+namespace {
+// A copy of n and its children, the values taken from `values` in dict_node_for_each's order.
+Value refill_node(Heap& heap, const DictNode* n, const Value*& values) {
+  uint32_t size = n->size();
+  DictNode* c = new_node(heap, size, n->flags, n->aux);
+  const Value* from = n->pairs();
+  Value* to = c->pairs();
+  for (uint32_t i = 0; i < size; ++i) {
+    to[2 * i] = from[2 * i];
+    to[2 * i + 1] = from[2 * i].is_undefined() ? refill_node(heap, from[2 * i + 1].as<DictNode>(), values) : *values++;
+  }
+  return finish_node(heap, c);
+}
+}  // namespace
+
+Value dict_refill(Heap& heap, Value shape, const Value* values) {
+  auto* d = shape.as<Dict>();
+  if (d->root.is_undefined()) return dict_empty(heap);
+  return make_dict(heap, refill_node(heap, d->root.as<DictNode>(), values), d->count);
+}
+
 Value dict_dissoc(Heap& heap, Value dict, Value key) {
   auto* d = dict.as<Dict>();
   if (d->root.is_undefined()) return dict;

@@ -27,6 +27,10 @@ Value dict_assoc(Heap& heap, Value dict, Value key, Value value);
 // dict without key (dict itself when key is absent).
 Value dict_dissoc(Heap& heap, Value dict, Value key);
 
+// A Dict of shape's keys, in shape's trie, values[i] bound to the i-th key of dict_for_each's
+// order: shape's nodes copied without hashing or comparing a key. For a Dict made again and
+// again with the same keys (the HTTP server's request Dict).
+Value dict_refill(Heap& heap, Value shape, const Value* values);
 // Calls f(key, value) for every entry, in an order fixed by the hashes (not insertion order).
 template <class F>
 void dict_for_each(Value dict, F&& f);

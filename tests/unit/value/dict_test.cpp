@@ -85,6 +85,33 @@ TEST_F(DictTest, EqualDictsHashAlikeWhateverTheOrder) {
   EXPECT_FALSE(values_equal(a, dict_assoc(heap, b, i(0), i(0))));
 }
 
+// dict_refill against dict_assoc: the same keys with new values, over shapes with deep nodes
+// (strided keys) and a collision node, and the empty shape.
+TEST_F(DictTest, RefillGivesTheDictThatAssocWouldBuild) {
+  auto nested = [&](int64_t leaf) {
+    Value v = i(leaf);
+    for (int d = 0; d <= kHashDepth; ++d) v = make_cons(heap, v, Value::nil(), true);
+    return v;
+  };
+  std::vector<Value> keys;
+  for (int64_t k = 0; k < 40; ++k) keys.push_back(i(k * (int64_t(1) << 35)));
+  for (int64_t k = 0; k < 100; ++k) keys.push_back(make_string(heap, std::to_string(k)));
+  for (int64_t k = 0; k < 3; ++k) keys.push_back(nested(k));
+  Value shape = dict_empty(heap), expected = dict_empty(heap);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    shape = dict_assoc(heap, shape, keys[k], Value::nil());
+    expected = dict_assoc(heap, expected, keys[k], i(int64_t(k) * 3 - 50));
+  }
+  std::vector<Value> values;
+  dict_for_each(shape, [&](Value key, Value) { values.push_back(dict_get(expected, key)); });
+  Value refilled = dict_refill(heap, shape, values.data());
+  EXPECT_TRUE(values_equal(refilled, expected));
+  EXPECT_EQ(dict_count(refilled), uint64_t(keys.size()));
+  for (size_t k = 0; k < keys.size(); ++k) ASSERT_EQ(int_value(dict_get(refilled, keys[k])), int64_t(k) * 3 - 50);
+  EXPECT_TRUE(dict_get(shape, keys[0]).is_nil());  // the shape is untouched
+  EXPECT_EQ(dict_count(dict_refill(heap, dict_empty(heap), nullptr)), 0u);
+}
+
 TEST(DictGcStress, DictsAndTablesSurviveCollectionsUnderStress) {
   const char* workload =
       "(fun {fill d i n} {if (== i n) {d} {fill (assoc d i (list i \"v\")) (+ i 1) n}})\n"
