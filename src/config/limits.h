@@ -165,5 +165,9 @@ inline constexpr uint32_t kHttpRequestTimeoutMs = 30'000;
 // A request refused by a GOAWAY (never processed by the peer) is sent again on a new connection
 // at most this many times.
 inline constexpr int kHttpClientRetries = 2;
+// A request body given by a Function is kept while the peer may still refuse its stream
+// unprocessed, so that it can go again; past this many bytes it is not kept (and such a request,
+// if refused, fails instead).
+inline constexpr size_t kHttpClientReplayBytes = size_t(1) << 20;
 
 }  // namespace valk::limits

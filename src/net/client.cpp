@@ -15,6 +15,9 @@
 #include "net/tls.h"
 
 namespace valk::net {
+
+class ClientConn;
+
 namespace {
 
 constexpr uint32_t kClientTickMs = 100;  // how often deadlines are checked
@@ -26,12 +29,21 @@ struct Pending {
   // body_source: the chunk being sent (from out_at), and where the source is.
   std::string outbox;
   size_t out_at = 0;
-  bool pulled = false;         // the source was asked at least once: no retry
+  bool pulled = false;         // the source was asked at least once
   bool asking = false;         // a give is awaited
   bool in_ask = false;         // inside body_source(): a give now must not resume nghttp2
   bool source_end = false;
   bool deferred = false;       // read_body said NGHTTP2_ERR_DEFERRED
   std::string source_error;    // the source failed: the stream is reset, the request fails with it
+  // What the source gave, kept while the peer may still refuse the stream unprocessed (GOAWAY,
+  // REFUSED_STREAM) so the request can go again; dropped at the response's head, or for good
+  // past kHttpClientReplayBytes (a refused request then fails).
+  std::string replay;
+  bool replayable = true;
+  // Where the request is now: a give arriving late resumes that stream (none while it waits for a
+  // connection).
+  ClientConn* conn = nullptr;
+  int32_t stream_id = 0;
   std::shared_ptr<char> token = std::make_shared<char>();  // expired: the request is over
   ResponseCallback done;
   ClientResponse response;
@@ -49,8 +61,6 @@ struct WriteReq {
 std::string endpoint(const ClientRequest& r) { return r.host + ":" + std::to_string(r.port); }
 
 }  // namespace
-
-class ClientConn;
 
 struct ClientBody::State {
   ClientConn* conn = nullptr;  // while the stream is open: whose window a read opens
@@ -116,8 +126,9 @@ class ClientConn {
   void flush();
   void finish(int32_t id, const std::string& error, bool retry);
   void head_arrived(int32_t id, Pending& p);
-  void ask_source(int32_t id, Pending& p);
-  void given(int32_t id, Pending& p, const std::string& error, std::string chunk);
+  void ask_source(Pending& p);
+  static void given(Pending& p, const std::string& error, std::string chunk);
+  void resume_source(Pending& p);
   static void end_body(Pending& p, const std::string& error);
   void check_deadlines();
   void fail_all(const std::string& why);
@@ -302,6 +313,10 @@ void ClientConn::session_up() {
 }
 
 void ClientConn::submit(std::unique_ptr<Pending> p) {
+  if (!p->source_error.empty()) {  // the body failed while the request waited to go again
+    p->done("body: " + p->source_error, ClientResponse{});
+    return;
+  }
   const ClientRequest& r = p->request;
   std::vector<nghttp2_nv> nva;
   static const std::string kMethod = ":method", kScheme = ":scheme", kAuthority = ":authority",
@@ -323,6 +338,9 @@ void ClientConn::submit(std::unique_ptr<Pending> p) {
     p->done(std::string("request not sent: ") + nghttp2_strerror(id), ClientResponse{});
     return;
   }
+  p->conn = this;
+  p->stream_id = id;
+  p->deferred = false;
   streams_[id] = std::move(p);
 }
 
@@ -334,7 +352,7 @@ ssize_t ClientConn::read_body(nghttp2_session*, int32_t id, uint8_t* buf, size_t
   Pending& p = *it->second;
   if (p.request.body_source) {
     if (p.out_at == p.outbox.size() && !p.source_end) {
-      if (!p.asking && p.source_error.empty()) self->ask_source(id, p);
+      if (!p.asking && p.source_error.empty()) self->ask_source(p);
       if (p.out_at == p.outbox.size() && !p.source_end) {
         p.deferred = true;
         return NGHTTP2_ERR_DEFERRED;
@@ -426,36 +444,52 @@ bool ClientBody::read(ChunkFn fn) {
 }
 
 // Asks the request's body source for its next chunk. The source may give at once (inside this
-// call: read_body then takes the chunk itself) or later, from the loop (given resumes nghttp2).
-void ClientConn::ask_source(int32_t id, Pending& p) {
+// call: read_body then takes the chunk itself) or later, from the loop, perhaps once the request
+// has moved to another stream or connection (given finds it through p.conn).
+void ClientConn::ask_source(Pending& p) {
   p.pulled = true;
   p.asking = true;
   p.in_ask = true;
   std::weak_ptr<char> alive = p.token;
   Pending* raw = &p;
-  p.request.body_source([this, id, alive, raw](const std::string& error, std::string chunk) {
+  p.request.body_source([alive, raw](const std::string& error, std::string chunk) {
     if (alive.expired()) return;  // the request ended (reset, timeout, connection closed)
-    given(id, *raw, error, std::move(chunk));
+    given(*raw, error, std::move(chunk));
   });
   p.in_ask = false;
 }
 
-void ClientConn::given(int32_t id, Pending& p, const std::string& error, std::string chunk) {
-  if (!p.asking || closing_) return;
+void ClientConn::given(Pending& p, const std::string& error, std::string chunk) {
+  if (!p.asking) return;
   p.asking = false;
   if (!error.empty()) {
-    // The stream is reset; its close (on_stream_close, then finish) fails the request with this.
     p.source_error = error;
-    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
   } else {
-    p.outbox = std::move(chunk);
+    if (p.replayable && p.replay.size() + chunk.size() > limits::kHttpClientReplayBytes) {
+      p.replayable = false;
+      std::string().swap(p.replay);
+    } else if (p.replayable) {
+      p.replay += chunk;
+    }
+    if (chunk.empty()) p.source_end = true;
+    // Appended: after a retry the outbox may still hold the part given before.
+    p.outbox.erase(0, p.out_at);
     p.out_at = 0;
-    if (p.outbox.empty()) p.source_end = true;
+    p.outbox += chunk;
   }
-  if (p.in_ask) return;  // read_body, which asked, goes on from here
-  if (p.deferred && error.empty()) {
+  if (p.in_ask || !p.conn) return;  // read_body, which asked, goes on; or no stream yet
+  p.conn->resume_source(p);
+}
+
+// A late give reaches the request's stream: a failed source resets it (its close, through
+// finish, fails the request with the error); a chunk resumes nghttp2's data provider.
+void ClientConn::resume_source(Pending& p) {
+  if (closing_) return;
+  if (!p.source_error.empty()) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, p.stream_id, NGHTTP2_CANCEL);
+  } else if (p.deferred) {
     p.deferred = false;
-    nghttp2_session_resume_data(session_, id);
+    nghttp2_session_resume_data(session_, p.stream_id);
   }
   flush();
 }
@@ -502,6 +536,11 @@ int ClientConn::on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* us
   }
   if (f->hd.type == NGHTTP2_HEADERS) {
     auto it = self->streams_.find(f->hd.stream_id);
+    if (it != self->streams_.end()) {
+      // The peer answers: it processed the request, which will not go again.
+      it->second->replayable = false;
+      std::string().swap(it->second->replay);
+    }
     if (it != self->streams_.end() && it->second->body && !it->second->delivered &&
         it->second->response.status >= 200) {
       self->head_arrived(f->hd.stream_id, *it->second);
@@ -545,6 +584,7 @@ void ClientConn::finish(int32_t id, const std::string& error, bool retry) {
   if (it == streams_.end()) return;
   std::unique_ptr<Pending> p = std::move(it->second);
   streams_.erase(it);
+  p->conn = nullptr;
   update_ref();
   if (p->delivered) {
     end_body(*p, p->source_error.empty() ? error : "body: " + p->source_error);
@@ -554,10 +594,19 @@ void ClientConn::finish(int32_t id, const std::string& error, bool retry) {
     p->done("body: " + p->source_error, ClientResponse{});
     return;
   }
-  if (!error.empty() && retry && p->retries < limits::kHttpClientRetries && !core_.closing && !p->pulled) {
+  std::string why = error;
+  if (!error.empty() && retry && p->pulled && !p->replayable) {
+    retry = false;
+    why = error + " (after more than " + std::to_string(limits::kHttpClientReplayBytes) +
+          " bytes of the body function's chunks: not sent again)";
+  }
+  if (!error.empty() && retry && p->retries < limits::kHttpClientRetries && !core_.closing) {
     p->retries++;
     p->sent = 0;
     p->response = ClientResponse{};
+    // The body again from its start: what the source gave so far, then the source goes on.
+    p->outbox = p->replay;
+    p->out_at = 0;
     // nghttp2 closes the streams a GOAWAY left unprocessed before it reports the GOAWAY itself:
     // only a stream refused by its own RST_STREAM stays on this connection.
     if (id != refused_by_rst_) {
@@ -578,7 +627,7 @@ void ClientConn::finish(int32_t id, const std::string& error, bool retry) {
     p->done("connection closed", ClientResponse{});
     return;
   }
-  p->done(error, std::move(p->response));
+  p->done(why, std::move(p->response));
 }
 
 void ClientConn::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {

@@ -38,7 +38,9 @@ struct ClientRequest {
   // The request's body given by chunks instead of `body` (no content-length): source(give) is
   // called when the previous chunk has gone to nghttp2 and the peer's window wants more; give
   // (on the loop, once) the next chunk, "" at the end, or an error that resets the stream
-  // (CANCEL) and fails the request with "body: ERROR". Not retried once a chunk was asked for.
+  // (CANCEL) and fails the request with "body: ERROR". The chunks given are kept (at most
+  // kHttpClientReplayBytes) until the response's head arrives, so that a request the peer refused
+  // unprocessed goes again without asking for them again.
   using ChunkGiver = std::function<void(const std::string& error, std::string chunk)>;
   std::function<void(ChunkGiver give)> body_source;
 };

@@ -871,6 +871,43 @@ TEST(NetValkClientStreaming, RequestBodyByChunksFromAFunction) {
   EXPECT_EQ(count(log, "http/read: stream reset\n"), 2u) << log;
 }
 
+// A request whose body comes from a Function, refused unprocessed (node: GOAWAY and
+// RST_STREAM(REFUSED_STREAM) once a first part has arrived, once per path) goes again on a new
+// connection with the chunks the Function gave, without calling it again for them; past
+// kHttpClientReplayBytes the chunks are not kept, and the refusal fails the request.
+TEST(NetValkClientStreaming, RefusedFunctionBodyGoesAgainWithItsChunks) {
+  int port = free_port();
+  std::string js =
+      "const h=require(\"http2\");const refused={};let refuser=null;const srv=h.createServer();"
+      "srv.on(\"stream\",(st,hd)=>{const p=hd[\":path\"];const limit=p===\"/big\"?1100000:3;let n=0,head=\"\",tr=\"none\";"
+      "st.on(\"error\",()=>{});st.on(\"trailers\",(t)=>tr=t[\"x\"]);"
+      "st.on(\"data\",(d)=>{n+=d.length;if(head.length<12)head+=d.toString().slice(0,12);"
+      "if(!refused[p]&&n>=limit){refused[p]=st.refused=1;refuser=st.session;st.session.goaway(0,0);st.close(h.constants.NGHTTP2_REFUSED_STREAM);}});"
+      "st.on(\"end\",()=>{if(st.refused)return;st.respond({\":status\":200});st.end((st.session===refuser?\"same\":\"new\")+\" \"+n+\" \"+head.slice(0,12)+\" \"+tr);});});"
+      "srv.listen(+process.argv[1],\"127.0.0.1\");";
+  Peer peer("node -e '\"'\"'" + js + "'\"'\"' " + std::to_string(port), port);
+  ASSERT_GT(peer.pid, 0);
+  std::string path = program("refused-upload.valk", with_port(R"(
+(def {msg} (\ {e} {error/message e}))
+(def {left} {"abc" "def" "ghi"})
+(def {calls} 0)
+(def {next} (\ {} {do (def {calls} (+ calls 1)) (if (== left {}) {""} {do (= {c} (fst left)) (def {left} (tail left)) c})}))
+(def {slow} (\ {} {aio/spawn (\ {} {do (await (aio/sleep 30)) (next)})}))
+(def {r} (await (http/request (dict "url" "http://127.0.0.1:PORT/small" "method" "POST" "body" slow "trailers" (dict "x" "y")))))
+(print (get r "status") (get r "body") calls)
+(def {chunk} (str/repeat "0123456789abcdef" 4096))
+(def {k} 0)
+(def {big} (\ {} {do (def {k} (+ k 1)) (if (> k 20) {""} {chunk})}))
+(print (try {await (http/request (dict "url" "http://127.0.0.1:PORT/big" "method" "POST" "body" big))} msg))
+)", port));
+  Shell r = run_valk(path, "", 60);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, with_port("200 new 9 abcdefghi y 4\n"
+                             "http/request: http://127.0.0.1:PORT/big: stream reset: REFUSED_STREAM (after more than "
+                             "1048576 bytes of the body function's chunks: not sent again)\n",
+                             port));
+}
+
 // A handler failing after its headers went out: its stream is reset (INTERNAL_ERROR); the other
 // streams of the connection are answered.
 TEST(NetValkStreaming, ErrorAfterHeadersResetsOnlyItsStream) {
