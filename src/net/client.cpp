@@ -477,7 +477,8 @@ void ClientConn::given(Pending& p, const std::string& error, std::string chunk) 
     p.out_at = 0;
     p.outbox += chunk;
   }
-  if (p.in_ask || !p.conn) return;  // read_body, which asked, goes on; or no stream yet
+  if (!p.conn) return;                             // no stream yet: submit finds what came
+  if (p.in_ask && p.source_error.empty()) return;  // read_body, which asked, takes the chunk
   p.conn->resume_source(p);
 }
 
@@ -491,7 +492,7 @@ void ClientConn::resume_source(Pending& p) {
     p.deferred = false;
     nghttp2_session_resume_data(session_, p.stream_id);
   }
-  flush();
+  if (!p.in_ask) flush();  // inside read_body nghttp2 is sending already
 }
 
 void ClientConn::consumed(int32_t id, size_t n) {
