@@ -280,7 +280,7 @@ const BuiltinInfo kCore[] = {
      "Runs the Q-expression `code` as an S-expression in the current frame; any other value is "
      "returned as it is.",
      1, 1, 0, 4, nullptr, native_eval},
-    {"error", "message & data",
+    {"error", "message [data]",
      "Raises an error with the String `message` (never used as a format), carrying the value `data` "
      "when given (error/data).",
      1, 2, 0, 0, builtin_error, nullptr},

@@ -98,7 +98,7 @@ const BuiltinInfo kDict[] = {
      "A dictionary of the keys and values given in turn: (dict \"a\" 1 \"b\" 2) prints as [\"a\" 1 \"b\" 2]. "
      "Any value is a key; keys equal under == (1 and 1.0) are one key, the later value wins.",
      0, -1, builtinflag::kCallBare, 0, builtin_dict, nullptr},
-    {"get", "d k & default",
+    {"get", "d k [default]",
      "The value of key k in the Dict d; when there is none, default if given, else an error.", 2, 3, 0, 0,
      builtin_get, nullptr},
     {"assoc", "d k v & kvs", "The Dict d with k bound to v (and each further key to its value); d is unchanged.",

@@ -278,13 +278,13 @@ Value builtin_export(VM& vm, Args a) {
 }
 
 const BuiltinInfo kModule[] = {
-    {"import", "name & alias",
+    {"import", "name [alias]",
      "Runs the module file `name`.valk once, in a namespace of its own, and binds what it exports "
      "as name/f (or alias/f with (import \"name\" {alias})). Searched in the importing file's "
      "folder, then each folder of VALK_PATH, then the library folder installed with valk. "
      "Returns ().",
      1, 2, builtinflag::kCatch, kCount, nullptr, native_import},
-    {"import/reload", "name & alias",
+    {"import/reload", "name [alias]",
      "As import, but runs the module's file again even when it was loaded (after editing it at "
      "the REPL): its names start afresh and are bound again.",
      1, 2, builtinflag::kCatch, kCount, nullptr, native_reload},

@@ -76,7 +76,7 @@ const BuiltinInfo kTable[] = {
      0, -1, builtinflag::kCallBare, 0, builtin_table, nullptr},
     {"table/set!", "t k v", "Binds k to v in the Table t, in place; returns ().", 3, 3, 0, 0, builtin_set,
      nullptr},
-    {"table/get", "t k & default",
+    {"table/get", "t k [default]",
      "The value of key k in the Table t; when there is none, default if given, else an error.", 2, 3, 0, 0,
      builtin_get, nullptr},
     {"table/has?", "t k", "1 when the Table t has the key k, else 0.", 2, 2, 0, 0, builtin_has, nullptr},

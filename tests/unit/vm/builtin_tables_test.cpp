@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <sstream>
 #include <string>
 
 #include "../vm/harness.h"
@@ -64,6 +65,34 @@ TEST(BuiltinTables, OnlyBuiltinsTakingNoArgumentAreCalledBare) {
     }
   }
   EXPECT_GT(bare, 5u);
+}
+
+// A row's params, as `doc` shows them, are its arity: each plain name is required, each name in
+// brackets optional, and `& name` takes any number more. So a row whose min_args or max_args say
+// otherwise (a mistyped number) accepts or refuses calls its documentation does not describe.
+TEST(BuiltinTables, ArityIsWhatTheParamsSay) {
+  size_t checked = 0;
+  for (auto table : builtin_tables()) {
+    for (const BuiltinInfo& row : table) {
+      int required = 0, optional = 0;
+      bool rest = false, in_brackets = false;
+      std::istringstream words(row.params);
+      for (std::string w; words >> w;) {
+        if (w == "&") {
+          rest = true;
+          words >> w;  // the rest's name
+          continue;
+        }
+        if (w.front() == '[') in_brackets = true;
+        (in_brackets ? optional : required) += 1;
+        if (w.back() == ']') in_brackets = false;
+      }
+      EXPECT_EQ(row.min_args, required) << row.name << " (" << row.params << ")";
+      EXPECT_EQ(row.max_args, rest ? -1 : required + optional) << row.name << " (" << row.params << ")";
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 150u);
 }
 
 TEST(BuiltinTables, EveryNameIsOneRowAndTheVmInstallsIt) {
