@@ -57,6 +57,16 @@ TEST_F(DisasmTest, ExactLayoutOfAChunk) {
             "    2  RET       \n");
 }
 
+// The name column is 10 wide; a name of 10 characters or more still has a blank before its
+// operand (DOTAILCALL is exactly 10, ASSIGN_SLOT 11).
+TEST_F(DisasmTest, LongOpcodeNamesKeepABlankBeforeTheOperand) {
+  Proto* p = chunk({encode(Op::DOTAILCALL, 1), encode(Op::CALL, 2), encode(Op::RET)});
+  std::vector<std::string> lines = lines_of(disassemble(p, vm.files()));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[1], "    0  DOTAILCALL 1");
+  EXPECT_EQ(lines[2], "    1  CALL      2");
+}
+
 TEST_F(DisasmTest, PositionsAreShownWhenTheyChange) {
   uint32_t file = vm.files().intern("pos.valk");
   auto* extra = new ProtoExtra;
