@@ -79,9 +79,9 @@ TEST_F(DictTest, StridedIntegerKeysGoDeepAndStayFound) {
 // Hashing is bounded: a Dict's keys and values count one level below it, and what lies
 // kHashDepth levels below the hashed value is not looked at, through keys as through values.
 TEST_F(DictTest, HashLooksNoDeeperThanTheDepthThroughKeysAndValues) {
-  auto wrapped = [&](int64_t leaf) {  // kHashDepth lists around leaf
+  auto wrapped = [&](int64_t leaf, int levels = kHashDepth) {  // lists around leaf
     Value v = i(leaf);
-    for (int d = 0; d < kHashDepth; ++d) v = make_cons(heap, v, Value::nil(), true);
+    for (int d = 0; d < levels; ++d) v = make_cons(heap, v, Value::nil(), true);
     return v;
   };
   auto with_key = [&](Value k) { return dict_assoc(heap, dict_empty(heap), k, i(0)); };
@@ -89,10 +89,9 @@ TEST_F(DictTest, HashLooksNoDeeperThanTheDepthThroughKeysAndValues) {
   EXPECT_FALSE(values_equal(with_key(wrapped(1)), with_key(wrapped(2))));
   EXPECT_EQ(hash_value(with_key(wrapped(1))), hash_value(with_key(wrapped(2))));
   EXPECT_EQ(hash_value(with_value(wrapped(1))), hash_value(with_value(wrapped(2))));
-  // One level less, the leaves are reached and tell the Dicts apart.
-  Value shallow1 = with_key(make_cons(heap, i(1), Value::nil(), true));
-  Value shallow2 = with_key(make_cons(heap, i(2), Value::nil(), true));
-  EXPECT_NE(hash_value(shallow1), hash_value(shallow2));
+  // One level less, the leaves are reached and tell the Dicts apart, through keys and values.
+  EXPECT_NE(hash_value(with_key(wrapped(1, kHashDepth - 1))), hash_value(with_key(wrapped(2, kHashDepth - 1))));
+  EXPECT_NE(hash_value(with_value(wrapped(1, kHashDepth - 1))), hash_value(with_value(wrapped(2, kHashDepth - 1))));
 }
 
 TEST_F(DictTest, EqualDictsHashAlikeWhateverTheOrder) {
