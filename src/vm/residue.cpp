@@ -162,6 +162,53 @@ uint64_t kept_slots(const Proto* own, const Proto* callee) {
   return kept;
 }
 
+// The shape of most tail calls, without the builder: the frame has no env (its `=` names are all
+// in slots), its closure's chain is the callee's or empty (nothing there to keep), and its residue
+// holds only names. What it leaves is then its bound kept slots, in slot order, in front of the
+// links of its residue the callee does not hide (the builder's order). Done here when the hidden
+// links are all in front, so that the rest is shared as it is: nothing but the replaced frame
+// refers to its residue.
+bool leaves_slots_and_residue(Heap& heap, const Proto* own, const Proto* callee, const Value* slots,
+                              Value residue, Value* out) {
+  uint64_t bound = 0;
+  for (uint64_t kept = kept_slots(own, callee); kept; kept &= kept - 1) {
+    int i = std::countr_zero(kept);
+    if (!slots[i].is_undefined()) bound |= uint64_t(1) << i;
+  }
+  auto hidden = [&](const Symbol* s) {
+    if (proto_param_index(callee, s) >= 0) return true;
+    for (uint64_t b = bound; b; b &= b - 1) {
+      if (own->params[std::countr_zero(b)] == s) return true;
+    }
+    return false;
+  };
+  Value shared = residue;
+  bool in_front = true;
+  for (Value r = residue; !r.is_undefined(); r = r.as<Residue>()->next) {
+    const Symbol* s = r.as<Residue>()->sym;
+    if (!s) return false;
+    if (!hidden(s)) {
+      in_front = false;
+    } else if (in_front) {
+      shared = r.as<Residue>()->next;
+    } else {
+      return false;
+    }
+  }
+  Value list = shared;
+  for (uint64_t b = bound; b; b &= ~(uint64_t(1) << (63 - std::countl_zero(b)))) {
+    int i = 63 - std::countl_zero(b);
+    auto* r = static_cast<Residue*>(heap.alloc(sizeof(Residue), ObjType::kResidue));
+    r->next = list;
+    r->sym = own->params[i];
+    r->value = slots[i];
+    heap.finish(r);
+    list = Value::object(r);
+  }
+  *out = list;
+  return true;
+}
+
 // build_residue never runs inside itself (allocation does not collect): one buffer per thread.
 thread_local std::vector<Entry> scratch_entries;
 
@@ -175,10 +222,15 @@ Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
     return f->residue;
   }
   const Value* slots = &fib_.stack[f->base];
-  if (own == callee && f->env.is_undefined() && !f->residue.is_undefined() &&
-      fib_.stack[f->base - 1].as<Closure>()->env == callee_env &&
+  Value own_env = fib_.stack[f->base - 1].as<Closure>()->env;
+  if (own == callee && f->env.is_undefined() && !f->residue.is_undefined() && own_env == callee_env &&
       refresh_same_slots(heap_, own, slots, f->residue)) {
     return f->residue;
+  }
+  Value left;
+  if (f->env.is_undefined() && (own_env.is_undefined() || own_env == callee_env) && own->nslots <= 64 &&
+      leaves_slots_and_residue(heap_, own, callee, slots, f->residue, &left)) {
+    return left;
   }
   ResidueBuilder b(callee, callee_env, scratch_entries);
   if (own->nslots <= 64) {
@@ -196,7 +248,7 @@ Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
       b.binding(x.as<Binding>()->sym, x.as<Binding>()->value);
     }
   }
-  for (Value e = fib_.stack[f->base - 1].as<Closure>()->env; !e.is_undefined(); e = e.as<Env>()->parent) {
+  for (Value e = own_env; !e.is_undefined(); e = e.as<Env>()->parent) {
     b.env(e);
   }
   for (Value r = f->residue; !r.is_undefined(); r = r.as<Residue>()->next) {

@@ -22,6 +22,20 @@ TEST(Residue, ChainsOfTailCallsKeepEveryReplacedName) {
   EXPECT_EQ(h.eval("(fun {c3 z} {list a b z}) (fun {c2 b} {c3 3}) (fun {c1 a} {c2 2}) (c1 1)"), "{1 2 3}");
 }
 
+// The shapes residue.cpp builds without its general builder: names the callee hides at the front
+// of the residue are dropped and the rest kept behind the frame's own; a hidden name behind a
+// kept one, and a replaced name that the frame binds again with `=`.
+TEST(Residue, HiddenNamesLeaveTheResidueWhereverTheyAre) {
+  Harness h;
+  EXPECT_EQ(h.eval("(fun {c4 w} {list a b z w}) (fun {c3 a z} {c4 4}) (fun {c2 b} {c3 30 3})"
+                   " (fun {c1 a} {c2 2}) (c1 1)"),
+            "{30 2 3 4}");
+  EXPECT_EQ(h.eval("(fun {d4 y} {list x y q}) (fun {d3 q} {d4 40}) (fun {d2 x} {d3 3}) (fun {d1 y} {d2 2}) (d1 1)"),
+            "{2 40 3}");
+  EXPECT_EQ(h.eval("(fun {e3 w} {list a k w}) (fun {e2 k} {do (= {a} 50) (e3 3)}) (fun {e1 a} {e2 2}) (e1 1)"),
+            "{50 2 3}");
+}
+
 TEST(Residue, TheCalleesOwnParametersShadowTheReplacedOnes) {
   Harness h;
   EXPECT_EQ(h.eval("(fun {inner x} {x}) (fun {outer x} {inner 7}) (outer 5)"), "7");
