@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
 
 #include "aio/loop.h"
 #include "read/reader.h"
@@ -98,7 +97,7 @@ std::string format_error_for_user(VM& vm, Value error) {
   return s;
 }
 
-Repl::Repl(VM& vm, bool interactive) : vm_(vm), interactive_(interactive) {
+Repl::Repl(VM& vm, bool interactive, std::FILE* input) : vm_(vm), interactive_(interactive), input_(input) {
   g_vm = &vm;
   file_ = vm.files().intern("<repl>");
   struct sigaction sa {};
@@ -118,8 +117,18 @@ Repl::Repl(VM& vm, bool interactive) : vm_(vm), interactive_(interactive) {
 
 Repl::~Repl() { g_vm = nullptr; }
 
+// A line without its newline, as std::getline gives it, but read with stdio: std::cin would link
+// in iostreams, whose static initializer builds every locale facet before main and touches a
+// fifth of the binary's pages (resident memory of every program, REPL or not).
+static bool read_plain_line(std::FILE* in, std::string& line) {
+  line.clear();
+  int c;
+  while ((c = std::getc(in)) != EOF && c != '\n') line.push_back(char(c));
+  return c == '\n' || !line.empty();
+}
+
 Repl::Input Repl::read_line(const char* prompt, std::string& line) {
-  if (!interactive_) return std::getline(std::cin, line) ? Input::kLine : Input::kEnd;
+  if (!interactive_) return read_plain_line(input_, line) ? Input::kLine : Input::kEnd;
   std::fflush(vm_.out());
   g_sigint = 0;
   // libedit is driven by the loop, so that fibers and timers go on while the prompt waits.

@@ -3,6 +3,7 @@
 // end it but Ctrl-D (or exit); Ctrl-C stops a running evaluation and returns to the prompt.
 #pragma once
 
+#include <cstdio>
 #include <string>
 
 #include "vm/vm.h"
@@ -12,8 +13,8 @@ namespace valk {
 class Repl {
  public:
   // interactive: a terminal, with line editing (libedit), history and completion; else lines
-  // are read from stdin plainly and no prompt is shown.
-  Repl(VM& vm, bool interactive);
+  // are read from `input` (stdin unless a test gives another) plainly and no prompt is shown.
+  Repl(VM& vm, bool interactive, std::FILE* input = stdin);
   ~Repl();
   int run();
 
@@ -28,6 +29,7 @@ class Repl {
 
   VM& vm_;
   bool interactive_;
+  std::FILE* input_;
   bool colour_results_ = false;  // a terminal without NO_COLOR (teach.h colour_wanted)
   std::string history_path_;
   uint32_t line_ = 1;

@@ -4,8 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include <iostream>
-#include <sstream>
+#include <cstdio>
 #include <string>
 
 #include "../vm/harness.h"
@@ -23,12 +22,10 @@ struct ReplRun {
   std::string err;
 };
 
-ReplRun run_repl(Harness& h, const std::string& input) {
-  std::istringstream in(input);
-  std::streambuf* saved = std::cin.rdbuf(in.rdbuf());
-  int status = Repl(h.vm(), false).run();
-  std::cin.rdbuf(saved);
-  std::cin.clear();
+ReplRun run_repl(Harness& h, std::string input) {
+  std::FILE* in = input.empty() ? std::fopen("/dev/null", "r") : fmemopen(input.data(), input.size(), "r");
+  int status = Repl(h.vm(), false, in).run();
+  std::fclose(in);
   return ReplRun{status, h.out(), h.err()};
 }
 
@@ -51,6 +48,13 @@ TEST(Repl, EmptyLinesAndCommentsPrintNothing) {
   auto r = run_repl(h, "\n   \n; a comment\n1\n");
   EXPECT_EQ(r.out, "1\n");
   EXPECT_EQ(r.err, "");
+}
+
+TEST(Repl, ALastLineWithoutANewlineIsRead) {
+  Harness h;
+  auto r = run_repl(h, "+ 1 2\n\n\n(+ 3 4)");
+  EXPECT_EQ(r.out, "3\n7\n");
+  EXPECT_EQ(run_repl(h, "").out, "");  // no input: nothing read, nothing printed
 }
 
 TEST(Repl, ErrorsArePrintedAndTheReplGoesOn) {
