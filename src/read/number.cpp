@@ -44,6 +44,31 @@ Value parse_integer(Heap& heap, std::string_view text, std::string* error) {
   return make_int(heap, acc);
 }
 
+// Clinger's fast path, for the literals most programs write: at most 15 digits and no exponent
+// make an integer below 2^53 over a power of ten up to 10^15, both exact doubles, so that one
+// division rounds correctly. False for the rest, which the general conversion takes (its code
+// and tables then stay out of the memory of programs that never need them).
+bool parse_short_decimal(std::string_view t, double* out) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  bool negative = t[0] == '-';
+  uint64_t mantissa = 0;
+  int digits = 0, fraction_digits = 0;
+  bool in_fraction = false;
+  for (size_t k = negative ? 1 : 0; k < t.size(); ++k) {
+    if (t[k] == '.') {
+      in_fraction = true;
+      continue;
+    }
+    if (!is_digit(t[k]) || ++digits > 15) return false;  // an exponent, or too many digits
+    mantissa = mantissa * 10 + uint64_t(t[k] - '0');
+    fraction_digits += in_fraction;
+  }
+  double d = double(mantissa) / kPow10[fraction_digits];
+  *out = negative ? -d : d;
+  return true;
+}
+
 }  // namespace
 
 NumberSyntax classify_number(std::string_view t) {
@@ -65,6 +90,7 @@ NumberSyntax classify_number(std::string_view t) {
 Value parse_number(Heap& heap, std::string_view text, NumberSyntax syntax, std::string* error) {
   if (syntax == NumberSyntax::kInteger) return parse_integer(heap, text, error);
   double d = 0;
+  if (parse_short_decimal(text, &d)) return make_float(heap, d);
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
   if (ec == std::errc::result_out_of_range) {
     // from_chars reports underflow (1e-400) like overflow and leaves d unset; strtod tells them
