@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "compile/opcodes.h"
@@ -256,7 +255,10 @@ class Compiler {
   Scope scope_{};
   std::vector<Symbol*> params_;     // a lambda's parameters (its frame's first slots)
   std::vector<Symbol*> eq_slots_;   // names its body binds with a literal `=`: the slots after them
-  std::unordered_map<uint64_t, uint32_t> const_index_;
+  // The constant pool's indices by value bits, open addressing: a slot holds index + 1, 0 when
+  // empty. (A std::unordered_map paged libstdc++'s hashtable code and prime tables into every
+  // run's memory.) Kept under half full.
+  std::vector<std::pair<uint64_t, uint32_t>> const_slots_ = std::vector<std::pair<uint64_t, uint32_t>>(16);
   int depth_ = 0;
   int max_depth_ = 0;
   int nesting_ = 0;
@@ -339,11 +341,24 @@ void Compiler::mark(SrcPos pos) {
 }
 
 uint32_t Compiler::constant(Value v) {
-  auto it = const_index_.find(v.bits());
-  if (it != const_index_.end()) return it->second;
+  auto slot_of = [this](uint64_t bits) -> std::pair<uint64_t, uint32_t>& {
+    size_t mask = const_slots_.size() - 1;
+    for (size_t i = size_t((bits * 0x9E3779B97F4A7C15ull) >> 32) & mask;; i = (i + 1) & mask) {
+      if (const_slots_[i].second == 0 || const_slots_[i].first == bits) return const_slots_[i];
+    }
+  };
+  auto& slot = slot_of(v.bits());
+  if (slot.second != 0) return slot.second - 1;
   uint32_t k = uint32_t(x_->consts.size());
   x_->consts.push_back(v);
-  const_index_.emplace(v.bits(), k);
+  slot = {v.bits(), k + 1};
+  if (2 * (k + 1) > const_slots_.size()) {
+    std::vector<std::pair<uint64_t, uint32_t>> old(2 * const_slots_.size());
+    old.swap(const_slots_);
+    for (const auto& s : old) {
+      if (s.second != 0) slot_of(s.first) = s;
+    }
+  }
   return k;
 }
 

@@ -273,6 +273,21 @@ TEST_F(CompilerTest, EqualConstantsShareASlot) {
   EXPECT_EQ(p->nconsts, 3u);
 }
 
+TEST_F(CompilerTest, EqualConstantsShareASlotPastTheIndexGrowing) {
+  // 3,000 names each used twice, in two rounds: the pool's index grows many times in between.
+  std::string text = "(\\ {} {list";
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 3000; ++i) text += " n" + std::to_string(i);
+  }
+  Value f = lambda(text + "})");
+  ASSERT_TRUE(is_closure(f));
+  const Proto* p = proto_of(f);
+  EXPECT_EQ(p->nconsts, 3001u);  // list and the 3,000 names
+  for (uint32_t i = 1; i < p->nconsts; ++i) {
+    EXPECT_EQ(readable(p->consts[i]), "n" + std::to_string(i - 1));
+  }
+}
+
 TEST_F(CompilerTest, DeepQuotedDataIsAConstantNotNestedCode) {
   Value form = Value::fixnum(1);
   for (int i = 0; i < 5 * limits::kMaxNesting; ++i) form = make_cons(vm.heap(), form, Value::nil(), true);
