@@ -218,6 +218,6 @@ const BuiltinInfo kAio[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> aio_builtins() { return kAio; }
+constinit const std::span<const BuiltinInfo> aio_builtins{kAio};
 
 }  // namespace valk

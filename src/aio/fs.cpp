@@ -549,6 +549,6 @@ const BuiltinInfo kFs[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> fs_builtins() { return kFs; }
+constinit const std::span<const BuiltinInfo> fs_builtins{kFs};
 
 }  // namespace valk

@@ -305,6 +305,6 @@ const BuiltinInfo kIsolate[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> isolate_builtins() { return kIsolate; }
+constinit const std::span<const BuiltinInfo> isolate_builtins{kIsolate};
 
 }  // namespace valk

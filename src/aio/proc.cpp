@@ -611,6 +611,6 @@ const BuiltinInfo kProc[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> proc_builtins() { return kProc; }
+constinit const std::span<const BuiltinInfo> proc_builtins{kProc};
 
 }  // namespace valk

@@ -6,15 +6,11 @@
 
 namespace valk {
 
-namespace {
 void finalize_proto(Object* o) {
   auto* p = static_cast<Proto*>(o);
   delete p->extra;
   p->extra = nullptr;
 }
-}  // namespace
-
-void register_proto_finalizer(Heap& heap) { heap.set_finalizer(ObjType::kProto, finalize_proto); }
 
 Proto* make_proto(Heap& heap, ProtoKind kind, ProtoExtra* extra, uint32_t max_stack) {
   auto* p = static_cast<Proto*>(heap.alloc_old(sizeof(Proto), ObjType::kProto));

@@ -133,7 +133,7 @@ inline bool proto_slots_unset(const Proto* p, const Value* slots) {
   return true;
 }
 
-// Registers the finalizer that frees a prototype's storage when it dies.
-void register_proto_finalizer(Heap& heap);
+// Frees a collected prototype's storage (whoever owns the heap gives it to Heap::set_finalizer).
+void finalize_proto(Object* o);
 
 }  // namespace valk

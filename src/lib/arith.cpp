@@ -150,6 +150,6 @@ const BuiltinInfo kArith[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> arith_builtins() { return kArith; }
+constinit const std::span<const BuiltinInfo> arith_builtins{kArith};
 
 }  // namespace valk

@@ -68,8 +68,13 @@ inline constexpr uint8_t kMultimethod = 32; // sys/multi-call: the VM asks multi
 inline constexpr uint8_t kNullary = kCallBare | kDummyArg;
 }  // namespace builtinflag
 
+// A builtin's name is held in its row, not as a pointer to a string literal: the linker merges
+// literals and may keep a short name as the tail of any string of the binary, so that installing
+// the builtins at start-up paged in the whole string pool.
+inline constexpr size_t kBuiltinNameBytes = 32;
+
 struct BuiltinInfo {
-  const char* name;
+  char name[kBuiltinNameBytes];
   const char* params;  // as written in the reference, e.g. "f & xs"
   const char* doc;
   int16_t min_args;
@@ -85,41 +90,40 @@ inline bool is_builtin_with(Value v, uint8_t flag) {
   return is_builtin(v) && (v.as<Builtin>()->info->flags & flag);
 }
 
-// The tables of each area (lib/*.cpp).
-std::span<const BuiltinInfo> core_builtins();
-std::span<const BuiltinInfo> module_builtins();  // import, export (lib/module.cpp)
-std::span<const BuiltinInfo> error_builtins();
-std::span<const BuiltinInfo> introspect_builtins();
-std::span<const BuiltinInfo> record_builtins();
+// The tables of each area (lib/*.cpp), data rather than functions: installing them at start-up
+// then reads the rows without running (so without paging in) the code of every area.
+extern const std::span<const BuiltinInfo> core_builtins;
+extern const std::span<const BuiltinInfo> module_builtins;  // import, export (lib/module.cpp)
+extern const std::span<const BuiltinInfo> error_builtins;
+extern const std::span<const BuiltinInfo> introspect_builtins;
+extern const std::span<const BuiltinInfo> record_builtins;
 // The method a multimethod (info: its {name dispatch methods}) runs for `args` when the VM can
 // pick it without running the dispatch function (lib/record.cpp), else undefined: the caller
 // then calls sys/multi-call as usual. Never raises.
 Value multi_fast_method(VM& vm, Value info, Args args);
-std::span<const BuiltinInfo> arith_builtins();
-std::span<const BuiltinInfo> math_builtins();
-std::span<const BuiltinInfo> dict_builtins();
-std::span<const BuiltinInfo> table_builtins();
-std::span<const BuiltinInfo> list_builtins();
-std::span<const BuiltinInfo> io_builtins();
-std::span<const BuiltinInfo> system_builtins();
+extern const std::span<const BuiltinInfo> arith_builtins;
+extern const std::span<const BuiltinInfo> math_builtins;
+extern const std::span<const BuiltinInfo> dict_builtins;
+extern const std::span<const BuiltinInfo> table_builtins;
+extern const std::span<const BuiltinInfo> list_builtins;
+extern const std::span<const BuiltinInfo> io_builtins;
+extern const std::span<const BuiltinInfo> system_builtins;
 // The documentation of a function as (doc f) gives it, or an Error when f is not one.
 Value function_doc(VM& vm, Value f);
-std::span<const BuiltinInfo> help_builtins();  // help and quit (lib/help.cpp)
-std::span<const BuiltinInfo> gc_builtins();
-std::span<const BuiltinInfo> aio_builtins();  // src/aio/builtins.cpp
-std::span<const BuiltinInfo> isolate_builtins();  // src/aio/isolate.cpp
-std::span<const BuiltinInfo> string_builtins();
+extern const std::span<const BuiltinInfo> help_builtins;  // help and quit (lib/help.cpp)
+extern const std::span<const BuiltinInfo> gc_builtins;
+extern const std::span<const BuiltinInfo> aio_builtins;  // src/aio/builtins.cpp
+extern const std::span<const BuiltinInfo> isolate_builtins;  // src/aio/isolate.cpp
+extern const std::span<const BuiltinInfo> string_builtins;
 // String builders own their bytes: the heap frees them with the builder (lib/string.cpp).
-void register_str_builder_finalizer(Heap& heap);
-std::span<const BuiltinInfo> regex_builtins();
-// HTTP: http/serve, http/request ... and the original's http2/ builtins (src/net/builtins.cpp),
-// and the global `aio` those take.
-std::span<const BuiltinInfo> net_builtins();
-void install_net_globals(VM& vm);
-std::span<const BuiltinInfo> json_builtins();  // lib/json.cpp
-std::span<const BuiltinInfo> fs_builtins();    // aio/fs.cpp
-std::span<const BuiltinInfo> proc_builtins();  // aio/proc.cpp
-std::span<const BuiltinInfo> marshal_builtins();  // lib/marshal.cpp
+void finalize_builder(Object* o);
+extern const std::span<const BuiltinInfo> regex_builtins;
+// HTTP: http/serve, http/request ... and the original's http2/ builtins (src/net/builtins.cpp).
+extern const std::span<const BuiltinInfo> net_builtins;
+extern const std::span<const BuiltinInfo> json_builtins;  // lib/json.cpp
+extern const std::span<const BuiltinInfo> fs_builtins;    // aio/fs.cpp
+extern const std::span<const BuiltinInfo> proc_builtins;  // aio/proc.cpp
+extern const std::span<const BuiltinInfo> marshal_builtins;  // lib/marshal.cpp
 // Compiled patterns the re/ builtins keep cached on this thread (lib/regex.cpp).
 size_t regex_cache_size();
 

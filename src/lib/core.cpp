@@ -297,6 +297,6 @@ const BuiltinInfo kCore[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> core_builtins() { return kCore; }
+constinit const std::span<const BuiltinInfo> core_builtins{kCore};
 
 }  // namespace valk

@@ -119,6 +119,6 @@ const BuiltinInfo kDict[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> dict_builtins() { return kDict; }
+constinit const std::span<const BuiltinInfo> dict_builtins{kDict};
 
 }  // namespace valk

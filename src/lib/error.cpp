@@ -94,6 +94,6 @@ const BuiltinInfo kError[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> error_builtins() { return kError; }
+constinit const std::span<const BuiltinInfo> error_builtins{kError};
 
 }  // namespace valk

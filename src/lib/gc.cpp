@@ -65,6 +65,6 @@ const BuiltinInfo kGc[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> gc_builtins() { return kGc; }
+constinit const std::span<const BuiltinInfo> gc_builtins{kGc};
 
 }  // namespace valk

@@ -96,6 +96,6 @@ const BuiltinInfo kHelp[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> help_builtins() { return kHelp; }
+constinit const std::span<const BuiltinInfo> help_builtins{kHelp};
 
 }  // namespace valk

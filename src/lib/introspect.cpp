@@ -89,6 +89,6 @@ std::vector<Symbol*> global_names(VM& vm, std::string_view prefix) {
   return names;
 }
 
-std::span<const BuiltinInfo> introspect_builtins() { return kIntrospect; }
+constinit const std::span<const BuiltinInfo> introspect_builtins{kIntrospect};
 
 }  // namespace valk

@@ -81,6 +81,6 @@ const BuiltinInfo kIo[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> io_builtins() { return kIo; }
+constinit const std::span<const BuiltinInfo> io_builtins{kIo};
 
 }  // namespace valk

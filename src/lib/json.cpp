@@ -312,6 +312,6 @@ std::string json_decode(Heap& heap, std::string_view text, Value& out) {
 
 std::string json_encode(Value v, std::string& out) { return encode_value(v, out, 1); }
 
-std::span<const BuiltinInfo> json_builtins() { return kJson; }
+constinit const std::span<const BuiltinInfo> json_builtins{kJson};
 
 }  // namespace valk

@@ -115,6 +115,6 @@ const BuiltinInfo kList[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> list_builtins() { return kList; }
+constinit const std::span<const BuiltinInfo> list_builtins{kList};
 
 }  // namespace valk

@@ -950,6 +950,6 @@ const BuiltinInfo kMarshal[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> marshal_builtins() { return kMarshal; }
+constinit const std::span<const BuiltinInfo> marshal_builtins{kMarshal};
 
 }  // namespace valk

@@ -161,6 +161,6 @@ const BuiltinInfo kMath[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> math_builtins() { return kMath; }
+constinit const std::span<const BuiltinInfo> math_builtins{kMath};
 
 }  // namespace valk

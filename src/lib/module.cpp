@@ -296,6 +296,6 @@ const BuiltinInfo kModule[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> module_builtins() { return kModule; }
+constinit const std::span<const BuiltinInfo> module_builtins{kModule};
 
 }  // namespace valk

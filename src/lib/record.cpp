@@ -238,7 +238,7 @@ const BuiltinInfo kRecord[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> record_builtins() { return kRecord; }
+constinit const std::span<const BuiltinInfo> record_builtins{kRecord};
 
 Value multi_fast_method(VM& vm, Value info, Args args) {
   int k = type_dispatch_arg(vm, info_at(info, kMultiDispatch), uint32_t(args.size()));

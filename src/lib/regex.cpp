@@ -300,7 +300,7 @@ const BuiltinInfo kRegex[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> regex_builtins() { return kRegex; }
+constinit const std::span<const BuiltinInfo> regex_builtins{kRegex};
 size_t regex_cache_size() { return t_cache.size(); }
 
 }  // namespace valk

@@ -354,12 +354,6 @@ Value builtin_to_symbol(VM& vm, Args a) {
 
 // ---- the string builder --------------------------------------------------------------------
 
-void finalize_builder(Object* o) {
-  auto* b = static_cast<StrBuilder*>(o);
-  delete b->bytes;
-  b->bytes = nullptr;
-}
-
 Value builtin_builder(VM& vm, Args) {
   auto* b = static_cast<StrBuilder*>(vm.heap().alloc_old(sizeof(StrBuilder), ObjType::kStrBuilder));
   b->bytes = new std::string();
@@ -453,7 +447,12 @@ const BuiltinInfo kString[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> string_builtins() { return kString; }
-void register_str_builder_finalizer(Heap& heap) { heap.set_finalizer(ObjType::kStrBuilder, finalize_builder); }
+constinit const std::span<const BuiltinInfo> string_builtins{kString};
+
+void finalize_builder(Object* o) {
+  auto* b = static_cast<StrBuilder*>(o);
+  delete b->bytes;
+  b->bytes = nullptr;
+}
 
 }  // namespace valk

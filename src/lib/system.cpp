@@ -190,6 +190,6 @@ const BuiltinInfo kSystem[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> system_builtins() { return kSystem; }
+constinit const std::span<const BuiltinInfo> system_builtins{kSystem};
 
 }  // namespace valk

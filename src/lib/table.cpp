@@ -93,6 +93,6 @@ const BuiltinInfo kTable[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> table_builtins() { return kTable; }
+constinit const std::span<const BuiltinInfo> table_builtins{kTable};
 
 }  // namespace valk

@@ -89,10 +89,6 @@ void forget_server(VM& vm, ServerBox* box) {
 
 // ---- host objects -----------------------------------------------------------------------------
 
-struct AioRef : HostRef {
-  const char* kind() const override { return "Aio"; }
-};
-
 struct ServerRef : HostRef {
   std::weak_ptr<ServerBox> box;
   int port = 0;
@@ -1161,8 +1157,6 @@ const BuiltinInfo kNet[] = {
 
 }  // namespace
 
-std::span<const BuiltinInfo> net_builtins() { return kNet; }
-
-void install_net_globals(VM& vm) { vm.sym("aio")->global = make_handle(vm.heap(), new AioRef); }
+constinit const std::span<const BuiltinInfo> net_builtins{kNet};
 
 }  // namespace valk

@@ -96,14 +96,12 @@ void grow(Table* t) {
   free_slots(old, old_capacity);
 }
 
+}  // namespace
+
 void finalize_table(Object* o) {
   auto* t = static_cast<Table*>(o);
   free_slots(t->slots, t->capacity);
 }
-
-}  // namespace
-
-void register_table_finalizer(Heap& heap) { heap.set_finalizer(ObjType::kTable, finalize_table); }
 
 Value table_new(Heap& heap) {
   auto* t = static_cast<Table*>(heap.alloc_old(sizeof(Table), ObjType::kTable));

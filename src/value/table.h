@@ -28,7 +28,8 @@ void table_for_each(Value table, F&& f) {
   }
 }
 
-void register_table_finalizer(Heap& heap);
+// Frees a collected table's storage (the VM gives it to Heap::set_finalizer).
+void finalize_table(Object* o);
 void table_print(std::string& out, Value v, bool display);
 
 }  // namespace valk

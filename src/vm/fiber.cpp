@@ -12,13 +12,6 @@
 namespace valk {
 
 namespace {
-void finalize_fiber(Object* o) {
-  auto* f = static_cast<FiberObj*>(o);
-  if (!f->stacks) return;
-  f->stacks->release();
-  delete f->stacks;
-  f->stacks = nullptr;
-}
 
 // Sets the frame fields a run's bottom frames need (the others are set when they are pushed).
 Frame& init_frame(Frame& f, FrameKind kind, uint32_t base, uint32_t scope, Value proto, const uint32_t* pc) {
@@ -37,7 +30,13 @@ Frame& init_frame(Frame& f, FrameKind kind, uint32_t base, uint32_t scope, Value
 }
 }  // namespace
 
-void register_fiber_finalizer(Heap& heap) { heap.set_finalizer(ObjType::kFiber, finalize_fiber); }
+void finalize_fiber(Object* o) {
+  auto* f = static_cast<FiberObj*>(o);
+  if (!f->stacks) return;
+  f->stacks->release();
+  delete f->stacks;
+  f->stacks = nullptr;
+}
 
 Value VM::new_fiber(Value fn, Args args, Value future) {
   // The fiber's run is the host call stub (CALL n; RET) over the callee and its arguments, above

@@ -39,7 +39,7 @@ struct Fiber {
 };
 
 class Heap;
-// Frees a collected fiber's stacks (a FiberObj owns them).
-void register_fiber_finalizer(Heap& heap);
+// Frees a collected fiber's stacks (a FiberObj owns them; the VM gives it to Heap::set_finalizer).
+void finalize_fiber(Object* o);
 
 }  // namespace valk

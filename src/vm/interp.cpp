@@ -501,7 +501,7 @@ dispatch_top:
     const InlineSite* site = proto_site_at(proto, uint32_t(pc - 1 - code0));
     Value meaning = watched_meaning(site, fr);
     if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));
-    if (!(broken_ & op_masks_[int(Op::DO)]) && means_original(site->sym, meaning)) goto L_DO;
+    if (!(broken_ & kOpWatchMasks[int(Op::DO)]) && means_original(site->sym, meaning)) goto L_DO;
     nargs = operand(ins);
     std::memmove(sp - nargs + 1, sp - nargs, sizeof(Value) * nargs);
     sp[-int(nargs)] = meaning;
@@ -931,7 +931,7 @@ dispatch_top:
     Value meaning = watched_meaning(site, fr);
     if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));
     uint64_t own = watch_bit(WatchId::Fst) | watch_bit(WatchId::Snd) | watch_bit(WatchId::Trd);
-    if (!(broken_ & op_masks_[int(Op::PICK)] & ~own) && means_original(site->sym, meaning)) goto L_PICK;
+    if (!(broken_ & kOpWatchMasks[int(Op::PICK)] & ~own) && means_original(site->sym, meaning)) goto L_PICK;
     sp[0] = sp[-1];
     sp[-1] = meaning;
     ++sp;
@@ -961,7 +961,7 @@ dispatch_top:
     const InlineSite* site = proto_site_at(proto, uint32_t(pc - 1 - code0));
     Value meaning = watched_meaning(site, fr);
     if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));
-    if (!(broken_ & op_masks_[int(Op::NTH)] & ~watch_bit(WatchId::Nth)) && means_original(site->sym, meaning)) {
+    if (!(broken_ & kOpWatchMasks[int(Op::NTH)] & ~watch_bit(WatchId::Nth)) && means_original(site->sym, meaning)) {
       goto L_NTH;
     }
     sp[0] = sp[-1];

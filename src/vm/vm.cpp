@@ -3,6 +3,7 @@
 #include "vm/vm.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 
@@ -21,11 +22,12 @@ namespace valk {
 
 VM::VM(const VmConfig& config)
     : config_(config), heap_(config.heap), out_(config.out), err_(config.err) {
-  register_proto_finalizer(heap_);
-  register_fiber_finalizer(heap_);
-  register_table_finalizer(heap_);
-  register_str_builder_finalizer(heap_);
-  register_handle_finalizer(heap_);
+  // Set here rather than by each area: start-up then does not page in the code of every area.
+  heap_.set_finalizer(ObjType::kProto, finalize_proto);
+  heap_.set_finalizer(ObjType::kFiber, finalize_fiber);
+  heap_.set_finalizer(ObjType::kTable, finalize_table);
+  heap_.set_finalizer(ObjType::kStrBuilder, finalize_builder);
+  heap_.set_finalizer(ObjType::kHandle, finalize_handle);
   heap_.set_poll(PollWord{&poll_, pollbit::kCollect});
   for (auto& v : watch_expected_) v = Value::undefined();
   if (!fib_.allocate(limits::kInitialStackSlots, limits::kInitialFrames)) allocation_failed("the VM stacks", limits::kInitialStackSlots * sizeof(Value) + limits::kInitialFrames * sizeof(Frame));
@@ -54,10 +56,10 @@ Value VM::builtin_named(std::string_view name) const {
 }
 
 std::vector<std::span<const BuiltinInfo>> builtin_tables() {
-  return {core_builtins(), module_builtins(), error_builtins(), introspect_builtins(), record_builtins(), arith_builtins(),
-          math_builtins(), dict_builtins(), table_builtins(), list_builtins(), io_builtins(), system_builtins(),
-          gc_builtins(), aio_builtins(), string_builtins(), regex_builtins(), help_builtins(), net_builtins(),
-          json_builtins(), fs_builtins(), proc_builtins(), marshal_builtins(), isolate_builtins()};
+  return {core_builtins, module_builtins, error_builtins, introspect_builtins, record_builtins, arith_builtins,
+          math_builtins, dict_builtins, table_builtins, list_builtins, io_builtins, system_builtins,
+          gc_builtins, aio_builtins, string_builtins, regex_builtins, help_builtins, net_builtins,
+          json_builtins, fs_builtins, proc_builtins, marshal_builtins, isolate_builtins};
 }
 
 void VM::install_builtins() {
@@ -76,7 +78,7 @@ void VM::install_builtins() {
       if (s->watch >= 0 && kWatchOrigins[s->watch] == 'B') set_watch_expected(WatchId(s->watch), s->global);
     }
   }
-  install_net_globals(*this);
+  sym("aio")->global = make_handle(heap_, new AioRef);
 }
 
 void VM::load_prelude() {
@@ -583,8 +585,8 @@ Value VM::make_partial(Value fn, Args args) {
 }
 
 Value VM::apply_operator(Op op, Args args) {
-  Symbol* s = sym(kOpInfo[int(op)].watched);
-  Value expected = watch_expected_[s->watch];
+  // The original builtin of the one watched name the instruction stands for.
+  Value expected = watch_expected_[std::countr_zero(kOpWatchMasks[int(op)])];
   return expected.as<Builtin>()->info->fn(*this, args);
 }
 

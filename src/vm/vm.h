@@ -34,9 +34,15 @@ enum class WatchId : uint8_t {
 };
 inline constexpr uint64_t watch_bit(WatchId id) { return uint64_t(1) << int(id); }
 static_assert(int(WatchId::kCount) <= limits::kMaxWatchedSymbols);
-// Per watched name: 'B' for a builtin, 'P' for a prelude function; and the names.
+// Per watched name: 'B' for a builtin, 'P' for a prelude function; and the names, as arrays of
+// their own: string literals are merged by the linker, which may keep a short name as the tail of
+// any string of the binary, so that reading them at start-up paged in the whole string pool.
+inline constexpr size_t kWatchNameBytes = 12;
 extern const char kWatchOrigins[int(WatchId::kCount)];
-extern const char* const kWatchNames[int(WatchId::kCount)];
+extern const char kWatchNames[int(WatchId::kCount)][kWatchNameBytes];
+// Per instruction: the bits of the watched names it stands for (opcodes.def), every bit when one
+// of them is not watched.
+extern const uint64_t kOpWatchMasks[kOpCount];
 
 struct VmConfig {
   HeapConfig heap{limits::kDefaultNurseryBytes, limits::kDefaultHeapLimitBytes, false, false,
@@ -170,7 +176,7 @@ class VM final : public RootSource {
   }
   Symbol* watched_symbol(WatchId id) const { return watched_syms_[int(id)]; }
   // The watched names an instruction stands for or relies on (its "watched" list in opcodes.def).
-  uint64_t op_watch_mask(Op op) const { return op_masks_[int(op)]; }
+  uint64_t op_watch_mask(Op op) const { return kOpWatchMasks[int(op)]; }
   // Records what a watched name means originally (a builtin, or a prelude closure).
   void set_watch_expected(WatchId id, Value value);
   // Marks that some frame may bind sym (flag: symflag::kParamBound or kEqBound).
@@ -294,7 +300,6 @@ class VM final : public RootSource {
   bool handlers_known_ = false;
 
   uint64_t broken_ = ~uint64_t(0);
-  uint64_t op_masks_[kOpCount] = {};
   Symbol* watched_syms_[int(WatchId::kCount)] = {};
   Value watch_expected_[int(WatchId::kCount)];
   struct Pin {

@@ -18,10 +18,42 @@ const char kWatchOrigins[int(WatchId::kCount)] = {
 #undef WATCH
 };
 
-const char* const kWatchNames[int(WatchId::kCount)] = {
+const char kWatchNames[int(WatchId::kCount)][kWatchNameBytes] = {
 #define WATCH(id, name, origin) name,
 #include "vm/watched.def"
 #undef WATCH
+};
+
+namespace {
+
+// The mask of an instruction's space-separated watched names (opcodes.def), worked out by the
+// compiler: a bit per watched name, every bit for a name that is not watched.
+constexpr uint64_t watch_mask(std::string_view list) {
+  constexpr std::string_view kNames[] = {
+#define WATCH(id, name, origin) name,
+#include "vm/watched.def"
+#undef WATCH
+  };
+  uint64_t mask = 0;
+  while (!list.empty()) {
+    size_t space = list.find(' ');
+    std::string_view name = list.substr(0, space);
+    uint64_t bit = ~uint64_t(0);
+    for (size_t i = 0; i < std::size(kNames); ++i) {
+      if (kNames[i] == name) bit = uint64_t(1) << i;
+    }
+    mask |= bit;
+    list = space == std::string_view::npos ? std::string_view() : list.substr(space + 1);
+  }
+  return mask;
+}
+
+}  // namespace
+
+constexpr uint64_t kOpWatchMasks[kOpCount] = {
+#define OP(name, format, watched, doc) watch_mask(watched),
+#include "compile/opcodes.def"
+#undef OP
 };
 
 void VM::init_watches() {
@@ -31,18 +63,6 @@ void VM::init_watches() {
     watched_syms_[id] = s;
   }
   broken_ = ~uint64_t(0);
-  // Each instruction's watched names, from its space-separated list in opcodes.def.
-  for (int op = 0; op < kOpCount; ++op) {
-    std::string_view watched = kOpInfo[op].watched;
-    uint64_t mask = 0;
-    while (!watched.empty()) {
-      size_t space = watched.find(' ');
-      Symbol* s = symbols_.find(watched.substr(0, space));
-      mask |= (s && s->watch >= 0) ? uint64_t(1) << s->watch : ~uint64_t(0);
-      watched = space == std::string_view::npos ? std::string_view() : watched.substr(space + 1);
-    }
-    op_masks_[op] = mask;
-  }
 }
 
 bool VM::means_original(const Symbol* s, Value v) const {
@@ -73,7 +93,7 @@ void VM::refresh_watch(Symbol* s) {
 
 void VM::update_dispatch() {
   for (int op = 0; op < kOpCount; ++op) {
-    bool slow = (broken_ & op_masks_[op]) != 0;
+    bool slow = (broken_ & kOpWatchMasks[op]) != 0;
     op_slow_[op] = slow;
     if (handlers_known_) dispatch_[op] = slow ? slow_handlers_[op] : fast_handlers_[op];
   }

@@ -22,7 +22,7 @@ struct TestRoots final : RootSource {
 
 class ProtoTest : public ::testing::Test {
  protected:
-  void SetUp() override { register_proto_finalizer(heap); }
+  void SetUp() override { heap.set_finalizer(ObjType::kProto, finalize_proto); }
   Heap heap{HeapConfig{limits::kDefaultNurseryBytes, 0, false, false}};
   SymbolTable symbols;
 };
@@ -139,7 +139,7 @@ TEST_F(ProtoTest, DeadProtosAreFreedWithTheirStorage) {
 
 TEST_F(ProtoTest, LiveProtosAreFreedWithTheHeap) {
   auto* heap2 = new Heap(HeapConfig{limits::kDefaultNurseryBytes, 0, false, false});
-  register_proto_finalizer(*heap2);  // finalizers are per heap, set by whoever owns it (the VM)
+  heap2->set_finalizer(ObjType::kProto, finalize_proto);  // finalizers are per heap, set by whoever owns it (the VM)
   for (int i = 0; i < 100; ++i) make_proto(*heap2, ProtoKind::kChunk, new ProtoExtra, 1);
   delete heap2;  // runs the finalizers: no leak under AddressSanitizer
   SUCCEED();

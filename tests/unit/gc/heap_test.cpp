@@ -46,7 +46,7 @@ Value int_list(Heap& heap, int n) {
 
 class HeapTest : public ::testing::Test {
  protected:
-  void SetUp() override { register_proto_finalizer(heap); }
+  void SetUp() override { heap.set_finalizer(ObjType::kProto, finalize_proto); }
   Heap heap{config()};
   TestRoots roots;
 };
@@ -586,7 +586,7 @@ TEST(HeapFinalizers, AreOwnedByEachHeap) {
     Heap counted(config());
     counted.set_finalizer(ObjType::kProto, counting_proto_finalizer);
     Heap plain(config());
-    register_proto_finalizer(plain);
+    plain.set_finalizer(ObjType::kProto, finalize_proto);
     make_proto(plain, ProtoKind::kChunk, new ProtoExtra, 1);
     TestRoots roots;
     plain.collect(roots, true);

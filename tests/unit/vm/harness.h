@@ -115,7 +115,8 @@ class HostBuiltin {
   HostBuiltin(VM& vm, const char* name, int16_t min_args, int16_t max_args, BuiltinFn fn,
               uint8_t flags = 0)
       : symbol_(vm.sym(name)) {
-    info_ = BuiltinInfo{name, "", "A builtin of the tests.", min_args, max_args, flags, 0, fn, nullptr};
+    info_ = BuiltinInfo{{}, "", "A builtin of the tests.", min_args, max_args, flags, 0, fn, nullptr};
+    std::snprintf(info_.name, sizeof info_.name, "%s", name);
     object_.type = ObjType::kBuiltin;
     object_.gc = gcbit::kImmortal;
     object_.flags = 0;
