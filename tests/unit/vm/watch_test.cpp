@@ -67,6 +67,18 @@ TEST(Watch, AnInFlightFormInsideAFunctionKeepsItsMeaning) {
   EXPECT_EQ(h.eval("(fun {swap-add} {+ (do (def {+} -) 10) 1}) (list (swap-add) (swap-add))"), "{11 9}");
 }
 
+// The meaning kept for a form in flight goes with the frame when an error unwinds it: the same
+// form run again later, at the same depth and place, sees the new meaning.
+TEST(Watch, AnUnwoundFormLeavesNoMeaningBehind) {
+  Harness h;
+  EXPECT_EQ(h.eval("(def {mode} 0)"
+                   "(fun {g} {if (== mode 0) {do (def {mode} 1) (def {+} -) (error \"boom\")} {10}})"
+                   "(fun {f x} {+ (g) x})"
+                   "(fun {call} {try {f 1} (\\ {e} {error/message e})})"
+                   "(list (call) (call))"),
+            "{\"boom\" 9}");
+}
+
 TEST(Watch, AParameterNamedPlusIsSeenByCallees) {
   Harness h;
   EXPECT_EQ(h.eval("(fun {uses-plus} {+ 5 3}) (fun {binder +} {(uses-plus)}) (binder *)"), "15");
