@@ -18,7 +18,7 @@ const char kWatchOrigins[int(WatchId::kCount)] = {
 #undef WATCH
 };
 
-const char kWatchNames[int(WatchId::kCount)][kWatchNameBytes] = {
+constexpr char kWatchNames[int(WatchId::kCount)][kWatchNameBytes] = {
 #define WATCH(id, name, origin) name,
 #include "vm/watched.def"
 #undef WATCH
@@ -29,18 +29,13 @@ namespace {
 // The mask of an instruction's space-separated watched names (opcodes.def), worked out by the
 // compiler: a bit per watched name, every bit for a name that is not watched.
 constexpr uint64_t watch_mask(std::string_view list) {
-  constexpr std::string_view kNames[] = {
-#define WATCH(id, name, origin) name,
-#include "vm/watched.def"
-#undef WATCH
-  };
   uint64_t mask = 0;
   while (!list.empty()) {
     size_t space = list.find(' ');
     std::string_view name = list.substr(0, space);
     uint64_t bit = ~uint64_t(0);
-    for (size_t i = 0; i < std::size(kNames); ++i) {
-      if (kNames[i] == name) bit = uint64_t(1) << i;
+    for (int i = 0; i < int(WatchId::kCount); ++i) {
+      if (std::string_view(kWatchNames[i]) == name) bit = uint64_t(1) << i;
     }
     mask |= bit;
     list = space == std::string_view::npos ? std::string_view() : list.substr(space + 1);
