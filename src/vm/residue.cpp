@@ -19,6 +19,16 @@ struct Entry {
   Value value;
 };
 
+// A new residue link in front of `next`. Does not collect.
+Value prepend_link(Heap& heap, Symbol* sym, Value value, Value next) {
+  auto* r = static_cast<Residue*>(heap.alloc(sizeof(Residue), ObjType::kResidue));
+  r->next = next;
+  r->sym = sym;
+  r->value = value;
+  heap.finish(r);
+  return Value::object(r);
+}
+
 bool in_chain(Value chain, Value env) {
   for (Value e = chain; !e.is_undefined(); e = e.as<Env>()->parent) {
     if (e == env) return true;
@@ -70,14 +80,7 @@ class ResidueBuilder {
   }
   Value build(Heap& heap) const {
     Value list = Value::undefined();
-    for (size_t i = entries_.size(); i-- > 0;) {
-      auto* r = static_cast<Residue*>(heap.alloc(sizeof(Residue), ObjType::kResidue));
-      r->next = list;
-      r->sym = entries_[i].sym;
-      r->value = entries_[i].value;
-      heap.finish(r);
-      list = Value::object(r);
-    }
+    for (size_t i = entries_.size(); i-- > 0;) list = prepend_link(heap, entries_[i].sym, entries_[i].value, list);
     return list;
   }
 
@@ -198,12 +201,7 @@ bool leaves_slots_and_residue(Heap& heap, const Proto* own, const Proto* callee,
   Value list = shared;
   for (uint64_t b = bound; b; b &= ~(uint64_t(1) << (63 - std::countl_zero(b)))) {
     int i = 63 - std::countl_zero(b);
-    auto* r = static_cast<Residue*>(heap.alloc(sizeof(Residue), ObjType::kResidue));
-    r->next = list;
-    r->sym = own->params[i];
-    r->value = slots[i];
-    heap.finish(r);
-    list = Value::object(r);
+    list = prepend_link(heap, own->params[i], slots[i], list);
   }
   *out = list;
   return true;
@@ -216,13 +214,12 @@ thread_local std::vector<Entry> scratch_entries;
 
 Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
   const Proto* own = f->proto.as<Proto>();
-  if (own == callee && !f->env.is_undefined() && !f->residue.is_undefined() &&
-      fib_.stack[f->base - 1].as<Closure>()->env == callee_env &&
+  Value own_env = fib_.stack[f->base - 1].as<Closure>()->env;
+  if (own == callee && !f->env.is_undefined() && !f->residue.is_undefined() && own_env == callee_env &&
       refresh_same_names(heap_, f->env.as<Env>()->extras, f->residue)) {
     return f->residue;
   }
   const Value* slots = &fib_.stack[f->base];
-  Value own_env = fib_.stack[f->base - 1].as<Closure>()->env;
   if (own == callee && f->env.is_undefined() && !f->residue.is_undefined() && own_env == callee_env &&
       refresh_same_slots(heap_, own, slots, f->residue)) {
     return f->residue;
