@@ -566,7 +566,7 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
       return true;
     case WatchId::Do:
       // Inlined only while everything the prelude's definition of do relies on is intact.
-      if (vm_.broken_watches() & vm_.op_watch_mask(Op::DO)) return false;
+      if (vm_.broken_watches() & kOpWatchMasks[int(Op::DO)]) return false;
       inline_do(form, pos, n, tail);
       return true;
     case WatchId::Select:
@@ -820,10 +820,11 @@ void Compiler::inline_do(Value form, SrcPos pos, size_t n, bool tail) {
 
 
 bool Compiler::inline_control(WatchId id, Value form, SrcPos pos, size_t n, bool tail) {
-  if (vm_.broken_watches() & vm_.op_watch_mask(id == WatchId::Nth ? Op::NTH
-                                              : id == WatchId::Select ? Op::SELECT
-                                              : id == WatchId::Case ? Op::CASE
-                                              : id == WatchId::Let ? Op::LET : Op::PICK)) {
+  Op op = id == WatchId::Nth ? Op::NTH
+          : id == WatchId::Select ? Op::SELECT
+          : id == WatchId::Case ? Op::CASE
+          : id == WatchId::Let ? Op::LET : Op::PICK;
+  if (vm_.broken_watches() & kOpWatchMasks[int(op)]) {
     return false;
   }
   switch (id) {

@@ -176,7 +176,6 @@ class VM final : public RootSource {
   }
   Symbol* watched_symbol(WatchId id) const { return watched_syms_[int(id)]; }
   // The watched names an instruction stands for or relies on (its "watched" list in opcodes.def).
-  uint64_t op_watch_mask(Op op) const { return kOpWatchMasks[int(op)]; }
   // Records what a watched name means originally (a builtin, or a prelude closure).
   void set_watch_expected(WatchId id, Value value);
   // Marks that some frame may bind sym (flag: symflag::kParamBound or kEqBound).
