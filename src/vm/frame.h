@@ -10,6 +10,7 @@ namespace valk {
 
 class VM;
 struct NativeResult;
+inline constexpr uint32_t kHeldSlotLimit = 32;  // the bits of Frame::held_slots
 // A builtin run as a continuation (lib/builtin.h says how it is called).
 using NativeFn = NativeResult (*)(VM& vm, uint32_t frame, Value resumed);
 
@@ -35,7 +36,12 @@ struct Frame {
   FrameKind kind;
   uint8_t flags;
   uint16_t step;       // state of a native continuation
-  uint32_t nargs;      // native frames: how many arguments the builtin was called with
+  union {
+    uint32_t nargs;       // native frames: how many arguments the builtin was called with
+    uint32_t held_slots;  // lambda frames: the `=` slots (bit i: slot i, below kHeldSlotLimit)
+                          // holding what a self tail call kept of the frame it replaced (see
+                          // REPLACE_FRAME): the residue's bindings, not this frame's own
+  };
   Value proto;         // the Proto being run (for natives standing for a prelude frame: its names)
   Value env;           // this frame on the heap (closed over, or extended by =), or undefined
   Value residue;       // bindings of frames this one replaced by tail calls, or undefined

@@ -63,6 +63,24 @@ inline void move_down(Value* to, const Value* from, uint32_t n) {
   for (uint32_t i = 0; i < n; ++i) to[i] = from[i];
 }
 
+// A self tail call of a top-level function (no closure env, its frame not captured) holds the
+// frame's bound `=` slots in place instead of moving them into a residue: with no closure env
+// between a frame's slots and its residue, lookup finds them first either way, and a loop that
+// binds the same names with `=` at every step (`(= {ins} ...)` in a `let`) pays nothing per
+// call. They are held, not the new frame's own: Frame::held_slots marks them for capture_env,
+// which leaves them out of the frame's env as it leaves out the residue (lookup.cpp).
+inline bool holds_slots_through_self_tail_call(const Frame* fr, const Proto* p, const Value* bp, Value callee_env) {
+  return callee_env.is_undefined() && fr->env.is_undefined() && bp[-1].as<Closure>()->env.is_undefined() &&
+         p->nslots <= kHeldSlotLimit;
+}
+inline uint32_t bound_slot_mask(const Proto* p, const Value* slots) {
+  uint32_t mask = 0;
+  for (uint32_t i = p->nparams; i < p->nslots; ++i) {
+    if (!slots[i].is_undefined()) mask |= uint32_t(1) << i;
+  }
+  return mask;
+}
+
 // A tail call from `from` to `to` replaces the frame. When the user's code tail-calls into the
 // prelude, the frame remembers the call (and a frame entering the prelude by a tail call from
 // the prelude remembers the first prelude function it ran), so that an error raised there is
@@ -79,7 +97,8 @@ inline void note_tail_site(Frame* fr, const Proto* from, const Proto* to, const 
   fr->tail_offset = uint32_t(pc - from->code);
 }
 // Pushes the frame of a call above `caller` (one place sets a frame's fields; luaD_precall's role).
-// `base` is the stack index of parameter slot 0, `scope` the frame whose bindings are current.
+// `base` is the stack index of parameter slot 0, `scope` the frame whose bindings are current,
+// `nargs` a native frame's argument count (a lambda frame starts with no held slots instead).
 inline Frame* push_frame(Frame* caller, uint32_t& nframes, FrameKind kind, uint32_t base, uint32_t scope,
                          Value proto, uint32_t nargs) {
   Frame* nf = caller + 1;
@@ -88,7 +107,11 @@ inline Frame* push_frame(Frame* caller, uint32_t& nframes, FrameKind kind, uint3
   nf->flags = 0;
   nf->base = base;
   nf->scope = kind == FrameKind::kLambda ? nframes - 1 : scope;
-  nf->nargs = nargs;
+  if (kind == FrameKind::kLambda) {
+    nf->held_slots = 0;
+  } else {
+    nf->nargs = nargs;
+  }
   nf->step = 0;
   nf->proto = proto;
   nf->env = Value::undefined();
@@ -194,11 +217,11 @@ Value VM::execute(uint32_t entry) {
     K = proto->consts;      \
     code0 = proto->code;    \
   } while (0)
-// A frame entered with its arguments in place: its `=` slots start unbound, its try slots empty.
-#define INIT_SLOTS(p)                                                          \
-  do {                                                                         \
-    for (uint32_t i_ = (p)->nparams, end_ = uint32_t((p)->nslots + (p)->ntry); i_ < end_; ++i_) \
-      *sp++ = Value::undefined();                                              \
+// A frame entered with its arguments in place (and, after a self tail call that held them, its
+// `=` slots): the slots from sp on start unbound, its try slots empty.
+#define INIT_SLOTS(p)                                                                    \
+  do {                                                                                   \
+    for (Value* end_ = bp + (p)->nslots + (p)->ntry; sp < end_;) *sp++ = Value::undefined(); \
   } while (0)
 #define TOP_FRAME() (fr = &fib_.frames[fib_.nframes - 1])
 // Makes room for a new frame (new_frame) and `slots` more stack slots, or raises.
@@ -221,24 +244,33 @@ Value VM::execute(uint32_t entry) {
 #define RAISE_MSG(msg) RAISE(error(msg))
 // A tail call to lambda `p` (its arguments on top of the stack) replaces this frame, keeping what
 // dynamic lookup could still see of it (residue.cpp) and where the user's code made the call.
+// A self tail call that holds its slots (holds_slots_through_self_tail_call) leaves the frame's
+// `=` slots and residue as they are; INIT_SLOTS then starts after the slots.
 #define REPLACE_FRAME(p, callee_env)                                                        \
   do {                                                                                      \
     Value callee_env_ = (callee_env);                                                       \
-    Value residue_ = Value::undefined();                                                    \
-    bool plain_ = proto == (p) && fr->residue.is_undefined() && bp[-1].as<Closure>()->env == callee_env_ && \
-                  (fr->env.is_undefined() || fr->env.as<Env>()->extras.is_undefined()) &&   \
-                  proto_slots_unset(proto, bp);                                             \
-    if (UNLIKELY(!plain_)) {                                                                \
-      SAVE();                                                                               \
-      residue_ = build_residue(fr, (p), callee_env_);                                      \
+    if (proto == (p) && holds_slots_through_self_tail_call(fr, proto, bp, callee_env_)) {   \
+      fr->held_slots = bound_slot_mask(proto, bp);                                          \
+      move_down(bp - 1, sp - nargs - 1, nargs + 1);                                         \
+      sp = bp + proto->nslots;                                                              \
+    } else {                                                                                \
+      Value residue_ = Value::undefined();                                                  \
+      bool plain_ = proto == (p) && fr->residue.is_undefined() && bp[-1].as<Closure>()->env == callee_env_ && \
+                    (fr->env.is_undefined() || fr->env.as<Env>()->extras.is_undefined()) && \
+                    proto_slots_unset(proto, bp);                                           \
+      if (UNLIKELY(!plain_)) {                                                              \
+        SAVE();                                                                             \
+        residue_ = build_residue(fr, (p), callee_env_);                                    \
+      }                                                                                     \
+      if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);                           \
+      move_down(bp - 1, sp - nargs - 1, nargs + 1);                                         \
+      sp = bp + nargs;                                                                      \
+      fr->env = Value::undefined();                                                         \
+      fr->residue = residue_;                                                               \
+      fr->held_slots = 0;                                                                   \
     }                                                                                       \
-    if (UNLIKELY(!fr->env.is_undefined())) freeze_env(fr->env);                             \
-    move_down(bp - 1, sp - nargs - 1, nargs + 1);                                           \
-    sp = bp + nargs;                                                                        \
     note_tail_site(fr, proto, (p), pc);                                                     \
     fr->proto = Value::object(p);                                                           \
-    fr->env = Value::undefined();                                                           \
-    fr->residue = residue_;                                                                 \
     fr->run_base = 0;                                                                       \
   } while (0)
 // Returns `result` from this frame to its caller.
@@ -1082,6 +1114,7 @@ call_generic : {
     if (run_native_intrinsic) {
       fr->kind = FrameKind::kNative;
       fr->flags = frameflag::kScope;
+      fr->nargs = nargs;
       fr->native = in->native;
       for (uint32_t i = 0; i < extra; ++i) *sp++ = Value::undefined();
       resumed = Value::undefined();
@@ -1232,6 +1265,7 @@ run_native : {
       Proto* p = fr->proto.as<Proto>();
       fr->kind = FrameKind::kLambda;
       fr->flags = 0;
+      fr->held_slots = 0;
       sp = bp + p->nparams;
       ENTER_PROTO(p);
       INIT_SLOTS(p);

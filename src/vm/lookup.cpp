@@ -141,11 +141,13 @@ Value VM::capture_env(uint32_t scope) {
   heap_.finish(e);
   f.env = Value::object(e);
   // Bound `=` slots join the env as bindings (an env holds only the parameters in its slots):
-  // code that closed over the frame finds them there after the frame is gone.
+  // code that closed over the frame finds them there after the frame is gone. Held slots are
+  // the residue's, which an env does not hold.
   if (f.kind == FrameKind::kLambda) {
     for (uint32_t i = n; i < p->nslots; ++i) {
       Value v = fib_.stack[f.base + i];
-      if (!v.is_undefined()) set_env_binding(e, p->params[i], v);
+      bool held = i < kHeldSlotLimit && (f.held_slots >> i & 1);
+      if (!v.is_undefined() && !held) set_env_binding(e, p->params[i], v);
     }
   }
   return f.env;
@@ -195,10 +197,8 @@ void VM::bind_in_scope(Symbol* sym, Value value, uint32_t scope) {
     const Proto* p = f.proto.as<Proto>();
     int j = proto_slot_index(p, sym);
     if (j >= 0) {  // one of the frame's `=` slots (compile/compiler.cpp)
-      bool first = fib_.stack[f.base + j].is_undefined();
-      fib_.stack[f.base + j] = value;
+      bind_frame_slot(scope, &fib_.stack[f.base], uint32_t(j), p->nparams, value);
       if (!f.env.is_undefined()) set_env_binding(f.env.as<Env>(), sym, value);
-      if (first) forget_runs_through(scope);
       return;
     }
   }

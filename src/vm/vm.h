@@ -248,10 +248,12 @@ class VM final : public RootSource {
   }
   void forget_runs_above(uint32_t k);
   // `=` binding slot j of frame `frame` (its slots at `slots`) to v: a slot after the parameters
-  // bound for the first time makes runs through the frame stale.
+  // bound for the first time makes runs through the frame stale, and a held slot (frame.h)
+  // becomes the frame's own. (Only frames with fewer than kHeldSlotLimit slots hold any.)
   void bind_frame_slot(uint32_t frame, Value* slots, uint32_t j, uint32_t nparams, Value v) {
     if (slots[j].is_undefined() && j >= nparams) forget_runs_through(frame);
     slots[j] = v;
+    fib_.frames[frame].held_slots &= ~(uint32_t(1) << (j % kHeldSlotLimit));
     touch_frame(frame);
   }
   void freeze_env(Value env);

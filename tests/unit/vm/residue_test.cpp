@@ -73,5 +73,25 @@ TEST(Residue, AMillionTailCallsBetweenTwoFunctionsStayBounded) {
   EXPECT_EQ(h.eval("(== (start 2) (start 1000000))"), "1");  // the same frame count
 }
 
+// A self tail call of a top-level function holds its `=` slots in place (interp.cpp
+// holds_slots_through_self_tail_call): held, they are still seen by callees, but a closure made
+// in the new frame does not capture them (the residue is not part of an env) until `=` binds
+// them again, whether compiled, after a capture, or through eval.
+TEST(Residue, SlotsHeldThroughASelfTailCallAreTheResiduesNotTheFrames) {
+  Harness h;
+  EXPECT_EQ(h.eval("(def {x} \"global\") (fun {peek} {x})"), "()");
+  // walk binds x at its first step only and runs `at_one` at its last, two tail calls later.
+  auto walk = [&](const char* at_one, const char* call) {
+    h.eval(std::string("(fun {walk n} {do (if (== n 3) {= {x} \"held\"} {()}) (if (== n 1) {") + at_one +
+           "} {walk (- n 1)})})");
+    return h.eval(call);
+  };
+  EXPECT_EQ(walk("list (peek) x", "(walk 3)"), "{\"held\" \"held\"}");
+  EXPECT_EQ(walk("\\ {} {x}", "((walk 3))"), "\"global\"");
+  EXPECT_EQ(walk("do (= {x} \"own\") (\\ {} {x})", "((walk 3))"), "\"own\"");
+  EXPECT_EQ(walk("do (= {f} (\\ {} {x})) (= {x} \"late\") f", "((walk 3))"), "\"late\"");
+  EXPECT_EQ(walk("do (eval {= {x} \"evaled\"}) (\\ {} {x})", "((walk 3))"), "\"evaled\"");
+}
+
 }  // namespace
 }  // namespace valk
