@@ -641,15 +641,19 @@ bool Compiler::assign_inlinable(Value names, size_t n) const {
 
 // `=` without a call of the builtin: ASSIGN binds the values in the frame's scope as the builtin
 // would (VM::bind_in_scope), and its slow handler calls what `=` means once it was rebound.
+// `(= {name} v)` with a slot for the name pushes only v: ASSIGN_SLOT holds the names' constant,
+// for ASSIGN once the fast path does not apply (it puts them back under the value).
 void Compiler::inline_assign(Value form, SrcPos pos, size_t n, bool tail) {
   uint32_t start = pc();
-  for (Value c = cdr(form); is_cons(c); c = cdr(c)) expr(car(c), cell_pos(c), false);
-  add_site(car(form).as<Symbol>(), start, form, false);
-  mark(pos);
   Value names = car(cdr(form));
   int slot = n == 3 ? frame_slot(car(names).as<Symbol>()) : -1;
+  for (Value c = slot >= 0 ? cdr(cdr(form)) : cdr(form); is_cons(c); c = cdr(c)) expr(car(c), cell_pos(c), false);
+  add_site(car(form).as<Symbol>(), start, form, false);
+  mark(pos);
   if (slot >= 0) {
+    adjust(+1);  // the names, put back under the value by all but the fast path
     emit(Op::ASSIGN_SLOT, uint32_t(slot), -1);
+    emit_word(constant(names));
   } else {
     emit(Op::ASSIGN, uint32_t(n - 1), -int(n - 2));
   }

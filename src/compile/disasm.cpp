@@ -25,9 +25,9 @@ std::string describe_operand(const Proto* p, Op op, uint32_t ins, uint32_t extra
     case Op::UPVAL:
       return "depth " + std::to_string(operand(ins) >> 12) + " slot " + std::to_string(operand(ins) & 0xfff) +
              " (" + readable(p->consts[extra]) + ")";
+    case Op::ASSIGN_SLOT:
     case Op::LOCAL:
-    case Op::SLOT:
-    case Op::ASSIGN_SLOT: {
+    case Op::SLOT: {
       uint32_t slot = operand(ins);
       return std::to_string(slot) + (slot < p->nslots ? " (" + std::string(p->params[slot]->name()) + ")" : "");
     }

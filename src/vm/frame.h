@@ -39,8 +39,8 @@ struct Frame {
   union {
     uint32_t nargs;       // native frames: how many arguments the builtin was called with
     uint32_t held_slots;  // lambda frames: the `=` slots (bit i: slot i, below kHeldSlotLimit)
-                          // holding what a self tail call kept of the frame it replaced (see
-                          // REPLACE_FRAME): the residue's bindings, not this frame's own
+                          // that, when bound, hold what a self tail call kept of the frame it
+                          // replaced (see REPLACE_FRAME): the residue's bindings, not the frame's
   };
   Value proto;         // the Proto being run (for natives standing for a prelude frame: its names)
   Value env;           // this frame on the heap (closed over, or extended by =), or undefined

@@ -73,12 +73,9 @@ inline bool holds_slots_through_self_tail_call(const Frame* fr, const Proto* p, 
   return callee_env.is_undefined() && fr->env.is_undefined() && bp[-1].as<Closure>()->env.is_undefined() &&
          p->nslots <= kHeldSlotLimit;
 }
-inline uint32_t bound_slot_mask(const Proto* p, const Value* slots) {
-  uint32_t mask = 0;
-  for (uint32_t i = p->nparams; i < p->nslots; ++i) {
-    if (!slots[i].is_undefined()) mask |= uint32_t(1) << i;
-  }
-  return mask;
+// Every `=` slot of p: the bound ones are held, an unbound one is seen past whether held or not.
+inline uint32_t eq_slot_mask(const Proto* p) {
+  return uint32_t((uint64_t(1) << p->nslots) - (uint64_t(1) << p->nparams));
 }
 
 // A tail call from `from` to `to` replaces the frame. When the user's code tail-calls into the
@@ -199,6 +196,7 @@ Value VM::execute(uint32_t entry) {
   Value resumed;           // value handed to a native continuation
   Value err;               // error being raised
   Proto* proto = nullptr;
+  const uint32_t* site_pc = nullptr;  // a watched instruction whose name was rebound (its site)
 
 #define SAVE()                        \
   do {                                \
@@ -250,7 +248,7 @@ Value VM::execute(uint32_t entry) {
   do {                                                                                      \
     Value callee_env_ = (callee_env);                                                       \
     if (proto == (p) && holds_slots_through_self_tail_call(fr, proto, bp, callee_env_)) {   \
-      fr->held_slots = bound_slot_mask(proto, bp);                                          \
+      fr->held_slots = eq_slot_mask(proto);                                                 \
       move_down(bp - 1, sp - nargs - 1, nargs + 1);                                         \
       sp = bp + proto->nslots;                                                              \
     } else {                                                                                \
@@ -736,7 +734,7 @@ dispatch_top:
       Symbol* s = car(c).as<Symbol>();
       int j = own_slots && s->watch < 0 ? proto_slot_index(proto, s) : -1;
       if (LIKELY(j >= 0)) {
-        bind_frame_slot(uint32_t(fr - fib_.frames), bp, uint32_t(j), proto->nparams, args[i++]);
+        bind_frame_slot(*fr, bp, uint32_t(j), proto->nparams, args[i++]);
         continue;
       }
       std::string refused = assign(s, args[i++], fr->scope);
@@ -747,8 +745,10 @@ dispatch_top:
     DISPATCH();
   }
   SLOW(ASSIGN) {
+    site_pc = pc - 1;
+  assign_rebound:
     SAVE();
-    const InlineSite* site = proto_site_at(proto, uint32_t(pc - 1 - code0));
+    const InlineSite* site = proto_site_at(proto, uint32_t(site_pc - code0));
     Value meaning = watched_meaning(site, fr);
     if (meaning.is_undefined()) RAISE_MSG(unbound_message(site->sym));
     if (means_original(site->sym, meaning)) goto L_ASSIGN;
@@ -758,24 +758,33 @@ dispatch_top:
     ++sp;
     { tail_call = false; goto call_generic; }
   }
-  // (= {name} v) where the name is a slot of this lambda: in its own frame, no closure having
-  // captured it, one store (and runs through the frame forgotten when the slot was unbound, as
-  // ASSIGN does); anywhere else, ASSIGN with the name and the value.
+  // (= {name} v) where the name is a slot of this lambda, v on the stack: in its own frame, no
+  // closure having captured it, one store (and runs through the frame forgotten when the slot was
+  // unbound, as ASSIGN does); anywhere else, ASSIGN 2 with the names (the extra word's constant)
+  // put back under the value.
+#define NAMES_UNDER_VALUE()  \
+  do {                       \
+    sp[0] = sp[-1];          \
+    sp[-1] = K[*pc++];       \
+    ++sp;                    \
+    ins = encode(Op::ASSIGN, 2); \
+  } while (0)
   WATCHED(ASSIGN_SLOT) {
-    uint32_t j = operand(ins);
     if (LIKELY(fr->kind == FrameKind::kLambda && fr->env.is_undefined())) {
-      bind_frame_slot(uint32_t(fr - fib_.frames), bp, j, proto->nparams, sp[-1]);
-      sp[-2] = Value::empty_sexpr();
-      --sp;
+      bind_frame_slot(*fr, bp, operand(ins), proto->nparams, sp[-1]);
+      sp[-1] = Value::empty_sexpr();
+      ++pc;
       DISPATCH();
     }
-    ins = encode(Op::ASSIGN, 2);
+    NAMES_UNDER_VALUE();
     goto L_ASSIGN;
   }
   SLOW(ASSIGN_SLOT) {
-    ins = encode(Op::ASSIGN, 2);
-    goto S_ASSIGN;
+    site_pc = pc - 1;
+    NAMES_UNDER_VALUE();
+    goto assign_rebound;
   }
+#undef NAMES_UNDER_VALUE
   // Tables: a Table operand is read or written here; anything else (not a Table, a missing key)
   // goes to the builtin through arith_generic, which raises its own messages.
   WATCHED(TGET) {

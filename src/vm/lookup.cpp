@@ -197,7 +197,7 @@ void VM::bind_in_scope(Symbol* sym, Value value, uint32_t scope) {
     const Proto* p = f.proto.as<Proto>();
     int j = proto_slot_index(p, sym);
     if (j >= 0) {  // one of the frame's `=` slots (compile/compiler.cpp)
-      bind_frame_slot(scope, &fib_.stack[f.base], uint32_t(j), p->nparams, value);
+      bind_frame_slot(f, &fib_.stack[f.base], uint32_t(j), p->nparams, value);
       if (!f.env.is_undefined()) set_env_binding(f.env.as<Env>(), sym, value);
       return;
     }

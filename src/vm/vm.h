@@ -247,14 +247,14 @@ class VM final : public RootSource {
     if (k + 1 < fib_.nframes) forget_runs_above(k);
   }
   void forget_runs_above(uint32_t k);
-  // `=` binding slot j of frame `frame` (its slots at `slots`) to v: a slot after the parameters
-  // bound for the first time makes runs through the frame stale, and a held slot (frame.h)
-  // becomes the frame's own. (Only frames with fewer than kHeldSlotLimit slots hold any.)
-  void bind_frame_slot(uint32_t frame, Value* slots, uint32_t j, uint32_t nparams, Value v) {
-    if (slots[j].is_undefined() && j >= nparams) forget_runs_through(frame);
+  // `=` binding slot j of lambda frame f (its slots at `slots`) to v, f touched already (the
+  // running frame always is): a slot after the parameters bound for the first time makes runs
+  // through the frame stale, and a held slot (frame.h) becomes the frame's own. (Only frames
+  // with at most kHeldSlotLimit slots hold any.)
+  void bind_frame_slot(Frame& f, Value* slots, uint32_t j, uint32_t nparams, Value v) {
+    if (slots[j].is_undefined() && j >= nparams) forget_runs_through(uint32_t(&f - fib_.frames));
     slots[j] = v;
-    fib_.frames[frame].held_slots &= ~(uint32_t(1) << (j % kHeldSlotLimit));
-    touch_frame(frame);
+    f.held_slots &= ~(uint32_t(1) << (j % kHeldSlotLimit));
   }
   void freeze_env(Value env);
   Value build_residue(Frame* f, Proto* callee, Value callee_env);
