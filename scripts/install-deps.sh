@@ -3,6 +3,8 @@
 # benchmarks need; with --clang, the second compiler CI builds with and its libFuzzer runtime) when they are missing, so a fresh machine needs nothing but `make`.
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev python3
+  # the linker that places the functions runs use next to each other (CMakeLists.txt)
+  lld
   # the event loop (src/aio) and the HTTP engine (src/net)
   libuv1-dev libnghttp2-dev libssl-dev libhttp-parser-dev openssl
   # the real peers the network tests run against (tests/unit/net)
