@@ -109,6 +109,19 @@ TEST(LookupAssign, EqBindingAddedAfterAClosureWasMadeIsSeenByIt) {
   EXPECT_EQ(h.eval("(fun {later} {do (= {get} (\\ {} {extra})) (= {extra} 8) (get)}) (later)"), "8");
 }
 
+// `=` run by eval binds a slot of the frame below the chunk: that frame may hold a young value
+// now, so minor collections must scan it again (VM::touch_frame in bind_in_scope). churn makes
+// garbage that dies young (minor collections only) while the chunk is on top, before and after
+// the binding.
+TEST(LookupAssign, EqThroughEvalInAFrameBelowSurvivesMinorCollections) {
+  Harness h;
+  EXPECT_EQ(h.eval("(fun {churn n} {if (== n 0) {0} {do (list n n n n) (churn (- n 1))}})"
+                   " (fun {f} {do (if 0 {= {x} 0} {()})"
+                   " (eval {do (churn 100000) (= {x} (list 1 2 3)) (churn 100000) ()}) x})"
+                   " (f)"),
+            "{1 2 3}");
+}
+
 TEST(LookupAssign, ErrorsOfDefAndEq) {
   Harness h;
   EXPECT_EQ(h.message("(def {a b} 1)"), "def: the number of names (2) does not match the number of values (1)");

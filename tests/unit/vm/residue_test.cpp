@@ -50,6 +50,10 @@ TEST(Residue, ClosedOverFramesOfAReplacedFrameAreKept) {
   Harness h;
   // The closure's body tail-calls `tell`, which sees the closure's closed-over `secret`.
   EXPECT_EQ(h.eval("(fun {tell} {secret}) (fun {mk secret} {\\ {u} {(tell)}}) ((mk 33) 0)"), "33");
+  // A name that closed-over frame does not bind is looked up past it (here in the residue).
+  EXPECT_EQ(h.eval("(fun {tell2} {list secret other}) (fun {mk2 secret} {\\ {u} {(tell2)}})"
+                   " (fun {run other} {do ((mk2 33) 0)}) (run 7)"),
+            "{33 7}");
 }
 
 TEST(Residue, SelfTailCallsStillSeeTheCallersNames) {
