@@ -175,7 +175,6 @@ class VM final : public RootSource {
     return s->watch >= 0 && !(broken_ & (uint64_t(1) << s->watch));
   }
   Symbol* watched_symbol(WatchId id) const { return watched_syms_[int(id)]; }
-  // The watched names an instruction stands for or relies on (its "watched" list in opcodes.def).
   // Records what a watched name means originally (a builtin, or a prelude closure).
   void set_watch_expected(WatchId id, Value value);
   // Marks that some frame may bind sym (flag: symflag::kParamBound or kEqBound).
