@@ -1224,6 +1224,7 @@ Value Compiler::finish(SrcPos pos) {
   p->nparams = uint16_t(params_.size());
   p->nrequired = p->nparams;
   p->nslots = uint16_t(params_.size() + eq_slots_.size());
+  if (p->nslots <= kHeldSlotLimit) p->held_mask = uint32_t((uint64_t(1) << p->nslots) - (uint64_t(1) << p->nparams));
   p->ntry = uint16_t(max_try_level_);
   if (makes_closures_) p->pflags |= protoflag::kMakesClosures;
   if (pos.known() && vm_.files().is_builtin(pos.file())) p->pflags |= protoflag::kBuiltinCode;

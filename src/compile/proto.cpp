@@ -22,6 +22,7 @@ Proto* make_proto(Heap& heap, ProtoKind kind, ProtoExtra* extra, uint32_t max_st
   p->module = 0;
   p->ntry = 0;
   p->max_stack = max_stack;
+  p->held_mask = 0;
   p->ncode = uint32_t(extra->code.size());
   p->nconsts = uint32_t(extra->consts.size());
   p->code = extra->code.data();

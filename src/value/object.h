@@ -129,6 +129,8 @@ struct Proto : Object {
   uint16_t ntry;       // slots above the `=` slots holding the handlers of the inlined tries open
                        // (one per level of nesting); the operand stack starts after them
   uint32_t max_stack;  // temporaries the code needs above its parameters
+  uint32_t held_mask;  // the `=` slots (bit i: slot i) a self tail call holds (Frame::held_slots):
+                       // all of them, bound ones held and unbound ones seen past; set with nslots
   uint32_t ncode;
   uint32_t nconsts;
   const uint32_t* code;

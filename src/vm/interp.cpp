@@ -59,8 +59,15 @@ inline Value flonum_or_undefined(double d) { return Value::fits_flonum(d) ? Valu
 
 // Moves a call (callee and arguments) down the stack, word by word: a libc memmove of a few
 // words writes them with wide stores that the loads of the next instructions cannot forward from.
-inline void move_down(Value* to, const Value* from, uint32_t n) {
-  for (uint32_t i = 0; i < n; ++i) to[i] = from[i];
+// Calls of up to three words are moved without a loop, each word loaded before a store could
+// reach it (to < from).
+[[gnu::always_inline]] inline void move_down(Value* to, const Value* from, uint32_t n) {
+  switch (n) {
+    case 1: to[0] = from[0]; return;
+    case 2: { Value a = from[0], b = from[1]; to[0] = a; to[1] = b; return; }
+    case 3: { Value a = from[0], b = from[1], c = from[2]; to[0] = a; to[1] = b; to[2] = c; return; }
+    default: for (uint32_t i = 0; i < n; ++i) to[i] = from[i];
+  }
 }
 
 // A self tail call of a top-level function (no closure env, its frame not captured) holds the
@@ -72,10 +79,6 @@ inline void move_down(Value* to, const Value* from, uint32_t n) {
 inline bool holds_slots_through_self_tail_call(const Frame* fr, const Proto* p, const Value* bp, Value callee_env) {
   return callee_env.is_undefined() && fr->env.is_undefined() && bp[-1].as<Closure>()->env.is_undefined() &&
          p->nslots <= kHeldSlotLimit;
-}
-// Every `=` slot of p: the bound ones are held, an unbound one is seen past whether held or not.
-inline uint32_t eq_slot_mask(const Proto* p) {
-  return uint32_t((uint64_t(1) << p->nslots) - (uint64_t(1) << p->nparams));
 }
 
 // A tail call from `from` to `to` replaces the frame. When the user's code tail-calls into the
@@ -248,8 +251,9 @@ Value VM::execute(uint32_t entry) {
   do {                                                                                      \
     Value callee_env_ = (callee_env);                                                       \
     if (proto == (p) && holds_slots_through_self_tail_call(fr, proto, bp, callee_env_)) {   \
-      fr->held_slots = eq_slot_mask(proto);                                                 \
-      move_down(bp - 1, sp - nargs - 1, nargs + 1);                                         \
+      fr->held_slots = proto->held_mask;                                                    \
+      bp[-1] = sp[-int(nargs) - 1];                                                         \
+      move_down(bp, sp - nargs, nargs);                                                     \
       sp = bp + proto->nslots;                                                              \
     } else {                                                                                \
       Value residue_ = Value::undefined();                                                  \
