@@ -14,7 +14,8 @@ Value make_int(Heap& heap, int64_t i);
 // A flonum when d fits one (no allocation), else a BoxedFloat.
 Value make_boxed_float(Heap& heap, double d);
 inline Value make_float(Heap& heap, double d) {
-  return Value::fits_flonum(d) ? Value::flonum(d) : make_boxed_float(heap, d);
+  Value v = Value::flonum_or_undefined(d);
+  return v.is_undefined() ? make_boxed_float(heap, d) : v;
 }
 Value make_string(Heap& heap, std::string_view bytes);
 Value make_cons(Heap& heap, Value car, Value cdr, bool quoted);

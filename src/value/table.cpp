@@ -25,7 +25,7 @@ constexpr int kPerturbShift = 5;
 // time before), and freeing it returns the memory at once.
 const Value kEmpty = Value::from_bits(0);
 // A key no Valk value can be: an immediate (low bits 100) the Value encoding leaves unused,
-// private to tables. (0x1A, its word before flonums, is now the float 2.0000000000000013.)
+// private to tables. (0x1A, its word before flonums, is now a float of about 1.7e-77.)
 const Value kTombstone = Value::from_bits(0x1C);
 constexpr size_t kHugePage = size_t(2) << 20;
 

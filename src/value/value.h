@@ -31,28 +31,24 @@ class Value {
   static constexpr Value nil() { return from_bits(kNilBits); }                // {}
   static constexpr Value empty_sexpr() { return from_bits(kEmptySexprBits); }  // ()
 
-  // Flonums, as Ruby's: a double whose biased exponent lies in [0x300, 0x4FF] (magnitudes from
-  // about 1.7e-77 to 1.2e77) has 011 or 100 as its top three exponent bits; rotating the word
-  // left by 3 brings them to bits 63, 1 and 0, where bit 63 alone tells which pattern it was,
-  // so bits 1-0 become the tag 10. +0.0 has its own word; -0.0, subnormals, inf, nan and the
-  // other magnitudes stay boxed (make_float in value/make.cpp). Every flonum is nonzero and
-  // none has a pointer's low bits, so tables and the collector never mistake one.
-  static constexpr bool fits_flonum(double d) {
+  // Flonums, after Ruby's: a double whose biased exponent lies in [0x300, 0x4FF] (magnitudes from
+  // about 1.7e-77 to 1.2e77) has 011 or 100 as its top three exponent bits. Adding kFlonumBias
+  // makes them 100 or 101, so that rotating the word left by 3 brings 10 to bits 1-0, the tag;
+  // decoding rotates back and subtracts (Ruby's decoding picks the bits by the sign bit: twice
+  // the instructions). +0.0 has its own word; -0.0, subnormals, inf, nan and the other magnitudes
+  // stay boxed (make_float, value/make.h). Every flonum is nonzero and none has a pointer's low
+  // bits, so tables and the collector never mistake one.
+  // The flonum holding d, or undefined when d does not fit.
+  static constexpr Value flonum_or_undefined(double d) {
     uint64_t b = std::bit_cast<uint64_t>(d);
-    uint64_t top = (b >> 60) & 7;
-    return b == 0 || ((top == 3 || top == 4) && b != kFlonumHole);
-  }
-  // Only for doubles that fit.
-  static constexpr Value flonum(double d) {
-    uint64_t b = std::bit_cast<uint64_t>(d);
-    if (b == 0) return from_bits(kFlonumZero);
-    return from_bits((std::rotl(b, 3) & ~uint64_t(3)) | 2);
+    uint64_t w = flonum_word(b);
+    if ((w & 3) == 2 && w != kFlonumZero) return from_bits(w);
+    return b == 0 ? from_bits(kFlonumZero) : undefined();
   }
   constexpr bool is_flonum() const { return (bits_ & 3) == 2; }
   constexpr double flonum_value() const {
     if (bits_ == kFlonumZero) return 0.0;
-    uint64_t top = 2 - (bits_ >> 63);  // the exponent's top two bits: 10 when bit 63 is 0, else 01
-    return std::bit_cast<double>(std::rotr((bits_ & ~uint64_t(3)) | top, 3));
+    return std::bit_cast<double>(std::rotr(bits_, 3) - kFlonumBias);
   }
 
   constexpr bool is_fixnum() const { return (bits_ & 1) != 0; }
@@ -77,9 +73,11 @@ class Value {
   static constexpr uint64_t kUndefinedBits = 0x04;
   static constexpr uint64_t kNilBits = 0x0C;
   static constexpr uint64_t kEmptySexprBits = 0x14;
-  // The one double of the range whose rotation would be kFlonumZero: boxed.
-  static constexpr uint64_t kFlonumHole = 0x3000000000000000;
-  static constexpr uint64_t kFlonumZero = 0x8000000000000002;
+  static constexpr uint64_t kFlonumBias = uint64_t(1) << 60;  // 1 in the exponent's third bit
+  static constexpr uint64_t flonum_word(uint64_t double_bits) { return std::rotl(double_bits + kFlonumBias, 3); }
+  // +0.0's word. The one double of the range whose word it would be (0x3000000000000000, about
+  // 1.7e-77) is boxed.
+  static constexpr uint64_t kFlonumZero = 0x2;
   uint64_t bits_ = kUndefinedBits;
 };
 

@@ -54,9 +54,6 @@ std::optional<Fold> fold_of(Op op) {
   }
 }
 
-// The flonum holding d, or undefined when d must be boxed (make_float's other case).
-inline Value flonum_or_undefined(double d) { return Value::fits_flonum(d) ? Value::flonum(d) : Value::undefined(); }
-
 // Moves a call (callee and arguments) down the stack, word by word: a libc memmove of a few
 // words writes them with wide stores that the loads of the next instructions cannot forward from.
 // Calls of up to three words are moved without a loop, each word loaded before a store could
@@ -571,7 +568,7 @@ dispatch_top:
 
 // Two flonums (the floats of ordinary magnitude, held in the word): `result`, computed from their
 // doubles x and y as the builtin would, replaces them unless it is undefined (a double result
-// that is no flonum, see flonum_or_undefined: arith_generic computes it again and boxes it).
+// that is no flonum, see Value::flonum_or_undefined: arith_generic computes it again and boxes it).
 // Other floats, and a Float against an Integer, are arith_generic's.
 #define FLONUMS(a, b, result)                                   \
   if ((a).is_flonum() && (b).is_flonum()) {                     \
@@ -593,7 +590,7 @@ dispatch_top:
       --sp;
       DISPATCH();
     }
-    FLONUMS(a, b, flonum_or_undefined(x + y))
+    FLONUMS(a, b, Value::flonum_or_undefined(x + y))
     goto arith_generic;
   }
   ARITH_SLOW(ADD, 2)
@@ -606,7 +603,7 @@ dispatch_top:
       --sp;
       DISPATCH();
     }
-    FLONUMS(a, b, flonum_or_undefined(x - y))
+    FLONUMS(a, b, Value::flonum_or_undefined(x - y))
     goto arith_generic;
   }
   ARITH_SLOW(SUB, 2)
@@ -619,7 +616,7 @@ dispatch_top:
       --sp;
       DISPATCH();
     }
-    FLONUMS(a, b, flonum_or_undefined(x * y))
+    FLONUMS(a, b, Value::flonum_or_undefined(x * y))
     goto arith_generic;
   }
   ARITH_SLOW(MUL, 2)
@@ -633,7 +630,7 @@ dispatch_top:
         DISPATCH();
       }
     }
-    FLONUMS(a, b, flonum_or_undefined(x / y))
+    FLONUMS(a, b, Value::flonum_or_undefined(x / y))
     goto arith_generic;
   }
   ARITH_SLOW(DIV, 2)
@@ -644,7 +641,7 @@ dispatch_top:
       DISPATCH();
     }
     if (a.is_flonum()) {  // the negation of a flonum is one, but for +0.0 (-0.0 is boxed)
-      Value r = flonum_or_undefined(-a.flonum_value());
+      Value r = Value::flonum_or_undefined(-a.flonum_value());
       if (LIKELY(!r.is_undefined())) {
         sp[-1] = r;
         DISPATCH();
