@@ -11,6 +11,9 @@ namespace valk {
 class VM;
 struct NativeResult;
 inline constexpr uint32_t kHeldSlotLimit = 32;  // the bits of Frame::held_slots
+// The bit of slot i in Frame::held_slots. A frame with more slots than that holds none (its
+// held_slots is 0), so the bit a slot past the limit shares is never set in it.
+inline constexpr uint32_t held_bit(uint32_t slot) { return uint32_t(1) << (slot % kHeldSlotLimit); }
 // A builtin run as a continuation (lib/builtin.h says how it is called).
 using NativeFn = NativeResult (*)(VM& vm, uint32_t frame, Value resumed);
 

@@ -73,9 +73,10 @@ std::optional<Fold> fold_of(Op op) {
 // binds the same names with `=` at every step (`(= {ins} ...)` in a `let`) pays nothing per
 // call. They are held, not the new frame's own: Frame::held_slots marks them for capture_env,
 // which leaves them out of the frame's env as it leaves out the residue (lookup.cpp).
-inline bool holds_slots_through_self_tail_call(const Frame* fr, const Proto* p, const Value* bp, Value callee_env) {
-  return callee_env.is_undefined() && fr->env.is_undefined() && bp[-1].as<Closure>()->env.is_undefined() &&
-         p->nslots <= kHeldSlotLimit;
+inline bool holds_slots_through_self_tail_call(const Frame* fr, const Proto* own, const Proto* callee, const Value* bp,
+                                              Value callee_env) {
+  return own == callee && callee_env.is_undefined() && fr->env.is_undefined() &&
+         bp[-1].as<Closure>()->env.is_undefined() && own->nslots <= kHeldSlotLimit;
 }
 
 // A tail call from `from` to `to` replaces the frame. When the user's code tail-calls into the
@@ -247,7 +248,7 @@ Value VM::execute(uint32_t entry) {
 #define REPLACE_FRAME(p, callee_env)                                                        \
   do {                                                                                      \
     Value callee_env_ = (callee_env);                                                       \
-    if (proto == (p) && holds_slots_through_self_tail_call(fr, proto, bp, callee_env_)) {   \
+    if (holds_slots_through_self_tail_call(fr, proto, (p), bp, callee_env_)) {              \
       fr->held_slots = proto->held_mask;                                                    \
       bp[-1] = sp[-int(nargs) - 1];                                                         \
       move_down(bp, sp - nargs, nargs);                                                     \

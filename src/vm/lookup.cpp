@@ -146,7 +146,7 @@ Value VM::capture_env(uint32_t scope) {
   if (f.kind == FrameKind::kLambda) {
     for (uint32_t i = n; i < p->nslots; ++i) {
       Value v = fib_.stack[f.base + i];
-      bool held = i < kHeldSlotLimit && (f.held_slots >> i & 1);
+      bool held = f.held_slots & held_bit(i);
       if (!v.is_undefined() && !held) set_env_binding(e, p->params[i], v);
     }
   }

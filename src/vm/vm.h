@@ -248,12 +248,11 @@ class VM final : public RootSource {
   void forget_runs_above(uint32_t k);
   // `=` binding slot j of lambda frame f (its slots at `slots`) to v, f touched already (the
   // running frame always is): a slot after the parameters bound for the first time makes runs
-  // through the frame stale, and a held slot (frame.h) becomes the frame's own. (Only frames
-  // with at most kHeldSlotLimit slots hold any.)
+  // through the frame stale, and a held slot (frame.h) becomes the frame's own.
   void bind_frame_slot(Frame& f, Value* slots, uint32_t j, uint32_t nparams, Value v) {
     if (slots[j].is_undefined() && j >= nparams) forget_runs_through(uint32_t(&f - fib_.frames));
     slots[j] = v;
-    f.held_slots &= ~(uint32_t(1) << (j % kHeldSlotLimit));
+    f.held_slots &= ~held_bit(j);
   }
   void freeze_env(Value env);
   Value build_residue(Frame* f, Proto* callee, Value callee_env);
