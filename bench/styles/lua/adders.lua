@@ -1,5 +1,5 @@
 -- adders: the twin of valk/adders.valk (closures made per step, one called through a curried helper).
-local N = 300000
+local N = 2000000
 local function make_adder(k) return function(x) return x + k end end
 local function twice(f) return function(x) return f(f(x)) end end
 local function apply2(f) return function(a, b) return f(a + b) end end

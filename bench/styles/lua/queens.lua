@@ -15,5 +15,5 @@ local function try(col, row, placed)
 end
 place = function(row, placed) if row > N then return 1 else return try(1, row, placed) end end
 local acc = 0
-for _ = 1, 40 do acc = acc + place(1, nil) end
+for _ = 1, 200 do acc = acc + place(1, nil) end
 print(acc)

@@ -1,5 +1,5 @@
 -- sieve: the twin of valk/sieve.valk (arrays, a new one per filter).
-local N = 30000
+local N = 100000
 local l = {}
 for i = 2, N - 1 do l[#l + 1] = i end
 local function filter(f, t)

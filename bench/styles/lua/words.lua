@@ -1,5 +1,5 @@
 -- words: the twin of valk/words.valk (string.format, a split into a table, a prefix test).
-local N = 20000
+local N = 200000
 local function split(s)
   local t = {}
   for w in string.gmatch(s, "[^ ]+") do t[#t + 1] = w end
