@@ -2,7 +2,9 @@
 // chunked request bodies, pipelined requests answered in order even when handlers answer late,
 // and streamed bodies (ServerOptions::stream_bodies): the handler starts at the end of the
 // headers, reads the body as it arrives (the socket is not read while too much waits unread) and
-// may answer by chunks (transfer-encoding: chunked).
+// may answer by chunks (transfer-encoding: chunked). At most max_concurrent_streams requests of
+// a connection are read ahead of their answers, as HTTP/2 advertises it for its streams: the
+// parser stops after the request that fills the queue, and what follows it waits unparsed.
 #include <http_parser.h>
 
 #include <strings.h>
@@ -96,6 +98,8 @@ class H1 final : public Protocol {
   void deliver(Pending& p);
   static void fail_pending(Pending& p, const std::string& error);
   void settle_write(Pending& p);
+  [[nodiscard]] bool full() const { return queue_.size() >= conn_.options().max_concurrent_streams; }
+  void resume();
   [[nodiscard]] std::string head_of(const Pending& p, const Response& r, bool whole) const;
   [[nodiscard]] std::string serialize(const Pending& p, const Response& r) const;
 
@@ -113,6 +117,9 @@ class H1 final : public Protocol {
   bool dead_ = false;      // a streamed answer was cut: the connection closes now
   int64_t next_id_ = 1;
   std::deque<Pending> queue_;
+  // Bytes after a request the parser stopped at because the queue was full (the parser is
+  // paused until an answer leaves; the socket is not read meanwhile).
+  std::string held_;
   // The message whose body is being parsed (its answer may have gone already).
   int64_t body_id_ = 0;
   bool body_open_ = false;
@@ -146,8 +153,14 @@ const Pending* H1::find(int64_t id) const { return const_cast<H1*>(this)->find(i
 
 bool H1::feed(std::string_view bytes) {
   if (closing_ || dead_) return !dead_;  // bytes after a final request are ignored
+  if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) {  // a read that was under way when it stopped
+    held_.append(bytes);
+    return true;
+  }
   size_t n = http_parser_execute(&parser_, &kSettings, bytes.data(), bytes.size());
-  if (parser_.upgrade) {
+  if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) {
+    held_.assign(bytes.substr(n));
+  } else if (parser_.upgrade) {
     // Upgrade (h2c's included) is not taken: the request was answered as HTTP/1.1, and HTTP/2
     // needs prior knowledge or TLS. What follows the request is not read.
     closing_ = true;
@@ -325,8 +338,20 @@ int H1::on_message_complete(http_parser* hp) {
     self->request_.trailers = std::move(self->trailers_);
     self->dispatch(*p);
   }
-  // Stop after a final request: what follows it is not read.
-  return self->closing_ ? 1 : 0;
+  // Stop after a final request: what follows it is not read. Pause after one that fills the
+  // queue: what follows it is read once an answer leaves (resume).
+  if (self->closing_) return 1;
+  if (self->full()) http_parser_pause(hp, 1);
+  return 0;
+}
+
+// An answer left: the requests held while the queue was full are parsed, up to the limit again.
+void H1::resume() {
+  if (HTTP_PARSER_ERRNO(&parser_) != HPE_PAUSED || full()) return;
+  http_parser_pause(&parser_, 0);
+  std::string rest = std::move(held_);
+  held_.clear();
+  feed(rest);
 }
 
 // Gives the waiting reader what has arrived; the socket may then be read again (wants_input).
@@ -335,6 +360,7 @@ void H1::deliver(Pending& p) {
 }
 
 bool H1::wants_input() const {
+  if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) return false;
   const Pending* p = body_open_ ? find(body_id_) : nullptr;
   return !p || !p->streaming || p->in.bytes.size() <= limits::kHttpH1UnreadBodyBytes;
 }
@@ -488,6 +514,7 @@ void H1::produce() {
     Pending done = std::move(p);
     queue_.pop_front();
     if (auto fn = std::move(done.taken)) fn(true);  // ended while a write waited: it is out
+    resume();
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "net_fixture.h"
 #include "unit/sanitizer.h"
@@ -340,9 +341,12 @@ TEST(NetValk, ServeAndRequestUnderGcStress) {
 // content-length given, /boom-late fails after its
 // headers went out, /after waits 1 s and then prints what each of http/read, http/respond,
 // http/write and http/end says, /twice writes again before its first write (over the buffer) is
-// taken and answers the error, /die writes a part and then ends the server's process, /hello answers at once.
+// taken and answers the error, /die writes a part and then ends the server's process, /wait waits
+// 50 ms and answers how many handlers ran at once at most so far, /hello answers at once.
 const char* kStreamProgram = R"(
 (def {msg} (\ {e} {error/message e}))
+(def {running} 0)
+(def {most} 0)
 (def {copy} (\ {s f n c} {
   if (== c "") {n} {do (await (fs/write-chunk f c)) (copy s f (+ n (len c)) (await (http/read s)))}
 }))
@@ -376,6 +380,12 @@ const char* kStreamProgram = R"(
        (print (str/format "after: %s | %s | %s | %s" (try {await (http/read s)} msg) (try {http/respond s 200} msg)
                           (try {await (http/write s "x")} msg) (try {http/end s} msg)))
        "unreached")}
+    {(== (get req "path") "/wait") (do
+       (def {running} (+ running 1))
+       (def {most} (max most running))
+       (await (aio/sleep 50))
+       (def {running} (- running 1))
+       (str/format "%d" most))}
     {(== (get req "path") "/boom-late") (do (http/respond s 200) (await (http/write s "part")) (await (aio/sleep 100)) (head 1))}
     {otherwise "hello"})
 })
@@ -384,10 +394,12 @@ const char* kStreamProgram = R"(
 )";
 
 struct StreamServer {
-  StreamServer(int port, const std::string& limit = "200000000")
+  // `more`: further options, written as Dict entries.
+  StreamServer(int port, const std::string& limit = "200000000", const std::string& more = "")
       : peer(kValk + " " + program("stream" + std::to_string(port) + ".valk",
                                    "(def {opts} [\"port\" " + std::to_string(port) +
-                                       " \"stream-body\" 1 \"max-body-bytes\" " + limit + "])\n(def {dir} \"" +
+                                       " \"stream-body\" 1 \"max-body-bytes\" " + limit + " " + more +
+                                       "])\n(def {dir} \"" +
                                        certs().dir + "\")\n" + kStreamProgram),
              port),
         log(certs().dir + "/peer" + std::to_string(port) + ".log") {}
@@ -552,6 +564,27 @@ TEST(NetValkStreaming, Http11StreamsBothWays) {
   EXPECT_NE(two.find("\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n"), std::string::npos);
   ASSERT_GT(two.size(), 7u);
   EXPECT_EQ(two.substr(two.size() - 7), "\r\nhello");
+}
+
+// Pipelined HTTP/1.1 requests past max-concurrent-streams wait unparsed until answers leave: ten
+// sent in one write to a server allowing 3 never have more than 3 handlers running at once, and
+// all ten are answered, in order. (Read all at once, the ten handlers would run together.)
+TEST(NetValkStreaming, Http11PipelinedRequestsPastTheStreamLimitWaitToBeRead) {
+  int port = free_port();
+  StreamServer s(port, "200000", "\"max-concurrent-streams\" 3");
+  ASSERT_GT(s.peer.pid, 0);
+  std::string ten;
+  for (int i = 0; i < 10; i++) ten += "GET /wait HTTP/1.1\r\nHost: x\r\n" + std::string(i == 9 ? "Connection: close\r\n" : "") + "\r\n";
+  std::string got = raw_peer(port, ten, "read");
+  std::vector<std::string> bodies;
+  for (size_t at = got.find("\r\n\r\n"); at != std::string::npos; at = got.find("\r\n\r\n", at + 4)) {
+    size_t end = got.find("HTTP/1.1", at);
+    bodies.push_back(got.substr(at + 4, end == std::string::npos ? std::string::npos : end - at - 4));
+  }
+  ASSERT_EQ(bodies.size(), 10u) << got;
+  for (const std::string& b : bodies) EXPECT_TRUE(b == "1" || b == "2" || b == "3") << got;
+  EXPECT_EQ(bodies.back(), "3") << got;  // the first three ran together
+  EXPECT_EQ(sh(curl("--http1.1 http://127.0.0.1:" + std::to_string(port) + "/hello")).out, "hello");
 }
 
 // A 100 MB HTTP/1.1 upload (no window): the socket is not read while 256 KiB waits unread, so the
