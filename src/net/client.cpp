@@ -105,12 +105,14 @@ class ClientConn {
   void consumed(int32_t id, size_t n);
 
  private:
+  static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);
   static void on_connect(uv_connect_t* req, int status);
   static void on_alloc(uv_handle_t*, size_t, uv_buf_t* buf);
   static void on_read(uv_stream_t*, ssize_t n, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);
   static void on_timer(uv_timer_t*);
   static void on_closed(uv_handle_t*);
+  void release();
   static int on_header(nghttp2_session*, const nghttp2_frame*, const uint8_t*, size_t,
                        const uint8_t*, size_t, uint8_t, void*);
   static int on_data_chunk(nghttp2_session*, uint8_t, int32_t, const uint8_t*, size_t, void*);
@@ -140,7 +142,8 @@ class ClientConn {
   uv_tcp_t tcp_;
   uv_timer_t timer_;
   uv_connect_t connect_;
-  int open_handles_ = 0;
+  uv_getaddrinfo_t resolve_;
+  int open_handles_ = 0;  // handles not yet closed, and the name lookup while it runs
   std::unique_ptr<TlsChannel> tls_;
   nghttp2_session* session_ = nullptr;
   std::deque<std::unique_ptr<Pending>> waiting_;  // before the session is up
@@ -203,7 +206,7 @@ ClientConn::ClientConn(ClientCore& core, std::string k, const ClientRequest& fir
   ignore_sigpipe();
   uv_tcp_init(core.loop, &tcp_);
   uv_timer_init(core.loop, &timer_);
-  tcp_.data = timer_.data = connect_.data = this;
+  tcp_.data = timer_.data = connect_.data = resolve_.data = this;
   open_handles_ = 2;
 }
 
@@ -214,17 +217,27 @@ ClientConn::~ClientConn() {
 void ClientConn::start() {
   connect_deadline_ = uv_now(core_.loop) + core_.options.connect_timeout_ms;
   uv_timer_start(&timer_, on_timer, kClientTickMs, kClientTickMs);
-  // Addresses are resolved synchronously (getaddrinfo): fine for literals and /etc/hosts names.
+  // The name is looked up on libuv's thread pool: a slow resolver holds this connection only
+  // (its connect timeout runs meanwhile), not the loop.
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  uv_getaddrinfo_t gai;
-  int rc = uv_getaddrinfo(core_.loop, &gai, nullptr, host_.c_str(), std::to_string(port_).c_str(), &hints);
-  if (rc == 0) {
-    rc = uv_tcp_connect(&connect_, &tcp_, gai.addrinfo->ai_addr, on_connect);
-    uv_freeaddrinfo(gai.addrinfo);
+  int rc = uv_getaddrinfo(core_.loop, &resolve_, on_resolved, host_.c_str(), std::to_string(port_).c_str(), &hints);
+  if (rc != 0) {
+    close("connect " + host_port(host_, port_) + ": " + uv_strerror(rc));
+    return;
   }
-  if (rc != 0) close("connect " + host_port(host_, port_) + ": " + uv_strerror(rc));
+  ++open_handles_;
+}
+
+void ClientConn::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+  auto* self = static_cast<ClientConn*>(req->data);
+  if (!self->closing_) {  // closed meanwhile (timeout, client closed): nothing to connect
+    int rc = status == 0 ? uv_tcp_connect(&self->connect_, &self->tcp_, res->ai_addr, on_connect) : status;
+    if (rc != 0) self->close("connect " + host_port(self->host_, self->port_) + ": " + uv_strerror(rc));
+  }
+  uv_freeaddrinfo(res);
+  self->release();
 }
 
 void ClientConn::on_connect(uv_connect_t* req, int status) {
@@ -777,12 +790,14 @@ void ClientConn::close(const std::string& why) {
   fail_all(why);
 }
 
-void ClientConn::on_closed(uv_handle_t* h) {
-  auto* self = static_cast<ClientConn*>(h->data);
-  if (--self->open_handles_ > 0) return;
-  ClientCore& core = self->core_;
-  core.all.erase(self);
-  delete self;
+void ClientConn::on_closed(uv_handle_t* h) { static_cast<ClientConn*>(h->data)->release(); }
+
+// One of open_handles_ is done; the last frees the connection (and an orphaned core with it).
+void ClientConn::release() {
+  if (--open_handles_ > 0) return;
+  ClientCore& core = core_;
+  core.all.erase(this);
+  delete this;
   if (core.all.empty() && core.orphaned) delete &core;
 }
 

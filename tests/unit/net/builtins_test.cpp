@@ -133,6 +133,15 @@ TEST(NetValk, RefusedConnectMakesAwaitRaise) {
       << r.out;
 }
 
+// A name no resolver knows: the lookup (on libuv's thread pool) fails, or the connect timeout ends
+// it; either way `await` raises naming the host.
+TEST(NetValk, UnresolvableNameMakesAwaitRaise) {
+  std::string path = program("unresolvable.valk", "(await (http2/connect aio \"no-such-host.invalid\" 443))\n");
+  Shell r = run_valk(path, "", 60);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("unresolvable.valk:1:1: ERR: connect no-such-host.invalid:443: "), std::string::npos) << r.out;
+}
+
 TEST(NetValk, CurlAgainstHttp2Listen) {
   self_signed();
   int port = free_port();
