@@ -35,10 +35,10 @@ class Value {
   // about 1.7e-77 to 1.2e77) has 011 or 100 as its top three exponent bits. Adding kFlonumBias
   // makes them 100 or 101, so that rotating the word left by 3 brings 10 to bits 1-0, the tag;
   // decoding rotates back and subtracts (Ruby's rebuilds the exponent's top bits from the word's
-  // top bit: twice the instructions). +0.0 has its own word; -0.0, subnormals, inf, nan and the other magnitudes
-  // stay boxed (make_float, value/make.h). Every flonum is nonzero and none has a pointer's low
-  // bits, so tables and the collector never mistake one.
-  // The flonum holding d, or undefined when d does not fit.
+  // top bit: twice the instructions). +0.0 has its own word; -0.0, subnormals, inf, nan and the
+  // other magnitudes stay boxed (make_float, value/make.h). Every flonum is nonzero and none has
+  // a pointer's low bits, so tables and the collector never mistake one.
+  // flonum_or_undefined: the flonum holding d, or undefined when d does not fit.
   static constexpr Value flonum_or_undefined(double d) {
     uint64_t b = std::bit_cast<uint64_t>(d);
     uint64_t w = flonum_word(b);

@@ -250,6 +250,8 @@ Value VM::execute(uint32_t entry) {
     Value callee_env_ = (callee_env);                                                       \
     if (holds_slots_through_self_tail_call(fr, proto, (p), bp, callee_env_)) {              \
       fr->held_slots = proto->held_mask;                                                    \
+      /* the callee apart: move_down's unrolled cases then cover three arguments, not two  \
+         (interp's 3-argument `run`: 1.38 G instructions against 1.44 G) */                \
       bp[-1] = sp[-int(nargs) - 1];                                                         \
       move_down(bp, sp - nargs, nargs);                                                     \
       sp = bp + proto->nslots;                                                              \
