@@ -2,6 +2,7 @@
 // that the connection feeds with socket bytes.
 #include "net/tls.h"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 
 #include <cstring>
@@ -16,6 +17,11 @@ std::string ssl_reason() {
   char buf[256];
   ERR_error_string_n(e, buf, sizeof buf);
   return buf;
+}
+
+bool is_ip_literal(const std::string& host) {
+  unsigned char addr[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), addr) == 1 || inet_pton(AF_INET6, host.c_str(), addr) == 1;
 }
 
 // ALPN: h2 first, then http/1.1; a client offering neither gets no ALPN (and HTTP/1.1).
@@ -87,7 +93,8 @@ TlsChannel::TlsChannel(SSL_CTX* ctx, const std::string& server_name, const std::
   BIO_set_mem_eof_return(in_, -1);
   SSL_set_bio(ssl_, in_, out_);
   SSL_set_connect_state(ssl_);
-  if (!server_name.empty()) SSL_set_tlsext_host_name(ssl_, server_name.c_str());
+  // RFC 6066 3: "Literal IPv4 and IPv6 addresses are not permitted in HostName".
+  if (!server_name.empty() && !is_ip_literal(server_name)) SSL_set_tlsext_host_name(ssl_, server_name.c_str());
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
   // An IP literal is checked against the certificate's IP addresses, a name against its names.
   if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1) {

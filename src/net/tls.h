@@ -31,7 +31,7 @@ class TlsChannel {
  public:
   // Server side.
   explicit TlsChannel(SSL_CTX* ctx);
-  // Client side: sends SNI server_name and checks the certificate names host (a DNS name or an
+  // Client side: sends SNI server_name (unless it is an IP address) and checks the certificate names host (a DNS name or an
   // IP address) when the context verifies. The ClientHello is ready in take_output at once.
   TlsChannel(SSL_CTX* ctx, const std::string& server_name, const std::string& host);
   ~TlsChannel();

@@ -288,6 +288,35 @@ TEST(NetClient, AgainstNodeResetAndGoaway) {
   EXPECT_EQ(g.client->connections_opened(), 2u);
 }
 
+// The server name sent in TLS (SNI): a host name, never an IP literal (RFC 6066 3). node's
+// server answers with the name it received, or "none".
+TEST(NetClient, ServerNameSentForNamesNotAddresses) {
+  int port = free_port();
+  std::string js = certs().dir + "/node_sni.js";
+  sh("cat > " + js + " <<\"EOF\"\n"
+     "const h2 = require(\"http2\"), fs = require(\"fs\");\n"
+     "const s = h2.createSecureServer({key: fs.readFileSync(\"" + certs().server_key + "\"), cert: "
+     "fs.readFileSync(\"" + certs().server_cert + "\")});\n"
+     "s.on(\"stream\", (st) => { st.respond({\":status\": 200}); "
+     "st.end(String(st.session.socket.servername || \"none\")); });\n"
+     "s.listen(" + std::to_string(port) + ", \"127.0.0.1\");\n"
+     "EOF");
+  Peer peer("node " + js, port);
+  ASSERT_GT(peer.pid, 0);
+  ClientOptions o;
+  o.ca_file = certs().ca;
+  ClientLoop c(o);
+  c.send(get("https", port, "/", "localhost"));
+  c.send(get("https", port, "/", "127.0.0.1"));
+  ClientRequest named = get("https", port, "/", "127.0.0.1");
+  named.sni = "localhost";
+  c.send(named);
+  ASSERT_TRUE(c.run());
+  EXPECT_EQ(c.answers[0].response.body, "localhost") << c.answers[0].error;
+  EXPECT_EQ(c.answers[1].response.body, "none") << c.answers[1].error;
+  EXPECT_EQ(c.answers[2].response.body, "localhost") << c.answers[2].error;
+}
+
 TEST(NetLimits, HttpClientDefaults) {
   ClientOptions o;
   EXPECT_EQ(o.connect_timeout_ms, limits::kHttpConnectTimeoutMs);
