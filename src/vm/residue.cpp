@@ -152,7 +152,7 @@ bool refresh_same_slots(Heap& heap, const Proto* p, const Value* slots, Value re
 // The slots of `own` (at most 64) that a tail call to `callee` keeps when bound: those whose
 // names the callee does not bind, each name once. Remembered for the caller's last callee, so
 // that a loop of tail calls between a few functions computes it once per pair.
-uint64_t kept_slots(const Proto* own, const Proto* callee) {
+inline uint64_t kept_slots(const Proto* own, const Proto* callee) {
   ProtoExtra& x = *own->extra;
   if (x.tail_callee == callee->extra->id) return x.unshadowed_slots;
   uint64_t kept = 0;
@@ -171,7 +171,7 @@ uint64_t kept_slots(const Proto* own, const Proto* callee) {
 // links of its residue the callee does not hide (the builder's order). Done here when the hidden
 // links are all in front, so that the rest is shared as it is: nothing but the replaced frame
 // refers to its residue.
-bool leaves_slots_and_residue(Heap& heap, const Proto* own, const Proto* callee, const Value* slots,
+[[gnu::always_inline]] inline bool leaves_slots_and_residue(Heap& heap, const Proto* own, const Proto* callee, const Value* slots,
                               Value residue, Value* out) {
   uint64_t bound = 0;
   for (uint64_t kept = kept_slots(own, callee); kept; kept &= kept - 1) {
@@ -210,23 +210,22 @@ bool leaves_slots_and_residue(Heap& heap, const Proto* own, const Proto* callee,
 // build_residue never runs inside itself (allocation does not collect): one buffer per thread.
 thread_local std::vector<Entry> scratch_entries;
 
-}  // namespace
-
-Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
+// Every other shape, in order: a self tail call refreshing its residue in place (its `=` names in
+// an env, then in slots), the common shape, and the builder.
+[[gnu::noinline]] Value residue_of_any_shape(Heap& heap, const Frame* f, const Value* slots, Value own_env,
+                                             const Proto* callee, Value callee_env) {
   const Proto* own = f->proto.as<Proto>();
-  Value own_env = fib_.stack[f->base - 1].as<Closure>()->env;
   if (own == callee && !f->env.is_undefined() && !f->residue.is_undefined() && own_env == callee_env &&
-      refresh_same_names(heap_, f->env.as<Env>()->extras, f->residue)) {
+      refresh_same_names(heap, f->env.as<Env>()->extras, f->residue)) {
     return f->residue;
   }
-  const Value* slots = &fib_.stack[f->base];
   if (own == callee && f->env.is_undefined() && !f->residue.is_undefined() && own_env == callee_env &&
-      refresh_same_slots(heap_, own, slots, f->residue)) {
+      refresh_same_slots(heap, own, slots, f->residue)) {
     return f->residue;
   }
   Value left;
   if (f->env.is_undefined() && (own_env.is_undefined() || own_env == callee_env) && own->nslots <= 64 &&
-      leaves_slots_and_residue(heap_, own, callee, slots, f->residue, &left)) {
+      leaves_slots_and_residue(heap, own, callee, slots, f->residue, &left)) {
     return left;
   }
   ResidueBuilder b(callee, callee_env, scratch_entries);
@@ -256,8 +255,25 @@ Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
       b.env(link->value);
     }
   }
-  if (!f->residue.is_undefined() && b.reuse(heap_, f->residue)) return f->residue;
-  return b.build(heap_);
+  if (!f->residue.is_undefined() && b.reuse(heap, f->residue)) return f->residue;
+  return b.build(heap);
+}
+
+}  // namespace
+
+// A tail call between two different functions (a loop through several, a state machine) in the
+// common shape is decided here, without the out-of-line paths: a third of orbit's residue cost
+// was their entry and exit.
+Value VM::build_residue(Frame* f, Proto* callee, Value callee_env) {
+  const Proto* own = f->proto.as<Proto>();
+  Value own_env = fib_.stack[f->base - 1].as<Closure>()->env;
+  const Value* slots = &fib_.stack[f->base];
+  Value left;
+  if (own != callee && f->env.is_undefined() && (own_env.is_undefined() || own_env == callee_env) &&
+      own->nslots <= 64 && leaves_slots_and_residue(heap_, own, callee, slots, f->residue, &left)) {
+    return left;
+  }
+  return residue_of_any_shape(heap_, f, slots, own_env, callee, callee_env);
 }
 
 }  // namespace valk
