@@ -461,12 +461,12 @@ TEST(Limits, StackSlackIsKeptTwiceAboveASpawnedCall) {
 }
 
 TEST(Limits, SpareFibersKeepsAtMostTheLimit) {
-  EXPECT_EQ(limits::kSpareFibers, 256u);
+  EXPECT_EQ(limits::kSpareFibers, 1024u);
   VM vm(vm_config(true));
-  Value r = vm.run_source("(len (await (aio/all (map (\\ {i} {aio/spawn + i 1}) (range 0 300)))))", "fiber.valk");
+  Value r = vm.run_source("(len (await (aio/all (map (\\ {i} {aio/spawn + i 1}) (range 0 1100)))))", "fiber.valk");
   ASSERT_FALSE(is_error(r)) << vm.describe_error(r);
-  EXPECT_EQ(int_value(r), 300);
-  EXPECT_EQ(vm.spare_fibers(), limits::kSpareFibers);  // 300 ended at once: 256 kept
+  EXPECT_EQ(int_value(r), 1100);
+  EXPECT_EQ(vm.spare_fibers(), limits::kSpareFibers);  // 1100 ended at once: 1024 kept
   // A spawn takes spare stacks (it allocates none), and its fiber's end gives them back.
   ASSERT_FALSE(is_error(vm.run_source("(def {again} (aio/spawn + 1 2))", "fiber.valk")));
   EXPECT_EQ(vm.spare_fibers(), limits::kSpareFibers - 1);
