@@ -52,9 +52,8 @@ void Loop::chain(Value from, bool on_error, Value fn, Value out) {
 
 void Loop::on_settle(Value future, SettleFn fn) {
   future.obj()->flags |= futureflag::kHandled;
-  uint64_t id = next_settle_id_++;
-  settle_fns_.emplace(id, std::move(fn));
-  add_waiter(future, entry(WaitKind::kNative, Value::fixnum(int64_t(id)), Value::undefined()));
+  uint32_t handle = settle_fns_.take(std::move(fn));
+  add_waiter(future, entry(WaitKind::kNative, Value::fixnum(int64_t(handle)), Value::undefined()));
 }
 
 void Loop::settle(Value future, bool resolved, Value value) {
@@ -68,6 +67,10 @@ void Loop::settle(Value future, bool resolved, Value value) {
   if (!resolved && waiters.is_nil() && !(f->flags & futureflag::kHandled) && !f->fiber.is_undefined() &&
       !(value.obj()->flags & errflag::kUncatchable)) {
     report_unawaited(value);
+  }
+  if (is_cons(waiters) && !is_cons(cdr(waiters))) {  // the usual one, without the vector below
+    run_waiter(car(waiters), resolved, value);
+    return;
   }
   // The waiters were added at the front: run them in the order they came.
   std::vector<Value> order;
@@ -103,10 +106,7 @@ void Loop::run_waiter(Value w, bool resolved, Value value) {
       return;
     case WaitKind::kStopTimer: stop_timer(uint32_t(a.fixnum_value()), uint64_t(b.fixnum_value())); return;
     case WaitKind::kNative: {
-      auto it = settle_fns_.find(uint64_t(a.fixnum_value()));
-      if (it == settle_fns_.end()) return;
-      SettleFn fn = std::move(it->second);
-      settle_fns_.erase(it);
+      SettleFn fn = settle_fns_.release(uint32_t(a.fixnum_value()));
       fn(resolved, value);
       return;
     }

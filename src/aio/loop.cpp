@@ -39,11 +39,11 @@ int Loop::close() {
     if (stop) std::exchange(stop, nullptr)();
   }
   http_state_.reset();  // stops its servers and clients: their handles close below
-  for (Timer* t : timers_) {
+  for (Timer*& t : timers_.all()) {
     if (!t) continue;
     uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
+    t = nullptr;
   }
-  timers_.clear();
   if (workers_) workers_->stop();  // joins the threads, closes its handle
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   uv_run(&uv_, UV_RUN_DEFAULT);  // runs the close callbacks
@@ -94,21 +94,9 @@ void Loop::resume(Value waiter, Value value) {
   ready_.push_back(Ready{waiter, value, Value::undefined()});
 }
 
-uint32_t Loop::keep(Value v) {
-  if (kept_free_.empty()) {
-    kept_.push_back(v);
-    return uint32_t(kept_.size() - 1);
-  }
-  uint32_t h = kept_free_.back();
-  kept_free_.pop_back();
-  kept_[h] = v;
-  return h;
-}
+uint32_t Loop::keep(Value v) { return kept_.take(v); }
 
-void Loop::release(uint32_t handle) {
-  kept_[handle] = Value::undefined();
-  kept_free_.push_back(handle);
-}
+void Loop::release(uint32_t handle) { kept_.release(handle, Value::undefined()); }
 
 // ---- running ------------------------------------------------------------------------------------
 
@@ -224,7 +212,7 @@ void Loop::trace(RootVisitor& visitor) {
     visitor.visit(r.value);
     visitor.visit(r.raise);
   }
-  for (Value& v : kept_) visitor.visit(v);
+  for (Value& v : kept_.all()) visitor.visit(v);
   visitor.visit(main_resume_.value);
   visitor.visit(main_resume_.raise);
 }
@@ -240,14 +228,7 @@ void Loop::settle_after(Value future, uint64_t ms, bool reject) {
   t->id = next_timer_id_++;
   t->ms = ms;
   t->reject = reject;
-  if (timers_free_.empty()) {
-    t->index = uint32_t(timers_.size());
-    timers_.push_back(t);
-  } else {
-    t->index = timers_free_.back();
-    timers_free_.pop_back();
-    timers_[t->index] = t;
-  }
+  t->index = timers_.take(t);
   uv_timer_init(&uv_, &t->handle);
   t->handle.data = t;
   // libuv counts from the loop's cached time, which is as old as the loop's last turn: after a
@@ -277,10 +258,8 @@ void Loop::fire(Timer* t) {
 }
 
 void Loop::stop_timer(uint32_t index, uint64_t id) {
-  if (index >= timers_.size() || !timers_[index] || timers_[index]->id != id) return;
-  Timer* t = timers_[index];
-  timers_[index] = nullptr;
-  timers_free_.push_back(index);
+  if (index >= timers_.all().size() || !timers_[index] || timers_[index]->id != id) return;
+  Timer* t = timers_.release(index, nullptr);
   release(t->slot);
   uv_timer_stop(&t->handle);
   uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });

@@ -10,7 +10,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "gc/heap.h"
@@ -21,6 +20,36 @@ namespace valk {
 
 class VM;
 class WorkerPool;  // aio/isolate.h
+
+// Items by a small integer handle, valid until released; released handles are reused, so a steady
+// stream of takes and releases allocates nothing (a hash map would allocate a node for each).
+template <class T>
+class Slots {
+ public:
+  uint32_t take(T item) {
+    if (free_.empty()) {
+      items_.push_back(std::move(item));
+      return uint32_t(items_.size() - 1);
+    }
+    uint32_t h = free_.back();
+    free_.pop_back();
+    items_[h] = std::move(item);
+    return h;
+  }
+  // The item, its slot left as `vacant`.
+  T release(uint32_t h, T vacant = T()) {
+    T item = std::move(items_[h]);
+    items_[h] = std::move(vacant);
+    free_.push_back(h);
+    return item;
+  }
+  const T& operator[](uint32_t h) const { return items_[h]; }
+  std::vector<T>& all() { return items_; }  // taken and vacant slots alike
+
+ private:
+  std::vector<T> items_;
+  std::vector<uint32_t> free_;
+};
 
 // State a subsystem above aio keeps per loop (the HTTP servers and clients of src/net/builtins.cpp):
 // owned by the Loop, destroyed by close() before the loop runs its last callbacks.
@@ -163,10 +192,8 @@ class Loop {
   std::vector<uint32_t> closers_free_;
   int close_result_ = 0;
   std::deque<Ready> ready_;
-  std::vector<Value> kept_;
-  std::vector<uint32_t> kept_free_;
-  std::vector<Timer*> timers_;  // by slot; null when free
-  std::vector<uint32_t> timers_free_;
+  Slots<Value> kept_;
+  Slots<Timer*> timers_;  // null when vacant
   uint64_t next_timer_id_ = 1;
   bool main_waiting_ = false;
   bool main_resumed_ = false;
@@ -174,8 +201,7 @@ class Loop {
   Value await_all_ = Value::undefined();
   size_t fibers_started_ = 0;
   size_t fibers_run_ahead_ = 0;  // by run_ahead, without a loop turn
-  std::unordered_map<uint64_t, SettleFn> settle_fns_;  // on_settle's, by id
-  uint64_t next_settle_id_ = 1;
+  Slots<SettleFn> settle_fns_;  // on_settle's; the waiter entry holds the handle
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<LoopState> http_state_;
 };
