@@ -105,10 +105,12 @@ pcre2_code* pattern_of(VM& vm, const char* fn, Args a, Value& error) {
   return t_cache.add(std::move(pattern), Code(code));
 }
 
-// The subject a[1], checked to be a String of valid UTF-8 (PCRE2 then skips its own check).
-Value subject_of(VM& vm, const char* fn, Args a, std::string_view& s) {
-  if (!is_string(a[1])) return arg_error(vm, fn, 1, "a String", a[1]);
-  s = a[1].as<String>()->view();
+// The argument a[i] (the subject or the replacement), checked to be a String of valid UTF-8: PCRE2
+// is called with PCRE2_NO_UTF_CHECK, which it trusts for both, so invalid UTF-8 must never reach it.
+// Undefined when it is, else an Error.
+Value utf8_arg(VM& vm, const char* fn, Args a, uint32_t i, std::string_view& s) {
+  if (!is_string(a[i])) return arg_error(vm, fn, i, "a String", a[i]);
+  s = a[i].as<String>()->view();
   size_t bad = utf8::first_invalid(s);
   if (bad != utf8::kValid) return vm.error(std::string(fn) + ": invalid UTF-8 at byte " + std::to_string(bad));
   return Value::undefined();
@@ -128,7 +130,7 @@ Search start_search(VM& vm, const char* fn, Args a) {
   Search r;
   r.code = pattern_of(vm, fn, a, r.error);
   if (!r.code) return r;
-  r.error = subject_of(vm, fn, a, r.s);
+  r.error = utf8_arg(vm, fn, a, 1, r.s);
   if (!r.ok()) return r;
   r.md = MatchData(pcre2_match_data_create_from_pattern(r.code, nullptr));
   return r;
@@ -255,8 +257,9 @@ Value builtin_split(VM& vm, Args a) {
 
 Value builtin_replace(VM& vm, Args a) {
   SEARCH("re/replace");
-  if (!is_string(a[2])) return arg_error(vm, "re/replace", 2, "a String", a[2]);
-  std::string_view repl = a[2].as<String>()->view();
+  std::string_view repl;
+  Value e = utf8_arg(vm, "re/replace", a, 2, repl);
+  if (!e.is_undefined()) return e;
   std::string out(r.s.size() + repl.size() + 64, '\0');
   uint32_t options = PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH | PCRE2_NO_UTF_CHECK;
   for (;;) {
