@@ -82,6 +82,14 @@ std::string pcre2_message(int code) {
   return n < 0 ? "error " + std::to_string(code) : std::string(reinterpret_cast<char*>(buf), size_t(n));
 }
 
+// The one Error for a PCRE2 error code: `fn: PCRE2's message`, or, for an error PCRE2 located in the
+// pattern or the replacement (`what` is "bad pattern" or "bad replacement"), `fn: what at offset
+// N: message` with N a byte offset into that string.
+Value pcre2_error(VM& vm, const char* fn, int code, const char* what = nullptr, size_t offset = 0) {
+  std::string where = what ? std::string(what) + " at offset " + std::to_string(offset) + ": " : "";
+  return vm.error(std::string(fn) + ": " + where + pcre2_message(code));
+}
+
 // The compiled form of the pattern argument a[0]: from the cache or compiled now (then
 // JIT-compiled; where the JIT is not available PCRE2 interprets). Null with `error` set when the
 // pattern is not a String or does not compile.
@@ -97,8 +105,7 @@ pcre2_code* pattern_of(VM& vm, const char* fn, Args a, Value& error) {
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_UTF, &err,
                                    &offset, nullptr);
   if (!code) {
-    error = vm.error(std::string(fn) + ": bad pattern at offset " + std::to_string(offset) + ": " +
-                     pcre2_message(err));
+    error = pcre2_error(vm, fn, err, "bad pattern", offset);
     return nullptr;
   }
   pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
@@ -147,7 +154,7 @@ int next_match(VM& vm, const char* fn, Search& r, size_t start, bool prev_empty)
     int rc = pcre2_match(r.code, subject, r.s.size(), start, options, r.md.get(), t_match.context);
     if (rc > 0) return rc;
     if (rc != PCRE2_ERROR_NOMATCH) {
-      r.error = vm.error(std::string(fn) + ": " + pcre2_message(rc));
+      r.error = pcre2_error(vm, fn, rc);
       return 0;
     }
     if (!prev_empty) return 0;
@@ -268,13 +275,14 @@ Value builtin_replace(VM& vm, Args a) {
                               t_match.context, reinterpret_cast<PCRE2_SPTR>(repl.data()), repl.size(),
                               reinterpret_cast<PCRE2_UCHAR*>(out.data()), &length);
     if (rc >= 0) return make_string(vm.heap(), std::string_view(out.data(), length));
-    if (rc == PCRE2_ERROR_NOMEMORY) {
-      out.resize(length);  // PCRE2 said how much it needs
+    if (rc == PCRE2_ERROR_NOMEMORY && length != PCRE2_UNSET) {
+      out.resize(length);  // the output did not fit: PCRE2 said how much it needs
       continue;
     }
-    std::string where = rc <= PCRE2_ERROR_BADREPLACEMENT && rc >= PCRE2_ERROR_BADREPESCAPE
-                            ? " at offset " + std::to_string(length) : "";
-    return vm.error("re/replace: bad replacement" + where + ": " + pcre2_message(rc));
+    // PCRE2 leaves `length` at PCRE2_UNSET except for an error in the replacement's syntax, where it
+    // is the offset of that error; matching failures (the match limit) are reported as re/match does.
+    if (length == PCRE2_UNSET) return pcre2_error(vm, "re/replace", rc);
+    return pcre2_error(vm, "re/replace", rc, "bad replacement", length);
   }
 }
 
