@@ -268,7 +268,10 @@ Value builtin_replace(VM& vm, Args a) {
   Value e = utf8_arg(vm, "re/replace", a, 2, repl);
   if (!e.is_undefined()) return e;
   std::string out(r.s.size() + repl.size() + 64, '\0');
-  uint32_t options = PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH | PCRE2_NO_UTF_CHECK;
+  // A group that did not take part in the match inserts nothing, as in Perl and Python (without
+  // UNSET_EMPTY, "(a)(b)?" with "$2" would fail on "a"); a group the pattern lacks stays an error.
+  uint32_t options = PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH | PCRE2_SUBSTITUTE_UNSET_EMPTY |
+                     PCRE2_NO_UTF_CHECK;
   for (;;) {
     PCRE2_SIZE length = out.size();
     int rc = pcre2_substitute(r.code, reinterpret_cast<PCRE2_SPTR>(r.s.data()), r.s.size(), 0, options, r.md.get(),
@@ -303,7 +306,7 @@ const BuiltinInfo kRegex[] = {
      2, 2, 0, 0, builtin_match_all, nullptr},
     {"re/replace", "pattern s replacement",
      "`s` with every match of `pattern` replaced by `replacement`, where $1 or ${1} is a numbered group, "
-     "${name} a named one and $$ a dollar sign.",
+     "${name} a named one and $$ a dollar sign; a group that did not take part inserts nothing.",
      3, 3, 0, 0, builtin_replace, nullptr},
     {"re/split", "pattern s", "The pieces of `s` between matches of `pattern` (empty matches do not split).", 2,
      2, 0, 0, builtin_split, nullptr},
