@@ -1,6 +1,6 @@
-// regex.cpp: the re/ builtins on PCRE2 (UTF mode, JIT-compiled): match with numbered and named
-// captures, find all, replace with group references, split. Compiled patterns are cached per
-// thread, least recently used dropped past limits::kRegexCacheEntries.
+// regex.cpp: the re/ builtins on PCRE2 (UTF mode with Unicode classes, JIT-compiled): match with
+// numbered and named captures, find all, replace with group references, split. Compiled patterns
+// are cached per thread, least recently used dropped past limits::kRegexCacheEntries.
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -102,8 +102,10 @@ pcre2_code* pattern_of(VM& vm, const char* fn, Args a, Value& error) {
   if (pcre2_code* code = t_cache.find(pattern)) return code;
   int err;
   PCRE2_SIZE offset;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_UTF, &err,
-                                   &offset, nullptr);
+  // UCP: \w, \d, \s, \b and POSIX classes such as [[:alpha:]] take Unicode's properties, as Python 3's
+  // str patterns do; without it they are ASCII-only although `.` is one character.
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                   PCRE2_UTF | PCRE2_UCP, &err, &offset, nullptr);
   if (!code) {
     error = pcre2_error(vm, fn, err, "bad pattern", offset);
     return nullptr;
@@ -270,8 +272,8 @@ Value builtin_replace(VM& vm, Args a) {
   std::string out(r.s.size() + repl.size() + 64, '\0');
   // A group that did not take part in the match inserts nothing, as in Perl and Python (without
   // UNSET_EMPTY, "(a)(b)?" with "$2" would fail on "a"); a group the pattern lacks stays an error.
-  uint32_t options = PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH | PCRE2_SUBSTITUTE_UNSET_EMPTY |
-                     PCRE2_NO_UTF_CHECK;
+  uint32_t options = PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH |
+                     PCRE2_SUBSTITUTE_UNSET_EMPTY | PCRE2_NO_UTF_CHECK;
   for (;;) {
     PCRE2_SIZE length = out.size();
     int rc = pcre2_substitute(r.code, reinterpret_cast<PCRE2_SPTR>(r.s.data()), r.s.size(), 0, options, r.md.get(),
