@@ -7,6 +7,8 @@ packages=(cmake ninja-build g++ pkg-config libedit-dev libgtest-dev python3
   lld
   # the event loop (src/aio) and the HTTP engine (src/net)
   libuv1-dev libnghttp2-dev libssl-dev libhttp-parser-dev openssl
+  # the system's CA store the HTTP client verifies servers against by default
+  ca-certificates
   # the real peers the network tests run against (tests/unit/net)
   nghttp2-client nghttp2-server curl nodejs python3-hyperframe python3-hpack
   # regular expressions (src/lib/regex.cpp)

@@ -78,6 +78,7 @@ class ClientCore {
   uv_loop_t* loop;
   ClientOptions options;
   SslCtxPtr tls;
+  bool system_cas_pending = false;  // load_system_cas at the first https connection
   bool closing = false;
   bool orphaned = false;
   uint64_t opened = 0;
@@ -217,6 +218,14 @@ ClientConn::~ClientConn() {
 void ClientConn::start() {
   connect_deadline_ = uv_now(core_.loop) + core_.options.connect_timeout_ms;
   uv_timer_start(&timer_, on_timer, kClientTickMs, kClientTickMs);
+  if (scheme_ == "https" && core_.system_cas_pending) {
+    std::string error;
+    if (!load_system_cas(core_.tls.get(), error)) {
+      close(error);
+      return;
+    }
+    core_.system_cas_pending = false;
+  }
   // The name is looked up on libuv's thread pool: a slow resolver holds this connection only
   // (its connect timeout runs meanwhile), not the loop.
   addrinfo hints{};
@@ -813,6 +822,7 @@ std::unique_ptr<Client> Client::make(uv_loop_t* loop, ClientOptions options, std
     delete core;
     return nullptr;
   }
+  core->system_cas_pending = !o.insecure && o.ca_file.empty();
   return std::unique_ptr<Client>(new Client(core));
 }
 

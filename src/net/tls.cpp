@@ -74,9 +74,8 @@ SslCtxPtr make_client_tls(const std::string& ca_file, bool insecure, const std::
   static const unsigned char kAlpn[] = "\x02h2";
   SSL_CTX_set_alpn_protos(ctx.get(), kAlpn, sizeof kAlpn - 1);
   if (!insecure) {
-    int ok = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx.get())
-                             : SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr);
-    if (ok != 1) return error = "tls: CA " + ca_file + ": " + ssl_reason(), nullptr;
+    if (!ca_file.empty() && SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr) != 1)
+      return error = "tls: CA " + ca_file + ": " + ssl_reason(), nullptr;
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   }
   if (!cert.empty()) {
@@ -86,6 +85,12 @@ SslCtxPtr make_client_tls(const std::string& ca_file, bool insecure, const std::
       return error = "tls: key " + key + ": " + ssl_reason(), nullptr;
   }
   return ctx;
+}
+
+bool load_system_cas(SSL_CTX* ctx, std::string& error) {
+  if (SSL_CTX_set_default_verify_paths(ctx) == 1) return true;
+  error = "tls: the system's CA store: " + ssl_reason();
+  return false;
 }
 
 TlsChannel::TlsChannel(SSL_CTX* ctx, const std::string& server_name, const std::string& host)

@@ -1,8 +1,10 @@
 // tls_test.cpp: TlsChannel (src/net/tls.cpp) on its own, a client and a server channel joined in
-// memory: the handshake and plain bytes both ways, and what a channel does after a fatal error.
+// memory: the handshake and plain bytes both ways, and what a channel does after a fatal error;
+// the client context's CAs.
 #include "net/tls.h"
 
 #include <gtest/gtest.h>
+#include <openssl/x509_vfy.h>
 
 #include <string>
 
@@ -35,6 +37,17 @@ struct Pair {
     return true;
   }
 };
+
+// The system's CAs are read when a TLS connection needs them, not when the context is made.
+TEST(TlsClientContext, SystemCasLoadedOnlyWhenAsked) {
+  std::string error;
+  SslCtxPtr ctx = make_client_tls("", false, "", "", error);
+  ASSERT_TRUE(ctx) << error;
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx.get());
+  EXPECT_EQ(sk_X509_OBJECT_num(X509_STORE_get0_objects(store)), 0);
+  ASSERT_TRUE(load_system_cas(ctx.get(), error)) << error;
+  EXPECT_GT(sk_X509_OBJECT_num(X509_STORE_get0_objects(store)), 50);  // Debian's ca-certificates: ~140
+}
 
 TEST(TlsChannel, HandshakeThenPlainBytesBothWays) {
   Pair p;
