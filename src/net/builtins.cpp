@@ -43,20 +43,45 @@ struct ServerBox {
   bool streaming = false;  // "stream-body": requests carry an HttpStream (http/read, http/write)
 };
 
-// The request Dict's keys. Every request Dict has the same keys, so it is made as a copy of a
-// shape Dict of them (dict_refill: no key hashed or compared per request), kept in the loop.
-enum RequestKey : uint32_t {
-  kMethod, kPath, kQuery, kBody, kRemote, kAuthority, kScheme, kProtocol, kHeaders, kTrailers, kKeys
+// A Dict whose keys are always the same Strings (a request, a response) is made as a copy of a
+// shape Dict of those keys, kept in the loop (dict_refill: no key hashed or compared per Dict).
+class DictShape {
+ public:
+  // The Dict names[k] -> by_key[k] for every k < n (n at most kMaxKeys, the same on every call).
+  Value make(VM& vm, const char* const* names, uint32_t n, const Value* by_key) {
+    Heap& h = vm.heap();
+    if (handle_ == UINT32_MAX) {
+      Value shape = dict_empty(h);
+      for (uint32_t k = 0; k < n; ++k) shape = dict_assoc(h, shape, make_string(h, names[k]), Value::fixnum(k));
+      uint32_t i = 0;
+      dict_for_each(shape, [&](Value, Value k) { order_[i++] = uint32_t(k.fixnum_value()); });
+      handle_ = vm.loop().keep(shape);
+    }
+    Value values[kMaxKeys];
+    for (uint32_t i = 0; i < n; ++i) values[i] = by_key[order_[i]];
+    return dict_refill(h, vm.loop().kept(handle_), values);
+  }
+
+ private:
+  static constexpr uint32_t kMaxKeys = 16;
+  uint32_t handle_ = UINT32_MAX;  // Loop::keep handle of the shape
+  uint32_t order_[kMaxKeys];      // the key index of the shape's i-th entry in dict_for_each's order
 };
-constexpr const char* kRequestKeyNames[kKeys] = {"method", "path",   "query",    "body",    "remote",
-                                                 "authority", "scheme", "protocol", "headers", "trailers"};
+
+enum RequestKey : uint32_t {
+  kMethod, kPath, kQuery, kBody, kRemote, kAuthority, kScheme, kProtocol, kHeaders, kTrailers, kRequestKeys
+};
+constexpr const char* kRequestKeyNames[kRequestKeys] = {"method", "path",   "query",    "body",    "remote",
+                                                        "authority", "scheme", "protocol", "headers", "trailers"};
+enum ResponseKey : uint32_t { kStatus, kResponseHeaders, kResponseBody, kResponseTrailers, kResponseKeys };
+constexpr const char* kResponseKeyNames[kResponseKeys] = {"status", "headers", "body", "trailers"};
 
 struct NetState : LoopState {
   std::vector<std::shared_ptr<ServerBox>> servers;
-  std::unordered_map<std::string, std::shared_ptr<net::Client>> clients;  // by their options
+  // by their options: a program uses a few sets of options, and comparing them allocates nothing
+  std::vector<std::pair<net::ClientOptions, std::shared_ptr<net::Client>>> clients;
   uint32_t worker = 0;  // in a worker isolate of `workers N`: its number, 1 to N (http/worker)
-  uint32_t request_shape = UINT32_MAX;  // Loop::keep handle of the request Dict's shape (request_value)
-  RequestKey shape_order[kKeys];        // its keys in dict_for_each's order
+  DictShape request_shape, response_shape;
   ~NetState() override {
     for (auto& s : servers) {
       s->server.reset();   // stop(0): handles close in the loop's close()
@@ -199,38 +224,27 @@ Value headers_dict(VM& vm, const net::Headers& headers) {
 }
 
 Value request_value(VM& vm, const net::Request& r) {
-  Heap& h = vm.heap();
-  NetState& st = net_state(vm);
-  if (st.request_shape == UINT32_MAX) {
-    Value shape = dict_empty(h);
-    for (uint32_t k = 0; k < kKeys; ++k) shape = dict_assoc(h, shape, str(vm, kRequestKeyNames[k]), Value::fixnum(k));
-    uint32_t i = 0;
-    dict_for_each(shape, [&](Value, Value k) { st.shape_order[i++] = RequestKey(k.fixnum_value()); });
-    st.request_shape = vm.loop().keep(shape);
-  }
   const std::string* fields[] = {&r.method, &r.path,      &r.query,  &r.body,
                                  &r.remote, &r.authority, &r.scheme, &r.protocol};
-  Value by_key[kKeys];
+  Value by_key[kRequestKeys];
   for (uint32_t k = 0; k < kHeaders; ++k) by_key[k] = str(vm, *fields[k]);
   by_key[kHeaders] = headers_dict(vm, r.headers);
   by_key[kTrailers] = headers_dict(vm, r.trailers);
-  Value values[kKeys];
-  for (uint32_t i = 0; i < kKeys; ++i) values[i] = by_key[st.shape_order[i]];
-  return dict_refill(h, vm.loop().kept(st.request_shape), values);
+  return net_state(vm).request_shape.make(vm, kRequestKeyNames, kRequestKeys, by_key);
 }
 
 Value response_value(VM& vm, const net::ClientResponse& r, const std::string& what) {
-  Heap& h = vm.heap();
-  Value d = dict_empty(h);
-  d = dict_assoc(h, d, str(vm, "status"), Value::fixnum(r.status));
-  d = dict_assoc(h, d, str(vm, "headers"), headers_dict(vm, r.headers));
-  d = dict_assoc(h, d, str(vm, "body"), str(vm, r.body));
-  d = dict_assoc(h, d, str(vm, "trailers"), headers_dict(vm, r.trailers));
+  Value by_key[kResponseKeys];
+  by_key[kStatus] = Value::fixnum(r.status);
+  by_key[kResponseHeaders] = headers_dict(vm, r.headers);
+  by_key[kResponseBody] = str(vm, r.body);
+  by_key[kResponseTrailers] = headers_dict(vm, r.trailers);
+  Value d = net_state(vm).response_shape.make(vm, kResponseKeyNames, kResponseKeys, by_key);
   if (r.stream) {
     auto* ref = new ClientStreamRef;
     ref->body = r.stream;
     ref->what = what;
-    d = dict_assoc(h, d, str(vm, "stream"), make_handle(h, ref));
+    d = dict_assoc(vm.heap(), d, str(vm, "stream"), make_handle(vm.heap(), ref));
   }
   return d;
 }
@@ -582,23 +596,14 @@ Value builtin_stop(VM& vm, Args a) {
 
 // ---- the client builtins ------------------------------------------------------------------------
 
-struct ClientChoice {
-  net::ClientOptions options;
-  std::string key() const {
-    const auto& o = options;
-    return o.ca_file + "\n" + o.cert_file + "\n" + o.key_file + "\n" + (o.insecure ? "1" : "0") + "\n" +
-           std::to_string(o.connect_timeout_ms) + "\n" + std::to_string(o.request_timeout_ms);
-  }
-};
-
 // The client of this VM for these options (made once, its connections reused).
 std::shared_ptr<net::Client> client_for(VM& vm, const net::ClientOptions& o, std::string& error) {
   NetState& st = net_state(vm);
-  std::string key = ClientChoice{o}.key();
-  auto it = st.clients.find(key);
-  if (it != st.clients.end()) return it->second;
+  for (const auto& [options, client] : st.clients) {
+    if (options == o) return client;
+  }
   std::shared_ptr<net::Client> c = net::Client::make(vm.loop().uv(), o, error);
-  if (c) st.clients[key] = c;
+  if (c) st.clients.emplace_back(o, c);
   return c;
 }
 
@@ -606,7 +611,8 @@ std::shared_ptr<net::Client> client_for(VM& vm, const net::ClientOptions& o, std
 Value send_request(VM& vm, net::Client& client, net::ClientRequest r, const std::string& prefix) {
   Value future = vm.loop().make_future(false);
   uint32_t kept = vm.loop().keep(future);
-  std::string what = r.method + " " + r.scheme + "://" + r.host + ":" + std::to_string(r.port) + r.path;
+  // What a streamed body's handle prints as; only a streamed response has one.
+  std::string what = r.stream_body ? r.method + " " + r.scheme + "://" + r.host + ":" + std::to_string(r.port) + r.path : "";
   client.request(std::move(r), [&vm, kept, prefix, what](const std::string& error, net::ClientResponse&& resp) {
     Loop& loop = vm.loop();
     if (error.empty()) {

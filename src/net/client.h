@@ -20,6 +20,7 @@ struct ClientOptions {
   std::string key_file;
   uint32_t connect_timeout_ms = limits::kHttpConnectTimeoutMs;
   uint32_t request_timeout_ms = limits::kHttpRequestTimeoutMs;
+  bool operator==(const ClientOptions&) const = default;
 };
 
 struct ClientRequest {
