@@ -608,7 +608,7 @@ std::shared_ptr<net::Client> client_for(VM& vm, const net::ClientOptions& o, std
 }
 
 // Sends r on client; returns the future of its response Dict, rejected with `prefix + error`.
-Value send_request(VM& vm, net::Client& client, net::ClientRequest r, const std::string& prefix) {
+Value send_request(VM& vm, net::Client& client, net::ClientRequest&& r, const std::string& prefix) {
   Value future = vm.loop().make_future(false);
   uint32_t kept = vm.loop().keep(future);
   // What a streamed body's handle prints as; only a streamed response has one.

@@ -415,6 +415,9 @@ int ClientConn::on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_
   } else if (f->headers.cat == NGHTTP2_HCAT_HEADERS && r.status >= 200) {
     r.trailers.emplace_back(std::move(n), std::move(v));
   } else {
+    // Room for a usual response's fields at once, rather than growing 1, 2, 4, 8.
+    constexpr size_t kUsualResponseFields = 8;
+    if (r.headers.empty()) r.headers.reserve(kUsualResponseFields);
     r.headers.emplace_back(std::move(n), std::move(v));
   }
   return 0;
@@ -835,7 +838,7 @@ Client::~Client() {
   }
 }
 
-void Client::request(ClientRequest request, ResponseCallback done) {
+void Client::request(ClientRequest&& request, ResponseCallback done) {
   auto p = std::make_unique<Pending>();
   if (request.stream_body) p->body = std::make_shared<ClientBody::State>();
   p->request = std::move(request);

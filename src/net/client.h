@@ -88,7 +88,7 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
   // Sends a request; done runs once, on the loop, with the response or an error.
-  void request(ClientRequest request, ResponseCallback done);
+  void request(ClientRequest&& request, ResponseCallback done);
   // Opens (or reuses) the connection to request's authority without sending anything; ready
   // runs once, on the loop, with "" once the HTTP/2 session is up, or the connection's error.
   // (The original's http2/connect: a refused connection is an error before any request.)
