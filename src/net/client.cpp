@@ -127,6 +127,8 @@ class ClientConn {
   void session_up();
   void submit(std::unique_ptr<Pending> p);
   void flush();
+  void flush_soon();
+  static void on_later(uv_prepare_t*);
   void finish(int32_t id, const std::string& error, bool retry);
   void head_arrived(int32_t id, Pending& p);
   void ask_source(Pending& p);
@@ -142,6 +144,7 @@ class ClientConn {
   int port_;
   uv_tcp_t tcp_;
   uv_timer_t timer_;
+  uv_prepare_t later_;  // flush_soon's
   uv_connect_t connect_;
   uv_getaddrinfo_t resolve_;
   int open_handles_ = 0;  // handles not yet closed, and the name lookup while it runs
@@ -207,8 +210,9 @@ ClientConn::ClientConn(ClientCore& core, std::string k, const ClientRequest& fir
   ignore_sigpipe();
   uv_tcp_init(core.loop, &tcp_);
   uv_timer_init(core.loop, &timer_);
-  tcp_.data = timer_.data = connect_.data = resolve_.data = this;
-  open_handles_ = 2;
+  uv_prepare_init(core.loop, &later_);
+  tcp_.data = timer_.data = later_.data = connect_.data = resolve_.data = this;
+  open_handles_ = 3;
 }
 
 ClientConn::~ClientConn() {
@@ -270,7 +274,7 @@ void ClientConn::add(std::unique_ptr<Pending> p) {
   if (p->deadline == 0) p->deadline = uv_now(core_.loop) + core_.options.request_timeout_ms;
   if (session_) {
     submit(std::move(p));
-    flush();
+    flush_soon();
   } else {
     waiting_.push_back(std::move(p));
   }
@@ -739,6 +743,17 @@ void ClientConn::flush() {
   if (session_ && goaway_ && streams_.empty() && !nghttp2_session_want_write(session_)) close("");
 }
 
+// The requests many fibers make in one turn of the loop leave in one write, in the prepare phase
+// before the loop polls (a write per request was a system call each).
+void ClientConn::flush_soon() {
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&later_))) uv_prepare_start(&later_, on_later);
+}
+
+void ClientConn::on_later(uv_prepare_t* p) {
+  uv_prepare_stop(p);
+  static_cast<ClientConn*>(p->data)->flush();
+}
+
 void ClientConn::on_write(uv_write_t* req, int status) {
   auto* w = reinterpret_cast<WriteReq*>(req);
   auto* self = static_cast<ClientConn*>(req->data);
@@ -796,6 +811,7 @@ void ClientConn::close(const std::string& why) {
   uv_timer_stop(&timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&later_), on_closed);
   auto ready = std::move(ready_);
   ready_.clear();
   for (auto& fn : ready) fn(why.empty() ? "connection closed" : why);
