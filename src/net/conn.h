@@ -109,7 +109,7 @@ class Connection {
   // True while the unsent output is below the high-water mark.
   [[nodiscard]] bool can_write() const;
   // Output given to write and not yet written by libuv.
-  [[nodiscard]] size_t unsent() const { return in_flight_ + cipher_.size(); }
+  [[nodiscard]] size_t unsent() const { return in_flight_ + cipher_.size() + plain_.size(); }
   // Runs the protocol's output and hands it to libuv; closes when the protocol is finished.
   void flush();
   void close();
@@ -156,6 +156,7 @@ class Connection {
   std::unique_ptr<TlsChannel> tls_;
   std::unique_ptr<Protocol> proto_;
   std::string early_;      // plain bytes before the protocol is known
+  std::string plain_;      // TLS: output not yet encrypted (send_out makes full-size records of it)
   std::string cipher_;     // output not yet handed to libuv
   size_t in_flight_ = 0;   // bytes handed to libuv and not yet written
   bool reading_ = false;

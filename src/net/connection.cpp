@@ -191,16 +191,13 @@ bool Connection::choose_protocol(std::string_view plain) {
   return true;
 }
 
-void Connection::write(std::string_view plain) {
-  if (tls_) {
-    tls_->send(plain);
-  } else {
-    cipher_.append(plain);
-  }
-}
+// With TLS the frames of a turn are encrypted together in send_out: encrypting each frame on its
+// own made a TLS record of every HEADERS and DATA frame, each with its own header, MAC and
+// system call's share, for the peer to decrypt one by one.
+void Connection::write(std::string_view plain) { (tls_ ? plain_ : cipher_).append(plain); }
 
 bool Connection::can_write() const {
-  return in_flight_ + cipher_.size() < limits::kHttpWriteHighWaterBytes;
+  return unsent() < limits::kHttpWriteHighWaterBytes;
 }
 
 void Connection::flush() {
@@ -210,7 +207,7 @@ void Connection::flush() {
   flushing_ = false;
   send_out();
   if (proto_ && proto_->finished()) close_after_write_ = true;
-  if (close_after_write_ && in_flight_ == 0 && cipher_.empty()) {
+  if (close_after_write_ && unsent() == 0) {
     linger();
     return;
   }
@@ -238,7 +235,11 @@ void Connection::on_shutdown(uv_shutdown_t* req, int) {
 }
 
 void Connection::send_out() {
-  if (tls_) tls_->take_output(cipher_);
+  if (tls_) {
+    if (!plain_.empty()) tls_->send(plain_);
+    plain_.clear();
+    tls_->take_output(cipher_);
+  }
   if (cipher_.empty() || closing_) return;
   auto* w = new WriteReq;
   w->data.swap(cipher_);
