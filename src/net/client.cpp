@@ -158,6 +158,7 @@ class ClientConn {
   bool goaway_ = false;
   bool in_feed_ = false;
   int32_t refused_by_rst_ = 0;  // the stream an RST_STREAM(REFUSED_STREAM) just closed
+  std::string plain_;  // TLS: frames not yet encrypted
   std::string out_;
   char read_buf_[65536];
 };
@@ -722,13 +723,13 @@ void ClientConn::flush() {
       return;
     }
     if (n == 0) break;
-    if (tls_) {
-      tls_->send(std::string_view(reinterpret_cast<const char*>(data), size_t(n)));
-    } else {
-      out_.append(reinterpret_cast<const char*>(data), size_t(n));
-    }
+    (tls_ ? plain_ : out_).append(reinterpret_cast<const char*>(data), size_t(n));
   }
-  if (tls_) tls_->take_output(out_);
+  if (tls_) {  // the frames encrypted together: full-size TLS records, not one per frame
+    if (!plain_.empty()) tls_->send(plain_);
+    plain_.clear();
+    tls_->take_output(out_);
+  }
   if (!out_.empty()) {
     auto* w = new WriteReq;
     w->data.swap(out_);
