@@ -725,11 +725,7 @@ void ClientConn::flush() {
     if (n == 0) break;
     (tls_ ? plain_ : out_).append(reinterpret_cast<const char*>(data), size_t(n));
   }
-  if (tls_) {  // the frames encrypted together: full-size TLS records, not one per frame
-    if (!plain_.empty()) tls_->send(plain_);
-    plain_.clear();
-    tls_->take_output(out_);
-  }
+  if (tls_) tls_->seal(plain_, out_);
   if (!out_.empty()) {
     auto* w = new WriteReq;
     w->data.swap(out_);

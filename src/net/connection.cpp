@@ -191,9 +191,7 @@ bool Connection::choose_protocol(std::string_view plain) {
   return true;
 }
 
-// With TLS the frames of a turn are encrypted together in send_out: encrypting each frame on its
-// own made a TLS record of every HEADERS and DATA frame, each with its own header, MAC and
-// system call's share, for the peer to decrypt one by one.
+// With TLS the frames of a turn are sealed together in send_out (TlsChannel::seal).
 void Connection::write(std::string_view plain) { (tls_ ? plain_ : cipher_).append(plain); }
 
 bool Connection::can_write() const {
@@ -235,11 +233,7 @@ void Connection::on_shutdown(uv_shutdown_t* req, int) {
 }
 
 void Connection::send_out() {
-  if (tls_) {
-    if (!plain_.empty()) tls_->send(plain_);
-    plain_.clear();
-    tls_->take_output(cipher_);
-  }
+  if (tls_) tls_->seal(plain_, cipher_);
   if (cipher_.empty() || closing_) return;
   auto* w = new WriteReq;
   w->data.swap(cipher_);

@@ -49,6 +49,14 @@ class TlsChannel {
   void send(std::string_view plain);
   // Takes the cipher bytes to write to the socket.
   void take_output(std::string& cipher);
+  // send(plain), emptying it, then take_output(cipher). Callers gather a turn's frames in plain
+  // and seal them once: encrypted frame by frame, every HEADERS and DATA frame was a TLS record
+  // of its own, with its own header and MAC for the peer to check.
+  void seal(std::string& plain, std::string& cipher) {
+    if (!plain.empty()) send(plain);
+    plain.clear();
+    take_output(cipher);
+  }
   [[nodiscard]] bool handshake_done() const { return done_; }
   // The protocol ALPN chose ("h2", "http/1.1", or "" when the client offered none).
   [[nodiscard]] std::string alpn() const;
