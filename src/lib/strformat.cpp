@@ -4,6 +4,7 @@
 #include "lib/strformat.h"
 
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 
 #include "config/limits.h"
@@ -109,6 +110,9 @@ void format_integer(std::string& out, const Spec& spec, int64_t n) {
 }
 
 void format_float(std::string& out, const Spec& spec, double d) {
+  // printf writes nan with its sign bit ("-nan" from 0.0/0 on x86), which no Valk value shows:
+  // nan is unsigned, as print and %s write it.
+  if (std::isnan(d)) return emit(out, spec, "", "nan", false);
   int precision = spec.precision >= 0 ? int(spec.precision) : 6;
   // The integral part of a double has at most 309 digits; the rest is sign, point and precision.
   std::string text(size_t(precision) + 320, '\0');
