@@ -87,15 +87,43 @@ void print_float(std::string& out, double d) {
     out += d < 0 ? "-inf" : "inf";
     return;
   }
+  // Python's repr: the shortest digits that read back, in fixed notation when the decimal
+  // exponent is from -4 to 15, else in exponent form (1e+16, 1e-05). Fixed notation beyond that
+  // would print exact but meaningless digits (123456789012345683968) or long runs of zeros.
   char buf[32];
-  // Shortest digits; past 1e16 the fixed form would print exact but meaningless digits
-  // (123456789012345683968), so those use the exponent form.
-  auto format = std::fabs(d) >= 1e16 ? std::chars_format::scientific : std::chars_format{};
-  auto [end, ec] = format == std::chars_format{} ? std::to_chars(buf, buf + sizeof buf, d)
-                                                 : std::to_chars(buf, buf + sizeof buf, d, format);
-  std::string_view text(buf, size_t(end - buf));
-  out += text;
-  if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  std::string_view sci(buf, size_t(end - buf));  // [-]D[.DDD]e(+|-)XX
+  size_t e = sci.find('e');
+  int exponent = 0;
+  std::from_chars(buf + e + 2, end, exponent);
+  if (sci[e + 1] == '-') exponent = -exponent;
+  if (exponent < -4 || exponent > 15) {
+    out += sci;
+    return;
+  }
+  std::string_view mantissa = sci.substr(0, e);
+  if (mantissa[0] == '-') {
+    out += '-';
+    mantissa.remove_prefix(1);
+  }
+  std::string digits(mantissa.substr(0, 1));
+  if (mantissa.size() > 2) digits += mantissa.substr(2);
+  if (exponent < 0) {
+    out += "0.";
+    out.append(size_t(-exponent - 1), '0');
+    out += digits;
+    return;
+  }
+  size_t whole = size_t(exponent) + 1;
+  if (digits.size() > whole) {
+    out += std::string_view(digits).substr(0, whole);
+    out += '.';
+    out += std::string_view(digits).substr(whole);
+  } else {
+    out += digits;
+    out.append(whole - digits.size(), '0');
+    out += ".0";
+  }
 }
 
 std::string readable(Value v) {

@@ -13,8 +13,9 @@ void print_readable(std::string& out, Value v);
 void print_display(std::string& out, Value v);
 std::string readable(Value v);
 std::string display(Value v);
-// The shortest text that reads back to the same double, always with a "." or an exponent so
-// that it reads back as a Float (1.0, 0.1, 1e+20); inf, -inf and nan for the others.
+// The shortest text that reads back to the same double, as Python's repr writes it: fixed
+// notation from 1e-4 up to 1e16 (100000.0, 0.0001), exponent form beyond (1e+16, 1e-05); always a
+// "." or an exponent so that it reads back as a Float; inf, -inf and nan for the others.
 void print_float(std::string& out, double d);
 
 }  // namespace valk
