@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <utility>
 #include <vector>
 
 #include "config/limits.h"
@@ -218,27 +217,39 @@ std::string encode_list(Value v, std::string& out, uint32_t depth) {
   return "";
 }
 
+struct Entry {
+  std::string_view name;  // the key's text in JSON
+  Value key;
+  Value value;
+};
+
 // Keys are Strings or Symbols (their names); sorted bytewise so that equal dicts give equal text.
+// The String "a" and the Symbol a are two keys of a Dict but one name in JSON: an error, since a
+// reader of the text would keep only one of them.
 std::string encode_dict(Value v, std::string& out, uint32_t depth) {
-  std::vector<std::pair<std::string_view, Value>> entries;
+  std::vector<Entry> entries;
   std::string problem;
   dict_for_each(v, [&](Value k, Value x) {
     if (is_string(k)) {
-      entries.emplace_back(k.as<String>()->view(), x);
+      entries.push_back({k.as<String>()->view(), k, x});
     } else if (is_symbol(k)) {
-      entries.emplace_back(k.as<Symbol>()->name(), x);
+      entries.push_back({k.as<Symbol>()->name(), k, x});
     } else if (problem.empty()) {
       problem = cannot("a key that is not a String or Symbol", k);
     }
   });
   if (!problem.empty()) return problem;
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
   out += '{';
   for (size_t i = 0; i < entries.size(); ++i) {
+    if (i && entries[i].name == entries[i - 1].name) {
+      return cannot("a key given both as a String and as a Symbol",
+                    is_string(entries[i].key) ? entries[i].key : entries[i - 1].key);
+    }
     if (i) out += ',';
-    if (std::string e = encode_string(entries[i].first, out); !e.empty()) return e;
+    if (std::string e = encode_string(entries[i].name, out); !e.empty()) return e;
     out += ':';
-    if (std::string e = encode_value(entries[i].second, out, depth + 1); !e.empty()) return e;
+    if (std::string e = encode_value(entries[i].value, out, depth + 1); !e.empty()) return e;
   }
   out += '}';
   return "";
