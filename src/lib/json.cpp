@@ -139,6 +139,78 @@ size_t first_unescaped(std::string_view text) {
   return text.size();
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = char(c | 0x20);
+  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+// The code unit of the \uXXXX escape at text[i], or -1 when it is not one.
+int32_t escaped_unit(std::string_view text, size_t i) {
+  if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
+  int32_t unit = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    int d = hex_digit(text[k]);
+    if (d < 0) return -1;
+    unit = unit * 16 + d;
+  }
+  return unit;
+}
+
+// Bytes of the escape at text[i] (a backslash in a string), or 0 when JSON has no such escape:
+// an unknown letter, too few hex digits, a surrogate not in a high-low pair.
+size_t escape_size(std::string_view text, size_t i) {
+  constexpr std::string_view kOneLetter = "\"\\/bfnrt";
+  if (i + 1 < text.size() && kOneLetter.find(text[i + 1]) != std::string_view::npos) return 2;
+  int32_t unit = escaped_unit(text, i);
+  if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return 0;
+  if (unit < 0xD800 || unit > 0xDBFF) return 6;
+  int32_t low = escaped_unit(text, i + 6);
+  return low >= 0xDC00 && low <= 0xDFFF ? 12 : 0;
+}
+
+// Byte offset of the first bad escape in a string, or npos: simdjson reports a bad string where
+// the string ends, not at its escape.
+size_t first_bad_escape(std::string_view text) {
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!in_string) {
+      in_string = text[i] == '"';
+    } else if (text[i] == '"') {
+      in_string = false;
+    } else if (text[i] == '\\') {
+      size_t n = escape_size(text, i);
+      if (n == 0) return i;
+      i += n - 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// True when rest is one whole number or literal. simdjson calls such a value malformed when it
+// ends the text inside an array or object (it reads past it), where the text was only cut short.
+bool whole_scalar(std::string_view rest) {
+  if (rest == "true" || rest == "false" || rest == "null") return true;
+  size_t i = rest.substr(0, 1) == "-" ? 1 : 0;
+  auto digits = [&] {
+    size_t from = i;
+    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') ++i;
+    return i - from;
+  };
+  size_t whole = digits();
+  if (whole == 0 || (whole > 1 && rest[i - whole] == '0')) return false;
+  if (i < rest.size() && rest[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  }
+  if (i < rest.size() && (rest[i] == 'e' || rest[i] == 'E')) {
+    ++i;
+    if (i < rest.size() && (rest[i] == '+' || rest[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == rest.size();
+}
+
 // Why the text is malformed, in words a JSON user knows (simdjson's own messages name its internals).
 std::string reason(ValkJsonError e) {
   switch (e) {
@@ -159,13 +231,22 @@ std::string reason(ValkJsonError e) {
 }
 
 // The message of a malformed document: the offset is the parser's, except for the errors simdjson
-// finds before any walk (so cannot place), which are found here.
+// finds before any walk (so cannot place) or places after the fault, which are found here.
 std::string malformed(std::string_view text, ValkJsonResult r) {
   size_t offset = r.offset;
+  ValkJsonError error = r.error;
   if (r.cause == kValkJsonUtf8) offset = utf8::first_invalid(text);
   if (r.cause == kValkJsonUnescaped) offset = first_unescaped(text);
   if (r.cause == kValkJsonEmpty) offset = 0;
-  return "malformed JSON at byte " + std::to_string(offset) + ": " + reason(r.error);
+  if (error == kValkJsonString) offset = std::min(offset, first_bad_escape(text));
+  // A value at the end of the text after an opening bracket: the text ends too soon, as "[1,2 " does.
+  bool inside = text.find_first_not_of(" \t\n\r") < offset;
+  if ((error == kValkJsonNumber || error == kValkJsonLiteral || error == kValkJsonOther) && inside &&
+      offset < text.size() && whole_scalar(text.substr(offset))) {
+    offset = text.size();
+    error = kValkJsonOther;
+  }
+  return "malformed JSON at byte " + std::to_string(offset) + ": " + reason(error);
 }
 
 // ---- encoding -----------------------------------------------------------------------------------
