@@ -1,6 +1,8 @@
 // math.cpp: number functions: abs, floor, ceil, round, sqrt, pow, exp, log, min, max, the
 // conversions float, int and parse-number, and the predicates int?, float?, number?.
+#include <cctype>
 #include <cmath>
+#include <string>
 
 #include "lib/arith.h"
 #include "lib/builtin.h"
@@ -102,7 +104,23 @@ Value extreme(VM& vm, const char* fn, Args a) {
 Value builtin_min(VM& vm, Args a) { return extreme<Order::kLess>(vm, "min", a); }
 Value builtin_max(VM& vm, Args a) { return extreme<Order::kGreater>(vm, "max", a); }
 
-// The number a String holds, written as in code (surrounding whitespace allowed).
+// The non-finite Float that text names as Python's float() reads it (inf, infinity or nan in any
+// case, with an optional sign), so that what print writes for one reads back; false for others.
+bool non_finite(std::string_view text, double& d) {
+  bool negative = !text.empty() && text[0] == '-';
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
+  std::string word(text);
+  for (char& c : word) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (word == "nan") {
+    d = std::nan("");
+    return true;
+  }
+  d = negative ? -HUGE_VAL : HUGE_VAL;
+  return word == "inf" || word == "infinity";
+}
+
+// The number a String holds, written as in code (surrounding whitespace allowed), or a
+// non-finite Float by name.
 Value builtin_parse_number(VM& vm, Args a) {
   if (!is_string(a[0])) return arg_error(vm, "parse-number", 0, "a String", a[0]);
   std::string_view s = a[0].as<String>()->view();
@@ -110,6 +128,7 @@ Value builtin_parse_number(VM& vm, Args a) {
   size_t b = s.find_first_not_of(kSpace);
   s = b == std::string_view::npos ? std::string_view() : s.substr(b, s.find_last_not_of(kSpace) - b + 1);
   NumberSyntax syntax = classify_number(s);
+  if (double d; syntax == NumberSyntax::kNotNumber && non_finite(s, d)) return make_float(vm.heap(), d);
   if (syntax == NumberSyntax::kNotNumber) {
     std::string text;
     print_readable(text, a[0]);
@@ -152,7 +171,8 @@ const BuiltinInfo kMath[] = {
      builtin_max, nullptr},
     {"parse-number", "s",
      "The Integer or Float the String s holds, written as in code (\"12\", \"-0.5\", \"1e9\"; spaces "
-     "around allowed); anything else is an error.",
+     "around allowed), or inf, -inf, nan as print writes them (also +inf and infinity, in any case, as "
+     "Python's float reads); anything else is an error.",
      1, 1, 0, 0, builtin_parse_number, nullptr},
     {"int?", "x", "1 when x is an Integer, else 0.", 1, 1, 0, 0, builtin_is_int, nullptr},
     {"float?", "x", "1 when x is a Float, else 0.", 1, 1, 0, 0, builtin_is_float, nullptr},
