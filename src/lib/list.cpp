@@ -58,7 +58,7 @@ Value builtin_len(VM& vm, Args a) {
   if (is_list(a[0])) return make_int(vm.heap(), int64_t(list_length(a[0])));
   if (is_dict(a[0])) return make_int(vm.heap(), int64_t(dict_count(a[0])));
   if (is_table(a[0])) return make_int(vm.heap(), int64_t(a[0].as<Table>()->count));
-  return arg_error(vm, "len", 0, "a Q-expression or a String", a[0]);
+  return arg_error(vm, "len", 0, "a Q-expression, a String, a Dict or a Table", a[0]);
 }
 
 Value builtin_range(VM& vm, Args a) {

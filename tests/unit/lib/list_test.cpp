@@ -70,7 +70,7 @@ TEST(ListBuiltins, Len) {
   EXPECT_EQ(h.eval("(len \"\")"), "0");
   EXPECT_EQ(h.eval("(len \"h\xC3\xA9llo\")"), "6");  // bytes
   EXPECT_EQ(h.eval("(len {{1 2} {3}})"), "2");
-  EXPECT_EQ(h.message("(len 5)"), "len: argument 1 must be a Q-expression or a String, got Integer");
+  EXPECT_EQ(h.message("(len 5)"), "len: argument 1 must be a Q-expression, a String, a Dict or a Table, got Integer");
 }
 
 TEST(ListBuiltins, Range) {
