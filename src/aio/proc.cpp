@@ -80,7 +80,9 @@ Value strings_of(VM& vm, Value list, std::vector<std::string>& out) {
   if (!proper_qlist(list) || list.is_nil()) return option_error(vm, "\"args\" must be a non-empty Q-expression of Strings");
   for (Value l = list; is_cons(l); l = cdr(l)) {
     Value s = car(l);
-    if (!is_string(s)) return option_error(vm, "\"args\" must be a non-empty Q-expression of Strings, got " + readable(s) + " in it");
+    if (!is_string(s))
+      return option_error(vm, "\"args\" must be a non-empty Q-expression of Strings, got " +
+                                  readable_for_message(s) + " in it");
     std::string_view v = s.as<String>()->view();
     if (v.find('\0') != std::string_view::npos) return option_error(vm, "an argument contains a NUL byte");
     out.emplace_back(v);
@@ -94,7 +96,9 @@ Value env_of(VM& vm, Value dict, Options& o) {
   Value problem = Value::undefined();
   dict_for_each(dict, [&](Value k, Value v) {
     if (!is_string(k) || !is_string(v)) {
-      if (problem.is_undefined()) problem = option_error(vm, "\"env\" must be a Dict of Strings, got " + readable(k) + " " + readable(v));
+      if (problem.is_undefined())
+        problem = option_error(vm, "\"env\" must be a Dict of Strings, got " + readable_for_message(k) + " " +
+                                       readable_for_message(v));
       return;
     }
     set.emplace_back(std::string(k.as<String>()->view()), std::string(v.as<String>()->view()));
@@ -124,7 +128,7 @@ Value parse_dict(VM& vm, Value opts, Options& o) {
     for (const char* name : kKnown) known |= is_string(k) && k.as<String>()->view() == name;
     if (!known && unknown.is_undefined()) unknown = k;
   });
-  if (!unknown.is_undefined()) return option_error(vm, "unknown option " + readable(unknown));
+  if (!unknown.is_undefined()) return option_error(vm, "unknown option " + readable_for_message(unknown));
   Value args = option(vm, opts, "args");
   if (args.is_undefined()) return option_error(vm, "the option \"args\" is missing");
   if (Value e = strings_of(vm, args, o.args); !e.is_undefined()) return e;
@@ -143,7 +147,8 @@ Value parse_dict(VM& vm, Value opts, Options& o) {
   }
   if (Value t = option(vm, opts, "timeout"); !t.is_undefined()) {
     if (!is_int(t) || int_value(t) < 1) {
-      return option_error(vm, "\"timeout\" must be an Integer of 1 or more (milliseconds), got " + readable(t));
+      return option_error(
+          vm, "\"timeout\" must be an Integer of 1 or more (milliseconds), got " + readable_for_message(t));
     }
     o.timeout_ms = uint64_t(int_value(t));
   }

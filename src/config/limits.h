@@ -109,6 +109,11 @@ inline constexpr size_t kRegexJitStackBytes = size_t(8) << 20;
 // so the bound keeps the C stack safe; simdjson's own default is the same, and real documents
 // nest a few dozen levels.
 inline constexpr uint32_t kJsonMaxDepth = 1024;
+
+// Characters of a value an error message shows (value/print.h, readable_for_message): a longer
+// value is cut there and followed by "…" and its printed size, so that a 100 KB key given to
+// `get` makes a one-line message, not a 100 KB one. 60 shows any name, number or short list whole.
+inline constexpr size_t kMessageValueChars = 60;
 // The cells of a lambda's body that unmarshal compiles, counting shared parts once per use (as
 // the compiler walks them): a few bytes of input can share a list into an exponential tree.
 inline constexpr uint64_t kMaxUnmarshalCodeCells = uint64_t(1) << 22;

@@ -33,7 +33,7 @@ Value builtin_get(VM& vm, Args a) {
   Value v = dict_get(a[0], a[1]);
   if (!v.is_undefined()) return v;
   if (a.n == 3) return a[2];
-  return vm.error("get: no key " + readable(a[1]));
+  return vm.error("get: no key " + readable_for_message(a[1]));
 }
 
 Value builtin_assoc(VM& vm, Args a) {
@@ -84,7 +84,8 @@ Value builtin_from_entries(VM& vm, Args a) {
   for (Value c = a[0]; is_cons(c); c = cdr(c)) {
     Value e = car(c);
     if (!is_qexpr(e) || list_length(e) != 2 || !cdr(cdr(e)).is_nil()) {
-      return vm.error(std::string(fn) + ": each entry must be a Q-expression {key value}, got " + readable(e));
+      return vm.error(std::string(fn) + ": each entry must be a Q-expression {key value}, got " +
+                      readable_for_message(e));
     }
     d = dict_assoc(vm.heap(), d, car(e), car(cdr(e)));
   }

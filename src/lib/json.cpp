@@ -254,9 +254,7 @@ std::string malformed(std::string_view text, ValkJsonResult r) {
 const char kHex[] = "0123456789abcdef";
 
 std::string cannot(const char* what, Value v) {
-  std::string shown = readable(v);
-  if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
-  return std::string("cannot encode ") + what + ": " + shown;
+  return std::string("cannot encode ") + what + ": " + readable_for_message(v);
 }
 
 std::string encode_string(std::string_view s, std::string& out) {

@@ -86,7 +86,7 @@ void Encoder::pos(SrcPos p) {
 void Encoder::fail(Value v, std::string_view why) {
   if (!error_.empty()) return;
   error_ = "marshal: cannot marshal ";
-  error_ += why.empty() ? std::string("a ") + type_name(v) + " " + readable(v) : std::string(why);
+  error_ += why.empty() ? std::string("a ") + type_name(v) + " " + readable_for_message(v) : std::string(why);
 }
 
 // True when v was written before (its back-reference is then written); else numbers it.

@@ -129,11 +129,8 @@ Value builtin_parse_number(VM& vm, Args a) {
   s = b == std::string_view::npos ? std::string_view() : s.substr(b, s.find_last_not_of(kSpace) - b + 1);
   NumberSyntax syntax = classify_number(s);
   if (double d; syntax == NumberSyntax::kNotNumber && non_finite(s, d)) return make_float(vm.heap(), d);
-  if (syntax == NumberSyntax::kNotNumber) {
-    std::string text;
-    print_readable(text, a[0]);
-    return vm.error("parse-number: not a number: " + text);
-  }
+  if (syntax == NumberSyntax::kNotNumber)
+    return vm.error("parse-number: not a number: " + readable_for_message(a[0]));
   std::string error;
   Value n = parse_number(vm.heap(), s, syntax, &error);
   return n.is_undefined() ? vm.error("parse-number: " + error) : n;

@@ -43,16 +43,19 @@ Value partial_of(VM& vm, Value fn, std::initializer_list<Value> bound) {
 // "" when spec is {name field ...} with distinct symbols, else what is wrong with it.
 std::string check_record_spec(Value spec) {
   if (!proper_qlist(spec)) return std::string("record: argument 1 must be a Q-expression, got ") + type_name(spec);
-  if (spec.is_nil() || cdr(spec).is_nil()) return "record: expected {name field ...}, got " + readable(spec);
+  if (spec.is_nil() || cdr(spec).is_nil())
+    return "record: expected {name field ...}, got " + readable_for_message(spec);
   uint32_t n = 0;
   for (Value c = spec; is_cons(c); c = cdr(c)) {
     ++n;
     if (!is_symbol(car(c))) {
-      return "record: element " + std::to_string(n) + " of " + readable(spec) + " must be a Symbol, got " +
-             type_name(car(c));
+      return "record: element " + std::to_string(n) + " of " + readable_for_message(spec) +
+             " must be a Symbol, got " + type_name(car(c));
     }
     for (Value d = cdr(c); is_cons(d); d = cdr(d)) {
-      if (car(d) == car(c)) return "record: `" + std::string(car(c).as<Symbol>()->name()) + "` is named twice in " + readable(spec);
+      if (car(d) == car(c))
+        return "record: `" + std::string(car(c).as<Symbol>()->name()) + "` is named twice in " +
+               readable_for_message(spec);
     }
   }
   return "";
@@ -90,8 +93,9 @@ Value builtin_record_make(VM& vm, Args a) {
   if (!is_qcons(desc) || !is_symbol(car(desc))) return arg_error(vm, "sys/record-make", 0, "a record type", desc);
   uint32_t fields = uint32_t(list_length(desc) - 1);
   if (a.size() - 1 != fields) {
-    return vm.error(std::string(record_name(desc)) + ": expected " + std::to_string(fields) + " field values " +
-                    readable(cdr(desc)) + ", got " + std::to_string(a.size() - 1));
+    return vm.error(std::string(record_name(desc)) + ": expected " + std::to_string(fields) +
+                    " field values " + readable_for_message(cdr(desc)) + ", got " +
+                    std::to_string(a.size() - 1));
   }
   auto* r = static_cast<Record*>(vm.heap().alloc(sizeof(Record) + 8 * size_t(fields), ObjType::kRecord));
   r->aux = fields;
@@ -139,7 +143,8 @@ NativeResult native_multi_call(VM& vm, uint32_t fi, Value resumed);
 Value builtin_defmulti(VM& vm, Args a) {
   Value names = a[0];
   if (!is_qcons(names) || !cdr(names).is_nil() || !is_symbol(car(names))) {
-    return vm.error("defmulti: argument 1 must be a Q-expression holding one name, got " + readable(names));
+    return vm.error("defmulti: argument 1 must be a Q-expression holding one name, got " +
+                    readable_for_message(names));
   }
   if (!is_function(a[1])) return arg_error(vm, "defmulti", 1, "a Function", a[1]);
   Value call = internal_builtin(vm, "sys/multi-call", nullptr, native_multi_call);
@@ -162,7 +167,8 @@ Value builtin_defmethod(VM& vm, Args a) {
   Value info = multi_info(a[0]);
   if (info.is_undefined()) return arg_error(vm, "defmethod", 0, "a multimethod (made by defmulti)", a[0]);
   if (!proper_qlist(a[1]) || a[1].is_nil()) {
-    return vm.error("defmethod: argument 2 must be a non-empty Q-expression of dispatch values, got " + readable(a[1]));
+    return vm.error("defmethod: argument 2 must be a non-empty Q-expression of dispatch values, got " +
+                    readable_for_message(a[1]));
   }
   if (!is_function(a[2])) return arg_error(vm, "defmethod", 2, "a Function", a[2]);
   Value methods = info_at(info, kMultiMethods);
@@ -188,7 +194,7 @@ NativeResult native_multi_call(VM& vm, uint32_t fi, Value resumed) {
   if (method.is_undefined()) method = table_get(methods, Value::object(vm.sym("default")));
   if (method.is_undefined()) {
     return NativeResult::error(vm.error(std::string(info_at(info, kMultiName).as<Symbol>()->name()) +
-                                        ": no method for " + readable(resumed)));
+                                        ": no method for " + readable_for_message(resumed)));
   }
   vm.push(method);
   for (uint32_t i = 1; i <= nargs; ++i) vm.push(vm.slot(fi, i));

@@ -124,8 +124,8 @@ Value builtin_from_codepoints(VM& vm, Args a) {
   for (Value c = a[0]; is_cons(c); c = cdr(c), ++n) {
     Value v = car(c);
     if (!is_int(v) || int_value(v) < 0 || !utf8::encode(out, uint32_t(std::min<int64_t>(int_value(v), INT32_MAX)))) {
-      return vm.error("str/from-codepoints: element " + std::to_string(n) + " is not a Unicode scalar value: " +
-                      readable(v));
+      return vm.error("str/from-codepoints: element " + std::to_string(n) +
+                      " is not a Unicode scalar value: " + readable_for_message(v));
     }
   }
   return str(vm, out);
@@ -152,7 +152,8 @@ Value builtin_from_bytes(VM& vm, Args a) {
   for (Value c = a[0]; is_cons(c); c = cdr(c), ++n) {
     Value v = car(c);
     if (!is_int(v) || int_value(v) < 0 || int_value(v) > 255) {
-      return vm.error("str/from-bytes: element " + std::to_string(n) + " is not a byte (0 to 255): " + readable(v));
+      return vm.error("str/from-bytes: element " + std::to_string(n) +
+                      " is not a byte (0 to 255): " + readable_for_message(v));
     }
     out += char(int_value(v));
   }
@@ -340,9 +341,10 @@ Value builtin_to_int(VM& vm, Args a) {
   errno = 0;
   long long n = digits_only ? std::strtoll(text.c_str(), &end, int(base)) : 0;
   if (!digits_only || end != text.c_str() + text.size()) {
-    return vm.error("str/to-int: not an integer in base " + std::to_string(base) + ": " + readable(a[0]));
+    return vm.error("str/to-int: not an integer in base " + std::to_string(base) + ": " +
+                    readable_for_message(a[0]));
   }
-  if (errno == ERANGE) return vm.error("str/to-int: out of the 64-bit range: " + readable(a[0]));
+  if (errno == ERANGE) return vm.error("str/to-int: out of the 64-bit range: " + readable_for_message(a[0]));
   return make_int(vm.heap(), int64_t(n));
 }
 

@@ -42,7 +42,7 @@ Value env_name_arg(VM& vm, const char* fn, Value v) {
   if (!is_string(v)) return arg_error(vm, fn, 0, "a String", v);
   std::string_view name = v.as<String>()->view();
   if (name.empty() || name.find_first_of(std::string_view("=\0", 2)) != std::string_view::npos) {
-    return vm.error(std::string(fn) + ": not a variable name: " + readable(v));
+    return vm.error(std::string(fn) + ": not a variable name: " + readable_for_message(v));
   }
   return Value::undefined();
 }

@@ -36,7 +36,7 @@ Value builtin_get(VM& vm, Args a) {
   Value v = table_get(a[0], a[1]);
   if (!v.is_undefined()) return v;
   if (a.n == 3) return a[2];
-  return vm.error("table/get: no key " + readable(a[1]));
+  return vm.error("table/get: no key " + readable_for_message(a[1]));
 }
 
 Value builtin_has(VM& vm, Args a) {

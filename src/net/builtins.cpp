@@ -289,7 +289,7 @@ bool to_response(Value v, net::Response& out, std::string& problem) {
     std::string_view key = is_string(k) ? sv(k) : std::string_view();
     if (key == "status") {
       if (!is_int(x) || int_value(x) < 100 || int_value(x) > 599) {
-        problem = "the response's status must be an Integer from 100 to 599, got " + readable(x);
+        problem = "the response's status must be an Integer from 100 to 599, got " + readable_for_message(x);
         ok = false;
       } else {
         out.status = int(int_value(x));
@@ -306,7 +306,7 @@ bool to_response(Value v, net::Response& out, std::string& problem) {
         out.body = std::string(sv(x));
       }
     } else {
-      problem = "the response has an unknown key " + readable(k) +
+      problem = "the response has an unknown key " + readable_for_message(k) +
                 " (expected \"status\", \"headers\", \"body\", \"trailers\")";
       ok = false;
     }
@@ -427,7 +427,7 @@ template <class T>
 std::string want_count(std::string_view key, Value v, int64_t min, int64_t max, T& out) {
   if (!is_int(v) || int_value(v) < min || int_value(v) > max) {
     return "option \"" + std::string(key) + "\" must be an Integer from " + std::to_string(min) + " to " +
-           std::to_string(max) + ", got " + readable(v);
+           std::to_string(max) + ", got " + readable_for_message(v);
   }
   out = T(int_value(v));
   return "";
@@ -641,7 +641,7 @@ struct KeptBodyFn {
 
 std::string error_text(Value v) {
   if (is_error(v) && is_string(v.as<ErrorObj>()->message)) return std::string(sv(v.as<ErrorObj>()->message));
-  return readable(v);
+  return readable_for_message(v);
 }
 
 void give_when_settled(VM& vm, Value future, net::ClientRequest::ChunkGiver give) {
@@ -709,7 +709,7 @@ bool parse_url(std::string_view url, net::ClientRequest& r) {
 }
 
 Value bad_url(VM& vm, const char* fn, Value url) {
-  return vm.error(std::string(fn) + ": not an http:// or https:// URL: " + readable(url));
+  return vm.error(std::string(fn) + ": not an http:// or https:// URL: " + readable_for_message(url));
 }
 
 Value builtin_request(VM& vm, Args a) {

@@ -6,8 +6,10 @@
 #include <cmath>
 #include <vector>
 
+#include "config/limits.h"
 #include "value/object.h"
 #include "value/types.h"
+#include "value/utf8.h"
 
 namespace valk {
 
@@ -130,6 +132,13 @@ std::string readable(Value v) {
   std::string s;
   print_readable(s, v);
   return s;
+}
+
+std::string readable_for_message(Value v) {
+  std::string s = readable(v);
+  size_t cut = utf8::offset_of(s, limits::kMessageValueChars);
+  if (cut >= s.size()) return s;
+  return s.substr(0, cut) + "… (" + std::to_string(s.size()) + " bytes)";
 }
 
 std::string display(Value v) {

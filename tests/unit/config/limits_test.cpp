@@ -378,6 +378,24 @@ TEST(Limits, JsonMaxDepthHoldsAtTheLimitAndFailsPastIt) {
   EXPECT_EQ(message(deep), "json/encode: cannot encode a value nested deeper than 1024 levels");
 }
 
+// ---- kMessageValueChars --------------------------------------------------------------------------
+
+TEST(Limits, MessageValueCharsHoldsAtTheLimitAndCutsPastIt) {
+  EXPECT_EQ(limits::kMessageValueChars, 60u);
+  VM vm(vm_config(true));
+  // 58 x between quotes: 60 characters, shown whole; one more is cut at 60, with the size.
+  EXPECT_EQ(message(vm.run_source("(get [] (str/repeat \"x\" 58))", "msg.valk")),
+            "get: no key \"" + std::string(58, 'x') + "\"");
+  EXPECT_EQ(message(vm.run_source("(get [] (str/repeat \"x\" 59))", "msg.valk")),
+            "get: no key \"" + std::string(59, 'x') + "… (61 bytes)");
+  // Characters, not bytes: a multi-byte character is never split.
+  std::string e = message(vm.run_source("(get [] (str/repeat \"é\" 1000000))", "msg.valk"));
+  std::string eacute = "\xC3\xA9";
+  std::string shown = "\"";
+  for (int i = 0; i < 59; ++i) shown += eacute;
+  EXPECT_EQ(e, "get: no key " + shown + "… (2000002 bytes)");
+}
+
 // ---- kFsMaxChunkBytes ----------------------------------------------------------------------------
 
 TEST(Limits, FsMaxChunkBytesHoldsAtTheLimitAndFailsPastIt) {
