@@ -246,8 +246,7 @@ TEST(NetClient, AgainstNghttpdEarlyResponse) {
 // stream after the first is refused after a GOAWAY, so the client retries on a new connection.
 TEST(NetClient, AgainstNodeResetAndGoaway) {
   int port = free_port();
-  std::string js = certs().dir + "/node_server.js";
-  sh("cat > " + js + " <<\"EOF\"\n"
+  NodePeer peer("node_server", port,
      "const h2 = require(\"http2\"); let sessions = 0, refusing = null;\n"
      "const s = h2.createServer();\n"
      "s.on(\"session\", (se) => { se.n = ++sessions; se.first = 0; });\n"
@@ -261,9 +260,7 @@ TEST(NetClient, AgainstNodeResetAndGoaway) {
      "  }\n"
      "  st.respond({\":status\": 200}); st.end(\"node \" + hd[\":path\"] + \" \" + (se === refusing ? 1 : 2));\n"
      "});\n"
-     "s.listen(" + std::to_string(port) + ", \"127.0.0.1\");\n"
-     "EOF");
-  Peer peer("node " + js, port);
+     "s.listen(" + std::to_string(port) + ", \"127.0.0.1\");\n");
   ASSERT_GT(peer.pid, 0);
   ClientLoop c;
   // The request body is never read (node pauses the stream), so the request stays open and the
@@ -292,16 +289,13 @@ TEST(NetClient, AgainstNodeResetAndGoaway) {
 // server answers with the name it received, or "none".
 TEST(NetClient, ServerNameSentForNamesNotAddresses) {
   int port = free_port();
-  std::string js = certs().dir + "/node_sni.js";
-  sh("cat > " + js + " <<\"EOF\"\n"
+  NodePeer peer("node_sni", port,
      "const h2 = require(\"http2\"), fs = require(\"fs\");\n"
      "const s = h2.createSecureServer({key: fs.readFileSync(\"" + certs().server_key + "\"), cert: "
      "fs.readFileSync(\"" + certs().server_cert + "\")});\n"
      "s.on(\"stream\", (st) => { st.respond({\":status\": 200}); "
      "st.end(String(st.session.socket.servername || \"none\")); });\n"
-     "s.listen(" + std::to_string(port) + ", \"127.0.0.1\");\n"
-     "EOF");
-  Peer peer("node " + js, port);
+     "s.listen(" + std::to_string(port) + ", \"127.0.0.1\");\n");
   ASSERT_GT(peer.pid, 0);
   ClientOptions o;
   o.ca_file = certs().ca;

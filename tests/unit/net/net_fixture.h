@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <memory>
@@ -181,6 +182,18 @@ struct Peer {
   Peer(const Peer&) = delete;
   Peer& operator=(const Peer&) = delete;
   int pid;
+};
+
+// A node program written to NAME.js in the certificates' folder and run as a Peer listening on
+// port (node's http2 module as the server a test talks to).
+struct NodePeer : Peer {
+  NodePeer(const std::string& name, int port, const std::string& source)
+      : Peer("node " + write_script(name, source), port) {}
+  static std::string write_script(const std::string& name, const std::string& source) {
+    std::string path = certs().dir + "/" + name + ".js";
+    std::ofstream(path) << source;
+    return path;
+  }
 };
 
 // A file of n bytes (for uploads), made once per size.
