@@ -35,7 +35,7 @@ Loop::~Loop() { close(); }
 int Loop::close() {
   if (closed_) return close_result_;
   closing_ = true;
-  for (auto& stop : closers_) {
+  for (auto& stop : closers_.all()) {
     if (stop) std::exchange(stop, nullptr)();
   }
   http_state_.reset();  // stops its servers and clients: their handles close below
@@ -51,17 +51,6 @@ int Loop::close() {
   close_result_ = uv_loop_close(&uv_);
   closed_ = true;
   return close_result_;
-}
-
-uint32_t Loop::add_closer(std::function<void()> fn) {
-  if (closers_free_.empty()) {
-    closers_.push_back(std::move(fn));
-    return uint32_t(closers_.size() - 1);
-  }
-  uint32_t id = closers_free_.back();
-  closers_free_.pop_back();
-  closers_[id] = std::move(fn);
-  return id;
 }
 
 WorkerPool* Loop::workers(std::string* error) {

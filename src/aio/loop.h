@@ -77,11 +77,8 @@ class Loop {
   bool closing() const { return closing_; }
   // What close() must stop first (a running process and its pipes): each `fn` is called once by
   // close(), before the loop runs its last callbacks. Returns an id for remove_closer.
-  uint32_t add_closer(std::function<void()> fn);
-  void remove_closer(uint32_t id) {
-    closers_[id] = nullptr;
-    closers_free_.push_back(id);
-  }
+  uint32_t add_closer(std::function<void()> fn) { return closers_.take(std::move(fn)); }
+  void remove_closer(uint32_t id) { closers_.release(id, nullptr); }
   // The HTTP state of this loop (net/builtins.cpp), null until set and once close() has begun.
   LoopState* http_state() const { return http_state_.get(); }
   void set_http_state(std::unique_ptr<LoopState> s) { http_state_ = std::move(s); }
@@ -188,8 +185,7 @@ class Loop {
   uv_async_t wake_;  // unreferenced: it never keeps the loop alive
   bool closed_ = false;
   bool closing_ = false;
-  std::vector<std::function<void()>> closers_;  // by id; null once removed
-  std::vector<uint32_t> closers_free_;
+  Slots<std::function<void()>> closers_;  // null once removed
   int close_result_ = 0;
   std::deque<Ready> ready_;
   Slots<Value> kept_;
