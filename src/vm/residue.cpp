@@ -223,8 +223,9 @@ thread_local std::vector<Entry> scratch_entries;
       refresh_same_slots(heap, own, slots, f->residue)) {
     return f->residue;
   }
-  Value left;
-  if (f->env.is_undefined() && (own_env.is_undefined() || own_env == callee_env) && own->nslots <= 64 &&
+  Value left;  // the common shape: build_residue tried it already for a call to another function
+  if (own == callee && f->env.is_undefined() && (own_env.is_undefined() || own_env == callee_env) &&
+      own->nslots <= 64 &&
       leaves_slots_and_residue(heap, own, callee, slots, f->residue, &left)) {
     return left;
   }
