@@ -7,6 +7,9 @@
 # sending BENCH_HTTP_CLIENT_REQUESTS GETs with 100 in flight on one connection to nghttpd (h2c);
 # a client's CPU per request is its CPU time for that many requests minus its CPU time for 100
 # (start-up and connection), over the difference in requests.
+# Then the workers: a CPU-heavy Valk handler (fib_server.valk, fib 20 per request) with `workers 1`
+# and `workers 2`, each loaded by `h2load -t1 -c20 -m1` with BENCH_HTTP_WORKER_REQUESTS requests:
+# the second isolate should nearly double the requests/s on two free cores.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 n=${BENCH_HTTP_REQUESTS:-200000}
@@ -50,10 +53,10 @@ start_lisp() {  # start_lisp [CERT KEY]: prints the pid; the port goes to $work/
 }
 here=$(cd "$(dirname "$0")" && pwd)
 
-# BENCH_HTTP_PART=servers or clients runs only that half.
+# BENCH_HTTP_PART=servers, workers or clients runs only that part.
 part=${BENCH_HTTP_PART:-all}
 for mode in h2c tls; do
-  [ "$part" = clients ] && break
+  [ "$part" = all ] || [ "$part" = servers ] || break
   if [ $mode = h2c ]; then
     vpid=$(start_valk); pids+=("$vpid")
     lpid=$(start_lisp); pids+=("$lpid")
@@ -85,8 +88,29 @@ for mode in h2c tls; do
     'BEGIN {printf "%-4s ratio valk:    CPU/req valk/nghttpd %.2f (target <= 1.0), req/s valk/nghttpd %.2f (target >= 1.0)\n", m, lu/gu, lr/gr}'
 done
 
+# ---- the workers ------------------------------------------------------------------------------
+if [ "$part" = all ] || [ "$part" = workers ]; then
+  wn=${BENCH_HTTP_WORKER_REQUESTS:-20000}
+  workers_rps() {  # workers_rps N: requests/s of fib_server.valk with N workers
+    "$build/valk" "$here/fib_server.valk" -- "$1" > "$work/wport" & local wpid=$!; pids+=("$wpid")
+    for _ in $(seq 50); do [ -s "$work/wport" ] && break; sleep 0.1; done
+    sleep 0.3
+    local out
+    out=$(h2load -t1 -c20 -m1 -n "$wn" "http://127.0.0.1:$(head -1 "$work/wport")/")
+    kill "$wpid"; wait "$wpid" 2>/dev/null || true
+    : > "$work/wport"
+    echo "$out" | grep -q "$wn succeeded" || { echo "workers $1: not every request succeeded"; echo "$out" | tail -8; exit 1; }
+    echo "$out" | awk '/^finished in/ {print $4}'
+  }
+  w1=$(workers_rps 1)
+  w2=$(workers_rps 2)
+  printf 'workers 1 (fib 20 a request) %10.0f req/s\n' "$w1"
+  printf 'workers 2 (fib 20 a request) %10.0f req/s\n' "$w2"
+  awk -v a="$w1" -v b="$w2" 'BEGIN {printf "workers ratio: req/s workers 2 / workers 1 %.2f (target >= 1.7)\n", b/a}'
+fi
+
 # ---- the clients ------------------------------------------------------------------------------
-[ "$part" = servers ] && exit 0
+[ "$part" = all ] || [ "$part" = clients ] || exit 0
 cn=${BENCH_HTTP_CLIENT_REQUESTS:-50000}
 nport=$(free_port)
 nghttpd --no-tls -d "$work" "$nport" >/dev/null 2>&1 & npid=$!; pids+=("$npid")

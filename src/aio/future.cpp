@@ -120,7 +120,7 @@ Value Loop::spawn(Value fn, Args args, Value future) {
   auto* f = future.as<Future>();
   f->fiber = fiber;
   vm_.heap().write_barrier(f, fiber);
-  ready_.push_back(Ready{fiber, Value::undefined(), Value::undefined()});
+  make_ready(Ready{fiber, Value::undefined(), Value::undefined()});
   ++fibers_started_;
   return future;
 }
@@ -142,7 +142,7 @@ bool Loop::cancel(Value future) {
   f->flags |= fiberflag::kCancelled;
   if (f->aux == uint32_t(FiberState::kSuspended)) {
     f->aux = uint32_t(FiberState::kReady);
-    ready_.push_back(Ready{fv, Value::undefined(), cancelled_error()});
+    make_ready(Ready{fv, Value::undefined(), cancelled_error()});
   }
   // A ready fiber raises it when it runs; a running one when it next suspends (run_one).
   return true;

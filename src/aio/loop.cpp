@@ -75,12 +75,13 @@ void Loop::resume(Value waiter, Value value) {
     main_waiting_ = false;
     main_resumed_ = true;
     main_resume_ = Resume{value, Value::undefined()};
+    unblock_poll();
     return;
   }
   auto* f = waiter.as<FiberObj>();
   if (f->aux != uint32_t(FiberState::kSuspended)) return;
   f->aux = uint32_t(FiberState::kReady);
-  ready_.push_back(Ready{waiter, value, Value::undefined()});
+  make_ready(Ready{waiter, value, Value::undefined()});
 }
 
 uint32_t Loop::keep(Value v) { return kept_.take(v); }
@@ -101,8 +102,21 @@ bool Loop::step() {
   // What the program printed is out before it waits: a server's log and the port it prints
   // reach a pipe now, not when the process ends.
   std::fflush(vm_.out());
+  in_uv_run_ = true;
   uv_run(&uv_, UV_RUN_ONCE);
+  in_uv_run_ = false;
   return true;
+}
+
+void Loop::make_ready(Ready r) {
+  ready_.push_back(r);
+  unblock_poll();
+}
+
+void Loop::unblock_poll() {
+  // Made ready inside a callback of the turn in progress (a prepare callback, before the turn
+  // polls): uv_stop makes that poll return at once instead of blocking until the next event.
+  if (in_uv_run_) uv_stop(&uv_);
 }
 
 void Loop::run_one(Ready r) {
@@ -117,7 +131,15 @@ void Loop::run_one(Ready r) {
   } else if (fiber.as<FiberObj>()->flags & fiberflag::kCancelled) {
     // Cancelled while it ran: it stops at this suspension.
     fiber.as<FiberObj>()->aux = uint32_t(FiberState::kReady);
-    ready_.push_back(Ready{fiber, Value::undefined(), cancelled_error()});
+    make_ready(Ready{fiber, Value::undefined(), cancelled_error()});
+  }
+}
+
+void Loop::run_ready() {
+  for (size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
+    Ready r = ready_.front();
+    ready_.pop_front();
+    run_one(r);
   }
 }
 

@@ -122,6 +122,10 @@ class Loop {
   // fiber is about to wait for it and it is the next fiber the loop would run anyway: what the
   // loop does after that suspension, without the round trip. The future may have moved after.
   void run_ahead(Value future);
+  // Runs the fibers that are ready now (not those they make ready): a server calls it between a
+  // connection's input and its output, so that the handlers that input started answer in the
+  // same write, while the connection's state is still in the cache.
+  void run_ready();
   // Stops the fiber computing `future` at its next suspension (aio/cancel). False when it ended.
   bool cancel(Value future);
   // The error `await` raises for a rejected future: its own trace, then the await site.
@@ -174,6 +178,8 @@ class Loop {
   void stop_timer(uint32_t slot, uint64_t id);
   bool step();
   void run_one(Ready r);
+  void make_ready(Ready r);
+  void unblock_poll();
   void finish(Value fiber, Value result);
   void add_waiter(Value future, Value entry);
   void run_waiter(Value entry, bool resolved, Value value);
@@ -188,6 +194,7 @@ class Loop {
   Slots<std::function<void()>> closers_;  // null once removed
   int close_result_ = 0;
   std::deque<Ready> ready_;
+  bool in_uv_run_ = false;  // inside step's uv_run (unblock_poll)
   Slots<Value> kept_;
   Slots<Timer*> timers_;  // null when vacant
   uint64_t next_timer_id_ = 1;

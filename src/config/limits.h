@@ -149,6 +149,10 @@ inline constexpr uint32_t kHttpDrainTimeoutMs = 5'000;
 // Above this many bytes of unsent output a connection stops reading from its peer (so a peer
 // that floods without reading, PING floods included, cannot grow our memory without bound).
 inline constexpr size_t kHttpWriteHighWaterBytes = size_t(256) << 10;
+// Rounds of produce-and-write one flush makes while the socket takes each round's output at once
+// (a large or streamed answer); then the rest waits for the loop's next turn, so that other
+// connections get theirs.
+inline constexpr uint32_t kHttpSyncWriteRounds = 4;
 // Receive window of each HTTP/2 stream (SETTINGS_INITIAL_WINDOW_SIZE) and of the connection:
 // large enough that an upload over loopback is not stalled by round trips.
 inline constexpr int32_t kHttpStreamWindowBytes = 256 << 10;

@@ -480,6 +480,7 @@ Value start_server(VM& vm, const char* fn, net::ServerOptions o, Value handler, 
     if (box->handler != UINT32_MAX) vm.loop().release(box->handler);
     return Value::undefined();
   }
+  box->server->after_input([&vm] { vm.loop().run_ready(); });
   st.servers.push_back(box);
   return server_handle(vm, box, box->server->port());
 }

@@ -141,7 +141,7 @@ class Connection {
   static void on_closed(uv_handle_t*);
   void received(std::string_view cipher);
   bool choose_protocol(std::string_view plain);
-  void send_out();
+  bool send_out();
   void check_timeouts();
   void update_reading();
   void linger();
@@ -181,6 +181,7 @@ class ServerCore {
   uv_loop_t* loop = nullptr;
   ServerOptions options;
   Handler handler;
+  std::function<void()> after_input;  // Server::after_input
   ServerStats stats;
   SslCtxPtr tls;
   bool stopping = false;

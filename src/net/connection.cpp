@@ -171,6 +171,7 @@ void Connection::received(std::string_view cipher) {
   in_feed_ = false;
   if (!ok) close_after_write_ = true;
   early_.clear();
+  if (server.after_input) server.after_input();
   flush();
 }
 
@@ -200,10 +201,20 @@ bool Connection::can_write() const {
 
 void Connection::flush() {
   if (closing_ || flushing_) return;
-  flushing_ = true;
-  if (proto_) proto_->produce();
-  flushing_ = false;
-  send_out();
+  // When libuv finishes a write, on_write flushes again: a protocol may wait for its output to
+  // be written (a streamed answer's next chunk, output held back at the high-water mark). What
+  // the socket took at once has no such callback, so flush again here: a few rounds, then on
+  // the loop's next turn.
+  for (uint32_t round = 0;; ++round) {
+    flushing_ = true;
+    if (proto_) proto_->produce();
+    flushing_ = false;
+    if (!send_out()) break;
+    if (round + 1 == limits::kHttpSyncWriteRounds) {
+      poke();
+      break;
+    }
+  }
   if (proto_ && proto_->finished()) close_after_write_ = true;
   if (close_after_write_ && unsent() == 0) {
     linger();
@@ -232,11 +243,37 @@ void Connection::on_shutdown(uv_shutdown_t* req, int) {
   static_cast<Connection*>(req->handle->data)->release();
 }
 
-void Connection::send_out() {
+// Hands the output to the socket: what it takes at once is written without a request
+// (uv_try_write: no allocation, no completion callback, no change to the poll set, which libuv
+// would otherwise make after every write), the rest goes through uv_write. True when everything
+// was written at once.
+bool Connection::send_out() {
   if (tls_) tls_->seal(plain_, cipher_);
-  if (cipher_.empty() || closing_) return;
+  if (cipher_.empty() || closing_) return false;
+  size_t done = 0;
+  if (in_flight_ == 0) {
+    uv_buf_t b = uv_buf_init(cipher_.data(), unsigned(cipher_.size()));
+    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1);
+    if (n < 0 && n != UV_EAGAIN) {
+      close();
+      return false;
+    }
+    if (n > 0) {
+      done = size_t(n);
+      last_write_progress_ = uv_now(loop());
+    }
+    if (done == cipher_.size()) {
+      cipher_.clear();  // keeps its capacity for the next turn's output
+      return true;
+    }
+  }
   auto* w = new WriteReq;
-  w->data.swap(cipher_);
+  if (done == 0) {
+    w->data.swap(cipher_);
+  } else {
+    w->data.assign(cipher_, done);
+    cipher_.clear();
+  }
   w->req.data = this;
   in_flight_ += w->data.size();
   uv_buf_t b = uv_buf_init(w->data.data(), unsigned(w->data.size()));
@@ -246,6 +283,7 @@ void Connection::send_out() {
     delete w;
     close();
   }
+  return false;
 }
 
 void Connection::on_write(uv_write_t* req, int status) {

@@ -177,6 +177,8 @@ Server::~Server() {
 int Server::port() const { return core_->port; }
 const ServerStats& Server::stats() const { return core_->stats; }
 
+void Server::after_input(std::function<void()> fn) { core_->after_input = std::move(fn); }
+
 void Server::stop(uint32_t drain_ms, std::function<void()> done) {
   if (core_->stopping) return;
   core_->done = std::move(done);

@@ -33,6 +33,10 @@ class Server {
   // (HTTP/1.1), let in-flight requests finish for at most drain_ms, then close what is left.
   // done runs once every handle is closed. Calling it again does nothing.
   void stop(uint32_t drain_ms, std::function<void()> done = {});
+  // fn runs after each read of a connection has been handed to the handler and before the
+  // connection writes: a handler that answers later (a Valk fiber) can answer there, in the
+  // same write as the request's connection, instead of after every other connection's input.
+  void after_input(std::function<void()> fn);
 
  private:
   explicit Server(ListenerCore* core) : core_(core) {}
