@@ -10,6 +10,7 @@
 #include "compile/opcodes.h"
 #include "compile/proto.h"
 #include "config/limits.h"
+#include "lib/check.h"
 #include "value/equal.h"
 #include "value/make.h"
 #include "vm/vm.h"
@@ -934,10 +935,17 @@ void Compiler::inline_case(Value form, SrcPos pos, size_t n, bool tail) {
   std::vector<uint32_t> to_end;
   for (Value c = cdr(cdr(form)); is_cons(c); c = cdr(c)) {
     Value clause = car(c);
-    expr(car(car(clause)), SrcPos{}, false);
+    Value key = car(car(clause));
     uint32_t skip = pc();
-    emit(Op::CASEJMP, 0, -1);
-    emit(Op::POP, 0, -1);
+    if (self_evaluating(key)) {
+      emit(Op::CASEK, 0, -1);
+      emit_word(constant(key));
+    } else {
+      expr(key, SrcPos{}, false);
+      skip = pc();
+      emit(Op::CASEJMP, 0, -1);
+      emit(Op::POP, 0, -1);
+    }
     expr(car(cdr(clause)), SrcPos{}, tail);
     if (!tail) {
       to_end.push_back(pc());

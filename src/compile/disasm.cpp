@@ -32,6 +32,7 @@ std::string describe_operand(const Proto* p, Op op, uint32_t ins, uint32_t extra
       return std::to_string(slot) + (slot < p->nslots ? " (" + std::string(p->params[slot]->name()) + ")" : "");
     }
     case Op::INT: return std::to_string(signed_operand(ins));
+    case Op::CASEK: return readable(p->consts[extra]) + " -> " + std::to_string(operand(ins));
     default:
       break;
   }

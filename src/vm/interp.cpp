@@ -951,6 +951,15 @@ dispatch_top:
     if (!eq) pc = code0 + operand(ins);
     DISPATCH();
   }
+  HANDLER(CASEK) {
+    Value k = K[*pc++], x = sp[-1];
+    if (x == k || (!(x.is_fixnum() && k.is_fixnum()) && values_equal(x, k))) {
+      --sp;
+      DISPATCH();
+    }
+    pc = code0 + operand(ins);
+    DISPATCH();
+  }
   HANDLER(FAIL) {
     SAVE();
     RAISE_MSG(K[operand(ins)].as<String>()->view());
