@@ -56,13 +56,24 @@ std::optional<Fold> fold_of(Op op) {
 
 // Moves a call (callee and arguments) down the stack, word by word: a libc memmove of a few
 // words writes them with wide stores that the loads of the next instructions cannot forward from.
-// Calls of up to three words are moved without a loop, each word loaded before a store could
-// reach it (to < from).
+// Calls of up to eight words are moved without a loop, every word loaded before the first store
+// (to < from, and the two ranges may overlap).
+template <uint32_t N>
+[[gnu::always_inline]] inline void move_words(Value* to, const Value* from) {
+  Value w[N];
+  for (uint32_t i = 0; i < N; ++i) w[i] = from[i];
+  for (uint32_t i = 0; i < N; ++i) to[i] = w[i];
+}
 [[gnu::always_inline]] inline void move_down(Value* to, const Value* from, uint32_t n) {
   switch (n) {
-    case 1: to[0] = from[0]; return;
-    case 2: { Value a = from[0], b = from[1]; to[0] = a; to[1] = b; return; }
-    case 3: { Value a = from[0], b = from[1], c = from[2]; to[0] = a; to[1] = b; to[2] = c; return; }
+    case 1: return move_words<1>(to, from);
+    case 2: return move_words<2>(to, from);
+    case 3: return move_words<3>(to, from);
+    case 4: return move_words<4>(to, from);
+    case 5: return move_words<5>(to, from);
+    case 6: return move_words<6>(to, from);
+    case 7: return move_words<7>(to, from);
+    case 8: return move_words<8>(to, from);
     default: for (uint32_t i = 0; i < n; ++i) to[i] = from[i];
   }
 }
