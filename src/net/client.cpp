@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "net/h2_fields.h"
+#include "net/socket_write.h"
 #include "net/tls.h"
 
 namespace valk::net {
@@ -51,11 +52,6 @@ struct Pending {
   size_t sent = 0;  // request body bytes handed to nghttp2
   bool ended = false;  // the peer's END_STREAM arrived: the response is complete
   int retries = 0;
-};
-
-struct WriteReq {
-  uv_write_t req;
-  std::string data;
 };
 
 std::string endpoint(const ClientRequest& r) { return r.host + ":" + std::to_string(r.port); }
@@ -726,16 +722,9 @@ void ClientConn::flush() {
     (tls_ ? plain_ : out_).append(reinterpret_cast<const char*>(data), size_t(n));
   }
   if (tls_) tls_->seal(plain_, out_);
-  if (!out_.empty()) {
-    auto* w = new WriteReq;
-    w->data.swap(out_);
-    w->req.data = this;
-    uv_buf_t b = uv_buf_init(w->data.data(), unsigned(w->data.size()));
-    if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1, on_write) != 0) {
-      delete w;
-      close("connection closed");
-      return;
-    }
+  if (!out_.empty() && write_out(reinterpret_cast<uv_stream_t*>(&tcp_), out_, this, on_write) < 0) {
+    close("connection closed");
+    return;
   }
   if (session_ && goaway_ && streams_.empty() && !nghttp2_session_want_write(session_)) close("");
 }

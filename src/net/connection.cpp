@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "net/conn.h"
+#include "net/socket_write.h"
 
 namespace valk::net {
 namespace {
@@ -31,11 +32,6 @@ std::string peer_name(uv_tcp_t* tcp) {
   uv_ip4_name(a, host, sizeof host);
   return host_port(host, ntohs(a->sin_port));
 }
-
-struct WriteReq {
-  uv_write_t req;
-  std::string data;
-};
 
 }  // namespace
 
@@ -243,46 +239,18 @@ void Connection::on_shutdown(uv_shutdown_t* req, int) {
   static_cast<Connection*>(req->handle->data)->release();
 }
 
-// Hands the output to the socket: what it takes at once is written without a request
-// (uv_try_write: no allocation, no completion callback, no change to the poll set, which libuv
-// would otherwise make after every write), the rest goes through uv_write. True when everything
-// was written at once.
+// Hands the output to the socket (write_out). True when the socket took everything at once.
 bool Connection::send_out() {
   if (tls_) tls_->seal(plain_, cipher_);
   if (cipher_.empty() || closing_) return false;
-  size_t done = 0;
-  if (in_flight_ == 0) {
-    uv_buf_t b = uv_buf_init(cipher_.data(), unsigned(cipher_.size()));
-    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1);
-    if (n < 0 && n != UV_EAGAIN) {
-      close();
-      return false;
-    }
-    if (n > 0) {
-      done = size_t(n);
-      last_write_progress_ = uv_now(loop());
-    }
-    if (done == cipher_.size()) {
-      cipher_.clear();  // keeps its capacity for the next turn's output
-      return true;
-    }
-  }
-  auto* w = new WriteReq;
-  if (done == 0) {
-    w->data.swap(cipher_);
-  } else {
-    w->data.assign(cipher_, done);
-    cipher_.clear();
-  }
-  w->req.data = this;
-  in_flight_ += w->data.size();
-  uv_buf_t b = uv_buf_init(w->data.data(), unsigned(w->data.size()));
-  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1, on_write);
-  if (rc != 0) {
-    in_flight_ -= w->data.size();
-    delete w;
+  ssize_t queued = write_out(reinterpret_cast<uv_stream_t*>(&tcp_), cipher_, this, on_write);
+  if (queued < 0) {
     close();
+    return false;
   }
+  if (queued == 0) return true;
+  if (in_flight_ == 0) last_write_progress_ = uv_now(loop());  // the write timeout counts from here
+  in_flight_ += size_t(queued);
   return false;
 }
 
