@@ -93,9 +93,7 @@ void Loop::release(uint32_t handle) { kept_.release(handle, Value::undefined());
 // Runs one ready fiber, or one turn of the libuv loop. False when nothing is left to do.
 bool Loop::step() {
   if (!ready_.empty()) {
-    Ready r = ready_.front();
-    ready_.pop_front();
-    run_one(r);
+    run_front();
     return true;
   }
   if (closed_ || !uv_loop_alive(&uv_)) return false;
@@ -119,6 +117,12 @@ void Loop::unblock_poll() {
   if (in_uv_run_) uv_stop(&uv_);
 }
 
+void Loop::run_front() {
+  Ready r = ready_.front();
+  ready_.pop_front();
+  run_one(r);
+}
+
 void Loop::run_one(Ready r) {
   // A Value, not a FiberObj*: run_fiber updates it, as the fiber may move while it runs.
   Value fiber = r.fiber;
@@ -136,11 +140,7 @@ void Loop::run_one(Ready r) {
 }
 
 void Loop::run_ready() {
-  for (size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
-    Ready r = ready_.front();
-    ready_.pop_front();
-    run_one(r);
-  }
+  for (size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) run_front();
 }
 
 void Loop::run_ahead(Value future) {
@@ -149,10 +149,8 @@ void Loop::run_ahead(Value future) {
   if (f->fiber.is_undefined() || ready_.front().fiber != f->fiber) return;
   // Awaited: a rejection is not reported as unawaited (wait_fiber marks it so too).
   f->flags |= futureflag::kHandled;
-  Ready r = ready_.front();
-  ready_.pop_front();
   ++fibers_run_ahead_;
-  run_one(r);
+  run_front();
 }
 
 Resume Loop::run_until_main_resumed() {

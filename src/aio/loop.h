@@ -177,6 +177,7 @@ class Loop {
   void fire(Timer* t);
   void stop_timer(uint32_t slot, uint64_t id);
   bool step();
+  void run_front();  // the first ready fiber, taken off the queue
   void run_one(Ready r);
   void make_ready(Ready r);
   void unblock_poll();
