@@ -68,6 +68,50 @@ class DictShape {
   uint32_t order_[kMaxKeys];      // the key index of the shape's i-th entry in dict_for_each's order
 };
 
+// The header Dict of a message whose field names are the last message's, in the same order (a
+// peer sends the same fields request after request): made by dict_refill from a kept shape of
+// those names, so no name is hashed, compared as a key or made into a String again. Names that
+// differ make a new shape. For distinct names only (headers_dict joins repeated ones).
+class HeaderShape {
+ public:
+  static constexpr size_t kMaxFields = 32;
+  // The Dict of fields, or undefined when there are more than kMaxFields.
+  Value make(VM& vm, const net::Headers& fields) {
+    if (fields.size() > kMaxFields) return Value::undefined();
+    if (!same_names(fields)) reshape(vm, fields);
+    Heap& h = vm.heap();
+    Value values[kMaxFields];
+    for (size_t i = 0; i < fields.size(); ++i) values[i] = make_string(h, fields[order_[i]].second);
+    return dict_refill(h, vm.loop().kept(handle_), values);
+  }
+
+ private:
+  bool same_names(const net::Headers& fields) const {
+    if (handle_ == UINT32_MAX || fields.size() != names_.size()) return false;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].first != names_[i]) return false;
+    }
+    return true;
+  }
+  void reshape(VM& vm, const net::Headers& fields) {
+    Heap& h = vm.heap();
+    if (handle_ != UINT32_MAX) vm.loop().release(handle_);
+    names_.clear();
+    Value shape = dict_empty(h);
+    for (size_t i = 0; i < fields.size(); ++i) {
+      names_.push_back(fields[i].first);
+      shape = dict_assoc(h, shape, make_string(h, fields[i].first), Value::fixnum(int64_t(i)));
+    }
+    size_t i = 0;
+    dict_for_each(shape, [&](Value, Value field) { order_[i++] = uint32_t(field.fixnum_value()); });
+    handle_ = vm.loop().keep(shape);
+  }
+
+  uint32_t handle_ = UINT32_MAX;    // Loop::keep handle of the shape
+  std::vector<std::string> names_;  // the shape's field names, in the message's order
+  uint32_t order_[kMaxFields];      // the field index of the shape's i-th entry in dict_for_each's order
+};
+
 enum RequestKey : uint32_t {
   kMethod, kPath, kQuery, kBody, kRemote, kAuthority, kScheme, kProtocol, kHeaders, kTrailers, kRequestKeys
 };
@@ -82,6 +126,7 @@ struct NetState : LoopState {
   std::vector<std::pair<net::ClientOptions, std::shared_ptr<net::Client>>> clients;
   uint32_t worker = 0;  // in a worker isolate of `workers N`: its number, 1 to N (http/worker)
   DictShape request_shape, response_shape;
+  HeaderShape request_headers, response_headers;  // the last request's (server), response's (client)
   ~NetState() override {
     for (auto& s : servers) {
       s->server.reset();   // stop(0): handles close in the loop's close()
@@ -202,8 +247,12 @@ bool distinct_names(const net::Headers& headers) {
 
 // Header fields as a Dict name -> value; a repeated name gets its values joined as RFC 9110 says
 // (", ", or "; " for cookie).
-Value headers_dict(VM& vm, const net::Headers& headers) {
+// With a shape, a message with the last one's names is made from it.
+Value headers_dict(VM& vm, const net::Headers& headers, HeaderShape* shape = nullptr) {
   if (distinct_names(headers)) {
+    if (shape) {
+      if (Value d = shape->make(vm, headers); !d.is_undefined()) return d;
+    }
     Value d = dict_empty(vm.heap());
     for (const auto& [n, v] : headers) d = dict_assoc(vm.heap(), d, str(vm, n), str(vm, v));
     return d;
@@ -228,7 +277,7 @@ Value request_value(VM& vm, const net::Request& r) {
                                  &r.remote, &r.authority, &r.scheme, &r.protocol};
   Value by_key[kRequestKeys];
   for (uint32_t k = 0; k < kHeaders; ++k) by_key[k] = str(vm, *fields[k]);
-  by_key[kHeaders] = headers_dict(vm, r.headers);
+  by_key[kHeaders] = headers_dict(vm, r.headers, &net_state(vm).request_headers);
   by_key[kTrailers] = headers_dict(vm, r.trailers);
   return net_state(vm).request_shape.make(vm, kRequestKeyNames, kRequestKeys, by_key);
 }
@@ -236,7 +285,7 @@ Value request_value(VM& vm, const net::Request& r) {
 Value response_value(VM& vm, const net::ClientResponse& r, const std::string& what) {
   Value by_key[kResponseKeys];
   by_key[kStatus] = Value::fixnum(r.status);
-  by_key[kResponseHeaders] = headers_dict(vm, r.headers);
+  by_key[kResponseHeaders] = headers_dict(vm, r.headers, &net_state(vm).response_headers);
   by_key[kResponseBody] = str(vm, r.body);
   by_key[kResponseTrailers] = headers_dict(vm, r.trailers);
   Value d = net_state(vm).response_shape.make(vm, kResponseKeyNames, kResponseKeys, by_key);

@@ -59,6 +59,7 @@ const char* kServeProgram = R"(
     {(== (get req "path") "/hello") (str/format "hello %s %s %s" (get req "method") (get req "protocol") (get req "scheme"))}
     {(== (get req "path") "/echo") (dict "status" 201 "headers" (dict "x-echo" (get req "query")) "body" (get req "body"))}
     {(== (get req "path") "/header") (get (get req "headers") "x-test" "none")}
+    {(== (get req "path") "/xs") (str/join "" (map (\ {n} {get (get req "headers") n "-"}) {"x-a" "x-b" "x-c" "x-d"}))}
     {(== (get req "path") "/later") (do (await (aio/sleep 30)) "later")}
     {(== (get req "path") "/boom") (head 1)}
     {otherwise (dict "status" 404 "body" "no")}
@@ -166,6 +167,16 @@ TEST(NetValk, CurlH2cTlsAndHttp11AgainstServe) {
   EXPECT_EQ(sh(curl(base + "/hello")).out, "hello GET http/1.1 http");
   EXPECT_EQ(sh(curl("--http1.0 " + base + "/hello")).out, "hello GET http/1.0 http");
   EXPECT_EQ(sh(curl("-H \"X-Test: yes\" " + base + "/header")).out, "yes");
+  // Header Dicts of requests with the last request's field names are refilled from a kept shape
+  // (HeaderShape): each request's values where its names say, whatever order the names came in.
+  auto xs = [&](const std::string& flags, const std::string& headers) {
+    return sh(curl(flags + " " + headers + " " + base + "/xs")).out;
+  };
+  std::string dacb = "-H \"X-D: 1\" -H \"X-A: 2\" -H \"X-C: 3\" -H \"X-B: 4\"";
+  EXPECT_EQ(xs("--http2-prior-knowledge", dacb), "2431");
+  EXPECT_EQ(xs("--http2-prior-knowledge", "-H \"X-D: 5\" -H \"X-A: 6\" -H \"X-C: 7\" -H \"X-B: 8\""), "6875");
+  EXPECT_EQ(xs("--http2-prior-knowledge", "-H \"X-B: 9\" -H \"X-A: 0\""), "09--");
+  EXPECT_EQ(xs("", dacb), "2431");  // HTTP/1.1
   Shell echo = sh(curl("--http2-prior-knowledge -i --data-binary abc \"" + base + "/echo?k=v\""));
   EXPECT_NE(echo.out.find("HTTP/2 201"), std::string::npos) << echo.out;
   EXPECT_NE(echo.out.find("x-echo: k=v"), std::string::npos) << echo.out;
