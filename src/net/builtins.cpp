@@ -646,29 +646,32 @@ Value builtin_stop(VM& vm, Args a) {
 
 // ---- the client builtins ------------------------------------------------------------------------
 
-// The client of this VM for these options (made once, its connections reused).
-std::shared_ptr<net::Client> client_for(VM& vm, const net::ClientOptions& o, std::string& error) {
+// The client of this VM for these options (made once, its connections reused); null with error
+// set when it cannot be made. The reference holds until the next client is made.
+const std::shared_ptr<net::Client>& client_for(VM& vm, const net::ClientOptions& o, std::string& error) {
+  static const std::shared_ptr<net::Client> none;
   NetState& st = net_state(vm);
   for (const auto& [options, client] : st.clients) {
     if (options == o) return client;
   }
   std::shared_ptr<net::Client> c = net::Client::make(vm.loop().uv(), o, error);
-  if (c) st.clients.emplace_back(o, c);
-  return c;
+  if (!c) return none;
+  return st.clients.emplace_back(o, std::move(c)).second;
 }
 
-// Sends r on client; returns the future of its response Dict, rejected with `prefix + error`.
-Value send_request(VM& vm, net::Client& client, net::ClientRequest&& r, const std::string& prefix) {
+// Sends r on client; returns the future of its response Dict, rejected with "FN: URL: error"
+// ("FN: error" without a URL). The message is made only on an error.
+Value send_request(VM& vm, net::Client& client, net::ClientRequest&& r, const char* fn, std::string url) {
   Value future = vm.loop().make_future(false);
   uint32_t kept = vm.loop().keep(future);
   // What a streamed body's handle prints as; only a streamed response has one.
   std::string what = r.stream_body ? r.method + " " + r.scheme + "://" + r.host + ":" + std::to_string(r.port) + r.path : "";
-  client.request(std::move(r), [&vm, kept, prefix, what](const std::string& error, net::ClientResponse&& resp) {
+  client.request(std::move(r), [&vm, kept, fn, url = std::move(url), what](const std::string& error, net::ClientResponse&& resp) {
     Loop& loop = vm.loop();
     if (error.empty()) {
       loop.settle(loop.kept(kept), true, response_value(vm, resp, what));
     } else {
-      loop.settle(loop.kept(kept), false, vm.error(prefix + error));
+      loop.settle(loop.kept(kept), false, vm.error(std::string(fn) + ": " + (url.empty() ? "" : url + ": ") + error));
     }
     loop.release(kept);
   });
@@ -805,9 +808,9 @@ Value builtin_request(VM& vm, Args a) {
     return vm.error("http/request: options \"cert\" and \"key\" go together");
   }
   std::string error;
-  auto client = client_for(vm, o, error);
+  const auto& client = client_for(vm, o, error);
   if (!client) return vm.error("http/request: " + error);
-  return send_request(vm, *client, std::move(r), "http/request: " + std::string(sv(url)) + ": ");
+  return send_request(vm, *client, std::move(r), fn, std::string(sv(url)));
 }
 
 Value builtin_get(VM& vm, Args a) {
@@ -815,9 +818,10 @@ Value builtin_get(VM& vm, Args a) {
   net::ClientRequest r;
   if (!parse_url(sv(a[0]), r)) return bad_url(vm, "http/get", a[0]);
   std::string error;
-  auto client = client_for(vm, net::ClientOptions{}, error);
+  static const net::ClientOptions kDefaults;
+  const auto& client = client_for(vm, kDefaults, error);
   if (!client) return vm.error("http/get: " + error);
-  return send_request(vm, *client, std::move(r), "http/get: " + std::string(sv(a[0])) + ": ");
+  return send_request(vm, *client, std::move(r), "http/get", std::string(sv(a[0])));
 }
 
 // ---- the original's http2/ builtins ---------------------------------------------------------------
@@ -931,7 +935,7 @@ Value builtin_send(VM& vm, Args a) {
   req.sni = c->sni;
   req.path = r->path;
   req.headers = r->headers;
-  return send_request(vm, *client, std::move(req), "ERR: ");
+  return send_request(vm, *client, std::move(req), "ERR", "");
 }
 
 // The response Dict of http2/send or http/request.
