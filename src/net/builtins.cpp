@@ -43,73 +43,75 @@ struct ServerBox {
   bool streaming = false;  // "stream-body": requests carry an HttpStream (http/read, http/write)
 };
 
-// A Dict whose keys are always the same Strings (a request, a response) is made as a copy of a
-// shape Dict of those keys, kept in the loop (dict_refill: no key hashed or compared per Dict).
-class DictShape {
- public:
-  // The Dict names[k] -> by_key[k] for every k < n (n at most kMaxKeys, the same on every call).
-  Value make(VM& vm, const char* const* names, uint32_t n, const Value* by_key) {
+// A shape Dict (name k -> k) kept in the loop, and the name of each of its entries in
+// dict_for_each's order: a Dict of those names is then a copy of it (dict_refill), no key hashed,
+// compared as a key or made a String again.
+template <uint32_t kMaxNames>
+class KeptShape {
+ protected:
+  bool made() const { return handle_ != UINT32_MAX; }
+  // Makes (or makes again) the shape of the n names name_of(0) ... name_of(n - 1).
+  template <class NameOf>
+  void reshape(VM& vm, uint32_t n, NameOf name_of) {
     Heap& h = vm.heap();
-    if (handle_ == UINT32_MAX) {
-      Value shape = dict_empty(h);
-      for (uint32_t k = 0; k < n; ++k) shape = dict_assoc(h, shape, make_string(h, names[k]), Value::fixnum(k));
-      uint32_t i = 0;
-      dict_for_each(shape, [&](Value, Value k) { order_[i++] = uint32_t(k.fixnum_value()); });
-      handle_ = vm.loop().keep(shape);
-    }
-    Value values[kMaxKeys];
-    for (uint32_t i = 0; i < n; ++i) values[i] = by_key[order_[i]];
-    return dict_refill(h, vm.loop().kept(handle_), values);
+    if (made()) vm.loop().release(handle_);
+    Value shape = dict_empty(h);
+    for (uint32_t k = 0; k < n; ++k) shape = dict_assoc(h, shape, make_string(h, name_of(k)), Value::fixnum(k));
+    uint32_t i = 0;
+    dict_for_each(shape, [&](Value, Value k) { order_[i++] = uint32_t(k.fixnum_value()); });
+    handle_ = vm.loop().keep(shape);
+  }
+  // The Dict name k -> value_of(k), for the n names of the shape.
+  template <class ValueOf>
+  Value refill(VM& vm, uint32_t n, ValueOf value_of) {
+    Value values[kMaxNames];
+    for (uint32_t i = 0; i < n; ++i) values[i] = value_of(order_[i]);
+    return dict_refill(vm.heap(), vm.loop().kept(handle_), values);
   }
 
  private:
-  static constexpr uint32_t kMaxKeys = 16;
   uint32_t handle_ = UINT32_MAX;  // Loop::keep handle of the shape
-  uint32_t order_[kMaxKeys];      // the key index of the shape's i-th entry in dict_for_each's order
+  uint32_t order_[kMaxNames];     // the name index of the shape's i-th entry in dict_for_each's order
+};
+
+// A Dict whose keys are always the same Strings (a request, a response).
+class DictShape : KeptShape<16> {
+ public:
+  // The Dict names[k] -> by_key[k] for every k < n (n at most 16, the same on every call).
+  Value make(VM& vm, const char* const* names, uint32_t n, const Value* by_key) {
+    if (!made()) reshape(vm, n, [&](uint32_t k) { return std::string_view(names[k]); });
+    return refill(vm, n, [&](uint32_t k) { return by_key[k]; });
+  }
 };
 
 // The header Dict of a message whose field names are the last message's, in the same order (a
-// peer sends the same fields request after request): made by dict_refill from a kept shape of
-// those names, so no name is hashed, compared as a key or made into a String again. Names that
-// differ make a new shape. For distinct names only (headers_dict joins repeated ones).
-class HeaderShape {
+// peer sends the same fields request after request); names that differ make a new shape. For
+// distinct names only (headers_dict joins repeated ones).
+constexpr uint32_t kMaxShapedFields = 32;  // a message with more takes headers_dict's general path
+class HeaderShape : KeptShape<kMaxShapedFields> {
  public:
-  static constexpr size_t kMaxFields = 32;
-  // The Dict of fields, or undefined when there are more than kMaxFields.
+  // The Dict of fields, or undefined when there are more than kMaxShapedFields.
   Value make(VM& vm, const net::Headers& fields) {
-    if (fields.size() > kMaxFields) return Value::undefined();
-    if (!same_names(fields)) reshape(vm, fields);
-    Heap& h = vm.heap();
-    Value values[kMaxFields];
-    for (size_t i = 0; i < fields.size(); ++i) values[i] = make_string(h, fields[order_[i]].second);
-    return dict_refill(h, vm.loop().kept(handle_), values);
+    if (fields.size() > kMaxShapedFields) return Value::undefined();
+    auto n = uint32_t(fields.size());
+    if (!same_names(fields)) {
+      reshape(vm, n, [&](uint32_t k) { return std::string_view(fields[k].first); });
+      names_.clear();
+      for (const auto& f : fields) names_.push_back(f.first);
+    }
+    return refill(vm, n, [&](uint32_t k) { return make_string(vm.heap(), fields[k].second); });
   }
 
  private:
   bool same_names(const net::Headers& fields) const {
-    if (handle_ == UINT32_MAX || fields.size() != names_.size()) return false;
+    if (!made() || fields.size() != names_.size()) return false;
     for (size_t i = 0; i < fields.size(); ++i) {
       if (fields[i].first != names_[i]) return false;
     }
     return true;
   }
-  void reshape(VM& vm, const net::Headers& fields) {
-    Heap& h = vm.heap();
-    if (handle_ != UINT32_MAX) vm.loop().release(handle_);
-    names_.clear();
-    Value shape = dict_empty(h);
-    for (size_t i = 0; i < fields.size(); ++i) {
-      names_.push_back(fields[i].first);
-      shape = dict_assoc(h, shape, make_string(h, fields[i].first), Value::fixnum(int64_t(i)));
-    }
-    size_t i = 0;
-    dict_for_each(shape, [&](Value, Value field) { order_[i++] = uint32_t(field.fixnum_value()); });
-    handle_ = vm.loop().keep(shape);
-  }
 
-  uint32_t handle_ = UINT32_MAX;    // Loop::keep handle of the shape
   std::vector<std::string> names_;  // the shape's field names, in the message's order
-  uint32_t order_[kMaxFields];      // the field index of the shape's i-th entry in dict_for_each's order
 };
 
 enum RequestKey : uint32_t {
