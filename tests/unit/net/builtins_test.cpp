@@ -134,6 +134,28 @@ TEST(NetValk, RefusedConnectMakesAwaitRaise) {
       << r.out;
 }
 
+// A request whose connection the server drops (node over TLS, the session destroyed on its first
+// stream): the future of http2/send is rejected with the original's ERR: message.
+TEST(NetValk, DroppedRequestMakesSendsAwaitRaise) {
+  self_signed();
+  int port = free_port();
+  NodePeer peer("drop", port, R"(
+const h = require("http2"), fs = require("fs"), dir = ")" + certs().dir + R"(";
+const srv = h.createSecureServer({key: fs.readFileSync(dir + "/self.key"), cert: fs.readFileSync(dir + "/self.crt")});
+srv.on("stream", (st) => st.session.destroy());
+srv.listen()" + std::to_string(port) + R"(, "127.0.0.1");
+)");
+  ASSERT_GT(peer.pid, 0);
+  std::string path = program("dropped.valk", with_port(R"(
+(def {client} (await (http2/connect aio "127.0.0.1" PORT "localhost")))
+(def {send} (\ {} {try {await (http2/send (http2/request "GET" "https" "localhost" "/") client)} error/message}))
+(print (send))
+)", port));
+  Shell r = run_valk(path);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "ERR: connection closed\n");
+}
+
 // A name no resolver knows: the lookup (on libuv's thread pool) fails, or the connect timeout ends
 // it; either way `await` raises naming the host.
 TEST(NetValk, UnresolvableNameMakesAwaitRaise) {
