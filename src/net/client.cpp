@@ -342,6 +342,8 @@ void ClientConn::submit(std::unique_ptr<Pending> p) {
   }
   const ClientRequest& r = p->request;
   std::vector<nghttp2_nv> nva;
+  constexpr size_t kPseudoAndLength = 5;  // :method :scheme :authority :path content-length
+  nva.reserve(kPseudoAndLength + r.headers.size());
   static const std::string kMethod = ":method", kScheme = ":scheme", kAuthority = ":authority",
                            kPath = ":path", kLength = "content-length";
   std::string length = std::to_string(r.body.size());
