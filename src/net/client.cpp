@@ -55,6 +55,8 @@ struct Pending {
 };
 
 std::string endpoint(const ClientRequest& r) { return r.host + ":" + std::to_string(r.port); }
+// The key of r's connection in ClientCore::conns.
+std::string conn_key(const ClientRequest& r) { return r.scheme + "://" + endpoint(r) + "/" + r.sni; }
 
 }  // namespace
 
@@ -80,6 +82,7 @@ class ClientCore {
   uint64_t opened = 0;
   std::unordered_map<std::string, ClientConn*> conns;  // usable connections by authority
   std::unordered_set<ClientConn*> all;                 // connections not yet freed
+  ClientConn* last = nullptr;  // the usable connection conn_for found last (most requests go to one)
 
   void send(std::unique_ptr<Pending> p);
   ClientConn* conn_for(const ClientRequest& r);
@@ -98,6 +101,10 @@ class ClientConn {
   void close(const std::string& why);
   std::string key;
   bool usable() const { return !closing_ && !goaway_; }
+  // True when r goes to this connection's host, port and TLS name (no key built).
+  bool serves(const ClientRequest& r) const {
+    return port_ == r.port && scheme_ == r.scheme && host_ == r.host && sni_ == (r.sni.empty() ? r.host : r.sni);
+  }
   // A streamed body's reader took n bytes of stream id: the peer may send as much again.
   void consumed(int32_t id, size_t n);
 
@@ -172,7 +179,7 @@ void ClientCore::send(std::unique_ptr<Pending> p) {
     return;
   }
   const ClientRequest& r = p->request;
-  c = new ClientConn(*this, r.scheme + "://" + endpoint(r) + "/" + r.sni, r);
+  c = new ClientConn(*this, conn_key(r), r);
   conns[c->key] = c;
   all.insert(c);
   opened++;
@@ -182,11 +189,15 @@ void ClientCore::send(std::unique_ptr<Pending> p) {
 
 // The usable connection to r's authority, or null.
 ClientConn* ClientCore::conn_for(const ClientRequest& r) {
-  auto it = conns.find(r.scheme + "://" + endpoint(r) + "/" + r.sni);
-  return it != conns.end() && it->second->usable() ? it->second : nullptr;
+  if (last && last->usable() && last->serves(r)) return last;
+  auto it = conns.find(conn_key(r));
+  if (it == conns.end() || !it->second->usable()) return nullptr;
+  last = it->second;
+  return last;
 }
 
 void ClientCore::gone(ClientConn* c) {
+  if (last == c) last = nullptr;
   auto it = conns.find(c->key);
   if (it != conns.end() && it->second == c) conns.erase(it);
 }
@@ -857,7 +868,7 @@ void Client::connect(ClientRequest request, std::function<void(const std::string
   }
   ClientConn* c = core_->conn_for(request);
   if (!c) {
-    c = new ClientConn(*core_, request.scheme + "://" + endpoint(request) + "/" + request.sni, request);
+    c = new ClientConn(*core_, conn_key(request), request);
     core_->conns[c->key] = c;
     core_->all.insert(c);
     core_->opened++;
