@@ -75,8 +75,11 @@ class ClientCore {
  public:
   uv_loop_t* loop;
   ClientOptions options;
+  // Null until the first https connection when no option names a file (nothing can fail then
+  // that the caller must hear of at once): starting OpenSSL costs about 10 M instructions, which
+  // a program speaking only h2c never needs. The system's CAs are loaded then too.
   SslCtxPtr tls;
-  bool system_cas_pending = false;  // load_system_cas at the first https connection
+  bool system_cas_pending = false;
   bool closing = false;
   bool orphaned = false;
   uint64_t opened = 0;
@@ -85,6 +88,9 @@ class ClientCore {
   ClientConn* last = nullptr;  // the usable connection conn_for found last (most requests go to one)
 
   void send(std::unique_ptr<Pending> p);
+  // The TLS context made and the system's CAs loaded, when not yet; false with error set when
+  // either fails.
+  bool ready_tls(std::string& error);
   ClientConn* conn_for(const ClientRequest& r);
   void gone(ClientConn* c);
   void close_all();
@@ -187,6 +193,18 @@ void ClientCore::send(std::unique_ptr<Pending> p) {
   c->start();
 }
 
+bool ClientCore::ready_tls(std::string& error) {
+  if (!tls) {
+    tls = make_client_tls(options.ca_file, options.insecure, options.cert_file, options.key_file, error);
+    if (!tls) return false;
+  }
+  if (system_cas_pending) {
+    if (!load_system_cas(tls.get(), error)) return false;
+    system_cas_pending = false;
+  }
+  return true;
+}
+
 // The usable connection to r's authority, or null.
 ClientConn* ClientCore::conn_for(const ClientRequest& r) {
   if (last && last->usable() && last->serves(r)) return last;
@@ -230,13 +248,12 @@ ClientConn::~ClientConn() {
 void ClientConn::start() {
   connect_deadline_ = uv_now(core_.loop) + core_.options.connect_timeout_ms;
   uv_timer_start(&timer_, on_timer, kClientTickMs, kClientTickMs);
-  if (scheme_ == "https" && core_.system_cas_pending) {
+  if (scheme_ == "https") {
     std::string error;
-    if (!load_system_cas(core_.tls.get(), error)) {
+    if (!core_.ready_tls(error)) {
       close(error);
       return;
     }
-    core_.system_cas_pending = false;
   }
   // The name is looked up on libuv's thread pool: a slow resolver holds this connection only
   // (its connect timeout runs meanwhile), not the loop.
@@ -835,8 +852,8 @@ std::unique_ptr<Client> Client::make(uv_loop_t* loop, ClientOptions options, std
   core->loop = loop;
   core->options = std::move(options);
   const ClientOptions& o = core->options;
-  core->tls = make_client_tls(o.ca_file, o.insecure, o.cert_file, o.key_file, error);
-  if (!core->tls) {
+  bool names_a_file = !o.ca_file.empty() || !o.cert_file.empty();
+  if (names_a_file && !core->ready_tls(error)) {
     delete core;
     return nullptr;
   }
