@@ -1159,21 +1159,34 @@ bool Compiler::fusable_if(Value cond, Op* fused, Stub* stub) {
   return true;
 }
 
-// (+ x y) or (- x y) over a parameter and a small integer or another parameter.
+// (+ x y), (- x y) or (* x y) over a parameter and a small integer or another parameter. + and *
+// of a constant and a parameter, (* 2 x), fuse the other way round: both commute exactly, on
+// integers and on doubles alike (the stub, which raises any error, keeps the written order).
 bool Compiler::fusable_arith(Op op, Value form, Op* fused, Stub* stub) {
-  if (op != Op::ADD && op != Op::SUB) return false;
+  struct Row {
+    Op op, with_constant, with_parameter;
+    bool commutes;
+  };
+  static const Row kFused[] = {{Op::ADD, Op::ADD_LK, Op::ADD_LL, true},
+                               {Op::SUB, Op::SUB_LK, Op::SUB_LL, false},
+                               {Op::MUL, Op::MUL_LK, Op::MUL_LL, true}};
+  const Row* row = std::find_if(std::begin(kFused), std::end(kFused), [op](const Row& r) { return r.op == op; });
+  if (row == std::end(kFused)) return false;
   if (no_fuse_ || pc() >= kMaxFusedPc || stubs_.size() >= kMaxStubs) return false;
   Operand x = operand_of(car(cdr(form)));
   Operand y = operand_of(car(cdr(cdr(form))));
-  if (!x.ok || !y.ok || !x.local || x.value > 0xff) return false;  // the first must be a parameter
-  *fused = op == Op::ADD ? (y.local ? Op::ADD_LL : Op::ADD_LK) : (y.local ? Op::SUB_LL : Op::SUB_LK);
+  if (!x.ok || !y.ok) return false;
+  Operand a = x, b = y;
+  if (!x.local && row->commutes) std::swap(a, b);
+  if (!a.local || a.value > 0xff) return false;  // the instruction's first operand is a parameter
+  *fused = b.local ? row->with_parameter : row->with_constant;
   stub->op = op;
   stub->op_sym = car(form).as<Symbol>();
   stub->form = form;
   stub->first = x;
   stub->second = y;
   stub->is_if = false;
-  fused_operands_ = {x, y};
+  fused_operands_ = {a, b};  // the instruction's operands; the stub keeps the written order
   return true;
 }
 

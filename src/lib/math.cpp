@@ -61,6 +61,10 @@ Value builtin_abs(VM& vm, Args a) {
 
 template <double (*F)(double)>
 Value float_fn(VM& vm, const char* fn, Args a) {
+  if (a[0].is_flonum()) {  // float code's usual case: no check, no box
+    Value r = Value::flonum_or_undefined(F(a[0].flonum_value()));
+    if (!r.is_undefined()) return r;
+  }
   if (Value e = check_number(vm, fn, a[0]); !e.is_undefined()) return e;
   return make_float(vm.heap(), F(number_as_double(a[0])));
 }

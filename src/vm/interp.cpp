@@ -54,6 +54,73 @@ std::optional<Fold> fold_of(Op op) {
   }
 }
 
+// ---- the fast results of + - * and the comparisons: the builtins' values for the common
+// operands, computed in the handler; undefined (or -1 for a comparison) sends the rest (a boxed
+// number, an overflow, not a number) to the builtin, which computes it or raises.
+
+// Two numbers as the doubles the builtins would compute with: two flonums, or a flonum and a
+// fixnum within 2^53 (converted exactly, so a comparison with it stays exact).
+[[gnu::always_inline]] inline bool as_doubles(Value a, Value b, double* x, double* y) {
+  constexpr int64_t kExact = int64_t(1) << 53;
+  auto one = [](Value v, double* d) {
+    if (v.is_flonum()) {
+      *d = v.flonum_value();
+      return true;
+    }
+    if (v.is_fixnum() && v.fixnum_value() >= -kExact && v.fixnum_value() <= kExact) {
+      *d = double(v.fixnum_value());
+      return true;
+    }
+    return false;
+  };
+  return (a.is_flonum() || b.is_flonum()) && one(a, x) && one(b, y);
+}
+
+// Tagged fixnums (low bit 1) add and subtract as words, less or plus the one tag bit.
+[[gnu::always_inline]] inline Value fast_add(Value a, Value b) {
+  int64_t r;
+  if (LIKELY(a.is_fixnum() && b.is_fixnum() &&
+             !__builtin_add_overflow(int64_t(a.bits()), int64_t(b.bits()) - 1, &r))) {
+    return Value::from_bits(uint64_t(r));
+  }
+  double x, y;
+  return as_doubles(a, b, &x, &y) ? Value::flonum_or_undefined(x + y) : Value::undefined();
+}
+[[gnu::always_inline]] inline Value fast_sub(Value a, Value b) {
+  int64_t r;
+  if (LIKELY(a.is_fixnum() && b.is_fixnum() &&
+             !__builtin_sub_overflow(int64_t(a.bits()), int64_t(b.bits()) - 1, &r))) {
+    return Value::from_bits(uint64_t(r));
+  }
+  double x, y;
+  return as_doubles(a, b, &x, &y) ? Value::flonum_or_undefined(x - y) : Value::undefined();
+}
+[[gnu::always_inline]] inline Value fast_mul(Value a, Value b) {
+  int64_t r;
+  if (LIKELY(a.is_fixnum() && b.is_fixnum() && !__builtin_mul_overflow(a.fixnum_value(), b.fixnum_value(), &r) &&
+             Value::fits_fixnum(r))) {
+    return Value::fixnum(r);
+  }
+  double x, y;
+  return as_doubles(a, b, &x, &y) ? Value::flonum_or_undefined(x * y) : Value::undefined();
+}
+[[gnu::always_inline]] inline Value fast_div(Value a, Value b) {
+  if (LIKELY(a.is_fixnum() && b.is_fixnum() && b.fixnum_value() != 0)) {
+    int64_t r = a.fixnum_value() / b.fixnum_value();
+    if (LIKELY(Value::fits_fixnum(r))) return Value::fixnum(r);
+  }
+  double x, y;  // Integer / Integer stays Integer division: as_doubles needs a flonum
+  return as_doubles(a, b, &x, &y) ? Value::flonum_or_undefined(x / y) : Value::undefined();
+}
+// 1 or 0, or -1 when the builtin must decide. Tagged fixnums order as the integers they hold;
+// no flonum is nan.
+template <typename Cmp>
+[[gnu::always_inline]] inline int fast_compare(Value a, Value b, Cmp cmp) {
+  if (LIKELY(a.is_fixnum() && b.is_fixnum())) return cmp(int64_t(a.bits()), int64_t(b.bits())) ? 1 : 0;
+  double x, y;
+  return as_doubles(a, b, &x, &y) ? (cmp(x, y) ? 1 : 0) : -1;
+}
+
 // Moves a call (callee and arguments) down the stack, word by word: a libc memmove of a few
 // words writes them with wide stores that the loads of the next instructions cannot forward from.
 // Calls of up to eight words are moved without a loop, every word loaded before the first store
@@ -580,74 +647,23 @@ dispatch_top:
     { tail_call = false; goto call_generic; }                                                           \
   }
 
-// Two flonums (the floats of ordinary magnitude, held in the word): `result`, computed from their
-// doubles x and y as the builtin would, replaces them unless it is undefined (a double result
-// that is no flonum, see Value::flonum_or_undefined: arith_generic computes it again and boxes it).
-// Other floats, and a Float against an Integer, are arith_generic's.
-#define FLONUMS(a, b, result)                                   \
-  if ((a).is_flonum() && (b).is_flonum()) {                     \
-    double x = (a).flonum_value(), y = (b).flonum_value();      \
-    Value r_ = (result);                                        \
-    if (LIKELY(!r_.is_undefined())) {                           \
-      sp[-2] = r_;                                              \
-      --sp;                                                     \
-      DISPATCH();                                               \
-    }                                                           \
-  }
+  // + - * / of two operands: fast_add ... fast_div, else the builtin.
+#define ARITH2(name, fast)                 \
+  WATCHED(name) {                          \
+    Value r = fast(sp[-2], sp[-1]);        \
+    if (LIKELY(!r.is_undefined())) {       \
+      sp[-2] = r;                          \
+      --sp;                                \
+      DISPATCH();                          \
+    }                                      \
+    goto arith_generic;                    \
+  }                                        \
+  ARITH_SLOW(name, 2)
 
-  WATCHED(ADD) {
-    Value b = sp[-1], a = sp[-2];
-    int64_t r;
-    if (LIKELY(a.is_fixnum() && b.is_fixnum() &&
-               !__builtin_add_overflow(int64_t(a.bits()), int64_t(b.bits()) - 1, &r))) {
-      sp[-2] = Value::from_bits(uint64_t(r));
-      --sp;
-      DISPATCH();
-    }
-    FLONUMS(a, b, Value::flonum_or_undefined(x + y))
-    goto arith_generic;
-  }
-  ARITH_SLOW(ADD, 2)
-  WATCHED(SUB) {
-    Value b = sp[-1], a = sp[-2];
-    int64_t r;
-    if (LIKELY(a.is_fixnum() && b.is_fixnum() &&
-               !__builtin_sub_overflow(int64_t(a.bits()), int64_t(b.bits()) - 1, &r))) {
-      sp[-2] = Value::from_bits(uint64_t(r));
-      --sp;
-      DISPATCH();
-    }
-    FLONUMS(a, b, Value::flonum_or_undefined(x - y))
-    goto arith_generic;
-  }
-  ARITH_SLOW(SUB, 2)
-  WATCHED(MUL) {
-    Value b = sp[-1], a = sp[-2];
-    int64_t r;
-    if (LIKELY(a.is_fixnum() && b.is_fixnum() &&
-               !__builtin_mul_overflow(a.fixnum_value(), b.fixnum_value(), &r) && Value::fits_fixnum(r))) {
-      sp[-2] = Value::fixnum(r);
-      --sp;
-      DISPATCH();
-    }
-    FLONUMS(a, b, Value::flonum_or_undefined(x * y))
-    goto arith_generic;
-  }
-  ARITH_SLOW(MUL, 2)
-  WATCHED(DIV) {
-    Value b = sp[-1], a = sp[-2];
-    if (LIKELY(a.is_fixnum() && b.is_fixnum() && b.fixnum_value() != 0)) {
-      int64_t r = a.fixnum_value() / b.fixnum_value();
-      if (LIKELY(Value::fits_fixnum(r))) {
-        sp[-2] = Value::fixnum(r);
-        --sp;
-        DISPATCH();
-      }
-    }
-    FLONUMS(a, b, Value::flonum_or_undefined(x / y))
-    goto arith_generic;
-  }
-  ARITH_SLOW(DIV, 2)
+  ARITH2(ADD, fast_add)
+  ARITH2(SUB, fast_sub)
+  ARITH2(MUL, fast_mul)
+  ARITH2(DIV, fast_div)
   WATCHED(NEG) {
     Value a = sp[-1];
     if (LIKELY(a.is_fixnum() && a.fixnum_value() != Value::kFixnumMin)) {
@@ -667,13 +683,12 @@ dispatch_top:
 
 #define COMPARE(name, cmp)                                                   \
   WATCHED(name) {                                                            \
-    Value b = sp[-1], a = sp[-2];                                            \
-    if (LIKELY(a.is_fixnum() && b.is_fixnum())) {                            \
-      sp[-2] = Value::fixnum(int64_t(a.bits()) cmp int64_t(b.bits()) ? 1 : 0); \
+    int c = fast_compare(sp[-2], sp[-1], [](auto x, auto y) { return x cmp y; }); \
+    if (LIKELY(c >= 0)) {                                                    \
+      sp[-2] = Value::fixnum(c);                                             \
       --sp;                                                                  \
       DISPATCH();                                                            \
     }                                                                        \
-    FLONUMS(a, b, Value::fixnum(x cmp y ? 1 : 0)) /* no flonum is nan */     \
     goto arith_generic;                                                      \
   }                                                                          \
   ARITH_SLOW(name, 2)
@@ -689,7 +704,8 @@ dispatch_top:
 #define ARITHN(name, fold)                                  \
   WATCHED(name) {                                           \
     uint32_t n = operand(ins);                              \
-    Value r = fold_numbers<fold>(heap_, sp - n, n);         \
+    Value r = sp[-int(n)].is_flonum() ? fold_flonums<fold>(sp - n, n) : Value::undefined(); \
+    if (r.is_undefined()) r = fold_numbers<fold>(heap_, sp - n, n); \
     if (LIKELY(!r.is_undefined())) {                        \
       sp -= n - 1;                                          \
       sp[-1] = r;                                           \
@@ -827,20 +843,42 @@ dispatch_top:
   }
   ARITH_SLOW(TSET, 3)
 
-  // ---- fused instructions (see opcodes.def): the slow handler, and the fast one when an operand
-  // is not a fixnum, run the unfused stub instead.
+  // ---- fused instructions (see opcodes.def): the slow handler, and the fast one when the fast
+  // result is undefined (see fast_add), run the unfused stub instead. Operand b is the integer
+  // (_LK) or the parameter slot (_LL) held in the instruction.
 #define FUSED_SLOW(name)                 \
   SLOW(name) {                           \
     pc = code0 + fused_stub(*pc);        \
     DISPATCH();                          \
   }
-#define FUSED_ARITH(name, second, combine)                                          \
+#define FUSED_ARITH(name, fast, second)                                             \
   WATCHED(name) {                                                                   \
-    Value x = bp[fused_a(ins)];                                                     \
     uint32_t extra = *pc++;                                                         \
-    int64_t r;                                                                      \
-    if (LIKELY(x.is_fixnum() && (second) && !combine)) {                            \
-      *sp++ = Value::from_bits(uint64_t(r));                                        \
+    Value r = fast(bp[fused_a(ins)], second);                                       \
+    if (LIKELY(!r.is_undefined())) {                                                \
+      *sp++ = r;                                                                    \
+      DISPATCH();                                                                   \
+    }                                                                               \
+    pc = code0 + fused_stub(extra);                                                 \
+    DISPATCH();                                                                     \
+  }                                                                                 \
+  FUSED_SLOW(name)
+#define FUSED_K Value::fixnum(fused_b(ins))
+#define FUSED_L bp[fused_b(ins)]
+
+  FUSED_ARITH(ADD_LK, fast_add, FUSED_K)
+  FUSED_ARITH(SUB_LK, fast_sub, FUSED_K)
+  FUSED_ARITH(MUL_LK, fast_mul, FUSED_K)
+  FUSED_ARITH(ADD_LL, fast_add, FUSED_L)
+  FUSED_ARITH(SUB_LL, fast_sub, FUSED_L)
+  FUSED_ARITH(MUL_LL, fast_mul, FUSED_L)
+
+#define FUSED_IF(name, cmp, second)                                                 \
+  WATCHED(name) {                                                                   \
+    uint32_t extra = *pc++;                                                         \
+    int c = fast_compare(bp[fused_a(ins)], second, [](auto x, auto y) { return x cmp y; }); \
+    if (LIKELY(c >= 0)) {                                                           \
+      if (!c) pc = code0 + fused_target(extra);                                     \
       DISPATCH();                                                                   \
     }                                                                               \
     pc = code0 + fused_stub(extra);                                                 \
@@ -848,51 +886,18 @@ dispatch_top:
   }                                                                                 \
   FUSED_SLOW(name)
 
-  FUSED_ARITH(ADD_LK, true, __builtin_add_overflow(int64_t(x.bits()), int64_t(fused_b(ins)) * 2, &r))
-  FUSED_ARITH(SUB_LK, true, __builtin_sub_overflow(int64_t(x.bits()), int64_t(fused_b(ins)) * 2, &r))
-  FUSED_ARITH(ADD_LL, bp[fused_b(ins)].is_fixnum(),
-              __builtin_add_overflow(int64_t(x.bits()), int64_t(bp[fused_b(ins)].bits()) - 1, &r))
-  FUSED_ARITH(SUB_LL, bp[fused_b(ins)].is_fixnum(),
-              __builtin_sub_overflow(int64_t(x.bits()), int64_t(bp[fused_b(ins)].bits()) - 1, &r))
-
-  // Tagged fixnums compare like the integers they hold.
-#define FUSED_IF_LK(name, cmp)                                                      \
-  WATCHED(name) {                                                                   \
-    Value x = bp[fused_a(ins)];                                                     \
-    uint32_t extra = *pc++;                                                         \
-    if (LIKELY(x.is_fixnum())) {                                                    \
-      if (!(int64_t(x.bits()) cmp int64_t(fused_b(ins)) * 2 + 1)) pc = code0 + fused_target(extra); \
-      DISPATCH();                                                                   \
-    }                                                                               \
-    pc = code0 + fused_stub(extra);                                                 \
-    DISPATCH();                                                                     \
-  }                                                                                 \
-  FUSED_SLOW(name)
-#define FUSED_IF_LL(name, cmp)                                                      \
-  WATCHED(name) {                                                                   \
-    Value x = bp[fused_a(ins)], y = bp[fused_b(ins)];                               \
-    uint32_t extra = *pc++;                                                         \
-    if (LIKELY(x.is_fixnum() && y.is_fixnum())) {                                   \
-      if (!(int64_t(x.bits()) cmp int64_t(y.bits()))) pc = code0 + fused_target(extra); \
-      DISPATCH();                                                                   \
-    }                                                                               \
-    pc = code0 + fused_stub(extra);                                                 \
-    DISPATCH();                                                                     \
-  }                                                                                 \
-  FUSED_SLOW(name)
-
-  FUSED_IF_LK(IFLT_LK, <)
-  FUSED_IF_LK(IFGT_LK, >)
-  FUSED_IF_LK(IFLE_LK, <=)
-  FUSED_IF_LK(IFGE_LK, >=)
-  FUSED_IF_LK(IFEQ_LK, ==)
-  FUSED_IF_LK(IFNE_LK, !=)
-  FUSED_IF_LL(IFLT_LL, <)
-  FUSED_IF_LL(IFGT_LL, >)
-  FUSED_IF_LL(IFLE_LL, <=)
-  FUSED_IF_LL(IFGE_LL, >=)
-  FUSED_IF_LL(IFEQ_LL, ==)
-  FUSED_IF_LL(IFNE_LL, !=)
+  FUSED_IF(IFLT_LK, <, FUSED_K)
+  FUSED_IF(IFGT_LK, >, FUSED_K)
+  FUSED_IF(IFLE_LK, <=, FUSED_K)
+  FUSED_IF(IFGE_LK, >=, FUSED_K)
+  FUSED_IF(IFEQ_LK, ==, FUSED_K)
+  FUSED_IF(IFNE_LK, !=, FUSED_K)
+  FUSED_IF(IFLT_LL, <, FUSED_L)
+  FUSED_IF(IFGT_LL, >, FUSED_L)
+  FUSED_IF(IFLE_LL, <=, FUSED_L)
+  FUSED_IF(IFGE_LL, >=, FUSED_L)
+  FUSED_IF(IFEQ_LL, ==, FUSED_L)
+  FUSED_IF(IFNE_LL, !=, FUSED_L)
 
   // ---- the prelude's control flow compiled inline (compiler.cpp): guards, clause jumps, picks
 #define GUARD(name)                      \
@@ -1420,12 +1425,13 @@ raise : {
 #undef CONTINUE_CALLER
 #undef ARITH_SLOW
 #undef COMPARE
-#undef FLONUMS
+#undef ARITH2
 #undef ARITHN
 #undef FUSED_SLOW
 #undef FUSED_ARITH
-#undef FUSED_IF_LK
-#undef FUSED_IF_LL
+#undef FUSED_IF
+#undef FUSED_K
+#undef FUSED_L
 #undef GUARD
 #undef REPLACE_FRAME
 #undef RETURN_VALUE

@@ -95,7 +95,12 @@ class CompilerWithPreludeTest : public CompilerTest {
 // (+ a 1) is one fused instruction; its unfused stub (LOCAL INT ADD, then back) follows the code.
 TEST_F(CompilerTest, ParameterIsALocalAndPlusIsInlined) {
   EXPECT_EQ(lambda_ops("(\\ {a} {+ a 1})"), (Ops{"ADD_LK", "RET", "LOCAL", "INT", "ADD", "JMP"}));
-  EXPECT_EQ(lambda_ops("(\\ {a} {+ 1 a})"), (Ops{"INT", "LOCAL", "ADD", "RET"}));
+  // + and * commute: a constant first is swapped behind the parameter; the stub keeps the
+  // written order (its errors name the operands as written). - does not commute.
+  EXPECT_EQ(lambda_ops("(\\ {a} {+ 1 a})"), (Ops{"ADD_LK", "RET", "INT", "LOCAL", "ADD", "JMP"}));
+  EXPECT_EQ(lambda_ops("(\\ {a} {* 2 a})"), (Ops{"MUL_LK", "RET", "INT", "LOCAL", "MUL", "JMP"}));
+  EXPECT_EQ(lambda_ops("(\\ {a} {- 1 a})"), (Ops{"INT", "LOCAL", "SUB", "RET"}));
+  EXPECT_NE(disasm("(\\ {a} {* 2 a})").find("MUL_LK    0 (a), 2"), std::string::npos);
   std::string text = disasm("(\\ {a} {+ a 1})");
   EXPECT_NE(text.find("ADD_LK    0 (a), 1  [stub 3]"), std::string::npos) << text;
   EXPECT_NE(text.find("LOCAL     0 (a)"), std::string::npos) << text;

@@ -1,7 +1,8 @@
-// fused_test.cpp: every fused instruction (IFLT_LK ... IFNE_LL, ADD_LK, SUB_LK, ADD_LL, SUB_LL;
+// fused_test.cpp: every fused instruction (IFLT_LK ... IFNE_LL, ADD_LK ... MUL_LL;
 // docs/ARCHITECTURE.md "Superinstructions") gives what the unfused builtin gives, over operands
 // below, equal to and above each other, in both operand orders, at the edges of the small
-// integers a fused instruction holds and of the fixnums, and with operands of the wrong type.
+// integers a fused instruction holds, of the fixnums and of the flonums (floats held in the
+// word, and boxed ones), and with operands of the wrong type.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -16,15 +17,22 @@ namespace {
 using test::Harness;
 
 const char* const kCompares[] = {"<", ">", "<=", ">=", "==", "!="};
-const char* const kArith[] = {"+", "-"};
+const char* const kArith[] = {"+", "-", "*"};
 
 // The constants a fused instruction can hold (int16) and the first ones it cannot.
 const int64_t kConstants[] = {INT16_MIN - 1, INT16_MIN, -2, -1, 0, 1, 2, 7, INT16_MAX, INT16_MAX + 1};
 
-// Operands: around the constants, and at the edges of fixnums (63 bits) and of 64 bits.
+// Operands: around the constants, at the edges of fixnums (63 bits) and of 64 bits, the integers
+// around 2^53 (where a double stops holding every integer), and floats: flonums, the boxed ones
+// (-0.0, magnitudes past the flonums' 1e77, nan, inf), and a float equal to an integer.
 std::vector<std::string> operands() {
   std::vector<std::string> v = {"-9223372036854775808", "-4611686018427387905", "-4611686018427387904",
-                                "4611686018427387903",  "4611686018427387904",  "9223372036854775807"};
+                                "4611686018427387903",  "4611686018427387904",  "9223372036854775807",
+                                "9007199254740992",     "9007199254740993",     "-9007199254740993",
+                                "9007199254740992.0",   "1.5",                  "-2.25",
+                                "0.0",                  "-0.0",                 "1.0",
+                                "1e300",                "-1e-300",              "nan",
+                                "inf",                  "32767.0",              "3e76"};
   for (int64_t k : {int64_t(INT16_MIN), int64_t(-1), int64_t(0), int64_t(1), int64_t(INT16_MAX)}) {
     for (int64_t d : {-1, 0, 1}) v.push_back(std::to_string(k + d));
   }
@@ -36,7 +44,7 @@ class Fused : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(h.eval("(def {ref<} <) (def {ref>} >) (def {ref<=} <=) (def {ref>=} >=) (def {ref==} ==)"
-                     " (def {ref!=} !=) (def {ref+} +) (def {ref-} -)"),
+                     " (def {ref!=} !=) (def {ref+} +) (def {ref-} -) (def {ref*} *)"),
               "()");
   }
   // The value of (if (op x y) ...) run fused, against the builtin's (op x y), as text.
@@ -70,8 +78,12 @@ TEST_F(Fused, CompareParameterWithConstantInBothOrders) {
       std::string ks = std::to_string(k);
       std::string lk = "(\\ {a} {if (" + op_s + " a " + ks + ") {1} {0}})";
       std::string kl = "(\\ {a} {if (" + op_s + " " + ks + " a) {1} {0}})";  // flipped by the compiler
-      for (int64_t d : {-1, 0, 1}) {
-        std::string x = std::to_string(k + d);
+      // around K: integers, the same as floats, and halfway floats
+      std::vector<std::string> xs;
+      for (int64_t d : {-1, 0, 1}) xs.push_back(std::to_string(k + d));
+      for (int64_t d : {-1, 0, 1}) xs.push_back(std::to_string(k + d) + ".0");
+      for (int64_t d : {-1, 0}) xs.push_back(std::to_string(k + d) + ".5");
+      for (const std::string& x : xs) {
         expect_same("(" + lk + " " + x + ")", "(ref" + op_s + " " + x + " " + ks + ")", op_s + " a " + ks + " a=" + x);
         expect_same("(" + kl + " " + x + ")", "(ref" + op_s + " " + ks + " " + x + ")", op_s + " " + ks + " a a=" + x);
       }
@@ -96,19 +108,38 @@ TEST_F(Fused, ArithmeticOverEdgesAndBothOrders) {
   for (const char* op : kArith) {
     std::string op_s = op;
     for (const auto& x : vals) {
-      for (int64_t k : kConstants) {  // (op a K): ADD_LK / SUB_LK
+      for (int64_t k : kConstants) {  // (op a K) and (op K a): ADD_LK / SUB_LK / MUL_LK (+ * swapped)
         std::string ks = std::to_string(k);
         expect_same("((\\ {a} {" + op_s + " a " + ks + "}) " + x + ")", "(ref" + op_s + " " + x + " " + ks + ")",
                     op_s + " " + x + " " + ks);
+        expect_same("((\\ {a} {" + op_s + " " + ks + " a}) " + x + ")", "(ref" + op_s + " " + ks + " " + x + ")",
+                    op_s + " " + ks + " " + x);
       }
-      for (const auto& y : vals) {  // (op a b) and (op b a): ADD_LL / SUB_LL
+      for (const auto& y : vals) {  // (op a b) and (op b a): ADD_LL / SUB_LL / MUL_LL
         std::string ref = "(ref" + op_s + " " + x + " " + y + ")";
         expect_same("((\\ {a b} {" + op_s + " a b}) " + x + " " + y + ")", ref, op_s + " " + x + " " + y);
         expect_same("((\\ {b a} {" + op_s + " a b}) " + y + " " + x + ")", ref, op_s + " swapped " + x + " " + y);
       }
     }
     expect_same("((\\ {a} {" + op_s + " a 1}) \"s\")", "(ref" + op_s + " \"s\" 1)", op_s + " string");
+    expect_same("((\\ {a} {" + op_s + " 1 a}) \"s\")", "(ref" + op_s + " 1 \"s\")", op_s + " string second");
     expect_same("((\\ {a b} {" + op_s + " a b}) 1 {2})", "(ref" + op_s + " 1 {2})", op_s + " list");
+  }
+}
+
+// The unfused instructions (ADD ... DIV, LT ... GE) share the fused ones' fast paths: over
+// globals (no parameter to fuse), every pair of operands gives the builtin's value or error.
+TEST_F(Fused, UnfusedOperatorsOverGlobalsMatchTheBuiltins) {
+  auto vals = operands();
+  for (const char* op : {"+", "-", "*", "/", "<", ">", "<=", ">="}) {
+    std::string op_s = op;
+    ASSERT_EQ(h.eval("(def {ref" + op_s + "} " + op_s + ")"), "()");
+    for (const auto& x : vals) {
+      for (const auto& y : vals) {
+        ASSERT_EQ(h.eval("(def {gx gy} " + x + " " + y + ")"), "()");
+        expect_same("(" + op_s + " gx gy)", "(ref" + op_s + " gx gy)", op_s + " " + x + " " + y);
+      }
+    }
   }
 }
 
