@@ -60,14 +60,14 @@ std::optional<Fold> fold_of(Op op) {
 
 // Two numbers as the doubles the builtins would compute with: two flonums, or a flonum and a
 // fixnum within 2^53 (converted exactly, so a comparison with it stays exact).
+constexpr int64_t kExactInDouble = int64_t(1) << 53;  // every integer up to it is a double
 [[gnu::always_inline]] inline bool as_doubles(Value a, Value b, double* x, double* y) {
-  constexpr int64_t kExact = int64_t(1) << 53;
   auto one = [](Value v, double* d) {
     if (v.is_flonum()) {
       *d = v.flonum_value();
       return true;
     }
-    if (v.is_fixnum() && v.fixnum_value() >= -kExact && v.fixnum_value() <= kExact) {
+    if (v.is_fixnum() && v.fixnum_value() >= -kExactInDouble && v.fixnum_value() <= kExactInDouble) {
       *d = double(v.fixnum_value());
       return true;
     }
