@@ -23,7 +23,8 @@ namespace {
 // its frame is whatever frame runs it.
 struct Scope {
   const Scope* parent;
-  const std::vector<Symbol*>* params;  // null: opaque, resolve by name from here on
+  const std::vector<Symbol*>* params;    // null: opaque, resolve by name from here on
+  const std::vector<Symbol*>* eq_slots;  // the names its body binds with a literal `=`
 };
 
 // How far sequence bodies may be duplicated for tail calls (see compile_sequence_call).
@@ -182,6 +183,7 @@ class Compiler {
       : vm_(vm), kind_(kind), x_(new ProtoExtra) {
     scope_.parent = parent;
     scope_.params = kind == ProtoKind::kLambda ? &params_ : nullptr;
+    scope_.eq_slots = &eq_slots_;
   }
   ~Compiler() { delete x_; }
 
@@ -430,6 +432,13 @@ void Compiler::symbol(Symbol* s, SrcPos pos) {
     if (int slot = depth < 0 ? eq_slot(s) : -1; slot >= 0) {
       mark(pos);  // an unbound slot falls back to a lookup, which may raise
       emit(Op::SLOT, uint32_t(slot), +1);
+      return;
+    }
+    if (depth >= 0 && std::find(sc->eq_slots->begin(), sc->eq_slots->end(), s) != sc->eq_slots->end()) {
+      if (depth > int(kMaxOperand)) goto by_name;
+      mark(pos);  // unbound there, or bound in between: a lookup, which may raise
+      emit(Op::UPEQ, uint32_t(depth), +1);
+      emit_word(constant(Value::object(s)));
       return;
     }
   }
@@ -1342,7 +1351,7 @@ std::string check_formals(Value formals) {
 Value compile_lambda(VM& vm, Value formals, Value body) {
   Value hit = cached(body, ProtoKind::kLambda, formals, CodeShape::kList);
   if (!hit.is_undefined()) return hit;
-  static const Scope kOpaque{nullptr, nullptr};
+  static const Scope kOpaque{nullptr, nullptr, nullptr};
   Compiler c(vm, &kOpaque, ProtoKind::kLambda);
   Value proto = c.lambda(formals, body, SrcPos{});
   if (!is_error(proto)) cache_on(vm, body, proto);

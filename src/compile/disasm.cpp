@@ -25,6 +25,7 @@ std::string describe_operand(const Proto* p, Op op, uint32_t ins, uint32_t extra
     case Op::UPVAL:
       return "depth " + std::to_string(operand(ins) >> 12) + " slot " + std::to_string(operand(ins) & 0xfff) +
              " (" + readable(p->consts[extra]) + ")";
+    case Op::UPEQ: return "depth " + std::to_string(operand(ins)) + " (" + readable(p->consts[extra]) + ")";
     case Op::ASSIGN_SLOT:
     case Op::LOCAL:
     case Op::SLOT: {

@@ -421,6 +421,15 @@ dispatch_top:
     *sp++ = bp[operand(ins)];
     DISPATCH();
   }
+  // The binding of s looked up by name from this frame (LANGUAGE.md 5), pushed; unbound raises.
+#define PUSH_LOOKED_UP(s)                                   \
+  {                                                         \
+    SAVE();                                                 \
+    Value found_ = lookup((s), fr->scope, proto->module);   \
+    if (found_.is_undefined()) RAISE_MSG(unbound_message(s)); \
+    *sp++ = found_;                                         \
+    DISPATCH();                                             \
+  }
   HANDLER(SLOT) {
     Value v = bp[operand(ins)];
     if (LIKELY(!v.is_undefined())) {
@@ -428,33 +437,32 @@ dispatch_top:
       DISPATCH();
     }
     // Not bound in this frame yet: the name as NAME would find it (a caller's, a global).
-    Symbol* s = proto->params[operand(ins)];
-    SAVE();
-    v = lookup(s, fr->scope, proto->module);
-    if (v.is_undefined()) RAISE_MSG(unbound_message(s));
-    *sp++ = v;
-    DISPATCH();
+    PUSH_LOOKED_UP(proto->params[operand(ins)]);
   }
   HANDLER(UPVAL) {
     uint32_t a = operand(ins);
     Symbol* s = K[*pc++].as<Symbol>();
-    if (LIKELY(!(s->scope_flags & symflag::kEqBound))) {
-      Value env = bp[-1].as<Closure>()->env;
-      for (uint32_t depth = a >> 12; depth > 0; --depth) env = env.as<Env>()->parent;
+    Value env = enclosing_env(*fr, bp[-1].as<Closure>()->env, a >> 12, s);
+    if (LIKELY(!env.is_undefined())) {
       *sp++ = env.as<Env>()->slots()[a & 0xfff];
       DISPATCH();
     }
-    {
-    // `=` may have bound the name in a frame in between: look it up by name.
-    SAVE();
-    Value v = lookup(s, fr->scope);
-    if (v.is_undefined()) {
-      RAISE_MSG(unbound_message(s));
+    PUSH_LOOKED_UP(s);  // `=` bound the name in between
+  }
+  HANDLER(UPEQ) {
+    Symbol* s = K[*pc++].as<Symbol>();
+    Value env = enclosing_env(*fr, bp[-1].as<Closure>()->env, operand(ins), s);
+    if (LIKELY(!env.is_undefined())) {
+      bool found = false;
+      Value v = find_binding(env.as<Env>()->extras, s, &found);
+      if (LIKELY(found)) {
+        *sp++ = v;
+        DISPATCH();
+      }
     }
-    *sp++ = v;
-    DISPATCH();
+    PUSH_LOOKED_UP(s);  // bound in between, or not bound there yet
   }
-  }
+#undef PUSH_LOOKED_UP
   HANDLER(NAME) {
     Symbol* s = K[operand(ins)].as<Symbol>();
     if (LIKELY(s->scope_flags == 0)) {

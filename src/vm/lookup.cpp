@@ -10,16 +10,6 @@ namespace valk {
 
 namespace {
 
-Value find_binding(Value list, const Symbol* s, bool* found) {
-  for (Value b = list; !b.is_undefined(); b = b.as<Binding>()->next) {
-    if (b.as<Binding>()->sym == s) {
-      *found = true;
-      return b.as<Binding>()->value;
-    }
-  }
-  return Value::undefined();
-}
-
 bool is_scope_frame(const Frame& f) {
   return f.kind == FrameKind::kLambda || (f.kind == FrameKind::kNative && (f.flags & frameflag::kScope));
 }

@@ -238,6 +238,33 @@ class VM final : public RootSource {
   Value raise_at(Value error);
   Value at_safepoint();
   Value lookup_in_env(Value env, Symbol* sym, bool* found);
+  // The value of s in a Binding list (an Env's `=` bindings), *found set when it is there.
+  static Value find_binding(Value list, const Symbol* s, bool* found) {
+    for (Value b = list; !b.is_undefined(); b = b.as<Binding>()->next) {
+      if (b.as<Binding>()->sym == s) {
+        *found = true;
+        return b.as<Binding>()->value;
+      }
+    }
+    return Value::undefined();
+  }
+  // The Env `depth` links up the running lambda's closure chain (closure_env is link 0), when a
+  // lookup of sym would meet no binding of it before that Env; undefined otherwise (UPVAL and
+  // UPEQ look sym up by name then). What a lookup meets first: the running frame's own slots,
+  // which the compiler knows are not sym's; its Env's runtime bindings; the Envs walked over,
+  // whose parameters the compiler knows are not sym but whose `=` bindings (extras) may be.
+  // Only a name `=` has bound somewhere (symflag::kEqBound) can be among extras.
+  static Value enclosing_env(const Frame& running, Value closure_env, uint32_t depth, const Symbol* sym) {
+    bool eq_bound = sym->scope_flags & symflag::kEqBound;
+    bool found = false;
+    if (eq_bound && !running.env.is_undefined()) find_binding(running.env.as<Env>()->extras, sym, &found);
+    Value env = closure_env;
+    for (; depth > 0 && !found; --depth) {
+      if (eq_bound) find_binding(env.as<Env>()->extras, sym, &found);
+      env = env.as<Env>()->parent;
+    }
+    return found ? Value::undefined() : env;
+  }
   bool binds_same_names(const Frame& f, const Frame& c) const;
   uint32_t run_base(uint32_t s);
   // Frame `k` gained a binding: runs of frames above it reaching down to it may no longer bind
