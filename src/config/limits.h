@@ -132,6 +132,12 @@ inline constexpr int kTestNameWidth = 97;
 // Streams one HTTP/2 connection may have open at once; advertised in SETTINGS, the peer's extra
 // streams are refused (REFUSED_STREAM). nghttpd and h2o default to 100 as well.
 inline constexpr uint32_t kHttpMaxConcurrentStreams = 100;
+// Connections the kernel queues on a listening socket before the server accepts them (listen(2)'s
+// backlog; the kernel caps it at net.core.somaxconn).
+inline constexpr int kHttpListenBacklog = 511;
+// http/serve's workers: how long the acceptor waits before accepting again when the process is
+// out of file descriptors (a pending connection keeps the socket readable: no spinning).
+inline constexpr int kAcceptRetryMs = 50;
 // Bytes of one request's header list (names + values + 32 each, as RFC 9113 counts them);
 // advertised in SETTINGS; past it HTTP/2 answers 431 and HTTP/1.1 answers 431 and closes.
 inline constexpr uint32_t kHttpMaxHeaderListBytes = 64 << 10;

@@ -1,9 +1,10 @@
 // builtins.cpp: the Valk API of the HTTP engine: http/serve (handlers run in a fiber per request),
 // http/stop, http/port, http/request, http/get, and the original's http2/ builtins and `aio`.
 // It is compiled into valkcore, not valknet: it needs the VM, and the engine stays free of it.
+#include <unistd.h>
+
 #include <cctype>
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <string>
 #include <unordered_map>
@@ -127,6 +128,7 @@ struct NetState : LoopState {
   // by their options: a program uses a few sets of options, and comparing them allocates nothing
   std::vector<std::pair<net::ClientOptions, std::shared_ptr<net::Client>>> clients;
   uint32_t worker = 0;  // in a worker isolate of `workers N`: its number, 1 to N (http/worker)
+  std::weak_ptr<ServerBox> fed;  // in a worker isolate: the server its group hands connections to
   DictShape request_shape, response_shape;
   HeaderShape request_headers, response_headers;  // the last request's (server), response's (client)
   ~NetState() override {
@@ -549,38 +551,45 @@ void stop_worker_servers(VM& vm, uint32_t drain_ms, std::function<void()> stoppe
   }
 }
 
-// `workers N`: the handler and the globals it reaches cross to N isolates by marshal; each binds
-// its own server on the same port (SO_REUSEPORT): the first on o.port (0: a free one), the others
-// on the port the first got. Returns the server Handle, or undefined with `error`.
+// `workers N`: the handler and the globals it reaches cross to N isolates by marshal; each runs
+// a server fed the connections of the group's one listening socket (o.host, o.port; 0: a free
+// one). Returns the server Handle, or undefined with `error`.
 Value start_workers(VM& vm, net::ServerOptions o, uint32_t n, Value handler, std::string& error) {
   std::string bundle, why;
   if (!marshal_value(vm, isolate_bundle(vm, handler), &bundle, &why)) {
     error = "the handler cannot cross to a worker isolate: " + why;
     return Value::undefined();
   }
-  o.reuse_port = true;
-  auto port = std::make_shared<std::atomic<int>>(o.port);
   net::WorkerHooks hooks;
-  hooks.start = [bundle = std::move(bundle), o, port](VM& w, uint32_t index, std::string& err) {
+  hooks.start = [bundle = std::move(bundle), o](VM& w, uint32_t index, std::string& err) {
     Value fn = load_isolate_bundle(w, bundle);
     if (is_error(fn)) {
       err = "a worker isolate cannot load the handler: " + w.describe_error(fn);
       return false;
     }
-    net::ServerOptions mine = o;
-    mine.port = port->load();
-    net_state(w).worker = index + 1;
-    if (start_server(w, "http/serve", mine, fn, err).is_undefined()) return false;
-    port->store(net_state(w).servers.back()->server->port());
+    net::ServerOptions fed = o;
+    fed.fed = true;
+    NetState& st = net_state(w);
+    st.worker = index + 1;
+    if (start_server(w, "http/serve", fed, fn, err).is_undefined()) return false;
+    st.fed = st.servers.back();
     return true;
+  };
+  hooks.adopt = [](VM& w, int fd) {
+    std::shared_ptr<ServerBox> box = net_state(w).fed.lock();
+    if (box && box->server) {
+      box->server->adopt(fd);
+    } else {
+      ::close(fd);
+    }
   };
   hooks.stop = stop_worker_servers;
   auto box = std::make_shared<ServerBox>();
   box->host = o.host;
-  box->workers = net::WorkerGroup::start(vm, n, std::move(hooks), error);
+  box->workers = net::WorkerGroup::start(vm, n, o.host, o.port, std::move(hooks), error);
   if (!box->workers) return Value::undefined();
   net_state(vm).servers.push_back(box);
-  return server_handle(vm, box, port->load());
+  return server_handle(vm, box, box->workers->port());
 }
 
 Value builtin_serve(VM& vm, Args a) {

@@ -116,9 +116,9 @@ struct ServerOptions {
   uint32_t idle_timeout_ms = limits::kHttpIdleTimeoutMs;
   uint32_t header_timeout_ms = limits::kHttpHeaderTimeoutMs;
   uint32_t write_timeout_ms = limits::kHttpWriteTimeoutMs;
-  // SO_REUSEPORT: several servers (one per worker isolate) listen on the same port, and the
-  // kernel spreads the connections over them.
-  bool reuse_port = false;
+  // No socket of its own: the server takes the connections handed to Server::adopt (http/serve's
+  // worker isolates, fed by one acceptor; serve_workers.h). host and port are then unused.
+  bool fed = false;
 };
 
 // Counters a test or the REPL can read.

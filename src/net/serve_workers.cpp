@@ -1,7 +1,18 @@
 // serve_workers.cpp: the threads of http/serve's `workers N` (serve_workers.h). Each worker owns
-// a VM; the owner talks to it through one uv_async_t on the worker's loop (stop), and the workers
-// tell the owner they ended through one uv_async_t on the owner's loop.
+// a VM; the acceptor and the owner reach it through one uv_async_t on the worker's loop, its
+// mailbox (connections to adopt, stop), and the workers tell the owner they ended through one
+// uv_async_t on the owner's loop.
+//
+// Why one acceptor and not a listening socket per worker (SO_REUSEPORT): the kernel spreads
+// connections by a hash of their addresses, so 20 connections may go 12 to one worker and 8 to
+// the other, which then idles once its clients are done. Handed in turn, each worker gets its
+// share (workers 2 under h2load -c20 -n: 1.58x workers 1 with SO_REUSEPORT; see docs/HTTP.md).
 #include "net/serve_workers.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -10,6 +21,8 @@
 #include <vector>
 
 #include "aio/loop.h"
+#include "config/limits.h"
+#include "net/server.h"
 #include "vm/vm.h"
 
 namespace valk::net {
@@ -27,60 +40,75 @@ struct OwnerAsync {
 struct WorkerGroup::Shared {
   struct Worker {
     std::thread thread;
-    uv_async_t* stop = nullptr;  // on the worker's loop; null before it starts, once closed
+    uv_async_t* mailbox = nullptr;  // on the worker's loop; null before it starts, once closed
+    std::vector<int> incoming;      // accepted sockets it has yet to adopt
     bool started = false, failed = false;
     std::string error;
   };
   WorkerHooks hooks;
   VmConfig config;
-  std::mutex mu;  // guards every Worker's stop, started, failed, error; drain_ms
+  std::mutex mu;  // guards every Worker but its thread; drain_ms, stopping
   std::condition_variable cv;
   std::vector<Worker> workers;
   uint32_t drain_ms = 0;
+  bool stopping = false;
   std::atomic<uint32_t> ended{0};
   OwnerAsync* owner = nullptr;
   std::function<void()> done;
   bool joined = false;
+  // The acceptor: the listening socket, the eventfd that ends its thread, the thread.
+  int listen_fd = -1, wake_fd = -1, port = 0;
+  std::thread acceptor;
 
-  // The stop handle of one worker: on its loop, freed in its close callback.
-  struct StopAsync {
+  // The mailbox of one worker: on its loop, freed in its close callback.
+  struct Mailbox {
     uv_async_t handle;
     VM* vm;
     Shared* shared;
+    uint32_t index;
     bool stopped = false;
   };
   void run(uint32_t index);
+  void accept_loop();
+  void hand(int fd, uint32_t index);
+  void stop_accepting();
   void signal_stop(uint32_t drain);
   void join();
-  static void on_stop(uv_async_t* h);
+  static void on_mail(uv_async_t* h);
 };
 
-void WorkerGroup::Shared::on_stop(uv_async_t* h) {
-  auto* st = static_cast<StopAsync*>(h->data);
-  Shared* self = st->shared;
+// The connections handed to this worker, then, once the group stops, the worker's stop.
+void WorkerGroup::Shared::on_mail(uv_async_t* h) {
+  auto* box = static_cast<Mailbox*>(h->data);
+  Shared* self = box->shared;
+  std::vector<int> fds;
+  bool stop;
   uint32_t drain;
   {
     std::lock_guard<std::mutex> lock(self->mu);
+    Worker& w = self->workers[box->index];
+    fds.swap(w.incoming);
+    stop = self->stopping;
     drain = self->drain_ms;
-    for (Worker& w : self->workers) {
-      if (w.stop == h) w.stop = nullptr;
-    }
+    if (stop) w.mailbox = nullptr;
   }
+  for (int fd : fds) self->hooks.adopt(*box->vm, fd);
+  if (!stop) return;
   // Closed first: the worker's loop runs until the server has stopped, then the VM goes.
   uv_close(reinterpret_cast<uv_handle_t*>(h), nullptr);
-  self->hooks.stop(*st->vm, drain, [st] { st->stopped = true; });
+  self->hooks.stop(*box->vm, drain, [box] { box->stopped = true; });
 }
 
 void WorkerGroup::Shared::run(uint32_t index) {
   {
-    StopAsync st{{}, nullptr, this};  // outlives the VM, whose close() runs the handle's close
+    Mailbox box{{}, nullptr, this, index};  // outlives the VM, whose close() runs the handle's close
     VM vm(config);
-    st.vm = &vm;
+    box.vm = &vm;
     std::string error;
     bool ok = hooks.start(vm, index, error);
     if (ok) {
-      uv_async_init(vm.loop().uv(), &st.handle, on_stop);
-      st.handle.data = &st;
+      uv_async_init(vm.loop().uv(), &box.handle, on_mail);
+      box.handle.data = &box;
     }
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -88,22 +116,77 @@ void WorkerGroup::Shared::run(uint32_t index) {
       w.started = true;
       w.failed = !ok;
       w.error = error;
-      w.stop = ok ? &st.handle : nullptr;
+      w.mailbox = ok ? &box.handle : nullptr;
     }
     cv.notify_all();
-    if (ok) vm.loop().run_while([&st] { return !st.stopped; });
-    // Its handle is closed (on_stop) before `stopped` can be true; ~VM runs the close callback.
+    if (ok) vm.loop().run_while([&box] { return !box.stopped; });
+    // Its handle is closed (on_mail) before `stopped` can be true; ~VM runs the close callback.
   }
   ended.fetch_add(1);
   std::lock_guard<std::mutex> lock(mu);
+  for (int fd : workers[index].incoming) ::close(fd);
+  workers[index].incoming.clear();
   if (owner) uv_async_send(&owner->handle);
 }
 
+// The acceptor's thread: waits for connections (or the wake fd, which ends it) and hands each
+// to the next worker in turn.
+void WorkerGroup::Shared::accept_loop() {
+  uint32_t next = 0;
+  int wait_ms = -1;
+  for (;;) {
+    pollfd fds[2] = {{wake_fd, POLLIN, 0}, {listen_fd, POLLIN, 0}};
+    // Out of fds: the pending connection keeps the socket readable, so wait a while before
+    // trying again rather than spin.
+    int n = ::poll(fds, wait_ms < 0 ? 2 : 1, wait_ms);
+    wait_ms = -1;
+    if (n < 0 && errno != EINTR) return;
+    if (fds[0].revents) return;
+    for (;;) {
+      int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0) {
+        hand(fd, next++ % uint32_t(workers.size()));
+        continue;
+      }
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        wait_ms = limits::kAcceptRetryMs;
+      }
+      break;  // EAGAIN, or a connection that went before it was accepted (ECONNABORTED...)
+    }
+  }
+}
+
+void WorkerGroup::Shared::hand(int fd, uint32_t index) {
+  std::lock_guard<std::mutex> lock(mu);
+  Worker& w = workers[index];
+  if (!w.mailbox) {
+    ::close(fd);
+    return;
+  }
+  w.incoming.push_back(fd);
+  uv_async_send(w.mailbox);
+}
+
+// Ends the acceptor's thread and closes the listening socket; again does nothing.
+void WorkerGroup::Shared::stop_accepting() {
+  if (acceptor.joinable()) {
+    uint64_t one = 1;
+    (void)!::write(wake_fd, &one, sizeof one);
+    acceptor.join();
+  }
+  for (int* fd : {&listen_fd, &wake_fd}) {
+    if (*fd >= 0) ::close(*fd);
+    *fd = -1;
+  }
+}
+
 void WorkerGroup::Shared::signal_stop(uint32_t drain) {
+  stop_accepting();
   std::lock_guard<std::mutex> lock(mu);
   drain_ms = drain;
+  stopping = true;
   for (Worker& w : workers) {
-    if (w.stop) uv_async_send(w.stop);
+    if (w.mailbox) uv_async_send(w.mailbox);
   }
 }
 
@@ -119,9 +202,21 @@ void WorkerGroup::Shared::join() {
   owner = nullptr;
 }
 
-std::unique_ptr<WorkerGroup> WorkerGroup::start(VM& vm, uint32_t n, WorkerHooks hooks, std::string& error) {
+std::unique_ptr<WorkerGroup> WorkerGroup::start(VM& vm, uint32_t n, const std::string& host, int port,
+                                                WorkerHooks hooks, std::string& error) {
+  int listen_fd = listen_socket(host, port, &port, error);
+  if (listen_fd < 0) return nullptr;
+  int wake_fd = eventfd(0, EFD_CLOEXEC);
+  if (wake_fd < 0) {
+    error = std::string("eventfd: ") + uv_strerror(uv_translate_sys_error(errno));
+    ::close(listen_fd);
+    return nullptr;
+  }
   auto shared = std::make_shared<Shared>();
   Shared* s = shared.get();
+  s->listen_fd = listen_fd;
+  s->wake_fd = wake_fd;
+  s->port = port;
   s->hooks = std::move(hooks);
   s->config.heap = vm.heap().config();
   s->config.heap.stress = false;  // stress mode is for the VM under test; workers run at full speed
@@ -152,8 +247,11 @@ std::unique_ptr<WorkerGroup> WorkerGroup::start(VM& vm, uint32_t n, WorkerHooks 
     s->join();
     if (auto done = std::move(s->done)) done();
   };
+  s->acceptor = std::thread([s] { s->accept_loop(); });
   return group;
 }
+
+int WorkerGroup::port() const { return shared_->port; }
 
 WorkerGroup::~WorkerGroup() {
   shared_->signal_stop(0);

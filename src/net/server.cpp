@@ -3,6 +3,7 @@
 #include "net/server.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -39,6 +40,7 @@ class ListenerCore : public ServerCore {
 
   bool listen(uv_loop_t* loop, std::string& error);
   void stop(uint32_t drain_ms);
+  void adopt(int fd);
   void connection_gone() override { maybe_finish(); }
   static void on_closed(uv_handle_t* h);
 
@@ -50,42 +52,51 @@ class ListenerCore : public ServerCore {
   bool handles_closing_ = false;
 };
 
-// libuv 1.44 has no flag for SO_REUSEPORT: the socket is made first (uv_tcp_init_ex) and the
-// option set on it before the bind.
-int reuse_port(uv_tcp_t* tcp) {
-  uv_os_fd_t fd;
-  int rc = uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd);
-  int on = 1;
-  if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) rc = uv_translate_sys_error(errno);
-  return rc;
-}
-
+// A fed server (ServerOptions::fed) only inits its listener, so that every server closes the
+// same handles.
 bool ListenerCore::listen(uv_loop_t* l, std::string& error) {
   loop = l;
-  bool v6 = options.host.find(':') != std::string::npos;
-  int rc = uv_tcp_init_ex(loop, &listener, options.reuse_port ? (v6 ? AF_INET6 : AF_INET) : AF_UNSPEC);
-  if (rc != 0) uv_tcp_init(loop, &listener);  // so that it can be closed like any other
+  uv_tcp_init(loop, &listener);
   uv_timer_init(loop, &drain);
   listener.data = this;
   drain.data = this;
   open_handles = 2;
+  if (options.fed) return true;
+  int fd = listen_socket(options.host, options.port, &port, error);
+  if (fd < 0) return false;
+  int rc = uv_tcp_open(&listener, fd);
+  if (rc != 0) ::close(fd);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener), limits::kHttpListenBacklog, on_connection);
+  if (rc != 0) error = "listen " + options.host + ":" + std::to_string(options.port) + ": " + uv_strerror(rc);
+  return rc == 0;
+}
+
+int listen_socket(const std::string& host, int port, int* bound_port, std::string& error) {
+  bool v6 = host.find(':') != std::string::npos;
   sockaddr_storage addr{};
-  if (rc == 0) {
-    rc = v6 ? uv_ip6_addr(options.host.c_str(), options.port, reinterpret_cast<sockaddr_in6*>(&addr))
-            : uv_ip4_addr(options.host.c_str(), options.port, reinterpret_cast<sockaddr_in*>(&addr));
-  }
-  if (rc == 0 && options.reuse_port) rc = reuse_port(&listener);
-  if (rc == 0) rc = uv_tcp_bind(&listener, reinterpret_cast<sockaddr*>(&addr), 0);
-  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener), 511, on_connection);
+  int rc = v6 ? uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr))
+              : uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr));
+  // Each step runs while the ones before succeeded; the first to fail leaves its errno in rc.
+  auto step = [&rc](bool ok) {
+    if (rc == 0 && !ok) rc = uv_translate_sys_error(errno);
+  };
+  int fd = rc == 0 ? ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) : -1;
+  step(fd >= 0);
+  int on = 1;  // as uv_tcp_bind: a restarted server binds while its old connections linger
+  step(rc == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0);
+  socklen_t len = v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  step(rc == 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0);
+  step(rc == 0 && ::listen(fd, limits::kHttpListenBacklog) == 0);
+  len = sizeof addr;
+  step(rc == 0 && getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
   if (rc != 0) {
-    error = "listen " + options.host + ":" + std::to_string(options.port) + ": " + uv_strerror(rc);
-    return false;
+    if (fd >= 0) ::close(fd);
+    error = "listen " + host + ":" + std::to_string(port) + ": " + uv_strerror(rc);
+    return -1;
   }
-  int len = sizeof addr;
-  uv_tcp_getsockname(&listener, reinterpret_cast<sockaddr*>(&addr), &len);
-  port = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
-                                          : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-  return true;
+  *bound_port = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                         : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  return fd;
 }
 
 void ListenerCore::on_connection(uv_stream_t* s, int status) {
@@ -99,6 +110,17 @@ void ListenerCore::accept_one() {
   if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener),
                 reinterpret_cast<uv_stream_t*>(conn->tcp())) != 0) {
     conn->close();
+    return;
+  }
+  add(conn);
+  conn->start();
+}
+
+void ListenerCore::adopt(int fd) {
+  auto* conn = stopping ? nullptr : new (std::nothrow) Connection(*this, tls.get());
+  if (!conn || uv_tcp_open(conn->tcp(), fd) != 0) {
+    ::close(fd);
+    if (conn) conn->close();
     return;
   }
   add(conn);
@@ -175,6 +197,7 @@ Server::~Server() {
 }
 
 int Server::port() const { return core_->port; }
+void Server::adopt(int fd) { core_->adopt(fd); }
 const ServerStats& Server::stats() const { return core_->stats; }
 
 void Server::after_input(std::function<void()> fn) { core_->after_input = std::move(fn); }

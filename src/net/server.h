@@ -20,6 +20,7 @@ class Server {
   // address already in use", "tls: certificate x.pem: ..."). The loop must outlive the server's
   // handles: run it until stop's callback has been called (or the Server is destroyed and the
   // loop run to completion).
+  // With options.fed it binds nothing and serves what adopt hands it.
   static std::unique_ptr<Server> start(uv_loop_t* loop, ServerOptions options, Handler handler,
                                        std::string& error);
   // Destroying the server stops it at once (drain deadline 0); its handles close asynchronously.
@@ -27,7 +28,10 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  [[nodiscard]] int port() const;
+  [[nodiscard]] int port() const;  // 0 for a fed server
+  // Serves a connected socket accepted elsewhere (a nonblocking fd, which the server now owns;
+  // closed at once when the server is stopping).
+  void adopt(int fd);
   [[nodiscard]] const ServerStats& stats() const;
   // Graceful stop: stop accepting, send GOAWAY (HTTP/2) or close idle keep-alive connections
   // (HTTP/1.1), let in-flight requests finish for at most drain_ms, then close what is left.
@@ -42,5 +46,9 @@ class Server {
   explicit Server(ListenerCore* core) : core_(core) {}
   ListenerCore* core_;  // frees itself when its last handle is closed
 };
+
+// A nonblocking TCP socket bound to host:port (0: a free one) and listening: the fd, with the
+// port it got in *bound_port; or -1 and error ("listen 1.2.3.4:80: address already in use").
+int listen_socket(const std::string& host, int port, int* bound_port, std::string& error);
 
 }  // namespace valk::net
