@@ -247,6 +247,7 @@ class Compiler {
   Operand operand_of(Value form) const;
   bool fusable_if(Value cond, Op* fused, Stub* stub);
   bool fusable_arith(Op op, Value form, Op* fused, Stub* stub);
+  bool inline_with_constant(Op op, Value form, SrcPos pos);
   void emit_fused(Op fused, const Stub& stub);
   NOT_IN_RECURSION void emit_stubs();
   NOT_IN_RECURSION void emit_try_handlers();
@@ -597,6 +598,7 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
       return inline_arith(Op::SUB, Op::SUBN, form, pos, n, tail);
     case WatchId::Mul: return inline_arith(Op::MUL, Op::MULN, form, pos, n, tail);
     case WatchId::Div: return inline_arith(Op::DIV, Op::DIVN, form, pos, n, tail);
+    case WatchId::Mod: return n == 3 && (inline_operator(Op::MOD, form, pos, n, tail), true);
     case WatchId::Lt: return n == 3 && (inline_operator(Op::LT, form, pos, n, tail), true);
     case WatchId::Gt: return n == 3 && (inline_operator(Op::GT, form, pos, n, tail), true);
     case WatchId::Le: return n == 3 && (inline_operator(Op::LE, form, pos, n, tail), true);
@@ -621,6 +623,10 @@ void Compiler::inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tai
     ret(tail);
     return;
   }
+  if (inline_with_constant(op, form, pos)) {
+    ret(tail);
+    return;
+  }
   uint32_t start = pc();
   Value cell = cdr(form);
   for (size_t i = 1; i < n; ++i, cell = cdr(cell)) expr(car(cell), cell_pos(cell), false);
@@ -628,6 +634,36 @@ void Compiler::inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tai
   mark(pos);
   emit(op, op_nary(op) ? uint32_t(n - 1) : 0, 2 - int(n));  // n - 1 operands in, one value out
   ret(tail);
+}
+
+// (op x k) over a small integer k as one instruction with k in it (ADD_K ... GE_K); + and * also
+// (op k x). x is computed as any operand; the instruction's slow paths put k back on the stack
+// where it was written (one slot more than the operands: the depth accounts for it).
+bool Compiler::inline_with_constant(Op op, Value form, SrcPos pos) {
+  struct Row {
+    Op op, with_constant;
+    bool commutes;
+  };
+  static const Row kRows[] = {{Op::ADD, Op::ADD_K, true}, {Op::SUB, Op::SUB_K, false}, {Op::MUL, Op::MUL_K, true},
+                              {Op::DIV, Op::DIV_K, false}, {Op::MOD, Op::MOD_K, false}, {Op::LT, Op::LT_K, false},
+                              {Op::GT, Op::GT_K, false},   {Op::LE, Op::LE_K, false},   {Op::GE, Op::GE_K, false}};
+  const Row* row = std::find_if(std::begin(kRows), std::end(kRows), [op](const Row& r) { return r.op == op; });
+  if (row == std::end(kRows)) return false;
+  auto small = [](Value v) {
+    return v.is_fixnum() && v.fixnum_value() >= kMinSmallOperand && v.fixnum_value() <= kMaxSmallOperand;
+  };
+  Value first_cell = cdr(form), second_cell = cdr(first_cell);
+  bool k_first = !small(car(second_cell));
+  if (k_first && !(row->commutes && small(car(first_cell)))) return false;
+  Value x_cell = k_first ? second_cell : first_cell;
+  int32_t k = int32_t(car(k_first ? first_cell : second_cell).fixnum_value());
+  uint32_t start = pc();
+  expr(car(x_cell), cell_pos(x_cell), false);
+  add_site(car(form).as<Symbol>(), start, form, false);
+  mark(pos);
+  adjust(+1);
+  emit(row->with_constant, small_operand(k, k_first), -1);
+  return true;
 }
 
 // (+ a b) as ADD (two, the one fused and typed fast), (+ a b c ...) as ADDN with the number of

@@ -54,6 +54,7 @@ std::string describe_operand(const Proto* p, Op op, uint32_t ins, uint32_t extra
     case OpFormat::A:
     case OpFormat::X: return std::to_string(operand(ins));
     case OpFormat::S: return std::to_string(signed_operand(ins));
+    case OpFormat::K: return std::to_string(small_k(ins)) + (small_first(ins) ? " (written first)" : "");
     case OpFormat::N: return "";
   }
   return "";

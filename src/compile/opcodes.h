@@ -14,7 +14,7 @@ enum class Op : uint8_t {
 
 inline constexpr int kOpCount = int(Op::kCount);
 
-enum class OpFormat : uint8_t { N, A, S, X, F };
+enum class OpFormat : uint8_t { N, A, S, X, F, K };
 
 struct OpInfo {
   const char* name;
@@ -41,6 +41,13 @@ inline int instruction_words(Op op) {
   OpFormat f = kOpInfo[int(op)].format;
   return f == OpFormat::X || f == OpFormat::F ? 2 : 1;
 }
+
+// Operands of an instruction with a small integer (format K): k, and whether it was written first.
+inline constexpr int32_t kMaxSmallOperand = (1 << 22) - 1;
+inline constexpr int32_t kMinSmallOperand = -(1 << 22);
+inline constexpr int32_t small_k(uint32_t ins) { return int32_t(ins) >> 9; }
+inline constexpr bool small_first(uint32_t ins) { return (ins >> 8) & 1; }
+inline constexpr uint32_t small_operand(int32_t k, bool first) { return ((uint32_t(k) << 1) | uint32_t(first)) & 0xffffff; }
 
 // Operands of a fused instruction (format F).
 inline constexpr uint32_t fused_a(uint32_t ins) { return (ins >> 8) & 0xff; }

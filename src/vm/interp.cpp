@@ -112,6 +112,16 @@ constexpr int64_t kExactInDouble = int64_t(1) << 53;  // every integer up to it 
   double x, y;  // Integer / Integer stays Integer division: as_doubles needs a flonum
   return as_doubles(a, b, &x, &y) ? Value::flonum_or_undefined(x / y) : Value::undefined();
 }
+// Floored, as the builtin (the result has the sign of the divisor); Integers only, and the
+// remainder of two fixnums is one. Floats, and a divisor of 0, go to the builtin.
+[[gnu::always_inline]] inline Value fast_mod(Value a, Value b) {
+  if (LIKELY(a.is_fixnum() && b.is_fixnum() && b.fixnum_value() != 0)) {
+    int64_t y = b.fixnum_value(), r = a.fixnum_value() % y;
+    if (r != 0 && (r < 0) != (y < 0)) r += y;
+    return Value::fixnum(r);
+  }
+  return Value::undefined();
+}
 // 1 or 0, or -1 when the builtin must decide. Tagged fixnums order as the integers they hold;
 // no flonum is nan.
 template <typename Cmp>
@@ -672,6 +682,7 @@ dispatch_top:
   ARITH2(SUB, fast_sub)
   ARITH2(MUL, fast_mul)
   ARITH2(DIV, fast_div)
+  ARITH2(MOD, fast_mod)
   WATCHED(NEG) {
     Value a = sp[-1];
     if (LIKELY(a.is_fixnum() && a.fixnum_value() != Value::kFixnumMin)) {
@@ -705,6 +716,60 @@ dispatch_top:
   COMPARE(GT, >)
   COMPARE(LE, <=)
   COMPARE(GE, >=)
+
+  // An operator with a small integer in the instruction (ADD_K ... GE_K, opcodes.def): the fast
+  // path over the top value and k; else k goes on the stack where it was written and the plain
+  // instruction's out-of-line path (fast: the fold or the builtin) or slow handler runs.
+#define UNFOLD_K(plain)                       \
+  do {                                        \
+    Value k_ = Value::fixnum(small_k(ins));   \
+    if (small_first(ins)) {                   \
+      sp[0] = sp[-1];                         \
+      sp[-1] = k_;                            \
+    } else {                                  \
+      sp[0] = k_;                             \
+    }                                         \
+    ++sp;                                     \
+    ins = encode(Op::plain, 0);               \
+  } while (0)
+#define ARITH_K(name, fast, plain)                           \
+  WATCHED(name) {                                            \
+    Value r = fast(sp[-1], Value::fixnum(small_k(ins)));     \
+    if (LIKELY(!r.is_undefined())) {                         \
+      sp[-1] = r;                                            \
+      DISPATCH();                                            \
+    }                                                        \
+    UNFOLD_K(plain);                                         \
+    goto arith_generic;                                      \
+  }                                                          \
+  SLOW(name) {                                               \
+    UNFOLD_K(plain);                                         \
+    goto S_##plain;                                          \
+  }
+#define COMPARE_K(name, cmp, plain)                                                       \
+  WATCHED(name) {                                                                         \
+    int c = fast_compare(sp[-1], Value::fixnum(small_k(ins)), [](auto x, auto y) { return x cmp y; }); \
+    if (LIKELY(c >= 0)) {                                                                 \
+      sp[-1] = Value::fixnum(c);                                                          \
+      DISPATCH();                                                                         \
+    }                                                                                     \
+    UNFOLD_K(plain);                                                                      \
+    goto arith_generic;                                                                   \
+  }                                                                                       \
+  SLOW(name) {                                                                            \
+    UNFOLD_K(plain);                                                                      \
+    goto S_##plain;                                                                       \
+  }
+
+  ARITH_K(ADD_K, fast_add, ADD)
+  ARITH_K(SUB_K, fast_sub, SUB)
+  ARITH_K(MUL_K, fast_mul, MUL)
+  ARITH_K(DIV_K, fast_div, DIV)
+  ARITH_K(MOD_K, fast_mod, MOD)
+  COMPARE_K(LT_K, <, LT)
+  COMPARE_K(GT_K, >, GT)
+  COMPARE_K(LE_K, <=, LE)
+  COMPARE_K(GE_K, >=, GE)
 
   // (+ a b c ...) with n >= 3 operands (the operand): the builtin's own fold (lib/arith.h), in
   // place; an operand that is no number, or an Integer division by 0, goes to the builtin, which
@@ -1435,6 +1500,9 @@ raise : {
 #undef COMPARE
 #undef ARITH2
 #undef ARITHN
+#undef UNFOLD_K
+#undef ARITH_K
+#undef COMPARE_K
 #undef FUSED_SLOW
 #undef FUSED_ARITH
 #undef FUSED_IF

@@ -119,12 +119,39 @@ TEST_F(CompilerTest, ArithmeticOfManyOperandsIsOneInstruction) {
   EXPECT_NE(disasm("(\\ {a} {* a 2 3 4})").find("MULN      4"), std::string::npos) << disasm("(\\ {a} {* a 2 3 4})");
 }
 
-// A fused instruction holds its constant in 16 bits: every int16 is fused, the next ones are not.
+// A fused instruction holds its constant in 16 bits: every int16 is fused, the next ones are not
+// (they go in an ADD_K, which holds 23 bits).
 TEST_F(CompilerTest, ConstantsOfTheWholeInt16RangeAreFused) {
   EXPECT_EQ(lambda_ops("(\\ {a} {+ a 32767})")[0], "ADD_LK");
   EXPECT_EQ(lambda_ops("(\\ {a} {+ a -32768})")[0], "ADD_LK");
-  EXPECT_EQ(lambda_ops("(\\ {a} {+ a 32768})"), (Ops{"LOCAL", "INT", "ADD", "RET"}));
-  EXPECT_EQ(lambda_ops("(\\ {a} {+ a -32769})"), (Ops{"LOCAL", "INT", "ADD", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {a} {+ a 32768})"), (Ops{"LOCAL", "ADD_K", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {a} {+ a -32769})"), (Ops{"LOCAL", "ADD_K", "RET"}));
+}
+
+// An operator over a computed operand and a small integer holds the integer (ADD_K ... GE_K), in
+// 23 bits; + and * also with the integer first, the others only with it second.
+TEST_F(CompilerTest, SmallIntegerOperandsAreHeldByTheInstruction) {
+  EXPECT_EQ(lambda_ops("(\\ {n} {- (g n) 1})"), (Ops{"NAME", "LOCAL", "CALL", "SUB_K", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {n} {* 2 (g n)})"), (Ops{"NAME", "LOCAL", "CALL", "MUL_K", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {n} {/ (g n) 7})"), (Ops{"NAME", "LOCAL", "CALL", "DIV_K", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {n} {% (g n) 4})"), (Ops{"NAME", "LOCAL", "CALL", "MOD_K", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {a b} {% a b})"), (Ops{"LOCAL", "LOCAL", "MOD", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {a} {% 7 a})"), (Ops{"INT", "LOCAL", "MOD", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {n} {- 1 (g n)})"), (Ops{"INT", "NAME", "LOCAL", "CALL", "SUB", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {n} {/ 1 (g n)})"), (Ops{"INT", "NAME", "LOCAL", "CALL", "DIV", "RET"}));
+  for (const char* op : {"<", ">", "<=", ">="}) {
+    std::string o = op;
+    std::string k_op = o == "<" ? "LT_K" : o == ">" ? "GT_K" : o == "<=" ? "LE_K" : "GE_K";
+    EXPECT_EQ(lambda_ops("(\\ {n} {" + o + " (g n) -3})"), (Ops{"NAME", "LOCAL", "CALL", k_op, "RET"}));
+    EXPECT_EQ(lambda_ops("(\\ {n} {" + o + " 3 (g n)})")[4], o == "<" ? "LT" : o == ">" ? "GT" : o == "<=" ? "LE" : "GE");
+  }
+  EXPECT_EQ(lambda_ops("(\\ {n} {+ (g n) 4194303})")[3], "ADD_K");
+  EXPECT_EQ(lambda_ops("(\\ {n} {+ (g n) -4194304})")[3], "ADD_K");
+  EXPECT_EQ(lambda_ops("(\\ {n} {+ (g n) 4194304})"), (Ops{"NAME", "LOCAL", "CALL", "INT", "ADD", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {n} {+ (g n) -4194305})"), (Ops{"NAME", "LOCAL", "CALL", "INT", "ADD", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {n} {+ (g n) 1.5})"), (Ops{"NAME", "LOCAL", "CALL", "CONST", "ADD", "RET"}));
+  EXPECT_NE(disasm("(\\ {n} {+ 5 (g n)})").find("ADD_K     5 (written first)"), std::string::npos);
+  EXPECT_NE(disasm("(\\ {n} {+ (g n) -5})").find("ADD_K     -5 "), std::string::npos);
 }
 
 TEST_F(CompilerTest, SecondParameterUsesItsSlot) {
@@ -220,7 +247,7 @@ TEST_F(CompilerTest, CallInTailPositionIsATailCall) {
 }
 
 TEST_F(CompilerTest, CallNotInTailPositionIsACall) {
-  EXPECT_EQ(lambda_ops("(\\ {n} {+ 1 (g n)})"), (Ops{"INT", "NAME", "LOCAL", "CALL", "ADD", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {n} {+ 1 (g n)})"), (Ops{"NAME", "LOCAL", "CALL", "ADD_K", "RET"}));
 }
 
 TEST_F(CompilerTest, CallOperandIsTheArgumentCount) {
@@ -234,7 +261,7 @@ TEST_F(CompilerTest, CallOperandIsTheArgumentCount) {
 
 TEST_F(CompilerTest, ParenthesisedSingleElementCallsWhenItTakesNothing) {
   EXPECT_EQ(lambda_ops("(\\ {t} {(t)})"), (Ops{"LOCAL", "TAILCALL0", "RET"}));
-  EXPECT_EQ(lambda_ops("(\\ {t} {+ 1 (t)})"), (Ops{"INT", "LOCAL", "CALL0", "ADD", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {t} {+ 1 (t)})"), (Ops{"LOCAL", "CALL0", "ADD_K", "RET"}));
 }
 
 TEST_F(CompilerTest, BodyOfOneElementIsItsValue) {
@@ -313,10 +340,10 @@ TEST_F(CompilerTest, IfInTailPosition) {
 }
 
 TEST_F(CompilerTest, IfNotInTailPositionJumpsOverTheElseBranch) {
-  Value f = lambda("(\\ {c} {+ 1 (if c {2} {3})})");
+  Value f = lambda("(\\ {c} {+ c (if c {2} {3})})");
   ASSERT_TRUE(is_closure(f));
   const Proto* p = proto_of(f);
-  EXPECT_EQ(ops(p), (Ops{"INT", "LOCAL", "IF", "INT", "JMP", "INT", "ADD", "RET"}));
+  EXPECT_EQ(ops(p), (Ops{"LOCAL", "LOCAL", "IF", "INT", "JMP", "INT", "ADD", "RET"}));
   EXPECT_EQ(operand(p->code[2]), 5u);
   EXPECT_EQ(operand(p->code[4]), 6u);
 }
@@ -538,7 +565,7 @@ TEST_F(CompilerTest, TopLevelFormIsAChunk) {
   Value proto = compile_code(vm, car(forms), ProtoKind::kTopLevel, cell_pos(forms));
   ASSERT_TRUE(is_obj(proto, ObjType::kProto)) << message(proto);
   EXPECT_EQ(proto.as<Proto>()->kind, ProtoKind::kTopLevel);
-  EXPECT_EQ(ops(proto.as<Proto>()), (Ops{"INT", "INT", "ADD", "RET"}));
+  EXPECT_EQ(ops(proto.as<Proto>()), (Ops{"INT", "ADD_K", "RET"}));
   EXPECT_EQ(proto.as<Proto>()->nparams, 0);
 }
 
@@ -546,7 +573,7 @@ TEST_F(CompilerTest, QuotedChunkRunsAsCode) {
   Value forms = read("{+ 1 2} {} {x}");
   Value p1 = compile_code(vm, car(forms), ProtoKind::kChunk, SrcPos{});
   ASSERT_TRUE(is_obj(p1, ObjType::kProto));
-  EXPECT_EQ(ops(p1.as<Proto>()), (Ops{"INT", "INT", "ADD", "RET"}));
+  EXPECT_EQ(ops(p1.as<Proto>()), (Ops{"INT", "ADD_K", "RET"}));
   Value p2 = compile_code(vm, car(cdr(forms)), ProtoKind::kChunk, SrcPos{});
   EXPECT_EQ(ops(p2.as<Proto>()), (Ops{"EMPTY", "RET"}));
   Value p3 = compile_code(vm, car(cdr(cdr(forms))), ProtoKind::kChunk, SrcPos{});
@@ -635,7 +662,7 @@ TEST_F(CompilerTest, DifferentFormalsCompileAgain) {
   ASSERT_TRUE(is_obj(p2, ObjType::kProto)) << message(p2);
   EXPECT_NE(p1, p2);
   EXPECT_EQ(ops(p1.as<Proto>()), (Ops{"ADD_LK", "RET", "LOCAL", "INT", "ADD", "JMP"}));
-  EXPECT_EQ(ops(p2.as<Proto>()), (Ops{"NAME", "INT", "ADD", "RET"}));
+  EXPECT_EQ(ops(p2.as<Proto>()), (Ops{"NAME", "ADD_K", "RET"}));
 }
 
 TEST_F(CompilerTest, BodiesNotReadFromSourceAreNotCached) {

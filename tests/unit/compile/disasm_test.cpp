@@ -143,7 +143,7 @@ TEST(DisasmSlots, EveryEqNameIsReadFromItsSlot) {
 }
 
 TEST_F(DisasmTest, JumpOperandsAreTargets) {
-  std::string text = disasm_of("(\\ {c} {+ 1 (if c {2} {3})})");
+  std::string text = disasm_of("(\\ {c} {+ c (if c {2} {3})})");
   EXPECT_NE(text.find("IF        5"), std::string::npos) << text;
   EXPECT_NE(text.find("JMP       6"), std::string::npos) << text;
 }

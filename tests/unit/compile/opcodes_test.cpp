@@ -43,7 +43,7 @@ TEST(Opcodes, EveryOpHasAFormatAndADoc) {
   for (int i = 0; i < kOpCount; ++i) {
     const OpInfo& info = kOpInfo[i];
     EXPECT_TRUE(info.format == OpFormat::N || info.format == OpFormat::A || info.format == OpFormat::S ||
-                info.format == OpFormat::X || info.format == OpFormat::F)
+                info.format == OpFormat::X || info.format == OpFormat::F || info.format == OpFormat::K)
         << info.name;
     ASSERT_NE(info.doc, nullptr);
     EXPECT_GT(std::string(info.doc).size(), 5u) << info.name;

@@ -1,4 +1,4 @@
-// fused_test.cpp: every fused instruction (IFLT_LK ... IFNE_LL, ADD_LK ... MUL_LL;
+// fused_test.cpp: every fused instruction (IFLT_LK ... IFNE_LL, ADD_LK ... MUL_LL; and ADD_K ... GE_K;
 // docs/ARCHITECTURE.md "Superinstructions") gives what the unfused builtin gives, over operands
 // below, equal to and above each other, in both operand orders, at the edges of the small
 // integers a fused instruction holds, of the fixnums and of the flonums (floats held in the
@@ -127,17 +127,38 @@ TEST_F(Fused, ArithmeticOverEdgesAndBothOrders) {
   }
 }
 
-// The unfused instructions (ADD ... DIV, LT ... GE) share the fused ones' fast paths: over
+// The unfused instructions (ADD ... MOD, LT ... GE) share the fused ones' fast paths: over
 // globals (no parameter to fuse), every pair of operands gives the builtin's value or error.
 TEST_F(Fused, UnfusedOperatorsOverGlobalsMatchTheBuiltins) {
   auto vals = operands();
-  for (const char* op : {"+", "-", "*", "/", "<", ">", "<=", ">="}) {
+  for (const char* op : {"+", "-", "*", "/", "%", "<", ">", "<=", ">="}) {
     std::string op_s = op;
     ASSERT_EQ(h.eval("(def {ref" + op_s + "} " + op_s + ")"), "()");
     for (const auto& x : vals) {
       for (const auto& y : vals) {
         ASSERT_EQ(h.eval("(def {gx gy} " + x + " " + y + ")"), "()");
         expect_same("(" + op_s + " gx gy)", "(ref" + op_s + " gx gy)", op_s + " " + x + " " + y);
+      }
+    }
+  }
+}
+
+// An operator over a computed value and a small integer (ADD_K ... GE_K; + and * also with the
+// integer first): the builtin's value or error, in the order written, at the edges of the 23 bits
+// the instruction holds and past them.
+TEST_F(Fused, SmallIntegerOperandsMatchTheBuiltins) {
+  auto vals = operands();
+  vals.insert(vals.end(), {"\"s\"", "{2}"});
+  const int64_t ks[] = {-4194305, -4194304, -3, -1, 0, 1, 2, 7, 1000, 4194303, 4194304};
+  for (const char* op : {"+", "-", "*", "/", "%", "<", ">", "<=", ">="}) {
+    std::string op_s = op;
+    ASSERT_EQ(h.eval("(def {ref" + op_s + "} " + op_s + ")"), "()");
+    for (const auto& x : vals) {
+      ASSERT_EQ(h.eval("(def {gx} " + x + ")"), "()");
+      for (int64_t k : ks) {
+        std::string kk = std::to_string(k);
+        expect_same("(" + op_s + " gx " + kk + ")", "(ref" + op_s + " gx " + kk + ")", op_s + " " + x + " " + kk);
+        expect_same("(" + op_s + " " + kk + " gx)", "(ref" + op_s + " " + kk + " gx)", op_s + " " + kk + " " + x);
       }
     }
   }
