@@ -3,6 +3,7 @@
 // Registers: pc (next instruction), sp (next free slot), bp (parameter slot 0 of the frame),
 // K (constants of the running prototype), code0 (its first instruction), fr (the frame).
 #include <cstring>
+#include <functional>
 #include <optional>
 
 #include "compile/compiler.h"
@@ -130,6 +131,13 @@ template <typename Cmp>
   double x, y;
   return as_doubles(a, b, &x, &y) ? (cmp(x, y) ? 1 : 0) : -1;
 }
+// The comparisons as the value they push (1 or 0), or undefined for the builtin: for the
+// instructions whose fast path yields a value (ARITH_K).
+[[gnu::always_inline]] inline Value compare_value(int c) { return c >= 0 ? Value::fixnum(c) : Value::undefined(); }
+[[gnu::always_inline]] inline Value fast_lt(Value a, Value b) { return compare_value(fast_compare(a, b, std::less<>())); }
+[[gnu::always_inline]] inline Value fast_gt(Value a, Value b) { return compare_value(fast_compare(a, b, std::greater<>())); }
+[[gnu::always_inline]] inline Value fast_le(Value a, Value b) { return compare_value(fast_compare(a, b, std::less_equal<>())); }
+[[gnu::always_inline]] inline Value fast_ge(Value a, Value b) { return compare_value(fast_compare(a, b, std::greater_equal<>())); }
 
 // Moves a call (callee and arguments) down the stack, word by word: a libc memmove of a few
 // words writes them with wide stores that the loads of the next instructions cannot forward from.
@@ -732,7 +740,7 @@ dispatch_top:
     ++sp;                                     \
     ins = encode(Op::plain, 0);               \
   } while (0)
-#define ARITH_K(name, fast, plain)                           \
+#define ARITH_K(name, fast, plain) /* fast: fast_add ... fast_ge */ \
   WATCHED(name) {                                            \
     Value r = fast(sp[-1], Value::fixnum(small_k(ins)));     \
     if (LIKELY(!r.is_undefined())) {                         \
@@ -746,30 +754,16 @@ dispatch_top:
     UNFOLD_K(plain);                                         \
     goto S_##plain;                                          \
   }
-#define COMPARE_K(name, cmp, plain)                                                       \
-  WATCHED(name) {                                                                         \
-    int c = fast_compare(sp[-1], Value::fixnum(small_k(ins)), [](auto x, auto y) { return x cmp y; }); \
-    if (LIKELY(c >= 0)) {                                                                 \
-      sp[-1] = Value::fixnum(c);                                                          \
-      DISPATCH();                                                                         \
-    }                                                                                     \
-    UNFOLD_K(plain);                                                                      \
-    goto arith_generic;                                                                   \
-  }                                                                                       \
-  SLOW(name) {                                                                            \
-    UNFOLD_K(plain);                                                                      \
-    goto S_##plain;                                                                       \
-  }
 
   ARITH_K(ADD_K, fast_add, ADD)
   ARITH_K(SUB_K, fast_sub, SUB)
   ARITH_K(MUL_K, fast_mul, MUL)
   ARITH_K(DIV_K, fast_div, DIV)
   ARITH_K(MOD_K, fast_mod, MOD)
-  COMPARE_K(LT_K, <, LT)
-  COMPARE_K(GT_K, >, GT)
-  COMPARE_K(LE_K, <=, LE)
-  COMPARE_K(GE_K, >=, GE)
+  ARITH_K(LT_K, fast_lt, LT)
+  ARITH_K(GT_K, fast_gt, GT)
+  ARITH_K(LE_K, fast_le, LE)
+  ARITH_K(GE_K, fast_ge, GE)
 
   // (+ a b c ...) with n >= 3 operands (the operand): the builtin's own fold (lib/arith.h), in
   // place; an operand that is no number, or an Integer division by 0, goes to the builtin, which
@@ -1502,7 +1496,6 @@ raise : {
 #undef ARITHN
 #undef UNFOLD_K
 #undef ARITH_K
-#undef COMPARE_K
 #undef FUSED_SLOW
 #undef FUSED_ARITH
 #undef FUSED_IF
