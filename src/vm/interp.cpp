@@ -131,8 +131,8 @@ template <typename Cmp>
   double x, y;
   return as_doubles(a, b, &x, &y) ? (cmp(x, y) ? 1 : 0) : -1;
 }
-// The comparisons as the value they push (1 or 0), or undefined for the builtin: for the
-// instructions whose fast path yields a value (ARITH_K).
+// The comparisons as the value they push (1 or 0), or undefined for the builtin: the plain
+// and the integer-operand instructions take them as they take fast_add (ARITH2, ARITH_K).
 [[gnu::always_inline]] inline Value compare_value(int c) { return c >= 0 ? Value::fixnum(c) : Value::undefined(); }
 [[gnu::always_inline]] inline Value fast_lt(Value a, Value b) { return compare_value(fast_compare(a, b, std::less<>())); }
 [[gnu::always_inline]] inline Value fast_gt(Value a, Value b) { return compare_value(fast_compare(a, b, std::greater<>())); }
@@ -673,7 +673,7 @@ dispatch_top:
     { tail_call = false; goto call_generic; }                                                           \
   }
 
-  // + - * / of two operands: fast_add ... fast_div, else the builtin.
+  // + - * / % < > <= >= of two operands: fast_add ... fast_ge, else the builtin (or the fold).
 #define ARITH2(name, fast)                 \
   WATCHED(name) {                          \
     Value r = fast(sp[-2], sp[-1]);        \
@@ -708,22 +708,10 @@ dispatch_top:
   }
   ARITH_SLOW(NEG, 1)
 
-#define COMPARE(name, cmp)                                                   \
-  WATCHED(name) {                                                            \
-    int c = fast_compare(sp[-2], sp[-1], [](auto x, auto y) { return x cmp y; }); \
-    if (LIKELY(c >= 0)) {                                                    \
-      sp[-2] = Value::fixnum(c);                                             \
-      --sp;                                                                  \
-      DISPATCH();                                                            \
-    }                                                                        \
-    goto arith_generic;                                                      \
-  }                                                                          \
-  ARITH_SLOW(name, 2)
-
-  COMPARE(LT, <)
-  COMPARE(GT, >)
-  COMPARE(LE, <=)
-  COMPARE(GE, >=)
+  ARITH2(LT, fast_lt)
+  ARITH2(GT, fast_gt)
+  ARITH2(LE, fast_le)
+  ARITH2(GE, fast_ge)
 
   // An operator with a small integer in the instruction (ADD_K ... GE_K, opcodes.def): the fast
   // path over the top value and k; else k goes on the stack where it was written and the plain
@@ -1491,7 +1479,6 @@ raise : {
 #undef RAISE_MSG
 #undef CONTINUE_CALLER
 #undef ARITH_SLOW
-#undef COMPARE
 #undef ARITH2
 #undef ARITHN
 #undef UNFOLD_K
