@@ -4,9 +4,11 @@
 # file, each loaded by `h2load -t1 -c100 -m10` over h2c and over TLS; each server's CPU time is
 # read from /proc/PID/stat around the run. Prints requests/s, CPU µs per request and the ratios.
 # Then the clients: the Valk client (client.valk), node's http2 client (client.js) and h2load, each
-# sending BENCH_HTTP_CLIENT_REQUESTS GETs with 100 in flight on one connection to nghttpd (h2c);
-# a client's CPU per request is its CPU time for that many requests minus its CPU time for 100
-# (start-up and connection), over the difference in requests.
+# sending BENCH_HTTP_CLIENT_REQUESTS GETs (node a tenth of them: it is 20x slower) with 100 in
+# flight on one connection to nghttpd (h2c); a client's CPU per request is its CPU time for that
+# many requests minus its CPU time for 100 (start-up and connection), over the difference in
+# requests: the median of BENCH_HTTP_CLIENT_ROUNDS such figures (CPU time is counted in scheduler
+# ticks, and one run of 50,000 requests on this shared machine read anything from 0 to 3 µs).
 # Then the workers: a CPU-heavy Valk handler (fib_server.valk, fib 20 per request) with `workers 1`
 # and `workers 2`, each loaded by `h2load -t1 -c20 -m1` with BENCH_HTTP_WORKER_REQUESTS requests,
 # BENCH_HTTP_WORKER_ROUNDS times in turn (medians): the second isolate should nearly double the
@@ -26,6 +28,7 @@ printf 'hello, world\n' > "$work/hello"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 # measure NAME PID URL: runs h2load, prints "NAME req/s µs-per-request"
 measure() {
@@ -110,7 +113,6 @@ if [ "$part" = all ] || [ "$part" = workers ]; then
     r1+=("$(workers_rps 1)")
     r2+=("$(workers_rps 2)")
   done
-  median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
   w1=$(median "${r1[@]}")
   w2=$(median "${r2[@]}")
   printf 'workers 1 (fib 20 a request) %10.0f req/s (median of: %s)\n' "$w1" "${r1[*]}"
@@ -120,7 +122,8 @@ fi
 
 # ---- the clients ------------------------------------------------------------------------------
 [ "$part" = all ] || [ "$part" = clients ] || exit 0
-cn=${BENCH_HTTP_CLIENT_REQUESTS:-50000}
+cn=${BENCH_HTTP_CLIENT_REQUESTS:-200000}
+rounds=${BENCH_HTTP_CLIENT_ROUNDS:-3}
 nport=$(free_port)
 nghttpd --no-tls -d "$work" "$nport" >/dev/null 2>&1 & npid=$!; pids+=("$npid")
 sleep 0.3
@@ -138,20 +141,22 @@ if n not in out.split():
 print(r.ru_utime + r.ru_stime)
 PY
 }
-client_us() {  # client_us NAME CMD... (URL N C appended): prints "NAME µs-per-request"
-  local name=$1; shift
-  local small big
-  small=$(cpu_of 100 "$@" "$url" 100 100)
-  big=$(cpu_of "$cn" "$@" "$url" "$cn" 100)
-  awk -v name="$name" -v s="$small" -v b="$big" -v n="$cn" 'BEGIN {printf "%s %.2f\n", name, (b - s) * 1e6 / (n - 100)}'
+client_us() {  # client_us N CMD... (URL N C appended): CPU µs per request, the median of the rounds
+  local n=$1; shift
+  local small big r us=()
+  for ((r = 0; r < rounds; r++)); do
+    small=$(cpu_of 100 "$@" "$url" 100 100)
+    big=$(cpu_of "$n" "$@" "$url" "$n" 100)
+    us+=("$(awk -v s="$small" -v b="$big" -v n="$n" 'BEGIN {printf "%.2f", (b - s) * 1e6 / (n - 100)}')")
+  done
+  median "${us[@]}"
 }
 h2load_cmd() { h2load -t1 -c1 -m100 -n "$2" "$1" | sed -n "s/.* \([0-9]*\) succeeded.*/\1/p"; }
 export -f h2load_cmd
-c_valk=$(client_us valk "$build/valk" "$here/client.valk")
-c_node=$(client_us node node "$here/client.js")
-c_h2load=$(client_us h2load bash -c 'h2load_cmd "$0" "$1"')
+cv=$(client_us "$cn" "$build/valk" "$here/client.valk")
+cnode=$(client_us $((cn / 10)) node "$here/client.js")
+ch=$(client_us "$cn" bash -c 'h2load_cmd "$0" "$1"')
 kill "$npid"; wait "$npid" 2>/dev/null || true
-read -r _ cv <<< "$c_valk"; read -r _ cnode <<< "$c_node"; read -r _ ch <<< "$c_h2load"
 printf 'client valk (http/get)     %7.2f µs CPU/req\n' "$cv"
 printf 'client node http2          %7.2f µs CPU/req\n' "$cnode"
 printf 'client h2load              %7.2f µs CPU/req\n' "$ch"
