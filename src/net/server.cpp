@@ -52,6 +52,11 @@ class ListenerCore : public ServerCore {
   bool handles_closing_ = false;
 };
 
+// "listen 127.0.0.1:8080: address already in use": the one text of a socket that could not listen.
+static std::string listen_error(const std::string& host, int port, int uv_error) {
+  return "listen " + host + ":" + std::to_string(port) + ": " + uv_strerror(uv_error);
+}
+
 // A fed server (ServerOptions::fed) only inits its listener, so that every server closes the
 // same handles.
 bool ListenerCore::listen(uv_loop_t* l, std::string& error) {
@@ -67,7 +72,7 @@ bool ListenerCore::listen(uv_loop_t* l, std::string& error) {
   int rc = uv_tcp_open(&listener, fd);
   if (rc != 0) ::close(fd);
   if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener), limits::kHttpListenBacklog, on_connection);
-  if (rc != 0) error = "listen " + options.host + ":" + std::to_string(options.port) + ": " + uv_strerror(rc);
+  if (rc != 0) error = listen_error(options.host, options.port, rc);
   return rc == 0;
 }
 
@@ -91,7 +96,7 @@ int listen_socket(const std::string& host, int port, int* bound_port, std::strin
   step(rc == 0 && getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
   if (rc != 0) {
     if (fd >= 0) ::close(fd);
-    error = "listen " + host + ":" + std::to_string(port) + ": " + uv_strerror(rc);
+    error = listen_error(host, port, rc);
     return -1;
   }
   *bound_port = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
