@@ -636,17 +636,20 @@ void Compiler::inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tai
   ret(tail);
 }
 
+// + and * give the same value, integer or double, with their two operands swapped: a fused or
+// integer-operand instruction may take the constant written first as its second operand.
+static bool commutes(Op op) { return op == Op::ADD || op == Op::MUL; }
+
 // (op x k) over a small integer k as one instruction with k in it (ADD_K ... GE_K); + and * also
 // (op k x). x is computed as any operand; the instruction's slow paths put k back on the stack
 // where it was written (one slot more than the operands: the depth accounts for it).
 bool Compiler::inline_with_constant(Op op, Value form, SrcPos pos) {
   struct Row {
     Op op, with_constant;
-    bool commutes;
   };
-  static const Row kRows[] = {{Op::ADD, Op::ADD_K, true}, {Op::SUB, Op::SUB_K, false}, {Op::MUL, Op::MUL_K, true},
-                              {Op::DIV, Op::DIV_K, false}, {Op::MOD, Op::MOD_K, false}, {Op::LT, Op::LT_K, false},
-                              {Op::GT, Op::GT_K, false},   {Op::LE, Op::LE_K, false},   {Op::GE, Op::GE_K, false}};
+  static const Row kRows[] = {{Op::ADD, Op::ADD_K}, {Op::SUB, Op::SUB_K}, {Op::MUL, Op::MUL_K},
+                              {Op::DIV, Op::DIV_K}, {Op::MOD, Op::MOD_K}, {Op::LT, Op::LT_K},
+                              {Op::GT, Op::GT_K},   {Op::LE, Op::LE_K},   {Op::GE, Op::GE_K}};
   const Row* row = std::find_if(std::begin(kRows), std::end(kRows), [op](const Row& r) { return r.op == op; });
   if (row == std::end(kRows)) return false;
   auto small = [](Value v) {
@@ -654,7 +657,7 @@ bool Compiler::inline_with_constant(Op op, Value form, SrcPos pos) {
   };
   Value first_cell = cdr(form), second_cell = cdr(first_cell);
   bool k_first = !small(car(second_cell));
-  if (k_first && !(row->commutes && small(car(first_cell)))) return false;
+  if (k_first && !(commutes(op) && small(car(first_cell)))) return false;
   Value x_cell = k_first ? second_cell : first_cell;
   int32_t k = int32_t(car(k_first ? first_cell : second_cell).fixnum_value());
   uint32_t start = pc();
@@ -1210,11 +1213,10 @@ bool Compiler::fusable_if(Value cond, Op* fused, Stub* stub) {
 bool Compiler::fusable_arith(Op op, Value form, Op* fused, Stub* stub) {
   struct Row {
     Op op, with_constant, with_parameter;
-    bool commutes;
   };
-  static const Row kFused[] = {{Op::ADD, Op::ADD_LK, Op::ADD_LL, true},
-                               {Op::SUB, Op::SUB_LK, Op::SUB_LL, false},
-                               {Op::MUL, Op::MUL_LK, Op::MUL_LL, true}};
+  static const Row kFused[] = {{Op::ADD, Op::ADD_LK, Op::ADD_LL},
+                               {Op::SUB, Op::SUB_LK, Op::SUB_LL},
+                               {Op::MUL, Op::MUL_LK, Op::MUL_LL}};
   const Row* row = std::find_if(std::begin(kFused), std::end(kFused), [op](const Row& r) { return r.op == op; });
   if (row == std::end(kFused)) return false;
   if (no_fuse_ || pc() >= kMaxFusedPc || stubs_.size() >= kMaxStubs) return false;
@@ -1222,7 +1224,7 @@ bool Compiler::fusable_arith(Op op, Value form, Op* fused, Stub* stub) {
   Operand y = operand_of(car(cdr(cdr(form))));
   if (!x.ok || !y.ok) return false;
   Operand a = x, b = y;
-  if (!x.local && row->commutes) std::swap(a, b);
+  if (!x.local && commutes(op)) std::swap(a, b);
   if (!a.local || a.value > 0xff) return false;  // the instruction's first operand is a parameter
   *fused = b.local ? row->with_parameter : row->with_constant;
   stub->op = op;
