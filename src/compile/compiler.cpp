@@ -248,6 +248,7 @@ class Compiler {
   bool fusable_if(Value cond, Op* fused, Stub* stub);
   bool fusable_arith(Op op, Value form, Op* fused, Stub* stub);
   bool inline_with_constant(Op op, Value form, SrcPos pos);
+  void branch_after_comparison();
   void emit_fused(Op fused, const Stub& stub);
   NOT_IN_RECURSION void emit_stubs();
   NOT_IN_RECURSION void emit_try_handlers();
@@ -640,6 +641,21 @@ void Compiler::inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tai
 // integer-operand instruction may take the constant written first as its second operand.
 static bool commutes(Op op) { return op == Op::ADD || op == Op::MUL; }
 
+// An IF or JMPF is about to take the value of the instruction just emitted: a comparison becomes
+// the one that also branches (BRLT ... BRNE, BRLT_K ... BRGE_K), which reads the target from the branch
+// and, off its fast path, is the plain comparison. A jump to the branch itself still finds it.
+void Compiler::branch_after_comparison() {
+  if (last_op_pc_ + 1 != pc()) return;  // the last word is an extra word, or nothing was emitted
+  static const std::pair<Op, Op> kBranching[] = {
+      {Op::LT, Op::BRLT},     {Op::GT, Op::BRGT},     {Op::LE, Op::BRLE},     {Op::GE, Op::BRGE},
+      {Op::EQ, Op::BREQ},     {Op::NE, Op::BRNE},     {Op::LT_K, Op::BRLT_K}, {Op::GT_K, Op::BRGT_K},
+      {Op::LE_K, Op::BRLE_K}, {Op::GE_K, Op::BRGE_K}};
+  uint32_t& last = x_->code.back();
+  for (auto [plain, branching] : kBranching) {
+    if (op_of(last) == plain) last = encode(branching, operand(last));  // the _K ones keep their k
+  }
+}
+
 // (op x k) over a small integer k as one instruction with k in it (ADD_K ... GE_K); + and * also
 // (op k x). x is computed as any operand; the instruction's slow paths put k back on the stack
 // where it was written (one slot more than the operands: the depth accounts for it).
@@ -763,6 +779,7 @@ void Compiler::inline_if(Value form, SrcPos pos, bool tail) {
   x_->sites[site_index].extra1 = constant(car(then_cell));
   x_->sites[site_index].extra2 = constant(car(else_cell));
   mark(pos);
+  branch_after_comparison();
   uint32_t branch = pc();
   emit(Op::IF, 0, -1);
   int depth_at_branch = depth_;
@@ -957,6 +974,7 @@ void Compiler::inline_select(Value form, SrcPos pos, size_t n, bool tail) {
     // Positions as the prelude's fst/snd evaluate the element: each form placed by its own head.
     expr(car(clause), SrcPos{}, false);
     mark(pos);  // a condition that is no integer is reported at the select, as the prelude's if is
+    branch_after_comparison();
     uint32_t skip = pc();
     emit(Op::JMPF, 0, -1);
     expr(car(cdr(clause)), SrcPos{}, tail);

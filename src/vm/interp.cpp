@@ -792,6 +792,65 @@ dispatch_top:
   }
   ARITH_SLOW(NE, 2)
 
+  // A comparison and the IF or JMPF after it (BRLT ... BRNE, BRLT_K ... BRGE_K, opcodes.def),
+  // whose operand is the target: jump there when the comparison is false, else step over the
+  // branch. Operands the fast path does not take go to the plain comparison's out-of-line path, a
+  // changed operator or if to its slow handler (its site is at this pc; the _K ones put k back
+  // first, as ARITH_K does); the branch then runs on its own.
+#define BRANCH_ON(operands, holds)                     \
+  do {                                                 \
+    sp -= (operands);                                  \
+    pc = (holds) ? pc + 1 : code0 + operand(*pc);      \
+    DISPATCH();                                        \
+  } while (0)
+#define PLAIN_SLOW(name, plain)     \
+  SLOW(name) {                      \
+    ins = encode(Op::plain, 0);     \
+    goto S_##plain;                 \
+  }
+#define COMPARE_BRANCH(name, cmp, plain)                                           \
+  WATCHED(name) {                                                                  \
+    int c = fast_compare(sp[-2], sp[-1], [](auto x, auto y) { return x cmp y; });  \
+    if (LIKELY(c >= 0)) BRANCH_ON(2, c);                                           \
+    ins = encode(Op::plain, 0);                                                    \
+    goto arith_generic;                                                            \
+  }                                                                                \
+  PLAIN_SLOW(name, plain)
+#define EQUAL_BRANCH(name, equal, plain)                                           \
+  WATCHED(name) {                                                                  \
+    Value b = sp[-1], a = sp[-2];                                                  \
+    bool eq = a == b || (!(a.is_fixnum() && b.is_fixnum()) && values_equal(a, b)); \
+    BRANCH_ON(2, eq == (equal));                                                   \
+  }                                                                                \
+  PLAIN_SLOW(name, plain)
+
+  COMPARE_BRANCH(BRLT, <, LT)
+  COMPARE_BRANCH(BRGT, >, GT)
+  COMPARE_BRANCH(BRLE, <=, LE)
+  COMPARE_BRANCH(BRGE, >=, GE)
+  EQUAL_BRANCH(BREQ, true, EQ)
+  EQUAL_BRANCH(BRNE, false, NE)
+#define COMPARE_K_BRANCH(name, cmp, plain)                                                         \
+  WATCHED(name) {                                                                                  \
+    int c = fast_compare(sp[-1], Value::fixnum(small_k(ins)), [](auto x, auto y) { return x cmp y; }); \
+    if (LIKELY(c >= 0)) BRANCH_ON(1, c);                                                           \
+    UNFOLD_K(plain);                                                                               \
+    goto arith_generic;                                                                            \
+  }                                                                                                \
+  SLOW(name) {                                                                                     \
+    UNFOLD_K(plain);                                                                               \
+    goto S_##plain;                                                                                \
+  }
+  COMPARE_K_BRANCH(BRLT_K, <, LT)
+  COMPARE_K_BRANCH(BRGT_K, >, GT)
+  COMPARE_K_BRANCH(BRLE_K, <=, LE)
+  COMPARE_K_BRANCH(BRGE_K, >=, GE)
+#undef COMPARE_K_BRANCH
+#undef COMPARE_BRANCH
+#undef EQUAL_BRANCH
+#undef PLAIN_SLOW
+#undef BRANCH_ON
+
   WATCHED(TAIL) {
     Value l = sp[-1];
     if (LIKELY(is_qcons(l))) {

@@ -154,6 +154,24 @@ TEST_F(CompilerTest, SmallIntegerOperandsAreHeldByTheInstruction) {
   EXPECT_NE(disasm("(\\ {n} {+ (g n) -5})").find("ADD_K     -5 "), std::string::npos);
 }
 
+// A comparison whose value the branch right after it takes becomes the comparison that also
+// branches (BRLT ... BRNE), the branch kept after it; anything else before a branch stays.
+TEST_F(CompilerTest, AComparisonBeforeABranchBranchesItself) {
+  const char* ops[][2] = {{"<", "BRLT"}, {">", "BRGT"}, {"<=", "BRLE"}, {">=", "BRGE"}, {"==", "BREQ"}, {"!=", "BRNE"}};
+  for (auto [op, branching] : ops) {
+    std::string o = op;
+    EXPECT_EQ(lambda_ops("(\\ {n} {if (" + o + " (g n) m) {1} {2}})"),
+              (Ops{"NAME", "LOCAL", "CALL", "NAME", branching, "IF", "INT", "RET", "INT", "RET", "RET"}))
+        << o;
+  }
+  // The integer-operand comparisons keep their integer; a value that is no comparison stays.
+  EXPECT_EQ(lambda_ops("(\\ {n} {if (< (g n) 1) {1} {2}})"),
+            (Ops{"NAME", "LOCAL", "CALL", "BRLT_K", "IF", "INT", "RET", "INT", "RET", "RET"}));
+  EXPECT_NE(disasm("(\\ {n} {if (>= (g n) -7) {1} {2}})").find("BRGE_K    -7"), std::string::npos);
+  EXPECT_EQ(lambda_ops("(\\ {n} {if (+ (g n) m) {1} {2}})"),
+            (Ops{"NAME", "LOCAL", "CALL", "NAME", "ADD", "IF", "INT", "RET", "INT", "RET", "RET"}));
+}
+
 TEST_F(CompilerTest, SecondParameterUsesItsSlot) {
   std::string text = disasm("(\\ {a b} {- b a})");
   EXPECT_NE(text.find("LOCAL     1 (b)"), std::string::npos) << text;
@@ -418,7 +436,7 @@ TEST_F(CompilerWithPreludeTest, DoGivesTheLastValue) {
 // error, then the stub (the ordinary call of select by name) the guard jumps to.
 TEST_F(CompilerWithPreludeTest, SelectIsInlinedWithTailCalls) {
   Ops o = lambda_ops("(\\ {n} {select {(== n 0) 1} {otherwise (f n)}})");
-  EXPECT_EQ(o, (Ops{"SELECT", "LOCAL", "INT", "EQ", "JMPF", "INT", "RET", "NAME", "JMPF", "NAME", "LOCAL",
+  EXPECT_EQ(o, (Ops{"SELECT", "LOCAL", "INT", "BREQ", "JMPF", "INT", "RET", "NAME", "JMPF", "NAME", "LOCAL",
                     "TAILCALL", "RET", "FAIL", "NAME", "CONST", "CONST", "TAILCALL", "RET"}));
 }
 
@@ -456,7 +474,7 @@ TEST_F(CompilerWithPreludeTest, TailExitsOfADosLastFormAreConditionalOnDo) {
             (Ops{"INT", "INT", "NAME", "LOCAL", "DOTAILCALL", "DORET", "DO", "DORET", "DO", "RET"}));
   // select and case clauses, and the call stub of the guard.
   EXPECT_EQ(lambda_ops("(\\ {n} {do 1 (select {(== n 0) 1} {otherwise (f n)})})"),
-            (Ops{"INT", "SELECT", "LOCAL", "INT", "EQ", "JMPF", "INT", "DORET", "NAME", "JMPF", "NAME", "LOCAL",
+            (Ops{"INT", "SELECT", "LOCAL", "INT", "BREQ", "JMPF", "INT", "DORET", "NAME", "JMPF", "NAME", "LOCAL",
                  "DOTAILCALL", "DORET", "FAIL", "DO", "RET", "NAME", "CONST", "CONST", "DOTAILCALL", "DORET"}));
   Value f = lambda("(\\ {n} {do 1 (case n {{1} 10} {{2} (do 2 (f n))})})");
   ASSERT_TRUE(is_closure(f));

@@ -1,4 +1,4 @@
-// fused_test.cpp: every fused instruction (IFLT_LK ... IFNE_LL, ADD_LK ... MUL_LL; and ADD_K ... GE_K;
+// fused_test.cpp: every fused instruction (IFLT_LK ... IFNE_LL, ADD_LK ... MUL_LL; ADD_K ... GE_K; BRLT ... BRNE;
 // docs/ARCHITECTURE.md "Superinstructions") gives what the unfused builtin gives, over operands
 // below, equal to and above each other, in both operand orders, at the edges of the small
 // integers a fused instruction holds, of the fixnums and of the flonums (floats held in the
@@ -159,6 +159,38 @@ TEST_F(Fused, SmallIntegerOperandsMatchTheBuiltins) {
         std::string kk = std::to_string(k);
         expect_same("(" + op_s + " gx " + kk + ")", "(ref" + op_s + " gx " + kk + ")", op_s + " " + x + " " + kk);
         expect_same("(" + op_s + " " + kk + " gx)", "(ref" + op_s + " " + kk + " gx)", op_s + " " + kk + " " + x);
+      }
+    }
+  }
+}
+
+// A comparison over computed operands whose value an if or a select clause branches on runs as
+// one instruction with the branch (BRLT ... BRNE): the branch taken is the one the builtin's
+// value gives, and an operand of the wrong type raises the builtin's error.
+TEST_F(Fused, ComparisonsBeforeABranchMatchTheBuiltins) {
+  auto vals = operands();
+  vals.insert(vals.end(), {"\"s\"", "\"t\"", "{2}", "{}"});
+  for (const char* op : kCompares) {
+    std::string op_s = op;
+    for (const auto& x : vals) {
+      for (const auto& y : vals) {
+        ASSERT_EQ(h.eval("(def {gx gy} " + x + " " + y + ")"), "()");
+        std::string label = op_s + " " + x + " " + y;
+        expect_same("(if (" + op_s + " gx gy) {1} {0})", "(if (ref" + op_s + " gx gy) {1} {0})", label);
+        expect_same("(select {(" + op_s + " gx gy) 1} {otherwise 0})",
+                    "(select {(ref" + op_s + " gx gy) 1} {otherwise 0})", "select " + label);
+      }
+      for (int64_t k : {-4194305, -4194304, -1, 0, 1, 4194303, 4194304}) {  // BRLT_K ...: k and past it
+        std::string kk = std::to_string(k), label = op_s + " " + x + " " + kk;
+        for (const char* cond : {"(OP gx K)", "(OP K gx)"}) {
+          std::string c = cond;
+          c.replace(c.find('K'), 1, kk);
+          std::string ref = c;
+          c.replace(c.find("OP"), 2, op_s);
+          ref.replace(ref.find("OP"), 2, "ref" + op_s);
+          expect_same("(if " + c + " {1} {0})", "(if " + ref + " {1} {0})", label);
+          expect_same("(select {" + c + " 1} {otherwise 0})", "(select {" + ref + " 1} {otherwise 0})", "select " + label);
+        }
       }
     }
   }
