@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include "value/equal.h"
-#include "value/print.h"
 
 namespace valk {
 
@@ -87,23 +86,27 @@ Value merge(Heap& heap, int shift, Value k1, Value v1, uint64_t h1, Value k2, Va
   return finish_node(heap, c);
 }
 
-Value node_get(const DictNode* n, int shift, uint64_t hash, Value key) {
-  for (;;) {
+// The pair of n's trie where key would be: outside collision nodes, the one candidate there
+// (whose key may still differ from key; *compared is false), in a collision node the pair whose
+// key equals key (*compared is true). Null: no pair where key would be.
+const Value* node_find(const DictNode* n, uint64_t hash, Value key, bool* compared) {
+  for (int shift = 0;; shift += kBits) {
     const Value* p = n->pairs();
     if (n->flags & dictflag::kCollision) {
+      *compared = true;
       for (uint32_t i = 0; i < n->aux; ++i) {
-        if (values_equal(p[2 * i], key)) return p[2 * i + 1];
+        if (values_equal(p[2 * i], key)) return p + 2 * i;
       }
-      return Value::undefined();
+      return nullptr;
     }
     uint32_t bit = slot_bit(hash, shift);
-    if (!(n->aux & bit)) return Value::undefined();
+    if (!(n->aux & bit)) return nullptr;
     uint32_t i = index_of(n->aux, bit);
     if (!p[2 * i].is_undefined()) {
-      return (p[2 * i] == key || values_equal(p[2 * i], key)) ? p[2 * i + 1] : Value::undefined();
+      *compared = false;
+      return p + 2 * i;
     }
     n = p[2 * i + 1].as<DictNode>();
-    shift += kBits;
   }
 }
 
@@ -177,7 +180,10 @@ Value dict_empty(Heap& heap) { return make_dict(heap, Value::undefined(), 0); }
 Value dict_get(Value dict, Value key) {
   Value root = dict.as<Dict>()->root;
   if (root.is_undefined()) return Value::undefined();
-  return node_get(root.as<DictNode>(), 0, hash_value(key), key);
+  bool compared = false;
+  const Value* pair = node_find(root.as<DictNode>(), hash_value(key), key, &compared);
+  if (!pair || !(compared || pair[0] == key || values_equal(pair[0], key))) return Value::undefined();
+  return pair[1];
 }
 
 Value dict_assoc(Heap& heap, Value dict, Value key, Value value) {
@@ -231,30 +237,34 @@ size_t dict_node_size(const Object* o) {
 }
 
 // [k1 v1 k2 v2]: keys and values in their readable form, so the text reads back.
-void dict_print(std::string& out, Value v, bool) {
+const char* dict_print_parts(std::string& out, Value v, std::vector<Value>& parts) {
   out += '[';
-  bool first = true;
   dict_for_each(v, [&](Value k, Value val) {
-    if (!first) out += ' ';
-    first = false;
-    print_readable(out, k);
-    out += ' ';
-    print_readable(out, val);
+    parts.push_back(k);
+    parts.push_back(val);
   });
-  out += ']';
+  return "]";
 }
 
+// Each key of a is looked for in b without comparing keys here: outside collision nodes b has
+// one candidate where the key would be, and a holds the key iff the two are equal, so the pair
+// of keys joins the work like the values do. (Comparing keys with values_equal from here would
+// recurse once per level of dicts used as keys, and a 100,000-deep chain overflows the C stack.)
 bool dict_equal(Value a, Value b, std::vector<std::pair<Value, Value>>& work) {
   if (dict_count(a) != dict_count(b)) return false;
+  Value root = b.as<Dict>()->root;
+  if (root.is_undefined()) return true;
   bool same = true;
   dict_for_each(a, [&](Value k, Value v) {
     if (!same) return;
-    Value other = dict_get(b, k);
-    if (other.is_undefined()) {
+    bool compared = false;
+    const Value* pair = node_find(root.as<DictNode>(), hash_value(k), k, &compared);
+    if (!pair) {
       same = false;
-    } else {
-      work.emplace_back(v, other);
+      return;
     }
+    if (!compared && pair[0] != k) work.emplace_back(k, pair[0]);
+    work.emplace_back(v, pair[1]);
   });
   return same;
 }

@@ -37,7 +37,7 @@ void dict_for_each(Value dict, F&& f);
 
 // Type-table hooks (value/types.cpp).
 size_t dict_node_size(const Object* o);
-void dict_print(std::string& out, Value v, bool display);
+const char* dict_print_parts(std::string& out, Value v, std::vector<Value>& parts);
 bool dict_equal(Value a, Value b, std::vector<std::pair<Value, Value>>& work);
 uint64_t dict_hash(Value v, int depth);
 

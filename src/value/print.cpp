@@ -1,5 +1,5 @@
-// print.cpp: the printer (readable and display forms): walks lists itself, and prints every
-// other value with its type's row (value/types.cpp).
+// print.cpp: the printer (readable and display forms): walks lists, dicts and records itself
+// (without recursion), and prints every other value with its type's row (value/types.cpp).
 #include "value/print.h"
 
 #include <charconv>
@@ -39,27 +39,40 @@ void print_atom(std::string& out, Value v, bool display_strings) {
   type_info(v.obj()->type).print(out, v, display_strings);
 }
 
+// An open list, dict or record: a list's rest, or the dict's or record's components still to
+// print (parts[next, end)), then its closing text.
 struct Pending {
   Value rest;
-  char close;
+  size_t begin, next, end;
+  const char* close;
 };
 
+// Walks nested lists, dicts and records with its own stack (a 1,000,000-deep chain must print).
 void print_value(std::string& out, Value v, bool display_top_string) {
-  if (!is_cons(v)) {
-    print_atom(out, v, display_top_string);
-    return;
-  }
   std::vector<Pending> stack;
+  std::vector<Value> parts;  // the open dicts' and records' components, innermost last
   Value cur = v;
   for (;;) {
     if (is_cons(cur)) {
       bool quoted = (cur.obj()->flags & consflag::kQuoted) != 0;
       out += quoted ? '{' : '(';
-      stack.push_back({cdr(cur), quoted ? '}' : ')'});
+      stack.push_back({cdr(cur), 0, 0, 0, quoted ? "}" : ")"});
       cur = car(cur);
       continue;
     }
-    print_atom(out, cur, false);
+    auto print_parts = cur.is_object() ? type_info(cur.obj()->type).print_parts : nullptr;
+    if (print_parts) {
+      size_t begin = parts.size();
+      const char* close = print_parts(out, cur, parts);
+      stack.push_back({Value::nil(), begin, begin, parts.size(), close});
+      Pending& p = stack.back();
+      if (p.next < p.end) {
+        cur = parts[p.next++];
+        continue;
+      }
+    } else {
+      print_atom(out, cur, display_top_string && stack.empty());
+    }
     for (;;) {
       if (stack.empty()) return;
       Pending& p = stack.back();
@@ -69,7 +82,13 @@ void print_value(std::string& out, Value v, bool display_top_string) {
         p.rest = cdr(p.rest);
         break;
       }
+      if (p.next < p.end) {
+        out += ' ';
+        cur = parts[p.next++];
+        break;
+      }
       out += p.close;
+      parts.resize(p.begin);
       stack.pop_back();
     }
   }

@@ -211,7 +211,7 @@ void print_string_literal(std::string& out, std::string_view s) {
 // ---- records -------------------------------------------------------------------------------
 
 // #point{x 1 y 2}: the type's name, then each field's name and value.
-void record_print(std::string& out, Value v, bool) {
+const char* record_print_parts(std::string& out, Value v, std::vector<Value>& parts) {
   const auto* r = v.as<Record>();
   Value names = r->desc;
   out += '#';
@@ -219,12 +219,10 @@ void record_print(std::string& out, Value v, bool) {
   out += '{';
   names = cdr(names);
   for (uint32_t i = 0; i < r->aux; ++i, names = cdr(names)) {
-    if (i) out += ' ';
-    out += car(names).as<Symbol>()->name();
-    out += ' ';
-    print_readable(out, r->fields()[i]);
+    parts.push_back(car(names));
+    parts.push_back(r->fields()[i]);
   }
-  out += '}';
+  return "}";
 }
 
 // Equal when of the same record type (the same definition) with equal fields.
@@ -300,8 +298,8 @@ constexpr TypeInfo kTypeInfo[] = {
      .name = "StringBuilder", .size = fixed_size<StrBuilder>, .print = str_builder_print,
      .self_evaluating = true},
     {.type = ObjType::kDict,
-     .name = "Dict", .size = fixed_size<Dict>, .print = dict_print, .equal = dict_equal,
-     .hash = dict_hash, .self_evaluating = true,
+     .name = "Dict", .size = fixed_size<Dict>, .print = nullptr, .print_parts = dict_print_parts,
+     .equal = dict_equal, .hash = dict_hash, .self_evaluating = true,
      .marshal = marshal_dict},
     {.type = ObjType::kDictNode,
      .name = "Internal", .size = dict_node_size, .print = print_internal, .self_evaluating = true},
@@ -311,7 +309,8 @@ constexpr TypeInfo kTypeInfo[] = {
     {.type = ObjType::kHandle,
      .name = "Handle", .size = fixed_size<Handle>, .print = handle_print, .self_evaluating = true},
     {.type = ObjType::kRecord,
-     .name = "Record", .size = slotted_size<Record>, .print = record_print, .equal = record_equal,
+     .name = "Record", .size = slotted_size<Record>, .print = nullptr,
+     .print_parts = record_print_parts, .equal = record_equal,
      .hash = record_hash, .self_evaluating = true,
      .marshal = marshal_record},
 };

@@ -23,9 +23,13 @@ struct TypeInfo {
   const char* name;  // as shown in error messages ("String")
   // Bytes the object takes in the heap; null for objects that never move (symbols, builtins).
   size_t (*size)(const Object* o);
-  // Appends the printed form; `display` shows strings without quotes. Null: lists, which the
-  // printer walks itself.
+  // Appends the printed form; `display` shows strings without quotes. Null: lists and the
+  // containers with print_parts, which the printer walks itself.
   void (*print)(std::string& out, Value v, bool display);
+  // Containers other than lists (dicts, records): appends the opening text to `out` and the
+  // components to print (readable, separated by spaces) to `parts`, and returns the closing
+  // text. The printer walks them with its own stack, so deep nesting never uses the C stack.
+  const char* (*print_parts)(std::string& out, Value v, std::vector<Value>& parts) = nullptr;
   // a and b are of this type and not identical: false when they differ, else true after pushing
   // onto `work` the pairs of components that must also be equal. Null: equal only if identical.
   bool (*equal)(Value a, Value b, EqualWork& work) = nullptr;
