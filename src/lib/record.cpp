@@ -138,6 +138,13 @@ Value info_at(Value info, uint32_t i) {
   return car(info);
 }
 
+// Whether info has that shape: sys/multi-call is a builtin like any other, so anyone may call it
+// (and info_at must not walk past the end of a shorter list).
+bool is_multi_info(Value info) {
+  return proper_qlist(info) && list_length(info) == 3 && is_symbol(info_at(info, kMultiName)) &&
+         is_function(info_at(info, kMultiDispatch)) && is_table(info_at(info, kMultiMethods));
+}
+
 NativeResult native_multi_call(VM& vm, uint32_t fi, Value resumed);
 
 Value builtin_defmulti(VM& vm, Args a) {
@@ -184,6 +191,11 @@ NativeResult native_multi_call(VM& vm, uint32_t fi, Value resumed) {
   if (!vm.ensure_stack(nargs + 2)) return NativeResult::error(vm.error("out of memory: cannot grow the stack"));
   Value info = vm.slot(fi, 0);
   if (f.step == 0) {
+    if (!is_multi_info(info)) {
+      return NativeResult::error(vm.error(
+          "sys/multi-call: argument 1 must be a multimethod's {name dispatch methods}, got " +
+          readable_for_message(info)));
+    }
     f.step = 1;
     vm.push(info_at(info, kMultiDispatch));
     for (uint32_t i = 1; i <= nargs; ++i) vm.push(vm.slot(fi, i));
@@ -247,6 +259,7 @@ const BuiltinInfo kRecord[] = {
 constinit const std::span<const BuiltinInfo> record_builtins{kRecord};
 
 Value multi_fast_method(VM& vm, Value info, Args args) {
+  if (!is_multi_info(info)) return Value::undefined();  // sys/multi-call raises the error
   int k = type_dispatch_arg(vm, info_at(info, kMultiDispatch), uint32_t(args.size()));
   if (k < 0) return Value::undefined();
   Value arg = args[size_t(k)];
