@@ -246,6 +246,18 @@ std::string malformed(std::string_view text, ValkJsonResult r) {
     offset = text.size();
     error = kValkJsonOther;
   }
+  // A number or literal alone at the top followed by more text: simdjson places the error at the
+  // value's start (as text after the document, or as a literal read together with what follows).
+  constexpr std::string_view kSpace = " \t\n\r";
+  size_t start = text.find_first_not_of(kSpace);
+  if ((error == kValkJsonTrailing || error == kValkJsonNumber || error == kValkJsonLiteral) && offset == start) {
+    size_t end = std::min(text.find_first_of(" \t\n\r[]{},:\"", start), text.size());
+    size_t next = text.find_first_not_of(kSpace, end);
+    if (next != std::string_view::npos && whole_scalar(text.substr(start, end - start))) {
+      offset = next;
+      error = kValkJsonTrailing;
+    }
+  }
   return "malformed JSON at byte " + std::to_string(offset) + ": " + reason(error);
 }
 
