@@ -104,8 +104,9 @@ pcre2_code* pattern_of(VM& vm, const char* fn, Args a, Value& error) {
   PCRE2_SIZE offset;
   // UCP: \w, \d, \s, \b and POSIX classes such as [[:alpha:]] take Unicode's properties, as Python 3's
   // str patterns do; without it they are ASCII-only although `.` is one character.
+  // NEVER_BACKSLASH_C: \C matches one byte, which splits a character and returns invalid UTF-8.
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                   PCRE2_UTF | PCRE2_UCP, &err, &offset, nullptr);
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C, &err, &offset, nullptr);
   if (!code) {
     error = pcre2_error(vm, fn, err, "bad pattern", offset);
     return nullptr;
