@@ -223,7 +223,7 @@ NativeResult native_load(VM& vm, uint32_t fi, Value resumed) {
     f.step = 1;
   } else if (is_error(resumed)) {
     // As in the original, an error in a loaded form is printed and loading goes on.
-    std::fprintf(vm.err(), "%s\n", vm.describe_error(resumed).c_str());
+    std::fprintf(vm.err(), "%s\n", vm.show_load_error(resumed).c_str());
   }
   for (;;) {
     Value cell = vm.slot(fi, kLoadNext);
@@ -231,7 +231,7 @@ NativeResult native_load(VM& vm, uint32_t fi, Value resumed) {
     vm.slot(fi, kLoadNext) = cdr(cell);
     Value chunk = compile_code(vm, car(cell), ProtoKind::kTopLevel, cell_pos(cell), CodeShape::kExpression);
     if (!is_error(chunk)) return NativeResult::eval(chunk);
-    std::fprintf(vm.err(), "%s\n", vm.describe_error(chunk).c_str());
+    std::fprintf(vm.err(), "%s\n", vm.show_load_error(chunk).c_str());
   }
 }
 

@@ -170,6 +170,10 @@ int main_with(Options& o) {
     return 0;
   }
   o.vm.args = o.args;
+  // An error in a loaded file is shown as one in the main file is (the file is read from disk).
+  o.vm.show_load_error = [](VM& vm, Value error) {
+    return explain_error(vm, error, vm.describe_error(error), SourceText{}, colour_wanted(vm.err()));
+  };
   auto vm = std::make_unique<VM>(o.vm);
   int status = run_steps(*vm, o);
   if (status == 0) {

@@ -52,6 +52,9 @@ struct VmConfig {
   bool load_prelude = true;
   std::vector<std::string> args;  // the program's arguments (sys/args)
   bool worker = false;            // the VM of a worker isolate (aio/isolate.h)
+  // How `load` shows the error of a form before it goes on: `valk` sets the form with the source
+  // excerpt and hints (repl/teach.h, a library this one cannot call); null: describe_error.
+  std::string (*show_load_error)(VM& vm, Value error) = nullptr;
 };
 
 namespace pollbit {
@@ -97,6 +100,10 @@ class VM final : public RootSource {
   // rather than naming a call.
   static bool is_trace_note(std::string_view line);
   std::string describe_error(Value error) const;
+  // An error of a loaded form as `load` prints it (VmConfig::show_load_error).
+  std::string show_load_error(Value error) {
+    return config_.show_load_error ? config_.show_load_error(*this, error) : describe_error(error);
+  }
 
   // ---- bindings (vm/lookup.cpp) ----------------------------------------------------------
   uint32_t current_scope() const { return fib_.frames[fib_.nframes - 1].scope; }
