@@ -17,6 +17,7 @@
 #include "lib/check.h"
 #include "lib/marshal.h"
 #include "net/client.h"
+#include "net/h2_fields.h"
 #include "net/serve_workers.h"
 #include "net/server.h"
 #include "value/dict.h"
@@ -303,7 +304,9 @@ Value response_value(VM& vm, const net::ClientResponse& r, const std::string& wh
 }
 
 // Reads a Dict of String -> String into header (or trailer: `kind`) fields, names lower-cased as
-// HTTP/2 requires.
+// HTTP/2 requires. Every field a Valk program sends (an answer's headers and trailers, whole or
+// streamed, a request's) comes through here, so this is where a field that cannot be sent is
+// refused (net::field_problem) before either protocol writes it.
 bool read_headers(Value d, net::Headers& out, std::string& problem, std::string_view kind = "header") {
   if (!is_dict(d)) {
     problem = std::string(kind) + "s must be a Dict, got " + type_name(d);
@@ -319,6 +322,11 @@ bool read_headers(Value d, net::Headers& out, std::string& problem, std::string_
     }
     std::string name(sv(k));
     for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (std::string_view why = net::field_problem(name, sv(v)); !why.empty()) {
+      problem = std::string(kind) + " " + readable_for_message(k) + " " + std::string(why);
+      ok = false;
+      return;
+    }
     out.emplace_back(std::move(name), std::string(sv(v)));
   });
   return ok;
@@ -926,6 +934,9 @@ Value builtin_add_header(VM& vm, Args a) {
   if (!is_string(a[2])) return arg_error(vm, fn, 2, "a String", a[2]);
   std::string name(sv(a[1]));
   for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (std::string_view why = net::field_problem(name, sv(a[2])); !why.empty()) {
+    return vm.error(std::string(fn) + ": header " + readable_for_message(a[1]) + " " + std::string(why));
+  }
   r->headers.emplace_back(std::move(name), std::string(sv(a[2])));
   return Value::empty_sexpr();
 }

@@ -12,8 +12,6 @@
 namespace valk::net {
 namespace {
 
-constexpr size_t kHeaderOverhead = 32;  // RFC 9113 6.5.2: each field counts 32 bytes more
-
 struct Stream {
   Request request;
   std::shared_ptr<Responder::Slot> slot;
@@ -183,7 +181,7 @@ int H2::on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_t* name,
   Stream* s = self->find(f->hd.stream_id);
   if (!s || f->hd.type != NGHTTP2_HEADERS) return 0;
   // The trailers count against the same limit as the headers (RFC 9113 6.5.2: the whole list).
-  s->header_bytes += namelen + valuelen + kHeaderOverhead;
+  s->header_bytes += namelen + valuelen + kFieldOverheadBytes;
   if (s->header_bytes > self->conn_.options().max_header_list_bytes) {
     s->too_large_headers = true;
     return 0;

@@ -998,6 +998,81 @@ TEST(NetValkStreaming, ErrorAfterHeadersResetsOnlyItsStream) {
   EXPECT_NE(sh("cat " + s.log).out.find("http: handler failed for GET /boom-late: "), std::string::npos);
 }
 
+// ---- answers that cannot be sent as given ---------------------------------------------------------
+
+// A server ("stream-body" 1, so a streamed answer too) whose routes answer what no peer should
+// receive as given: header fields that would inject or break framing, an interim status, a header
+// block too large for nghttp2, a body on a 204 or 304.
+const char* kAnswerProgram = R"(
+(def {srv} (http/serve ["port" PORT "stream-body" 1] (\ {req} {
+  do (= {s} (get req "stream")) (= {p} (get req "path"))
+  (select
+    {(== p "/inject") (dict "status" 302 "headers" (dict "location" "/home\r\nset-cookie: x=1") "body" "")}
+    {(== p "/space") (dict "headers" (dict "x y" "1"))}
+    {(== p "/empty") (dict "headers" (dict "" "1"))}
+    {(== p "/pseudo") (dict "headers" (dict ":status" "200"))}
+    {(== p "/trailer") (dict "body" "b" "trailers" (dict "x-t" "a\r\nx-u: 2"))}
+    {(== p "/streamed") (do (http/respond s 200 (dict "x-s" "a\nb")) "unreached")}
+    {(== p "/status-100") (dict "status" 100)}
+    {(== p "/big") (dict "headers" (dict "x-big" (str/repeat "a" 70000)))}
+    {(== p "/204") (dict "status" 204 "headers" (dict "x-a" "1") "body" "s\n")}
+    {(== p "/304") (dict "status" 304 "headers" (dict "content-length" "3") "body" "old")}
+    {(== p "/204-streamed") (do (http/respond s 204 (dict "content-length" "7")) (await (http/write s "dropped")) (http/end s))}
+    {otherwise "hello"})
+})))
+(print "listening" (http/port srv))
+)";
+
+struct AnswerServer {
+  explicit AnswerServer(int port)
+      : peer(kValk + " " + program("answers" + std::to_string(port) + ".valk", with_port(kAnswerProgram, port)), port),
+        log(certs().dir + "/peer" + std::to_string(port) + ".log"),
+        base("http://127.0.0.1:" + std::to_string(port)) {}
+  Peer peer;
+  std::string log;
+  std::string base;
+};
+
+// Header fields a handler gives that cannot be sent (CR LF in a value, a bad or empty name, a
+// pseudo-header), in headers, trailers or a streamed head: 500 and a log line over HTTP/1.1 and
+// h2c alike; nothing of them reaches the client (before: written raw over HTTP/1.1, a set-cookie
+// injected; curl's PROTOCOL_ERROR over h2c).
+TEST(NetValk, ResponseHeaderFieldsAreCheckedBeforeTheyAreSent) {
+  int port = free_port();
+  AnswerServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  Shell inject = sh("curl -si --max-time 5 --http1.1 " + s.base + "/inject");
+  EXPECT_EQ(inject.out.find("HTTP/1.1 500 Internal Server Error\r\n"), 0u) << inject.out;
+  EXPECT_EQ(inject.out.find("set-cookie"), std::string::npos) << inject.out;
+  EXPECT_EQ(inject.out.find("/home"), std::string::npos) << inject.out;
+  for (const char* path : {"/inject", "/space", "/empty", "/pseudo", "/trailer"}) {
+    for (const char* proto : {"--http1.1", "--http2-prior-knowledge"}) {
+      Shell r = sh("curl -sS --max-time 5 -o /dev/null -w \"%{http_code}\" " + std::string(proto) + " " + s.base + path);
+      EXPECT_EQ(r.out, "500") << proto << " " << path << ": " << r.out;
+    }
+  }
+  // A streamed head: http/respond raises, the handler fails before the answer began: 500.
+  Shell streamed = sh("curl -sS --max-time 5 -i --http2-prior-knowledge " + s.base + "/streamed");
+  EXPECT_EQ(streamed.out.find("HTTP/2 500"), 0u) << streamed.out;
+  EXPECT_EQ(sh("curl -sS --max-time 5 " + s.base + "/hello").out, "hello");
+  std::string log = sh("cat " + s.log).out;
+  EXPECT_NE(log.find("http: handler failed for GET /inject: the response's header \"location\" has a value with CR, LF "
+                     "or NUL, or whitespace at an end\n"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("http: handler failed for GET /space: the response's header \"x y\" is not a valid field name"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("http: handler failed for GET /pseudo: the response's header \":status\" is not a valid field name"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("http: handler failed for GET /trailer: the response's trailer \"x-t\" has a value"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("http: handler failed for GET /streamed: "), std::string::npos) << log;
+  EXPECT_NE(log.find("http/respond: header \"x-s\" has a value with CR, LF or NUL"), std::string::npos) << log;
+  EXPECT_EQ(count(log, "handler failed"), 12u) << log;
+}
+
 // ---- trailers against real peers -----------------------------------------------------------------
 
 // Two servers in one process: PORT1 answers whole (the request's trailers in its Dict), PORT2
