@@ -332,6 +332,10 @@ bool read_headers(Value d, net::Headers& out, std::string& problem, std::string_
   return ok;
 }
 
+// A status a handler may answer with. 1xx are interim (RFC 9110 15.2): sent as the answer, an
+// HTTP/1.1 client waits for the final one forever and an HTTP/2 peer resets the stream.
+bool final_status(Value x) { return is_int(x) && int_value(x) >= 200 && int_value(x) <= 599; }
+
 // What a handler returned, as a response: a String (200, text/plain) or a Dict with "status",
 // "headers", "body" and "trailers", each optional.
 bool to_response(Value v, net::Response& out, std::string& problem) {
@@ -349,8 +353,8 @@ bool to_response(Value v, net::Response& out, std::string& problem) {
     if (!ok) return;
     std::string_view key = is_string(k) ? sv(k) : std::string_view();
     if (key == "status") {
-      if (!is_int(x) || int_value(x) < 100 || int_value(x) > 599) {
-        problem = "the response's status must be an Integer from 100 to 599, got " + readable_for_message(x);
+      if (!final_status(x)) {
+        problem = "the response's status must be an Integer from 200 to 599, got " + readable_for_message(x);
         ok = false;
       } else {
         out.status = int(int_value(x));
@@ -1096,8 +1100,8 @@ Value builtin_respond(VM& vm, Args a) {
   Value err;
   StreamState* st = stream_arg(vm, fn, a[0], &err);
   if (!st) return err;
-  if (!is_int(a[1]) || int_value(a[1]) < 100 || int_value(a[1]) > 599) {
-    return arg_error(vm, fn, 1, "a status (an Integer from 100 to 599)", a[1]);
+  if (!final_status(a[1])) {
+    return arg_error(vm, fn, 1, "a status (an Integer from 200 to 599)", a[1]);
   }
   net::Response head;
   head.status = int(int_value(a[1]));

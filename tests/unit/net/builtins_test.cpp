@@ -1073,6 +1073,23 @@ TEST(NetValk, ResponseHeaderFieldsAreCheckedBeforeTheyAreSent) {
   EXPECT_EQ(count(log, "handler failed"), 12u) << log;
 }
 
+// A final status must be 200 to 599: 100 as the answer left an HTTP/1.1 client waiting for
+// another and made an HTTP/2 peer reset the stream. Now 500 and logged, as status 999 is.
+TEST(NetValk, InterimStatusAsTheAnswerIs500) {
+  int port = free_port();
+  AnswerServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  for (const char* proto : {"--http1.1", "--http2-prior-knowledge"}) {
+    Shell r = sh("curl -sS --max-time 5 -o /dev/null -w \"%{http_code}\" " + std::string(proto) + " " + s.base + "/status-100");
+    EXPECT_EQ(r.out, "500") << proto << ": " << r.out;
+  }
+  std::string log = sh("cat " + s.log).out;
+  EXPECT_EQ(count(log, "http: handler failed for GET /status-100: the response's status must be an Integer from 200 to "
+                       "599, got 100\n"),
+            2u)
+      << log;
+}
+
 // ---- trailers against real peers -----------------------------------------------------------------
 
 // Two servers in one process: PORT1 answers whole (the request's trailers in its Dict), PORT2
