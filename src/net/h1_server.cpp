@@ -22,7 +22,7 @@ namespace {
 struct Pending {
   int64_t id = 0;
   std::shared_ptr<Responder::Slot> slot;
-  bool head = false;        // HEAD: no body in the answer
+  bool head = false;        // HEAD (or a 204 or 304 answer): no body in the answer
   bool keep_alive = true;
   bool http10 = false;      // an HTTP/1.0 request: no chunks, keep-alive only when asked
   bool ready = false;       // the answer is whole in wire (or, streamed, has ended)
@@ -391,12 +391,13 @@ void append_last_chunk(std::string& wire, const Headers& trailers) {
 
 std::string H1::head_of(const Pending& p, const Response& r, bool whole) const {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason(r.status) + "\r\n";
+  bool sized = status_has_body(r.status);
   for (const auto& [n, v] : r.headers) {
-    bool length = n == "content-length" && (whole || p.chunked);
+    bool length = n == "content-length" && (whole || p.chunked || !sized);
     if (n == "connection" || n == "transfer-encoding" || length) continue;
     out += n + ": " + v + "\r\n";
   }
-  if (whole) out += "content-length: " + std::to_string(r.body.size()) + "\r\n";
+  if (whole && sized) out += "content-length: " + std::to_string(r.body.size()) + "\r\n";
   if (!whole && p.chunked) out += "transfer-encoding: chunked\r\n";
   if (!p.keep_alive || stopping_) {
     out += "connection: close\r\n";
@@ -431,6 +432,7 @@ void H1::respond(int64_t id, Response&& response) {
   }
   p->ready = true;
   p->slot.reset();
+  p->head = p->head || !status_has_body(response.status);
   p->wire = serialize(*p, response);
 }
 
@@ -450,6 +452,7 @@ bool H1::begin(int64_t id, Response&& head) {
   Pending* p = find(id);
   if (!p || p->ready || p->out_stream) return false;
   p->out_stream = true;
+  p->head = p->head || !status_has_body(head.status);  // its writes are dropped, as for HEAD
   bool length = std::any_of(head.headers.begin(), head.headers.end(),
                             [](const auto& h) { return h.first == "content-length"; });
   if (!length && !p->chunked) p->keep_alive = false;  // HTTP/1.0: the close ends the body

@@ -21,7 +21,7 @@ struct Stream {
   bool too_large_body = false;
   bool dispatched = false;
   bool answered = false;
-  bool head = false;  // HEAD: the answer has no body
+  bool head = false;  // HEAD (or a 204 or 304 answer): the answer has no body
   Response response;
   size_t sent = 0;
   // A streamed request body (ServerOptions::stream_bodies): bytes received and not yet read; the
@@ -474,6 +474,8 @@ void H2::send_trailers(int32_t id, Stream& s, uint32_t* flags) {
 void H2::submit(int32_t id, Stream& s, Response&& response) {
   s.answered = true;
   s.response = std::move(response);
+  bool sized = status_has_body(s.response.status);
+  s.head = s.head || !sized;  // a 204 or 304 has no body, nor content-length, as HEAD has none
   std::string status = std::to_string(s.response.status);
   std::string length = s.out_stream ? "" : std::to_string(s.response.body.size());
   std::vector<nghttp2_nv> nva;
@@ -483,7 +485,7 @@ void H2::submit(int32_t id, Stream& s, Response&& response) {
   for (const auto& [n, v] : s.response.headers) {
     if (n != kLength) add_nv(nva, n, v);
   }
-  if (!s.out_stream) add_nv(nva, kLength, length);
+  if (!s.out_stream && sized) add_nv(nva, kLength, length);
   if (s.head) s.response.trailers.clear();  // HEAD's HEADERS frame ends the stream
   nghttp2_data_provider body{};
   body.read_callback = s.out_stream ? read_stream : read_body;

@@ -24,6 +24,11 @@ inline std::string host_port(const std::string& host, int port) {
   return url_host(host) + ":" + std::to_string(port);
 }
 
+// Whether an answer with this status has a body: 204 and 304 have none, and no content-length
+// either (RFC 9110 8.6, 15.3.5, 15.4.5; RFC 9112 6.3): the engine drops what a handler gives, as
+// for HEAD, since a body there would be read as the start of the next answer.
+inline bool status_has_body(int status) { return status != 204 && status != 304; }
+
 // Header names are lower case (HTTP/2 requires it; HTTP/1.1 names are folded when parsed).
 using Headers = std::vector<std::pair<std::string, std::string>>;
 

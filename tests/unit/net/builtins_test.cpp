@@ -1090,6 +1090,28 @@ TEST(NetValk, InterimStatusAsTheAnswerIs500) {
       << log;
 }
 
+// 204 and 304 have no body nor content-length: the handler's are dropped (whole and streamed),
+// and the connection goes on (before: HTTP/1.1 wrote them, so the body was read as the next
+// answer; HTTP/2 peers reset the stream).
+TEST(NetValk, NoContentAndNotModifiedHaveNoBody) {
+  int port = free_port();
+  AnswerServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string get = "HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string four = raw_peer(port, "GET /204 " + get + "GET /304 " + get + "GET /204-streamed " + get + "GET /hello " + get, "read");
+  EXPECT_EQ(four, "HTTP/1.1 204 No Content\r\nx-a: 1\r\n\r\nHTTP/1.1 304 Not Modified\r\n\r\n"
+                  "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                  "content-length: 5\r\n\r\nhello");
+  Shell h2 = sh("nghttp -v " + s.base + "/204 " + s.base + "/304 " + s.base + "/204-streamed " + s.base + "/hello", 30);
+  EXPECT_EQ(h2.status, 0) << h2.out;
+  EXPECT_EQ(count(h2.out, ":status: 204"), 2u) << h2.out;
+  EXPECT_EQ(count(h2.out, ":status: 304"), 1u) << h2.out;
+  EXPECT_EQ(count(h2.out, ":status: 200"), 1u) << h2.out;
+  EXPECT_EQ(count(h2.out, "content-length"), 1u) << h2.out;  // /hello's alone
+  EXPECT_EQ(count(h2.out, "RST_STREAM"), 0u) << h2.out;
+  EXPECT_EQ(count(h2.out, "recv DATA frame <length="), count(h2.out, "recv DATA frame <length=0,") + 1) << h2.out;
+}
+
 // ---- trailers against real peers -----------------------------------------------------------------
 
 // Two servers in one process: PORT1 answers whole (the request's trailers in its Dict), PORT2
