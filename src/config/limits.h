@@ -141,6 +141,11 @@ inline constexpr int kAcceptRetryMs = 50;
 // Bytes of one request's header list (names + values + 32 each, as RFC 9113 counts them);
 // advertised in SETTINGS; past it HTTP/2 answers 431 and HTTP/1.1 answers 431 and closes.
 inline constexpr uint32_t kHttpMaxHeaderListBytes = 64 << 10;
+// Bytes of one header (or trailer) block a Valk program sends, answer or request, counted the
+// same way. nghttp2 will not encode a block whose HPACK bound passes 64 KiB (its
+// max_send_header_block_length) and leaves the stream hanging; this stays under it with room for
+// the fields the engine adds (:status, content-length), so both protocols refuse the same answers.
+inline constexpr size_t kHttpMaxSentHeaderBytes = 60 << 10;
 // Bytes of one request body held for the handler; past it the answer is 413.
 inline constexpr size_t kHttpMaxBodyBytes = size_t(16) << 20;
 // A connection with no open stream and no traffic for this long is closed (GOAWAY first).

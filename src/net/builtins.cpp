@@ -306,13 +306,15 @@ Value response_value(VM& vm, const net::ClientResponse& r, const std::string& wh
 // Reads a Dict of String -> String into header (or trailer: `kind`) fields, names lower-cased as
 // HTTP/2 requires. Every field a Valk program sends (an answer's headers and trailers, whole or
 // streamed, a request's) comes through here, so this is where a field that cannot be sent is
-// refused (net::field_problem) before either protocol writes it.
+// refused (net::field_problem), and a block over kHttpMaxSentHeaderBytes, before either protocol
+// writes it.
 bool read_headers(Value d, net::Headers& out, std::string& problem, std::string_view kind = "header") {
   if (!is_dict(d)) {
     problem = std::string(kind) + "s must be a Dict, got " + type_name(d);
     return false;
   }
   bool ok = true;
+  size_t bytes = 0;
   dict_for_each(d, [&](Value k, Value v) {
     if (!ok) return;
     if (!is_string(k) || !is_string(v)) {
@@ -327,8 +329,14 @@ bool read_headers(Value d, net::Headers& out, std::string& problem, std::string_
       ok = false;
       return;
     }
+    bytes += name.size() + sv(v).size() + net::kFieldOverheadBytes;
     out.emplace_back(std::move(name), std::string(sv(v)));
   });
+  if (ok && bytes > limits::kHttpMaxSentHeaderBytes) {
+    problem = std::string(kind) + "s are over " + std::to_string(limits::kHttpMaxSentHeaderBytes) +
+              " bytes (" + std::to_string(bytes) + ", names and values and 32 a field)";
+    ok = false;
+  }
   return ok;
 }
 

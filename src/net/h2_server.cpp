@@ -69,6 +69,7 @@ class H2 final : public Protocol {
   static int on_frame_recv(nghttp2_session*, const nghttp2_frame*, void*);
   static int on_data_chunk(nghttp2_session*, uint8_t, int32_t, const uint8_t*, size_t, void*);
   static int on_stream_close(nghttp2_session*, int32_t, uint32_t, void*);
+  static int on_frame_not_send(nghttp2_session*, const nghttp2_frame*, int, void*);
   static ssize_t read_body(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*,
                            nghttp2_data_source*, void*);
   static ssize_t read_stream(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*,
@@ -110,6 +111,7 @@ H2::H2(Connection& c) : conn_(c) {
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+  nghttp2_session_callbacks_set_on_frame_not_send_callback(cbs, on_frame_not_send);
   // Windows are opened by hand (nghttp2_session_consume): at once for bodies held whole, as the
   // handler reads for streamed ones.
   nghttp2_option* opt = nullptr;
@@ -280,6 +282,17 @@ void H2::request_complete(int32_t id, Stream& s) {
   s.head = s.request.method == "HEAD";
   s.slot = std::make_shared<Responder::Slot>(Responder::Slot{&conn_, id});
   conn_.dispatch(std::move(s.request), s.slot);
+}
+
+// A HEADERS frame (an answer's or its trailers) that nghttp2 could not encode, such as a block
+// over its max_send_header_block_length (64 KiB), is dropped with the stream left open: the
+// peer would wait forever. The stream is reset instead. (A Valk answer over
+// kHttpMaxSentHeaderBytes is refused before it gets here, answered 500 and logged.)
+int H2::on_frame_not_send(nghttp2_session* session, const nghttp2_frame* frame, int, void*) {
+  if (frame->hd.type == NGHTTP2_HEADERS) {
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_INTERNAL_ERROR);
+  }
+  return 0;
 }
 
 int H2::on_stream_close(nghttp2_session*, int32_t id, uint32_t, void* user) {

@@ -1112,6 +1112,24 @@ TEST(NetValk, NoContentAndNotModifiedHaveNoBody) {
   EXPECT_EQ(count(h2.out, "recv DATA frame <length="), count(h2.out, "recv DATA frame <length=0,") + 1) << h2.out;
 }
 
+// A header block over kHttpMaxSentHeaderBytes (one 70,000-byte value): 500 and logged over both
+// protocols; the other stream of the connection answered (before: over HTTP/2 nghttp2 could not
+// encode it and the stream hung, no frame, no log; HTTP/1.1 sent it).
+TEST(NetValk, OversizedResponseHeadersAre500OnBothProtocols) {
+  int port = free_port();
+  AnswerServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  Shell h2 = sh("nghttp -v " + s.base + "/big " + s.base + "/hello | grep -o \":status: [0-9]*\" | sort", 30);
+  EXPECT_EQ(h2.out, ":status: 200\n:status: 500\n");
+  Shell h1 = sh("curl -sS --max-time 5 -o /dev/null -w \"%{http_code}\" --http1.1 " + s.base + "/big");
+  EXPECT_EQ(h1.out, "500");
+  std::string log = sh("cat " + s.log).out;
+  EXPECT_EQ(count(log, "http: handler failed for GET /big: the response's headers are over 61440 bytes (70037, names "
+                       "and values and 32 a field)\n"),
+            2u)
+      << log;
+}
+
 // ---- trailers against real peers -----------------------------------------------------------------
 
 // Two servers in one process: PORT1 answers whole (the request's trailers in its Dict), PORT2

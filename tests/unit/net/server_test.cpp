@@ -96,6 +96,8 @@ Handler test_handler(LoopServer** self) {
     } else if (req.path == "/never") {
       held_requests++;
       return;  // the Responder is dropped: the stream stays open until the drain deadline
+    } else if (req.path == "/huge-header") {
+      resp.headers.emplace_back("x-huge", std::string(70'000, 'a'));  // past nghttp2's 64 KiB block
     } else if (req.path == "/throw") {
       throw std::runtime_error("handler failed");
     } else {
@@ -240,6 +242,17 @@ TEST(NetServer, LateAnswerAndHandlerError) {
   EXPECT_EQ(err.out, "internal server error\n 500");
   Shell err1 = sh(curl("-w \" %{http_code}\" " + f.server.url("/throw")));
   EXPECT_EQ(err1.out, "internal server error\n 500");
+}
+
+// An answer whose header block nghttp2 will not encode (over its 64 KiB
+// max_send_header_block_length): the stream is reset, the connection's other stream answered
+// (before: the stream hung with no frame at all).
+TEST(NetServer, HeaderBlockNghttp2CannotEncodeResetsItsStream) {
+  Fixture f;
+  Shell r = sh("nghttp -v " + f.server.url("/huge-header") + " " + f.server.url("/hello"), 20);
+  EXPECT_EQ(count(r.out, "recv RST_STREAM frame"), 1u) << r.out;
+  EXPECT_EQ(count(r.out, "(error_code=INTERNAL_ERROR(0x02))"), 1u) << r.out;
+  EXPECT_EQ(count(r.out, ":status: 200"), 1u) << r.out;
 }
 
 TEST(NetServer, NghttpSmallWindowsBigDownloadAndUpload) {
