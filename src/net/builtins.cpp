@@ -749,11 +749,15 @@ std::function<void(net::ClientRequest::ChunkGiver)> body_source(VM& vm, Value fn
   };
 }
 
-// "http://host:port/path?q" -> scheme, host, port, path. False when it is not such a URL.
+// "http://host:port/path?q#f" -> scheme, host, port, path. False when it is not such a URL. The
+// scheme is matched in any case and the fragment is dropped: it is the client's alone, never
+// sent (RFC 3986 3.1, 3.5).
 bool parse_url(std::string_view url, net::ClientRequest& r) {
+  url = url.substr(0, url.find('#'));
   size_t colon = url.find("://");
   if (colon == std::string_view::npos) return false;
   r.scheme = std::string(url.substr(0, colon));
+  for (char& c : r.scheme) c = char(std::tolower(static_cast<unsigned char>(c)));
   if (r.scheme != "http" && r.scheme != "https") return false;
   std::string_view rest = url.substr(colon + 3);
   size_t slash = rest.find_first_of("/?");
