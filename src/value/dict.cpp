@@ -86,27 +86,21 @@ Value merge(Heap& heap, int shift, Value k1, Value v1, uint64_t h1, Value k2, Va
   return finish_node(heap, c);
 }
 
-// The pair of n's trie where key would be: outside collision nodes, the one candidate there
-// (whose key may still differ from key; *compared is false), in a collision node the pair whose
-// key equals key (*compared is true). Null: no pair where key would be.
-const Value* node_find(const DictNode* n, uint64_t hash, Value key, bool* compared) {
+// Where a key of this hash would be in n's trie: outside collision nodes the one candidate pair
+// (whose key may still differ from the key), in a collision node that node, whose keys all have
+// this hash (the caller compares them: dict_get here, values_equal for dict_equal).
+struct Found {
+  const Value* pair = nullptr;
+  const DictNode* collision = nullptr;
+};
+Found node_find(const DictNode* n, uint64_t hash) {
   for (int shift = 0;; shift += kBits) {
-    const Value* p = n->pairs();
-    if (n->flags & dictflag::kCollision) {
-      *compared = true;
-      for (uint32_t i = 0; i < n->aux; ++i) {
-        if (values_equal(p[2 * i], key)) return p + 2 * i;
-      }
-      return nullptr;
-    }
+    if (n->flags & dictflag::kCollision) return {nullptr, n};
     uint32_t bit = slot_bit(hash, shift);
-    if (!(n->aux & bit)) return nullptr;
-    uint32_t i = index_of(n->aux, bit);
-    if (!p[2 * i].is_undefined()) {
-      *compared = false;
-      return p + 2 * i;
-    }
-    n = p[2 * i + 1].as<DictNode>();
+    if (!(n->aux & bit)) return {};
+    const Value* p = n->pairs() + 2 * index_of(n->aux, bit);
+    if (!p[0].is_undefined()) return {p, nullptr};
+    n = p[1].as<DictNode>();
   }
 }
 
@@ -180,10 +174,16 @@ Value dict_empty(Heap& heap) { return make_dict(heap, Value::undefined(), 0); }
 Value dict_get(Value dict, Value key) {
   Value root = dict.as<Dict>()->root;
   if (root.is_undefined()) return Value::undefined();
-  bool compared = false;
-  const Value* pair = node_find(root.as<DictNode>(), hash_value(key), key, &compared);
-  if (!pair || !(compared || pair[0] == key || values_equal(pair[0], key))) return Value::undefined();
-  return pair[1];
+  Found f = node_find(root.as<DictNode>(), hash_value(key));
+  if (f.collision) {
+    const Value* p = f.collision->pairs();
+    for (uint32_t i = 0; i < f.collision->aux; ++i) {
+      if (values_equal(p[2 * i], key)) return p[2 * i + 1];
+    }
+    return Value::undefined();
+  }
+  if (!f.pair || !(f.pair[0] == key || values_equal(f.pair[0], key))) return Value::undefined();
+  return f.pair[1];
 }
 
 Value dict_assoc(Heap& heap, Value dict, Value key, Value value) {
@@ -248,23 +248,27 @@ const char* dict_print_parts(std::string& out, Value v, std::vector<Value>& part
 
 // Each key of a is looked for in b without comparing keys here: outside collision nodes b has
 // one candidate where the key would be, and a holds the key iff the two are equal, so the pair
-// of keys joins the work like the values do. (Comparing keys with values_equal from here would
-// recurse once per level of dicts used as keys, and a 100,000-deep chain overflows the C stack.)
-bool dict_equal(Value a, Value b, std::vector<std::pair<Value, Value>>& work) {
+// of keys joins the work like the values do; a collision node joins it with the key and its value,
+// for values_equal to search. (Comparing keys with values_equal from here would recurse once per
+// level of dicts used as keys, and a 100,000-deep chain overflows the C stack.)
+bool dict_equal(Value a, Value b, EqualWork& work) {
   if (dict_count(a) != dict_count(b)) return false;
   Value root = b.as<Dict>()->root;
   if (root.is_undefined()) return true;
   bool same = true;
   dict_for_each(a, [&](Value k, Value v) {
     if (!same) return;
-    bool compared = false;
-    const Value* pair = node_find(root.as<DictNode>(), hash_value(k), k, &compared);
-    if (!pair) {
+    Found f = node_find(root.as<DictNode>(), hash_value(k));
+    if (f.collision) {
+      work.push_back({k, Value::object(f.collision), v});
+      return;
+    }
+    if (!f.pair) {
       same = false;
       return;
     }
-    if (!compared && pair[0] != k) work.emplace_back(k, pair[0]);
-    work.emplace_back(v, pair[1]);
+    if (f.pair[0] != k) work.emplace_back(k, f.pair[0]);
+    work.emplace_back(v, f.pair[1]);
   });
   return same;
 }

@@ -12,6 +12,7 @@
 
 #include "gc/heap.h"
 #include "value/object.h"
+#include "value/types.h"
 
 namespace valk {
 
@@ -38,7 +39,7 @@ void dict_for_each(Value dict, F&& f);
 // Type-table hooks (value/types.cpp).
 size_t dict_node_size(const Object* o);
 const char* dict_print_parts(std::string& out, Value v, std::vector<Value>& parts);
-bool dict_equal(Value a, Value b, std::vector<std::pair<Value, Value>>& work);
+bool dict_equal(Value a, Value b, EqualWork& work);
 uint64_t dict_hash(Value v, int depth);
 
 // ---- implementation of the template ------------------------------------------------------

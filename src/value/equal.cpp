@@ -41,17 +41,57 @@ bool compare_shallow(Value a, Value b, EqualWork& work) {
   return equal != nullptr && equal(a, b, work);
 }
 
+// A key of one dict looked for among the keys of a collision node of the other (an EqualPair with
+// its value set): candidate i is compared with its own work list. When that list empties the key
+// is found, and its value joins the comparison that asked; when a pair differs the next candidate
+// is tried, and with none left the comparison that asked fails.
+struct Search {
+  EqualPair asked;
+  uint32_t candidate;
+  EqualWork work;
+};
+
+const Value* candidate_pair(const Search& s) {
+  return s.asked.b.as<DictNode>()->pairs() + 2 * s.candidate;
+}
+uint32_t candidate_count(const Search& s) { return s.asked.b.as<DictNode>()->aux; }
+
 }  // namespace
 
 bool values_equal(Value a, Value b) {
-  EqualWork work;  // allocates only when a pair of lists, dicts ... must be looked into
-  if (!compare_shallow(a, b, work)) return false;
-  while (!work.empty()) {
-    auto [x, y] = work.back();
+  EqualWork root;  // allocates only when a pair of lists, dicts ... must be looked into
+  std::vector<Search> searches;  // innermost last; empty unless dicts with colliding keys meet
+  bool same = compare_shallow(a, b, root);
+  for (;;) {
+    if (!same) {
+      if (searches.empty()) return false;
+      Search& s = searches.back();
+      if (++s.candidate < candidate_count(s)) {
+        s.work.clear();
+        same = compare_shallow(s.asked.a, candidate_pair(s)[0], s.work);
+      } else {
+        searches.pop_back();  // same stays false: the comparison that asked fails
+      }
+      continue;
+    }
+    EqualWork& work = searches.empty() ? root : searches.back().work;
+    if (work.empty()) {
+      if (searches.empty()) return true;
+      Search& s = searches.back();
+      EqualPair found{s.asked.value, candidate_pair(s)[1]};
+      searches.pop_back();
+      (searches.empty() ? root : searches.back().work).push_back(found);
+      continue;
+    }
+    EqualPair p = work.back();
     work.pop_back();
-    if (!compare_shallow(x, y, work)) return false;
+    if (p.value.is_undefined()) {
+      same = compare_shallow(p.a, p.b, work);
+    } else {
+      searches.push_back({p, 0, {}});
+      same = compare_shallow(p.a, candidate_pair(searches.back())[0], searches.back().work);
+    }
   }
-  return true;
 }
 
 uint64_t hash_value_at(Value v, int depth) {

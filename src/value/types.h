@@ -15,8 +15,15 @@ namespace valk {
 
 class Encoder;  // lib/marshal.h
 
+// A pair of values still to compare. With `value` set, b is a collision node of a dict (its keys
+// share one 64-bit hash) and a is a key of the other dict: a must equal one of b's keys, and
+// `value`, a's value, that key's value (dict_equal pushes it; values_equal searches).
+struct EqualPair {
+  Value a, b;
+  Value value = Value::undefined();
+};
 // Pairs of values still to compare (equality walks nested values without recursion).
-using EqualWork = std::vector<std::pair<Value, Value>>;
+using EqualWork = std::vector<EqualPair>;
 
 struct TypeInfo {
   ObjType type;      // the row's own type (checked against its index at compile time)

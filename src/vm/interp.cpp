@@ -138,6 +138,10 @@ template <typename Cmp>
 [[gnu::always_inline]] inline Value fast_gt(Value a, Value b) { return compare_value(fast_compare(a, b, std::greater<>())); }
 [[gnu::always_inline]] inline Value fast_le(Value a, Value b) { return compare_value(fast_compare(a, b, std::less_equal<>())); }
 [[gnu::always_inline]] inline Value fast_ge(Value a, Value b) { return compare_value(fast_compare(a, b, std::greater_equal<>())); }
+// ==, the same value or two fixnums without a call (EQ, NE, BREQ, BRNE, CASEJMP, CASEK).
+[[gnu::always_inline]] inline bool fast_equal(Value a, Value b) {
+  return a == b || (!(a.is_fixnum() && b.is_fixnum()) && values_equal(a, b));
+}
 
 // Moves a call (callee and arguments) down the stack, word by word: a libc memmove of a few
 // words writes them with wide stores that the loads of the next instructions cannot forward from.
@@ -670,7 +674,8 @@ dispatch_top:
     sp[-(arity)] = meaning;                                                      \
     ++sp;                                                                        \
     nargs = (arity);                                                             \
-    { tail_call = false; goto call_generic; }                                                           \
+    tail_call = false;                                                           \
+    goto call_generic;                                                           \
   }
 
   // + - * / % < > <= >= of two operands: fast_add ... fast_ge, else the builtin (or the fold).
@@ -728,6 +733,12 @@ dispatch_top:
     ++sp;                                     \
     ins = encode(Op::plain, 0);               \
   } while (0)
+// A changed operator or if: k put back, the plain instruction's slow handler runs at this pc.
+#define K_SLOW(name, plain) \
+  SLOW(name) {              \
+    UNFOLD_K(plain);        \
+    goto S_##plain;         \
+  }
 #define ARITH_K(name, fast, plain) /* fast: fast_add ... fast_ge */ \
   WATCHED(name) {                                            \
     Value r = fast(sp[-1], Value::fixnum(small_k(ins)));     \
@@ -738,10 +749,7 @@ dispatch_top:
     UNFOLD_K(plain);                                         \
     goto arith_generic;                                      \
   }                                                          \
-  SLOW(name) {                                               \
-    UNFOLD_K(plain);                                         \
-    goto S_##plain;                                          \
-  }
+  K_SLOW(name, plain)
 
   ARITH_K(ADD_K, fast_add, ADD)
   ARITH_K(SUB_K, fast_sub, SUB)
@@ -775,22 +783,16 @@ dispatch_top:
   ARITHN(MULN, Fold::kMul)
   ARITHN(DIVN, Fold::kDiv)
 
-  WATCHED(EQ) {
-    Value b = sp[-1], a = sp[-2];
-    bool eq = a == b || (!(a.is_fixnum() && b.is_fixnum()) && values_equal(a, b));
-    sp[-2] = Value::fixnum(eq ? 1 : 0);
-    --sp;
-    DISPATCH();
-  }
-  ARITH_SLOW(EQ, 2)
-  WATCHED(NE) {
-    Value b = sp[-1], a = sp[-2];
-    bool eq = a == b || (!(a.is_fixnum() && b.is_fixnum()) && values_equal(a, b));
-    sp[-2] = Value::fixnum(eq ? 0 : 1);
-    --sp;
-    DISPATCH();
-  }
-  ARITH_SLOW(NE, 2)
+#define EQUAL(name, equal)                                                   \
+  WATCHED(name) {                                                            \
+    sp[-2] = Value::fixnum(fast_equal(sp[-2], sp[-1]) == (equal) ? 1 : 0);   \
+    --sp;                                                                    \
+    DISPATCH();                                                              \
+  }                                                                          \
+  ARITH_SLOW(name, 2)
+  EQUAL(EQ, true)
+  EQUAL(NE, false)
+#undef EQUAL
 
   // A comparison and the IF or JMPF after it (BRLT ... BRNE, BRLT_K ... BRGE_K, opcodes.def),
   // whose operand is the target: jump there when the comparison is false, else step over the
@@ -799,8 +801,9 @@ dispatch_top:
   // first, as ARITH_K does); the branch then runs on its own.
 #define BRANCH_ON(operands, holds)                     \
   do {                                                 \
+    bool holds_ = (holds); /* may read the operands */ \
     sp -= (operands);                                  \
-    pc = (holds) ? pc + 1 : code0 + operand(*pc);      \
+    pc = holds_ ? pc + 1 : code0 + operand(*pc);       \
     DISPATCH();                                        \
   } while (0)
 #define PLAIN_SLOW(name, plain)     \
@@ -818,9 +821,7 @@ dispatch_top:
   PLAIN_SLOW(name, plain)
 #define EQUAL_BRANCH(name, equal, plain)                                           \
   WATCHED(name) {                                                                  \
-    Value b = sp[-1], a = sp[-2];                                                  \
-    bool eq = a == b || (!(a.is_fixnum() && b.is_fixnum()) && values_equal(a, b)); \
-    BRANCH_ON(2, eq == (equal));                                                   \
+    BRANCH_ON(2, fast_equal(sp[-2], sp[-1]) == (equal));                           \
   }                                                                                \
   PLAIN_SLOW(name, plain)
 
@@ -837,10 +838,7 @@ dispatch_top:
     UNFOLD_K(plain);                                                                               \
     goto arith_generic;                                                                            \
   }                                                                                                \
-  SLOW(name) {                                                                                     \
-    UNFOLD_K(plain);                                                                               \
-    goto S_##plain;                                                                                \
-  }
+  K_SLOW(name, plain)
   COMPARE_K_BRANCH(BRLT_K, <, LT)
   COMPARE_K_BRANCH(BRGT_K, >, GT)
   COMPARE_K_BRANCH(BRLE_K, <=, LE)
@@ -1077,13 +1075,13 @@ dispatch_top:
   }
   HANDLER(CASEJMP) {
     Value k = *--sp, x = sp[-1];
-    bool eq = x == k || (!(x.is_fixnum() && k.is_fixnum()) && values_equal(x, k));
+    bool eq = fast_equal(x, k);
     if (!eq) pc = code0 + operand(ins);
     DISPATCH();
   }
   HANDLER(CASEK) {
     Value k = K[*pc++], x = sp[-1];
-    if (x == k || (!(x.is_fixnum() && k.is_fixnum()) && values_equal(x, k))) {
+    if (fast_equal(x, k)) {
       --sp;
       DISPATCH();
     }
@@ -1542,6 +1540,7 @@ raise : {
 #undef ARITHN
 #undef UNFOLD_K
 #undef ARITH_K
+#undef K_SLOW
 #undef FUSED_SLOW
 #undef FUSED_ARITH
 #undef FUSED_IF

@@ -148,5 +148,54 @@ TEST(DictGcStress, DictsAndTablesSurviveCollectionsUnderStress) {
   EXPECT_EQ(stressed.eval(workload), expected);
 }
 
+// Keys whose 64-bit hashes are equal (five lists around anything hash alike) share a collision
+// node, whose order is the insertion order: equality finds each key among the other dict's
+// colliding keys, whatever the order, and tells a changed value or key apart.
+TEST_F(DictTest, DictsWithCollidingKeysCompareWhateverTheOrder) {
+  auto wrapped = [&](Value v) {
+    for (int d = 0; d <= kHashDepth; ++d) v = make_cons(heap, v, Value::nil(), true);
+    return v;
+  };
+  auto build = [&](std::vector<int64_t> order, int64_t changed_value, int64_t changed_key) {
+    Value d = dict_empty(heap);
+    for (int64_t k : order) {
+      d = dict_assoc(heap, d, wrapped(i(k == changed_key ? -k : k)), i(k == changed_value ? -1 : k));
+    }
+    return d;
+  };
+  Value a = build({1, 2, 3, 4}, 0, 0);
+  EXPECT_TRUE(values_equal(a, build({4, 2, 3, 1}, 0, 0)));
+  EXPECT_EQ(hash_value(a), hash_value(build({3, 1, 4, 2}, 0, 0)));
+  EXPECT_FALSE(values_equal(a, build({4, 3, 2, 1}, 3, 0)));
+  EXPECT_FALSE(values_equal(a, build({4, 3, 2, 1}, 0, 2)));
+  EXPECT_FALSE(values_equal(build({4, 3, 2, 1}, 0, 2), a));
+}
+
+// A chain of dicts, each the key of the next, beside a colliding key at every level: finding a
+// key among colliding ones compares it with values_equal's own stack, not the C stack (this
+// crashed at this depth when each search was a nested call).
+TEST(DictDeepTest, ChainOfDictsWithCollidingKeysComparesWithoutRecursion) {
+  constexpr int kDepth = 100'000;
+  Heap heap{HeapConfig{size_t(512) << 20, 0, false, false}};
+  auto wrapped = [&](Value v) {
+    for (int d = 0; d <= kHashDepth; ++d) v = make_cons(heap, v, Value::nil(), true);
+    return v;
+  };
+  auto chain = [&](int64_t leaf, bool colliding_key_first) {
+    Value c = make_int(heap, leaf);
+    for (int n = 0; n < kDepth; ++n) {
+      Value d = dict_empty(heap);
+      Value deep = wrapped(c), shallow = wrapped(Value::nil());
+      d = dict_assoc(heap, d, colliding_key_first ? shallow : deep, make_int(heap, 1));
+      d = dict_assoc(heap, d, colliding_key_first ? deep : shallow, make_int(heap, 1));
+      c = d;
+    }
+    return c;
+  };
+  Value a = chain(7, false);
+  EXPECT_TRUE(values_equal(a, chain(7, true)));
+  EXPECT_FALSE(values_equal(a, chain(8, true)));  // differs only at the innermost leaf
+}
+
 }  // namespace
 }  // namespace valk
