@@ -379,7 +379,7 @@ void ClientConn::submit(std::unique_ptr<Pending> p) {
   add_nv(nva, kScheme, scheme_);
   add_nv(nva, kAuthority, authority_);
   add_nv(nva, kPath, r.path);
-  for (const auto& [n, v] : r.headers) add_nv(nva, n, v);
+  add_fields(nva, r.headers);
   bool has_body = !r.body.empty() || r.body_source || !r.trailers.empty();
   if (!r.body.empty() && !r.body_source) add_nv(nva, kLength, length);
   nghttp2_data_provider body{};

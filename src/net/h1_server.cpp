@@ -15,6 +15,7 @@
 #include <deque>
 
 #include "net/conn.h"
+#include "net/h2_fields.h"
 
 namespace valk::net {
 namespace {
@@ -385,7 +386,9 @@ void append_chunk(std::string& wire, std::string_view chunk) {
 // The last chunk, with its trailer section.
 void append_last_chunk(std::string& wire, const Headers& trailers) {
   wire += "0\r\n";
-  for (const auto& [n, v] : trailers) wire += n + ": " + v + "\r\n";
+  for (const auto& [n, v] : trailers) {
+    if (!connection_specific(n, v)) wire += n + ": " + v + "\r\n";
+  }
   wire += "\r\n";
 }
 
@@ -394,7 +397,7 @@ std::string H1::head_of(const Pending& p, const Response& r, bool whole) const {
   bool sized = status_has_body(r.status);
   for (const auto& [n, v] : r.headers) {
     bool length = n == "content-length" && (whole || p.chunked || !sized);
-    if (n == "connection" || n == "transfer-encoding" || length) continue;
+    if (connection_specific(n, v) || length) continue;  // the connection's fields are the engine's
     out += n + ": " + v + "\r\n";
   }
   if (whole && sized) out += "content-length: " + std::to_string(r.body.size()) + "\r\n";

@@ -1,8 +1,10 @@
 // h2_fields.h (internal): header fields as nghttp2 takes them, for the server's and the client's
-// HEADERS frames alike, and the check every field a Valk program sends goes through first.
+// HEADERS frames alike, the check every field a Valk program sends goes through first, and the
+// connection-specific fields no answer or request of either protocol carries.
 #pragma once
 
 #include <nghttp2/nghttp2.h>
+#include <strings.h>
 
 #include <string>
 #include <string_view>
@@ -15,15 +17,36 @@ namespace valk::net {
 // RFC 9113 6.5.2: a field counts its name, its value and 32 bytes more.
 inline constexpr size_t kFieldOverheadBytes = 32;
 
+// Whether a field describes one hop's connection (RFC 9110 7.6.1, RFC 9113 8.2.2): the engine
+// owns the connection (HTTP/1.1 writes its own connection and transfer-encoding; HTTP/2 has
+// neither), and an HTTP/2 peer takes a message with one as malformed (PROTOCOL_ERROR). So they
+// are dropped, whoever gave them, from every header and trailer block either protocol sends.
+// te is allowed as "trailers" alone (compared as nghttp2 does, ignoring case).
+inline bool connection_specific(std::string_view name, std::string_view value) {
+  static constexpr std::string_view kNames[] = {"connection", "keep-alive", "proxy-connection",
+                                                "transfer-encoding", "upgrade"};
+  for (std::string_view n : kNames) {
+    if (name == n) return true;
+  }
+  return name == "te" && !(value.size() == 8 && strncasecmp(value.data(), "trailers", 8) == 0);
+}
+
 // One field; the strings must live until nghttp2 has copied them (it does in the submit call).
 inline void add_nv(std::vector<nghttp2_nv>& nva, const std::string& n, const std::string& v) {
   nva.push_back({(uint8_t*)n.data(), (uint8_t*)v.data(), n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
 }
 
+// The fields that may go, as given: connection-specific ones are left out.
+inline void add_fields(std::vector<nghttp2_nv>& nva, const Headers& fields) {
+  for (const auto& [n, v] : fields) {
+    if (!connection_specific(n, v)) add_nv(nva, n, v);
+  }
+}
+
 inline std::vector<nghttp2_nv> nv_list(const Headers& fields) {
   std::vector<nghttp2_nv> nva;
   nva.reserve(fields.size());
-  for (const auto& [n, v] : fields) add_nv(nva, n, v);
+  add_fields(nva, fields);
   return nva;
 }
 

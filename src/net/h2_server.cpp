@@ -496,7 +496,7 @@ void H2::submit(int32_t id, Stream& s, Response&& response) {
   static const std::string kStatus = ":status", kLength = "content-length";
   add_nv(nva, kStatus, status);
   for (const auto& [n, v] : s.response.headers) {
-    if (n != kLength) add_nv(nva, n, v);
+    if (n != kLength && !connection_specific(n, v)) add_nv(nva, n, v);
   }
   if (!s.out_stream && sized) add_nv(nva, kLength, length);
   if (s.head) s.response.trailers.clear();  // HEAD's HEADERS frame ends the stream

@@ -1002,8 +1002,10 @@ TEST(NetValkStreaming, ErrorAfterHeadersResetsOnlyItsStream) {
 
 // A server ("stream-body" 1, so a streamed answer too) whose routes answer what no peer should
 // receive as given: header fields that would inject or break framing, an interim status, a header
-// block too large for nghttp2, a body on a 204 or 304.
+// block too large for nghttp2, a body on a 204 or 304, connection-specific fields (hop).
 const char* kAnswerProgram = R"(
+(def {hop} (dict "connection" "close" "keep-alive" "timeout=5" "proxy-connection" "keep-alive"
+                 "transfer-encoding" "chunked" "upgrade" "h2c" "te" "gzip" "x-a" "1"))
 (def {srv} (http/serve ["port" PORT "stream-body" 1] (\ {req} {
   do (= {s} (get req "stream")) (= {p} (get req "path"))
   (select
@@ -1018,6 +1020,9 @@ const char* kAnswerProgram = R"(
     {(== p "/204") (dict "status" 204 "headers" (dict "x-a" "1") "body" "s\n")}
     {(== p "/304") (dict "status" 304 "headers" (dict "content-length" "3") "body" "old")}
     {(== p "/204-streamed") (do (http/respond s 204 (dict "content-length" "7")) (await (http/write s "dropped")) (http/end s))}
+    {(== p "/hop") (dict "headers" hop "body" "hop")}
+    {(== p "/hop-streamed") (do (http/respond s 200 hop) (await (http/write s "hop")) (http/end s (dict "upgrade" "h2c" "x-t" "1")))}
+    {(== p "/te") (dict "headers" (dict "te" "trailers") "body" "te")}
     {otherwise "hello"})
 })))
 (print "listening" (http/port srv))
@@ -1128,6 +1133,56 @@ TEST(NetValk, OversizedResponseHeadersAre500OnBothProtocols) {
                        "and values and 32 a field)\n"),
             2u)
       << log;
+}
+
+// Connection-specific fields a handler gives (connection, keep-alive, proxy-connection,
+// transfer-encoding, upgrade, te but "trailers"), in headers, a streamed head or trailers, are
+// dropped for both protocols (before: sent over HTTP/2, where nghttp and curl took the answer as
+// malformed, PROTOCOL_ERROR; HTTP/1.1 dropped connection and transfer-encoding alone).
+TEST(NetValk, ConnectionSpecificFieldsAreNotSent) {
+  int port = free_port();
+  AnswerServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  Shell h2 = sh("nghttp -v " + s.base + "/hop " + s.base + "/hop-streamed " + s.base + "/te", 30);
+  EXPECT_EQ(h2.status, 0) << h2.out;
+  EXPECT_EQ(count(h2.out, ":status: 200"), 3u) << h2.out;
+  EXPECT_EQ(count(h2.out, "RST_STREAM"), 0u) << h2.out;
+  EXPECT_EQ(count(h2.out, "x-a: 1"), 2u) << h2.out;
+  EXPECT_EQ(count(h2.out, "x-t: 1"), 1u) << h2.out;
+  EXPECT_EQ(count(h2.out, ") te: trailers"), 1u) << h2.out;
+  for (const char* field : {"connection:", "keep-alive:", "transfer-encoding:", "upgrade:", "te: gzip"}) {
+    EXPECT_EQ(count(h2.out, field), 0u) << field << ": " << h2.out;
+  }
+  for (const char* path : {"/hop", "/hop-streamed"}) {  // one connection each: curl 7.88 reuses none over h2c
+    EXPECT_EQ(sh(curl("--http2-prior-knowledge " + s.base + path)).out, "hop") << path;
+  }
+  std::string get = "HTTP/1.1\r\nHost: x\r\n\r\n";
+  EXPECT_EQ(raw_peer(port, "GET /hop " + get + "GET /hop-streamed " + get, "read"),
+            "HTTP/1.1 200 OK\r\nx-a: 1\r\ncontent-length: 3\r\n\r\nhop"
+            "HTTP/1.1 200 OK\r\nx-a: 1\r\ntransfer-encoding: chunked\r\n\r\n3\r\nhop\r\n0\r\nx-t: 1\r\n\r\n");
+}
+
+// The same fields in a Valk client's request (headers and trailers) are dropped too; te:
+// trailers goes (before: sent, and http/serve's nghttp2 reset the stream, PROTOCOL_ERROR, so the
+// request failed).
+TEST(NetValk, ClientDropsConnectionSpecificFields) {
+  std::string path = program("hop-client.valk", R"(
+(def {names} {"connection" "keep-alive" "proxy-connection" "transfer-encoding" "upgrade" "te"})
+(def {srv} (http/serve ["port" 0] (\ {req} {
+  do (= {h} (get req "headers"))
+     (str/format "%s %s %s %s" (get h "x-a" "-") (filter (\ {n} {has? h n}) names) (get h "te" "-") (get req "trailers"))
+})))
+(def {url} (str/format "http://127.0.0.1:%d/" (http/port srv)))
+(def {hop} (dict "connection" "keep-alive" "keep-alive" "300" "proxy-connection" "keep-alive"
+                 "transfer-encoding" "chunked" "upgrade" "h2c" "x-a" "1"))
+(print (get (await (http/request (dict "url" url "headers" (assoc hop "te" "trailers")))) "body"))
+(print (get (await (http/request (dict "url" url "method" "POST" "body" "b" "headers" (assoc hop "te" "gzip")
+                                       "trailers" (dict "connection" "close" "x-t" "1")))) "body"))
+(await (http/stop srv))
+)");
+  Shell r = run_valk(path);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "1 {\"te\"} trailers []\n1 {} - [\"x-t\" \"1\"]\n");
 }
 
 // ---- trailers against real peers -----------------------------------------------------------------
