@@ -66,7 +66,7 @@ struct Options {
   std::vector<std::string> env;  // NAME=value, the inherited ones overridden
   bool has_env = false;
   std::string cwd;
-  bool has_cwd = false;
+  Value cwd_given = Value::undefined();  // the "cwd" String, for messages; undefined: none
   std::string input;
   bool has_in = false;
   uint64_t timeout_ms = 0;
@@ -138,7 +138,7 @@ Value parse_dict(VM& vm, Value opts, Options& o) {
   if (Value cwd = option(vm, opts, "cwd"); !cwd.is_undefined()) {
     if (!is_string(cwd)) return option_error(vm, "\"cwd\" must be a String, got " + std::string(type_name(cwd)));
     o.cwd.assign(cwd.as<String>()->view());
-    o.has_cwd = true;
+    o.cwd_given = cwd;
   }
   if (Value in = option(vm, opts, "stdin"); !in.is_undefined()) {
     if (!is_string(in)) return option_error(vm, "\"stdin\" must be a String, got " + std::string(type_name(in)));
@@ -500,6 +500,15 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
   return out;
 }
 
+// The working directory, opened before the program is started so that a bad one fails as chdir
+// would, before any program is tried, and the message can name the directory rather than the
+// program. Returns 0 or an errno.
+int open_cwd(const Options& o, Fds& f) {
+  if (o.cwd_given.is_undefined()) return 0;
+  f.cwd = open(o.cwd.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return f.cwd < 0 ? errno : 0;
+}
+
 // Starts the program with its pipes in `f` (valk's ends stay there). Returns 0 or an errno.
 int start(Options& o, Fds& f, pid_t* pid) {
   if (o.has_in) {
@@ -507,8 +516,6 @@ int start(Options& o, Fds& f, pid_t* pid) {
   }
   if (int r = make_pipe(f.out)) return r;
   if (int r = make_pipe(f.err)) return r;
-  // Opened here, so that a bad directory fails as chdir would, before any program is tried.
-  if (o.has_cwd && (f.cwd = open(o.cwd.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) return errno;
   Launch l;
   if (int r = prepare(l, f)) return r;
   l.argv = c_strings(o.args);
@@ -565,7 +572,10 @@ Value builtin_run(VM& vm, Args a) {
   keep_children_waitable();
   Fds f;
   pid_t pid = 0;
-  // A missing program, a bad cwd...: nothing ran.
+  // A bad cwd, a missing program...: nothing ran.
+  if (int r = open_cwd(o, f)) {
+    return vm.error(system_message("cannot change to directory " + readable_for_message(o.cwd_given), -r));
+  }
   if (int r = start(o, f, &pid)) return vm.error(system_message(o.args[0], -r));
   int pidfd = pidfd_open(pid);
   if (pidfd < 0) {
