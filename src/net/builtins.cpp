@@ -496,14 +496,21 @@ std::string want_string(std::string_view key, Value v, std::string& out) {
   return "";
 }
 
+// An Integer from min to max into out, or why not, showing the value (what is wrong with an
+// Integer is its size, which its type name would not tell): "WHAT must be an Integer from ...".
 template <class T>
-std::string want_count(std::string_view key, Value v, int64_t min, int64_t max, T& out) {
+std::string want_int(const std::string& what, Value v, int64_t min, int64_t max, T& out) {
   if (!is_int(v) || int_value(v) < min || int_value(v) > max) {
-    return "option \"" + std::string(key) + "\" must be an Integer from " + std::to_string(min) + " to " +
-           std::to_string(max) + ", got " + readable_for_message(v);
+    return what + " must be an Integer from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
+           readable_for_message(v);
   }
   out = T(int_value(v));
   return "";
+}
+
+template <class T>
+std::string want_count(std::string_view key, Value v, int64_t min, int64_t max, T& out) {
+  return want_int("option \"" + std::string(key) + "\"", v, min, max, out);
 }
 
 std::string unknown_option(std::string_view key) { return "unknown option \"" + std::string(key) + "\""; }
@@ -647,10 +654,8 @@ Value builtin_stop(VM& vm, Args a) {
   if (!ref) return e;
   uint32_t drain = limits::kHttpDrainTimeoutMs;
   if (a.n == 2) {
-    if (!is_int(a[1]) || int_value(a[1]) < 0 || int_value(a[1]) > int64_t(UINT32_MAX)) {
-      return arg_error(vm, "http/stop", 1, "an Integer of milliseconds from 0", a[1]);
-    }
-    drain = uint32_t(int_value(a[1]));
+    std::string why = want_int("argument 2 (drain-ms)", a[1], 0, int64_t(UINT32_MAX), drain);
+    if (!why.empty()) return vm.error("http/stop: " + why);
   }
   Value future = vm.loop().make_future(false);
   auto box = ref->box.lock();
