@@ -76,6 +76,13 @@ struct Options {
 
 Value option_error(VM& vm, const std::string& what) { return vm.error(std::string(kFn) + ": " + what); }
 
+// An error when `v` has a NUL byte, else undefined: the program gets its strings as C strings,
+// which would end there, silently cut short. `what` names the string: "an argument".
+Value nul_error(VM& vm, std::string_view v, const std::string& what) {
+  if (v.find('\0') == std::string_view::npos) return Value::undefined();
+  return option_error(vm, what + " contains a NUL byte");
+}
+
 Value strings_of(VM& vm, Value list, std::vector<std::string>& out) {
   if (!proper_qlist(list) || list.is_nil()) return option_error(vm, "\"args\" must be a non-empty Q-expression of Strings");
   for (Value l = list; is_cons(l); l = cdr(l)) {
@@ -84,7 +91,7 @@ Value strings_of(VM& vm, Value list, std::vector<std::string>& out) {
       return option_error(vm, "\"args\" must be a non-empty Q-expression of Strings, got " +
                                   readable_for_message(s) + " in it");
     std::string_view v = s.as<String>()->view();
-    if (v.find('\0') != std::string_view::npos) return option_error(vm, "an argument contains a NUL byte");
+    if (Value e = nul_error(vm, v, "an argument"); !e.is_undefined()) return e;
     out.emplace_back(v);
   }
   return Value::undefined();
@@ -101,6 +108,8 @@ Value env_of(VM& vm, Value dict, Options& o) {
                                        readable_for_message(v));
       return;
     }
+    if (problem.is_undefined()) problem = nul_error(vm, k.as<String>()->view(), "an \"env\" name");
+    if (problem.is_undefined()) problem = nul_error(vm, v.as<String>()->view(), "an \"env\" value");
     set.emplace_back(std::string(k.as<String>()->view()), std::string(v.as<String>()->view()));
   });
   if (!problem.is_undefined()) return problem;
@@ -137,6 +146,7 @@ Value parse_dict(VM& vm, Value opts, Options& o) {
   }
   if (Value cwd = option(vm, opts, "cwd"); !cwd.is_undefined()) {
     if (!is_string(cwd)) return option_error(vm, "\"cwd\" must be a String, got " + std::string(type_name(cwd)));
+    if (Value e = nul_error(vm, cwd.as<String>()->view(), "\"cwd\""); !e.is_undefined()) return e;
     o.cwd.assign(cwd.as<String>()->view());
     o.cwd_given = cwd;
   }
