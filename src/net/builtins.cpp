@@ -513,6 +513,15 @@ std::string want_count(std::string_view key, Value v, int64_t min, int64_t max, 
   return want_int("option \"" + std::string(key) + "\"", v, min, max, out);
 }
 
+// Argument i (from 0), called `name`, as an Integer from min to max into out; else the error
+// "FN: argument I (NAME) must be an Integer from MIN to MAX, got VALUE".
+template <class T>
+Value int_arg(VM& vm, const char* fn, Args a, uint32_t i, const char* name, int64_t min, int64_t max,
+              T& out) {
+  std::string why = want_int("argument " + std::to_string(i + 1) + " (" + name + ")", a[i], min, max, out);
+  return why.empty() ? Value::undefined() : vm.error(std::string(fn) + ": " + why);
+}
+
 std::string unknown_option(std::string_view key) { return "unknown option \"" + std::string(key) + "\""; }
 
 Value server_options(VM& vm, Value opts, net::ServerOptions& o, uint32_t& workers) {
@@ -654,8 +663,8 @@ Value builtin_stop(VM& vm, Args a) {
   if (!ref) return e;
   uint32_t drain = limits::kHttpDrainTimeoutMs;
   if (a.n == 2) {
-    std::string why = want_int("argument 2 (drain-ms)", a[1], 0, int64_t(UINT32_MAX), drain);
-    if (!why.empty()) return vm.error("http/stop: " + why);
+    e = int_arg(vm, "http/stop", a, 1, "drain-ms", 0, UINT32_MAX, drain);
+    if (!e.is_undefined()) return e;
   }
   Value future = vm.loop().make_future(false);
   auto box = ref->box.lock();
@@ -874,14 +883,11 @@ Value builtin_listen(VM& vm, Args a) {
   const char* fn = "http2/listen";
   if (Value e = check_aio(vm, fn, a[0]); !e.is_undefined()) return e;
   if (!is_string(a[1])) return arg_error(vm, fn, 1, "a String", a[1]);
-  if (!is_int(a[2]) || int_value(a[2]) < 0 || int_value(a[2]) > kMaxPort) {
-    return arg_error(vm, fn, 2, "a port (an Integer from 0 to 65535)", a[2]);
-  }
+  net::ServerOptions o;
+  if (Value e = int_arg(vm, fn, a, 2, "port", 0, kMaxPort, o.port); !e.is_undefined()) return e;
   if (!is_string(a[3])) return arg_error(vm, fn, 3, "a String", a[3]);
   if (!is_string(a[4])) return arg_error(vm, fn, 4, "a String", a[4]);
-  net::ServerOptions o;
   o.host = std::string(sv(a[1]));
-  o.port = int(int_value(a[2]));
   o.tls.key_file = std::string(sv(a[3]));
   o.tls.cert_file = std::string(sv(a[4]));
   std::string error;
@@ -899,9 +905,8 @@ Value builtin_connect(VM& vm, Args a) {
   const char* fn = "http2/connect";
   if (Value e = check_aio(vm, fn, a[0]); !e.is_undefined()) return e;
   if (!is_string(a[1])) return arg_error(vm, fn, 1, "a String", a[1]);
-  if (!is_int(a[2]) || int_value(a[2]) < 1 || int_value(a[2]) > kMaxPort) {
-    return arg_error(vm, fn, 2, "a port (an Integer from 1 to 65535)", a[2]);
-  }
+  int port = 0;
+  if (Value e = int_arg(vm, fn, a, 2, "port", 1, kMaxPort, port); !e.is_undefined()) return e;
   if (a.n == 4 && !is_string(a[3])) return arg_error(vm, fn, 3, "a String", a[3]);
   net::ClientOptions o;
   o.insecure = true;  // as the original: no certificate check (docs/HTTP.md says so)
@@ -911,7 +916,7 @@ Value builtin_connect(VM& vm, Args a) {
   auto* ref = new ConnRef;
   ref->client = client;
   ref->host = std::string(sv(a[1]));
-  ref->port = int(int_value(a[2]));
+  ref->port = port;
   ref->sni = a.n == 4 ? std::string(sv(a[3])) : std::string();
   Value conn = make_handle(vm.heap(), ref);
   Value future = vm.loop().make_future(false);
