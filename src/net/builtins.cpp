@@ -1122,11 +1122,8 @@ Value builtin_respond(VM& vm, Args a) {
   Value err;
   StreamState* st = stream_arg(vm, fn, a[0], &err);
   if (!st) return err;
-  if (!final_status(a[1])) {
-    return arg_error(vm, fn, 1, "a status (an Integer from 200 to 599)", a[1]);
-  }
   net::Response head;
-  head.status = int(int_value(a[1]));
+  if (Value e = int_arg(vm, fn, a, 1, "status", 200, 599, head.status); !e.is_undefined()) return e;
   std::string problem;
   if (a.n == 3 && !read_headers(a[2], head.headers, problem)) return vm.error("http/respond: " + problem);
   if (stream_gone(*st)) return gone_error(vm, fn);
