@@ -108,7 +108,11 @@ Value env_of(VM& vm, Value dict, Options& o) {
                                        readable_for_message(v));
       return;
     }
-    if (problem.is_undefined()) problem = nul_error(vm, k.as<String>()->view(), "an \"env\" name");
+    std::string_view name = k.as<String>()->view();
+    if (problem.is_undefined()) problem = nul_error(vm, name, "an \"env\" name");
+    // "A=B" would set A to "B=" followed by the value, and "" no variable at all.
+    if (problem.is_undefined() && (name.empty() || name.find('=') != std::string_view::npos))
+      problem = option_error(vm, "an \"env\" name must be non-empty and without '=', got " + readable_for_message(k));
     if (problem.is_undefined()) problem = nul_error(vm, v.as<String>()->view(), "an \"env\" value");
     set.emplace_back(std::string(k.as<String>()->view()), std::string(v.as<String>()->view()));
   });
