@@ -248,8 +248,8 @@ const char* dict_print_parts(std::string& out, Value v, std::vector<Value>& part
 
 // Each key of a is looked for in b without comparing keys here: outside collision nodes b has
 // one candidate where the key would be, and a holds the key iff the two are equal, so the pair
-// of keys joins the work like the values do; a collision node joins it with the key and its value,
-// for values_equal to search. (Comparing keys with values_equal from here would recurse once per
+// of keys joins the work like the values do; a collision node joins it as a search (the key and
+// the node, above the key's value), for values_equal to do. (Comparing keys with values_equal from here would recurse once per
 // level of dicts used as keys, and a 100,000-deep chain overflows the C stack.)
 bool dict_equal(Value a, Value b, EqualWork& work) {
   if (dict_count(a) != dict_count(b)) return false;
@@ -260,7 +260,8 @@ bool dict_equal(Value a, Value b, EqualWork& work) {
     if (!same) return;
     Found f = node_find(root.as<DictNode>(), hash_value(k));
     if (f.collision) {
-      work.push_back({k, Value::object(f.collision), v});
+      work.emplace_back(v, Value::undefined());
+      work.emplace_back(k, Value::object(f.collision));
       return;
     }
     if (!f.pair) {

@@ -41,34 +41,32 @@ bool compare_shallow(Value a, Value b, EqualWork& work) {
   return equal != nullptr && equal(a, b, work);
 }
 
-// A key of one dict looked for among the keys of a collision node of the other (an EqualPair with
-// its value set): candidate i is compared with its own work list. When that list empties the key
-// is found, and its value joins the comparison that asked; when a pair differs the next candidate
-// is tried, and with none left the comparison that asked fails.
+// A key of one dict looked for among the keys of a collision node of the other (a pair of the
+// work with a DictNode on its right, types.h): candidate i is compared with its own work list.
+// When that list empties the key is found, and its value joins the comparison that asked; when a
+// pair differs the next candidate is tried, and with none left the comparison that asked fails.
 struct Search {
-  EqualPair asked;
+  Value key, value;
+  const DictNode* node;
   uint32_t candidate;
   EqualWork work;
+  const Value* pair() const { return node->pairs() + 2 * candidate; }
 };
 
-const Value* candidate_pair(const Search& s) {
-  return s.asked.b.as<DictNode>()->pairs() + 2 * s.candidate;
-}
-uint32_t candidate_count(const Search& s) { return s.asked.b.as<DictNode>()->aux; }
+bool is_search(Value b) { return b.is_object() && b.obj()->type == ObjType::kDictNode; }
 
-}  // namespace
-
-bool values_equal(Value a, Value b) {
-  EqualWork root;  // allocates only when a pair of lists, dicts ... must be looked into
+// The pairs on `root` and all they lead to, compared. Out of line: values_equal stays small for
+// the many calls that look into nothing.
+[[gnu::noinline]] bool components_equal(EqualWork& root) {
   std::vector<Search> searches;  // innermost last; empty unless dicts with colliding keys meet
-  bool same = compare_shallow(a, b, root);
+  bool same = true;
   for (;;) {
     if (!same) {
       if (searches.empty()) return false;
       Search& s = searches.back();
-      if (++s.candidate < candidate_count(s)) {
+      if (++s.candidate < s.node->aux) {
         s.work.clear();
-        same = compare_shallow(s.asked.a, candidate_pair(s)[0], s.work);
+        same = compare_shallow(s.key, s.pair()[0], s.work);
       } else {
         searches.pop_back();  // same stays false: the comparison that asked fails
       }
@@ -77,21 +75,29 @@ bool values_equal(Value a, Value b) {
     EqualWork& work = searches.empty() ? root : searches.back().work;
     if (work.empty()) {
       if (searches.empty()) return true;
-      Search& s = searches.back();
-      EqualPair found{s.asked.value, candidate_pair(s)[1]};
+      std::pair<Value, Value> found{searches.back().value, searches.back().pair()[1]};
       searches.pop_back();
       (searches.empty() ? root : searches.back().work).push_back(found);
       continue;
     }
-    EqualPair p = work.back();
+    auto [a, b] = work.back();
     work.pop_back();
-    if (p.value.is_undefined()) {
-      same = compare_shallow(p.a, p.b, work);
-    } else {
-      searches.push_back({p, 0, {}});
-      same = compare_shallow(p.a, candidate_pair(searches.back())[0], searches.back().work);
+    same = compare_shallow(a, b, work);  // false for a search: no key is a DictNode
+    if (!same && is_search(b)) {
+      Value value = work.back().first;
+      work.pop_back();
+      searches.push_back({a, value, b.as<DictNode>(), 0, {}});
+      same = compare_shallow(a, searches.back().pair()[0], searches.back().work);
     }
   }
+}
+
+}  // namespace
+
+bool values_equal(Value a, Value b) {
+  EqualWork work;  // allocates only when a pair of lists, dicts ... must be looked into
+  if (!compare_shallow(a, b, work)) return false;
+  return work.empty() || components_equal(work);
 }
 
 uint64_t hash_value_at(Value v, int depth) {

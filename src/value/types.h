@@ -15,15 +15,10 @@ namespace valk {
 
 class Encoder;  // lib/marshal.h
 
-// A pair of values still to compare. With `value` set, b is a collision node of a dict (its keys
-// share one 64-bit hash) and a is a key of the other dict: a must equal one of b's keys, and
-// `value`, a's value, that key's value (dict_equal pushes it; values_equal searches).
-struct EqualPair {
-  Value a, b;
-  Value value = Value::undefined();
-};
-// Pairs of values still to compare (equality walks nested values without recursion).
-using EqualWork = std::vector<EqualPair>;
+// Pairs of values still to compare (equality walks nested values without recursion). A pair
+// (key, collision node of a dict) is a search, and the pair below it holds the key's value:
+// dict_equal pushes them, values_equal searches (value/equal.cpp).
+using EqualWork = std::vector<std::pair<Value, Value>>;
 
 struct TypeInfo {
   ObjType type;      // the row's own type (checked against its index at compile time)
