@@ -6,10 +6,11 @@
 
 namespace valk {
 
-void finalize_proto(Object* o) {
+size_t finalize_proto(Object* o) {
   auto* p = static_cast<Proto*>(o);
   delete p->extra;
   p->extra = nullptr;
+  return 0;
 }
 
 Proto* make_proto(Heap& heap, ProtoKind kind, ProtoExtra* extra, uint32_t max_stack) {

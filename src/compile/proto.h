@@ -134,6 +134,6 @@ inline bool proto_slots_unset(const Proto* p, const Value* slots) {
 }
 
 // Frees a collected prototype's storage (whoever owns the heap gives it to Heap::set_finalizer).
-void finalize_proto(Object* o);
+size_t finalize_proto(Object* o);
 
 }  // namespace valk

@@ -46,7 +46,7 @@ void allocation_failed(const char* what, size_t bytes) {
 }
 
 bool Heap::would_pass_limit(size_t bytes) const {
-  return config_.heap_limit != 0 && old_in_use_ + large_bytes_ + bytes > config_.heap_limit;
+  return config_.heap_limit != 0 && live_bytes() + bytes > config_.heap_limit;
 }
 
 struct Heap::Page {
@@ -119,7 +119,7 @@ Object* Heap::alloc_slow(size_t bytes, ObjType type) {
     request_collection();
   }
   stats_.bytes_allocated += bytes;
-  if (old_in_use_ + large_bytes_ > major_trigger_) request_collection();
+  if (live_bytes() > major_trigger_) request_collection();
   return o;
 }
 
@@ -142,7 +142,7 @@ Object* Heap::alloc_old(size_t bytes, ObjType type) {
   }
   remember(o);
   stats_.bytes_allocated += bytes;
-  if (old_in_use_ + large_bytes_ > major_trigger_) request_collection();
+  if (live_bytes() > major_trigger_) request_collection();
   return o;
 }
 
@@ -151,7 +151,7 @@ Object* Heap::alloc_large(size_t bytes) {
   if (!o) allocation_failed("a large object", bytes);
   large_.push_back(o);
   large_bytes_ += bytes;
-  if (!in_collection_ && old_in_use_ + large_bytes_ > major_trigger_) request_collection();
+  if (!in_collection_ && live_bytes() > major_trigger_) request_collection();
   return o;
 }
 
@@ -193,10 +193,15 @@ size_t Heap::heap_bytes() const { return old_committed_ + large_bytes_ + config_
 
 // ---- collection ----------------------------------------------------------------------------
 
+void Heap::count_outside_bytes(ptrdiff_t delta) {
+  outside_bytes_ += size_t(delta);  // a negative delta wraps back: the sum stays exact
+  if (delta > 0 && !in_collection_ && live_bytes() > major_trigger_) request_collection();
+}
+
 void Heap::collect(RootSource& roots, bool full) {
   uint64_t stress_step = stats_.live_after_last > limits::kStressMajorBytes ? stats_.live_after_last
                                                                            : limits::kStressMajorBytes;
-  bool major_due = full || old_in_use_ + large_bytes_ > major_trigger_ ||
+  bool major_due = full || live_bytes() > major_trigger_ ||
                    (config_.stress && stats_.bytes_allocated - allocated_at_major_ > stress_step);
   uint64_t start = now_us();
   if (major_due) {
@@ -213,7 +218,7 @@ void Heap::collect(RootSource& roots, bool full) {
     stats_.minor_pause_total_us += pause;
     if (pause > stats_.minor_pause_max_us) stats_.minor_pause_max_us = pause;
   }
-  stats_.live_after_last = old_in_use_ + large_bytes_;
+  stats_.live_after_last = live_bytes();
   collection_wanted_ = config_.stress;
   if (!collection_wanted_) poll_.lower();
   check_limit();
@@ -221,7 +226,7 @@ void Heap::collect(RootSource& roots, bool full) {
 
 void Heap::check_limit() {
   if (config_.heap_limit == 0) return;
-  out_of_memory_ = old_in_use_ + large_bytes_ > config_.heap_limit;
+  out_of_memory_ = live_bytes() > config_.heap_limit;
 }
 
 void Heap::reset_nursery() {
@@ -397,7 +402,7 @@ void Heap::sweep_large() {
 }
 
 void Heap::update_trigger() {
-  size_t live = old_in_use_ + large_bytes_;
+  size_t live = live_bytes();
   size_t next = size_t(double(live) * limits::kOldSpaceGrowthFactor);
   major_trigger_ = next < limits::kMinOldSpaceTrigger ? limits::kMinOldSpaceTrigger : next;
 }

@@ -136,6 +136,10 @@ class Heap {
   size_t nursery_bytes() const { return config_.nursery_bytes; }
   size_t nursery_in_use_bytes() const { return nursery_active_; }  // grows up to nursery_bytes()
   size_t old_bytes_in_use() const { return old_in_use_; }
+  // Memory that objects own outside the heap (a string builder's bytes): counted as live data,
+  // so that growing it brings the next major collection nearer (and past the heap limit is out
+  // of memory), and uncounted by the finalizer that frees it.
+  void count_outside_bytes(ptrdiff_t delta);
   void set_stress(bool on) {
     config_.stress = on;
     if (on) request_collection();
@@ -152,9 +156,10 @@ class Heap {
   }
   static size_t object_size(const Object* o);
 
-  // Code run when the collector frees an object of `type` that owns memory outside the heap.
-  // Per heap (so per VM): isolates on other threads have their own table.
-  using Finalizer = void (*)(Object*);
+  // Code run when the collector frees an object of `type` that owns memory outside the heap;
+  // it returns how much of that memory was counted with count_outside_bytes. Per heap (so per
+  // VM): isolates on other threads have their own table.
+  using Finalizer = size_t (*)(Object*);
   void set_finalizer(ObjType type, Finalizer fn) { finalizers_[size_t(type)] = fn; }
   Finalizer finalizer(ObjType type) const { return finalizers_[size_t(type)]; }
   // Adds an old object to the remembered set (its fields were written without the barrier:
@@ -198,9 +203,11 @@ class Heap {
   void reset_nursery();
   void finalize_dead_young();
   void finalize(Object* o) {
-    if (o->type != ObjType::kFree && finalizers_[size_t(o->type)]) finalizers_[size_t(o->type)](o);
+    if (o->type != ObjType::kFree && finalizers_[size_t(o->type)]) outside_bytes_ -= finalizers_[size_t(o->type)](o);
   }
   void update_trigger();
+  // What counts towards the major trigger and the heap limit.
+  size_t live_bytes() const { return old_in_use_ + large_bytes_ + outside_bytes_; }
   void check_limit();
 
   HeapConfig config_;
@@ -218,6 +225,7 @@ class Heap {
   size_t old_in_use_ = 0;      // bytes of live-or-unswept old objects
   size_t old_committed_ = 0;   // bytes of slab pages
   size_t large_bytes_ = 0;
+  size_t outside_bytes_ = 0;  // count_outside_bytes
   size_t major_trigger_ = 0;
   bool collection_wanted_ = false;
   bool out_of_memory_ = false;

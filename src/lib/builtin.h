@@ -116,7 +116,7 @@ extern const std::span<const BuiltinInfo> aio_builtins;  // src/aio/builtins.cpp
 extern const std::span<const BuiltinInfo> isolate_builtins;  // src/aio/isolate.cpp
 extern const std::span<const BuiltinInfo> string_builtins;
 // String builders own their bytes: the heap frees them with the builder (lib/string.cpp).
-void finalize_builder(Object* o);
+size_t finalize_builder(Object* o);
 extern const std::span<const BuiltinInfo> regex_builtins;
 // HTTP: http/serve, http/request ... and the original's http2/ builtins (src/net/builtins.cpp).
 extern const std::span<const BuiltinInfo> net_builtins;

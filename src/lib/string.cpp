@@ -1,6 +1,7 @@
 // string.cpp: the str/ builtins: searching, splitting, joining, case, trimming, formatting,
 // conversions, UTF-8 characters (indices count characters, from 0; negative ones count from the
 // end) and the string builder. Strings stay immutable; the builder is the one mutable object.
+#include <charconv>
 #include <cerrno>
 #include <clocale>
 #include <cstdlib>
@@ -166,6 +167,7 @@ Value builtin_find(VM& vm, Args a) {
   NEED_STRINGS("str/find", 2);
   std::string_view s = sv(a[0]), needle = sv(a[1]);
   NEED_VALID("str/find", s);
+  NEED_VALID("str/find", needle);  // else it could match inside a character
   size_t from = 0;
   if (a.n > 2) {
     if (Value e = char_index(vm, "str/find", a, 2, utf8::count(s), true, from); !e.is_undefined()) return e;
@@ -334,18 +336,17 @@ Value builtin_to_int(VM& vm, Args a) {
     base = int_value(a[1]);
     if (base < 2 || base > 36) return vm.error("str/to-int: the base must be from 2 to 36, got " + std::to_string(base));
   }
-  std::string text(sv(a[0]));
-  bool digits_only = !text.empty() && text.find_first_of(" \t\n\v\f\r") == std::string::npos &&
-                     text.find('\0') == std::string::npos;
-  char* end = nullptr;
-  errno = 0;
-  long long n = digits_only ? std::strtoll(text.c_str(), &end, int(base)) : 0;
-  if (!digits_only || end != text.c_str() + text.size()) {
+  // A sign and digits, nothing else (from_chars takes no space, "+" or "0x", as strtoll would).
+  std::string_view text = sv(a[0]);
+  std::string_view number = text.starts_with('+') && !text.starts_with("+-") ? text.substr(1) : text;
+  int64_t n = 0;
+  auto [end, problem] = std::from_chars(number.data(), number.data() + number.size(), n, int(base));
+  if (end != number.data() + number.size() || (problem != std::errc() && problem != std::errc::result_out_of_range)) {
     return vm.error("str/to-int: not an integer in base " + std::to_string(base) + ": " +
                     readable_for_message(a[0]));
   }
-  if (errno == ERANGE) return vm.error("str/to-int: out of the 64-bit range: " + readable_for_message(a[0]));
-  return make_int(vm.heap(), int64_t(n));
+  if (problem != std::errc()) return vm.error("str/to-int: out of the 64-bit range: " + readable_for_message(a[0]));
+  return make_int(vm.heap(), n);
 }
 
 Value builtin_to_symbol(VM& vm, Args a) {
@@ -359,12 +360,21 @@ Value builtin_to_symbol(VM& vm, Args a) {
 Value builtin_builder(VM& vm, Args) {
   auto* b = static_cast<StrBuilder*>(vm.heap().alloc_old(sizeof(StrBuilder), ObjType::kStrBuilder));
   b->bytes = new std::string();
+  vm.heap().count_outside_bytes(ptrdiff_t(b->bytes->capacity()));  // what finalize_builder uncounts
   return Value::object(b);
 }
 
 Value builtin_add(VM& vm, Args a) {
   if (!is_str_builder(a[0])) return arg_error(vm, "str/add!", 0, "a StringBuilder", a[0]);
   std::string& bytes = *a[0].as<StrBuilder>()->bytes;
+  // Garbage builders must bring a collection near, as garbage strings do (finalize_builder
+  // uncounts); counted on the way out, so also when an append throws bad_alloc.
+  struct CountGrowth {
+    Heap& heap;
+    const std::string& bytes;
+    size_t before = bytes.capacity();
+    ~CountGrowth() { heap.count_outside_bytes(ptrdiff_t(bytes.capacity() - before)); }
+  } count{vm.heap(), bytes};
   for (uint32_t i = 1; i < a.n; ++i) {
     if (is_string(a[i])) {
       bytes += sv(a[i]);
@@ -451,10 +461,12 @@ const BuiltinInfo kString[] = {
 
 constinit const std::span<const BuiltinInfo> string_builtins{kString};
 
-void finalize_builder(Object* o) {
+size_t finalize_builder(Object* o) {
   auto* b = static_cast<StrBuilder*>(o);
+  size_t counted = b->bytes->capacity();
   delete b->bytes;
   b->bytes = nullptr;
+  return counted;
 }
 
 }  // namespace valk

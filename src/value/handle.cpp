@@ -3,10 +3,11 @@
 
 namespace valk {
 
-void finalize_handle(Object* o) {
+size_t finalize_handle(Object* o) {
   auto* h = static_cast<Handle*>(o);
   delete h->ref;
   h->ref = nullptr;
+  return 0;
 }
 
 }  // namespace valk

@@ -26,6 +26,6 @@ struct AioRef : HostRef {
   const char* kind() const override { return "Aio"; }
 };
 // Drops a collected handle's reference to its host object (the VM gives it to Heap::set_finalizer).
-void finalize_handle(Object* o);
+size_t finalize_handle(Object* o);
 
 }  // namespace valk

@@ -98,9 +98,10 @@ void grow(Table* t) {
 
 }  // namespace
 
-void finalize_table(Object* o) {
+size_t finalize_table(Object* o) {
   auto* t = static_cast<Table*>(o);
   free_slots(t->slots, t->capacity);
+  return 0;
 }
 
 Value table_new(Heap& heap) {

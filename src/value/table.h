@@ -29,7 +29,7 @@ void table_for_each(Value table, F&& f) {
 }
 
 // Frees a collected table's storage (the VM gives it to Heap::set_finalizer).
-void finalize_table(Object* o);
+size_t finalize_table(Object* o);
 void table_print(std::string& out, Value v, bool display);
 
 }  // namespace valk

@@ -30,12 +30,13 @@ Frame& init_frame(Frame& f, FrameKind kind, uint32_t base, uint32_t scope, Value
 }
 }  // namespace
 
-void finalize_fiber(Object* o) {
+size_t finalize_fiber(Object* o) {
   auto* f = static_cast<FiberObj*>(o);
-  if (!f->stacks) return;
+  if (!f->stacks) return 0;
   f->stacks->release();
   delete f->stacks;
   f->stacks = nullptr;
+  return 0;
 }
 
 Value VM::new_fiber(Value fn, Args args, Value future) {

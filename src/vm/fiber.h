@@ -40,6 +40,6 @@ struct Fiber {
 
 class Heap;
 // Frees a collected fiber's stacks (a FiberObj owns them; the VM gives it to Heap::set_finalizer).
-void finalize_fiber(Object* o);
+size_t finalize_fiber(Object* o);
 
 }  // namespace valk

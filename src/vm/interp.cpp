@@ -1327,7 +1327,12 @@ call_generic : {
     }
     if (info->fn) {
       SAVE();
-      Value r = info->fn(*this, Args{sp - nargs, nargs});
+      Value r;
+      try {
+        r = info->fn(*this, Args{sp - nargs, nargs});
+      } catch (const std::bad_alloc&) {  // a std::string the machine refused: an error, not an abort
+        r = error(std::string(info->name) + ": out of memory");
+      }
       if (is_error(r)) RAISE(r);
       TOP_FRAME();
       RELOAD_STACK();

@@ -493,11 +493,9 @@ TEST(HeapLargeDeathTest, BigStringLiteralSurvivesGcCollect) {
 // ---- finalizers ----------------------------------------------------------------------------------
 
 int g_finalized = 0;
-void counting_proto_finalizer(Object* o) {
+size_t counting_proto_finalizer(Object* o) {
   ++g_finalized;
-  auto* p = static_cast<Proto*>(o);
-  delete p->extra;
-  p->extra = nullptr;
+  return finalize_proto(o);
 }
 
 TEST(HeapFinalizers, RunForDeadProtosAndAtDestruction) {
@@ -521,7 +519,10 @@ TEST(HeapFinalizers, RunForDeadProtosAndAtDestruction) {
 // A heap going away finalizes every old object it still holds, in slab pages and large ones
 // alike (a large object's finalizer may own outside memory as a proto's or a table's does).
 int g_strings_finalized = 0;
-void counting_string_finalizer(Object*) { ++g_strings_finalized; }
+size_t counting_string_finalizer(Object*) {
+  ++g_strings_finalized;
+  return 0;
+}
 
 TEST(HeapFinalizers, RunForLiveSlabAndLargeObjectsAtDestruction) {
   g_strings_finalized = 0;
@@ -546,7 +547,10 @@ TEST(HeapFinalizers, RunForLiveSlabAndLargeObjectsAtDestruction) {
 // finalized by the minor collection that finds it dead, one that survives is finalized once, by
 // the sweep that finds it dead, and one still young when the heap goes is finalized then.
 int g_young_finalized = 0;
-void counting_fiber_finalizer(Object*) { ++g_young_finalized; }
+size_t counting_fiber_finalizer(Object*) {
+  ++g_young_finalized;
+  return 0;
+}
 
 Value young_fiber_obj(Heap& heap) {
   auto* f = static_cast<FiberObj*>(heap.alloc_finalized(sizeof(FiberObj), ObjType::kFiber));

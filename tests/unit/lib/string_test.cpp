@@ -1,7 +1,12 @@
 // string_test.cpp: lib/string.cpp beyond the golden file: the string builder across collections
 // (it lives in the old space and owns its bytes), linear building, and character indices on large
-// strings.
+// strings, and a string the machine refuses (an error, not an abort).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include "../vm/harness.h"
 
@@ -28,11 +33,49 @@ TEST(StrBuilder, UnreachableBuildersAreFreed) {
             "1");
 }
 
+// A builder's bytes live outside the heap; they count as live data, so dropped builders holding
+// 1 MB each bring major collections as dropped strings would (none ran here when they did not).
+TEST(StrBuilder, DroppedBuildersBringCollections) {
+  Harness h;
+  uint64_t before = h.vm().heap().stats().major_count;
+  EXPECT_EQ(h.eval("(do (def {s} (str/repeat \"x\" 1000000)) (repeat (\\ {i} {str/add! (str/builder) s}) 200) 1)"),
+            "1");
+  EXPECT_GE(h.vm().heap().stats().major_count, before + 2);
+}
+
 TEST(StrBuilder, BuildsTwoHundredThousandPieces) {
   Harness h;
   EXPECT_EQ(h.eval("(do (def {b} (str/builder)) (repeat (\\ {i} {str/add! b \"piece\"}) 200000) "
                    "(len (str/build b)))"),
             "1000000");
+}
+
+// In a child whose address space ends 300 MB above what it uses: joining four copies of a 100 MB
+// string needs 400 MB of std::string, which the machine refuses (std::bad_alloc). The builtin
+// answers "out of memory" and the VM goes on (exit status 0; 1 for a wrong answer; an abort,
+// what it did before, is a signal).
+TEST(StrMemory, AStringTheMachineRefusesIsAnError) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space: RLIMIT_AS cannot apply";
+#endif
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    Harness h;
+    h.eval("(def {s} (str/repeat \"x\" 100000000))");
+    size_t pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = rlim_t(pages) * size_t(sysconf(_SC_PAGESIZE)) + (size_t(300) << 20);
+    setrlimit(RLIMIT_AS, &limit);
+    bool refused = h.eval("(str/join \"\" (list s s s s))") == "Error: str/join: out of memory";
+    bool goes_on = h.eval("(+ 1 2)") == "3";
+    _exit(refused && goes_on ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child was ended by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(StrChars, IndexesLargeStrings) {
