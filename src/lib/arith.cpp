@@ -88,6 +88,7 @@ Value builtin_mod(VM& vm, Args a) {
     double x = number_as_double(a[0]), y = number_as_double(a[1]);
     double r = std::fmod(x, y);
     if (r != 0 && ((r < 0) != (y < 0))) r += y;
+    if (r == 0) r = std::copysign(0.0, y);  // a zero has the divisor's sign too, as in Python
     return make_float(vm.heap(), r);
   }
   int64_t x = int_value(a[0]), y = int_value(a[1]);

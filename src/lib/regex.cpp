@@ -155,6 +155,11 @@ int next_match(VM& vm, const char* fn, Search& r, size_t start, bool prev_empty)
   for (;;) {
     uint32_t options = PCRE2_NO_UTF_CHECK | (prev_empty ? PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED : 0);
     int rc = pcre2_match(r.code, subject, r.s.size(), start, options, r.md.get(), t_match.context);
+    // The JIT's stack is bounded (limits::kRegexJitStackBytes); the interpreter backtracks on the
+    // heap, so a subject too long for the JIT's stack is matched again without it.
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+      rc = pcre2_match(r.code, subject, r.s.size(), start, options | PCRE2_NO_JIT, r.md.get(), t_match.context);
+    }
     if (rc > 0) return rc;
     if (rc != PCRE2_ERROR_NOMATCH) {
       r.error = pcre2_error(vm, fn, rc);
@@ -281,6 +286,10 @@ Value builtin_replace(VM& vm, Args a) {
                               t_match.context, reinterpret_cast<PCRE2_SPTR>(repl.data()), repl.size(),
                               reinterpret_cast<PCRE2_UCHAR*>(out.data()), &length);
     if (rc >= 0) return make_string(vm.heap(), std::string_view(out.data(), length));
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT && !(options & PCRE2_NO_JIT)) {
+      options |= PCRE2_NO_JIT;  // as next_match does: the interpreter backtracks on the heap
+      continue;
+    }
     if (rc == PCRE2_ERROR_NOMEMORY && length != PCRE2_UNSET) {
       out.resize(length);  // the output did not fit: PCRE2 said how much it needs
       continue;

@@ -48,7 +48,7 @@ std::string parse_spec(std::string_view fmt, size_t i, size_t& j, Spec& spec) {
   }
   auto too_wide = [&] {
     return "str/format: a width or precision above " + std::to_string(limits::kMaxFormatWidth) + " in " +
-           std::string(fmt.substr(i, j - i)) + "...";
+           shortened_for_message(std::string(fmt.substr(i, j - i))) + "...";
   };
   if (!read_number(fmt, j, spec.width)) return too_wide();
   if (j < fmt.size() && fmt[j] == '.') {
@@ -57,7 +57,9 @@ std::string parse_spec(std::string_view fmt, size_t i, size_t& j, Spec& spec) {
     if (!read_number(fmt, j, p)) return too_wide();
     spec.precision = p;
   }
-  if (j >= fmt.size()) return "str/format: the format ends inside the directive " + std::string(fmt.substr(i));
+  if (j >= fmt.size()) {
+    return "str/format: the format ends inside the directive " + shortened_for_message(std::string(fmt.substr(i)));
+  }
   spec.conv = fmt[j];
   switch (spec.conv) {
     case 's': case 'd': case 'x': case 'X': case 'f': return "";
@@ -66,7 +68,7 @@ std::string parse_spec(std::string_view fmt, size_t i, size_t& j, Spec& spec) {
   size_t end = j + 1;
   // Name a multi-byte character whole.
   while (end < fmt.size() && (static_cast<unsigned char>(fmt[end]) & 0xC0) == 0x80) ++end;
-  return "str/format: unknown directive " + std::string(fmt.substr(i, end - i)) + " " + kKnown;
+  return "str/format: unknown directive " + shortened_for_message(std::string(fmt.substr(i, end - i))) + " " + kKnown;
 }
 
 void pad(std::string& out, size_t n, char c) { out.append(n, c); }

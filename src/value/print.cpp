@@ -153,8 +153,9 @@ std::string readable(Value v) {
   return s;
 }
 
-std::string readable_for_message(Value v) {
-  std::string s = readable(v);
+std::string readable_for_message(Value v) { return shortened_for_message(readable(v)); }
+
+std::string shortened_for_message(std::string s) {
   size_t cut = utf8::offset_of(s, limits::kMessageValueChars);
   if (cut >= s.size()) return s;
   return s.substr(0, cut) + "… (" + std::to_string(s.size()) + " bytes)";
