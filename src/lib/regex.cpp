@@ -216,10 +216,17 @@ Value builtin_named(VM& vm, Args a) {
   pcre2_pattern_info(r.code, PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
   pcre2_pattern_info(r.code, PCRE2_INFO_NAMETABLE, &table);
   ListBuilder out(vm.heap(), true);
-  for (uint32_t k = 0; k < count; ++k) {  // the name table is sorted by name
-    PCRE2_SPTR e = table + size_t(k) * entry_size;
-    int number = (e[0] << 8) | e[1];
-    Value pair[] = {make_string(vm.heap(), reinterpret_cast<const char*>(e + 2)), group(vm, r, number)};
+  auto name_at = [&](uint32_t k) { return reinterpret_cast<const char*>(table + size_t(k) * entry_size + 2); };
+  auto number_at = [&](uint32_t k) { return (table[size_t(k) * entry_size] << 8) | table[size_t(k) * entry_size + 1]; };
+  // The table is sorted by name; a name that (?J) gives to several groups has a run of entries,
+  // and its value is the first of them that is set, as re/replace's ${name} takes.
+  for (uint32_t k = 0; k < count;) {
+    std::string_view name = name_at(k);
+    Value value = Value::nil();
+    for (; k < count && name == name_at(k); ++k) {
+      if (value.is_nil()) value = group(vm, r, number_at(k));
+    }
+    Value pair[] = {make_string(vm.heap(), name), value};
     out.push(make_list(vm.heap(), pair, true));
   }
   return out.finish();
