@@ -41,4 +41,15 @@ inline bool proper_qlist(Value v) {
   return v.is_nil();
 }
 
+// True when desc is a record type's descriptor {name field ...}: symbols, at least one field
+// (docs/STRUCTURE.md). The sys/record-* builtins are callable by anyone and unmarshal reads
+// descriptors from bytes, so both check this before reading a name or a field from one.
+inline bool is_record_type(Value desc) {
+  if (!proper_qlist(desc) || desc.is_nil() || cdr(desc).is_nil()) return false;
+  for (; is_cons(desc); desc = cdr(desc)) {
+    if (!is_symbol(car(desc))) return false;
+  }
+  return true;
+}
+
 }  // namespace valk

@@ -802,10 +802,7 @@ bool Decoder::check(Value v, size_t at) {
     case ObjType::kRecord: {
       auto* r = v.as<Record>();
       // The printer and the accessors read the descriptor as {name field ...}, one per field.
-      if (!proper_qlist(r->desc) || list_length(r->desc) != size_t(r->aux) + 1) return bad("record");
-      for (Value d = r->desc; is_cons(d); d = cdr(d)) {
-        if (!is_symbol(car(d))) return bad("record");
-      }
+      if (!is_record_type(r->desc) || list_length(r->desc) != size_t(r->aux) + 1) return bad("record");
       for (uint32_t i = 0; i < r->aux; ++i) {
         if (!defined(r->fields()[i])) return bad("record");
       }

@@ -61,6 +61,13 @@ std::string check_record_spec(Value spec) {
   return "";
 }
 
+// A record is only made with a checked descriptor (here or by unmarshal), so a builtin given the
+// descriptor of the record it is given need not check it again: only the error paths do.
+Value record_type_error(VM& vm, const char* who, Value desc) {
+  return vm.error(std::string(who) + ": argument 1 must be a record type {name field ...}, got " +
+                  readable_for_message(desc));
+}
+
 Value builtin_record_make(VM& vm, Args a);
 Value builtin_record_is(VM& vm, Args a);
 Value builtin_record_get(VM& vm, Args a);
@@ -90,7 +97,7 @@ Value builtin_record(VM& vm, Args a) {
 // (sys/record-make desc values...): the constructor.
 Value builtin_record_make(VM& vm, Args a) {
   Value desc = a[0];
-  if (!is_qcons(desc) || !is_symbol(car(desc))) return arg_error(vm, "sys/record-make", 0, "a record type", desc);
+  if (!is_record_type(desc)) return record_type_error(vm, "sys/record-make", desc);
   uint32_t fields = uint32_t(list_length(desc) - 1);
   if (a.size() - 1 != fields) {
     return vm.error(std::string(record_name(desc)) + ": expected " + std::to_string(fields) +
@@ -105,25 +112,31 @@ Value builtin_record_make(VM& vm, Args a) {
   return Value::object(r);
 }
 
-Value builtin_record_is(VM&, Args a) {
-  return Value::fixnum(is_record(a[1]) && a[1].as<Record>()->desc == a[0] ? 1 : 0);
+Value builtin_record_is(VM& vm, Args a) {
+  if (is_record(a[1]) && a[1].as<Record>()->desc == a[0]) return Value::fixnum(1);
+  if (!is_record_type(a[0])) return record_type_error(vm, "sys/record-is", a[0]);
+  return Value::fixnum(0);
 }
 
 // (sys/record-get desc index r): an accessor.
 Value builtin_record_get(VM& vm, Args a) {
   Value desc = a[0];
-  Value r = a[2];
-  if (!is_qcons(desc) || !a[1].is_fixnum()) return arg_error(vm, "sys/record-get", 0, "a record type", desc);
-  int64_t index = a[1].fixnum_value();
-  if (!is_record(r) || r.as<Record>()->desc != desc) {
-    // The accessor's name is only spelt out for the error: a call that succeeds builds no string.
-    Value field = desc;
-    for (int64_t i = 0; i <= index && is_cons(field); ++i) field = cdr(field);
-    std::string accessor = std::string(record_name(desc)) + "/" + std::string(car(field).as<Symbol>()->name());
-    std::string got = is_record(r) ? "a " + std::string(record_name(r.as<Record>()->desc)) : type_name(r);
-    return vm.error(accessor + ": argument 1 must be a " + std::string(record_name(desc)) + ", got " + got);
+  if (is_record(a[2]) && a[2].as<Record>()->desc == desc && a[1].is_fixnum() &&
+      uint64_t(a[1].fixnum_value()) < a[2].as<Record>()->aux)
+    return a[2].as<Record>()->fields()[a[1].fixnum_value()];
+  // The errors. The accessor's name is only spelt out here: a call that succeeds builds no string.
+  if (!is_record_type(desc)) return record_type_error(vm, "sys/record-get", desc);
+  int64_t fields = list_length(desc) - 1;
+  if (!a[1].is_fixnum() || a[1].fixnum_value() < 0 || a[1].fixnum_value() >= fields) {
+    return vm.error("sys/record-get: argument 2 must be a field index of " + readable_for_message(desc) +
+                    " (0 to " + std::to_string(fields - 1) + "), got " + readable_for_message(a[1]));
   }
-  return r.as<Record>()->fields()[index];
+  Value field = desc;
+  for (int64_t i = 0; i <= a[1].fixnum_value(); ++i) field = cdr(field);
+  std::string accessor = std::string(record_name(desc)) + "/" + std::string(car(field).as<Symbol>()->name());
+  Value r = a[2];
+  std::string got = is_record(r) ? "a " + std::string(record_name(r.as<Record>()->desc)) : type_name(r);
+  return vm.error(accessor + ": argument 1 must be a " + std::string(record_name(desc)) + ", got " + got);
 }
 
 Value builtin_is_record(VM&, Args a) { return Value::fixnum(is_record(a[0]) ? 1 : 0); }
