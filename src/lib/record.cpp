@@ -68,6 +68,14 @@ Value record_type_error(VM& vm, const char* who, Value desc) {
                   readable_for_message(desc));
 }
 
+// The predicate and the accessors count their own arguments (their table rows leave the count
+// open), so that a wrong count names the function the program called (point?, point/x) and
+// counts the arguments it gave, not those of the partially applied builtin.
+Value count_error(VM& vm, const std::string& who, size_t actual, size_t expected) {
+  return vm.error(who + (actual < expected ? ": Fewer" : ": More") + " arguments were given than required. Actual: " +
+                  std::to_string(actual) + ", Expected: " + std::to_string(expected));
+}
+
 Value builtin_record_make(VM& vm, Args a);
 Value builtin_record_is(VM& vm, Args a);
 Value builtin_record_get(VM& vm, Args a);
@@ -113,15 +121,16 @@ Value builtin_record_make(VM& vm, Args a) {
 }
 
 Value builtin_record_is(VM& vm, Args a) {
-  if (is_record(a[1]) && a[1].as<Record>()->desc == a[0]) return Value::fixnum(1);
+  if (a.size() == 2 && is_record(a[1]) && a[1].as<Record>()->desc == a[0]) return Value::fixnum(1);
   if (!is_record_type(a[0])) return record_type_error(vm, "sys/record-is", a[0]);
+  if (a.size() != 2) return count_error(vm, std::string(record_name(a[0])) + "?", a.size() - 1, 1);
   return Value::fixnum(0);
 }
 
 // (sys/record-get desc index r): an accessor.
 Value builtin_record_get(VM& vm, Args a) {
   Value desc = a[0];
-  if (is_record(a[2]) && a[2].as<Record>()->desc == desc && a[1].is_fixnum() &&
+  if (a.size() == 3 && is_record(a[2]) && a[2].as<Record>()->desc == desc && a[1].is_fixnum() &&
       uint64_t(a[1].fixnum_value()) < a[2].as<Record>()->aux)
     return a[2].as<Record>()->fields()[a[1].fixnum_value()];
   // The errors. The accessor's name is only spelt out here: a call that succeeds builds no string.
@@ -134,6 +143,7 @@ Value builtin_record_get(VM& vm, Args a) {
   Value field = desc;
   for (int64_t i = 0; i <= a[1].fixnum_value(); ++i) field = cdr(field);
   std::string accessor = std::string(record_name(desc)) + "/" + std::string(car(field).as<Symbol>()->name());
+  if (a.size() != 3) return count_error(vm, accessor, a.size() - 2, 1);
   Value r = a[2];
   std::string got = is_record(r) ? "a " + std::string(record_name(r.as<Record>()->desc)) : type_name(r);
   return vm.error(accessor + ": argument 1 must be a " + std::string(record_name(desc)) + ", got " + got);
@@ -251,9 +261,9 @@ const BuiltinInfo kRecord[] = {
     {"record?", "v", "1 when v is a record (of any record type), else 0.", 1, 1, 0, 0, builtin_is_record, nullptr},
     {"sys/record-make", "type & values", "The constructor of a record type (record binds it partially applied).",
      1, -1, 0, 0, builtin_record_make, nullptr},
-    {"sys/record-is", "type v", "The predicate of a record type (record binds it partially applied).", 2, 2, 0, 0,
+    {"sys/record-is", "type & v", "The predicate of a record type (record binds it partially applied).", 1, -1, 0, 0,
      builtin_record_is, nullptr},
-    {"sys/record-get", "type index r", "An accessor of a record type (record binds it partially applied).", 3, 3, 0,
+    {"sys/record-get", "type index & r", "An accessor of a record type (record binds it partially applied).", 2, -1, 0,
      0, builtin_record_get, nullptr},
     {"defmulti", "name dispatch",
      "Binds the name in the Q-expression `name` to a multimethod: called with arguments, it calls "
