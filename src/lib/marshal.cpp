@@ -271,9 +271,9 @@ void marshal_table(Encoder& e, Value v) {
   });
 }
 
-// A record keeps its type's descriptor {name field ...}: the receiver gets a copy of it, so the
-// record prints and reads its fields as before, but is not of the receiver's own type of that
-// name (a type is the identity of its descriptor).
+// A record keeps its type's descriptor {name field ...}: the receiver reads a copy of it and
+// gives the record its own type of that name and fields (VM::intern_record_type), so the record
+// prints, compares and reads its fields as before.
 void marshal_record(Encoder& e, Value v) {
   auto* r = v.as<Record>();
   e.tag(Tag::kRecord);
@@ -900,6 +900,20 @@ Value Decoder::run() {
   if (ok) ok = acyclic();  // first: the checks walk lists
   for (size_t i = 0; ok && i < objs_.size(); ++i) ok = check(objs_[i], offsets_[i]);
   if (!ok) return vm_.error(error_);
+  // A record's descriptor is a copy: the type of that name and fields in this VM is the one it
+  // gets, so the record compares equal to its original and the type's accessors take it.
+  // Records of one type share one descriptor in the bytes: it is looked up once, not per record.
+  Value copy = Value::undefined(), type = Value::undefined();
+  for (Value v : objs_) {
+    if (!is_record(v)) continue;
+    Record* r = v.as<Record>();
+    if (r->desc != copy) {
+      copy = r->desc;
+      type = vm_.intern_record_type(copy);
+    }
+    r->desc = type;
+    heap_.write_barrier(r, type);
+  }
   return root_;
 }
 

@@ -90,6 +90,7 @@ Value builtin_record(VM& vm, Args a) {
   if (make.is_undefined() || is.is_undefined() || get.is_undefined()) {
     return rebound_error(vm, "record", "sys/record-make, sys/record-is or sys/record-get");
   }
+  vm.define_record_type(desc);  // what unmarshal maps a copy of this descriptor to
   std::string name(record_name(desc));
   // def binds in the namespace of the code running record (a module's own globals there).
   (void)vm.define(vm.sym(name), partial_of(vm, make, {desc}));

@@ -296,6 +296,20 @@ void VM::trace_roots(RootVisitor& visitor, bool young_only) {
   for (auto& v : host_stubs_) visitor.visit(v);
   for (auto& v : embedded_forms_) visitor.visit(v);
   modules_.trace(visitor);
+  visitor.visit(record_types_);
+}
+
+void VM::define_record_type(Value desc) {
+  if (record_types_.is_undefined()) record_types_ = table_new(heap_);
+  table_set(heap_, record_types_, desc, desc);
+}
+
+Value VM::intern_record_type(Value desc) {
+  if (record_types_.is_undefined()) record_types_ = table_new(heap_);
+  Value known = table_get(record_types_, desc);
+  if (!known.is_undefined()) return known;
+  table_set(heap_, record_types_, desc, desc);
+  return desc;
 }
 
 void VM::collect_garbage(bool full) {

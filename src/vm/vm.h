@@ -133,6 +133,13 @@ class VM final : public RootSource {
   // at top level as define does (a module's code: in its own globals). "" or why it is refused.
   std::string assign(Symbol* sym, Value value, uint32_t scope);
   ModuleRegistry& modules() { return modules_; }
+
+  // ---- record types (lib/record.cpp, lib/marshal.cpp) ----------------------------------------
+  // A record type is the identity of its descriptor {name field ...}. `record` makes desc the
+  // type of that name and those fields here; unmarshal maps a descriptor it reads to that type (or
+  // to the first copy of it read, when none is defined), so a round trip keeps a record's type.
+  void define_record_type(Value desc);
+  Value intern_record_type(Value desc);
   // The source position the frame below native frame `fi` is at (its caller's code).
   SrcPos caller_position(uint32_t fi) const { return fi > 0 ? frame_position(fib_.frames[fi - 1]) : SrcPos{}; }
 
@@ -347,6 +354,7 @@ class VM final : public RootSource {
   std::vector<Value> host_stubs_;
   Value embedded_forms_[2] = {Value::undefined(), Value::undefined()};
   ModuleRegistry modules_;
+  Value record_types_ = Value::undefined();  // a Table from each descriptor to itself
 };
 
 // Keeps a Value alive (and updated when objects move) while C++ code holds it across a run.

@@ -112,6 +112,22 @@ TEST(Marshal, EveryTruncationIsACleanError) {
   h.vm().collect_garbage(true);
 }
 
+// A record arrives as one of the receiver's type of that name and fields (its descriptor is
+// interned): in another VM that defines the type, and across collections of the registry.
+TEST(Marshal, RecordArrivesOfTheReceiversType) {
+  Harness h;
+  std::string b = bytes_of(h.vm(), h.run("(do (record {pt x y}) (pt 1 2))"));
+  Harness other;
+  other.run("(record {pt x y})");
+  other.vm().collect_garbage(true);
+  Value r = unmarshal_value(other.vm(), b);
+  ASSERT_FALSE(is_error(r)) << other.show(r);
+  RootGuard guard(other.vm(), r);
+  other.vm().collect_garbage(true);
+  other.vm().define_global(other.vm().sym("got"), r);
+  EXPECT_EQ(other.show(other.run("(list (pt/y got) (pt? got) (== got (pt 1 2)))")), "{2 1 1}");
+}
+
 // Valk cannot make a list, dictionary or record contain itself; input that does (a list cell
 // whose tail refers back to the cell) is refused, or printing it would never end.
 TEST(Marshal, ImmutableValuesThatContainThemselvesAreRefused) {
