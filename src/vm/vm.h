@@ -133,6 +133,8 @@ class VM final : public RootSource {
   // at top level as define does (a module's code: in its own globals). "" or why it is refused.
   std::string assign(Symbol* sym, Value value, uint32_t scope);
   ModuleRegistry& modules() { return modules_; }
+  // The source position the frame below native frame `fi` is at (its caller's code).
+  SrcPos caller_position(uint32_t fi) const { return fi > 0 ? frame_position(fib_.frames[fi - 1]) : SrcPos{}; }
 
   // ---- record types (lib/record.cpp, lib/marshal.cpp) ----------------------------------------
   // A record type is the identity of its descriptor {name field ...}. `record` makes desc the
@@ -140,8 +142,6 @@ class VM final : public RootSource {
   // to the first copy of it read, when none is defined), so a round trip keeps a record's type.
   void define_record_type(Value desc);
   Value intern_record_type(Value desc);
-  // The source position the frame below native frame `fi` is at (its caller's code).
-  SrcPos caller_position(uint32_t fi) const { return fi > 0 ? frame_position(fib_.frames[fi - 1]) : SrcPos{}; }
 
   // ---- for native builtins ---------------------------------------------------------------
   Value& slot(uint32_t frame, uint32_t i) { return fib_.stack[fib_.frames[frame].base + i]; }
