@@ -100,7 +100,7 @@ void trace_fields(Object* o, F&& f) {
     }
     case ObjType::kTable: {
       auto* t = static_cast<Table*>(o);
-      for (uint64_t i = 0; i < t->capacity; ++i) {
+      for (uint64_t i = 0; t->holds_objects && i < t->capacity; ++i) {
         if (t->slots[i].value.bits() == 0) continue;  // empty, or a tombstone
         f(t->slots[i].key);
         f(t->slots[i].value);

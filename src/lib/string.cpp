@@ -2,7 +2,6 @@
 // conversions, UTF-8 characters (indices count characters, from 0; negative ones count from the
 // end) and the string builder. Strings stay immutable; the builder is the one mutable object.
 #include <charconv>
-#include <cerrno>
 #include <clocale>
 #include <cstdlib>
 #include <cwctype>

@@ -104,13 +104,20 @@ Found node_find(const DictNode* n, uint64_t hash) {
   }
 }
 
+// Where key is among a collision node's pairs, or its count when absent.
+uint32_t collision_index(const DictNode* n, Value key) {
+  const Value* p = n->pairs();
+  uint32_t i = 0;
+  while (i < n->aux && !values_equal(p[2 * i], key)) ++i;
+  return i;
+}
+
 Value node_assoc(Heap& heap, const DictNode* n, int shift, uint64_t hash, Value key, Value value,
                  bool* added) {
   const Value* p = n->pairs();
   if (n->flags & dictflag::kCollision) {
-    for (uint32_t i = 0; i < n->aux; ++i) {
-      if (values_equal(p[2 * i], key)) return with_pair(heap, n, i, p[2 * i], value);
-    }
+    uint32_t i = collision_index(n, key);
+    if (i < n->aux) return with_pair(heap, n, i, p[2 * i], value);
     *added = true;
     return with_inserted(heap, n, n->aux, key, value, n->aux + 1);
   }
@@ -136,13 +143,10 @@ Value node_assoc(Heap& heap, const DictNode* n, int shift, uint64_t hash, Value 
 Value node_dissoc(Heap& heap, DictNode* n, int shift, uint64_t hash, Value key, bool* removed) {
   Value* p = n->pairs();
   if (n->flags & dictflag::kCollision) {
-    for (uint32_t i = 0; i < n->aux; ++i) {
-      if (values_equal(p[2 * i], key)) {
-        *removed = true;
-        return without_pair(heap, n, i, n->aux - 1);
-      }
-    }
-    return Value::object(n);
+    uint32_t i = collision_index(n, key);
+    if (i == n->aux) return Value::object(n);
+    *removed = true;
+    return without_pair(heap, n, i, n->aux - 1);
   }
   uint32_t bit = slot_bit(hash, shift);
   if (!(n->aux & bit)) return Value::object(n);
@@ -176,11 +180,8 @@ Value dict_get(Value dict, Value key) {
   if (root.is_undefined()) return Value::undefined();
   Found f = node_find(root.as<DictNode>(), hash_value(key));
   if (f.collision) {
-    const Value* p = f.collision->pairs();
-    for (uint32_t i = 0; i < f.collision->aux; ++i) {
-      if (values_equal(p[2 * i], key)) return p[2 * i + 1];
-    }
-    return Value::undefined();
+    uint32_t i = collision_index(f.collision, key);
+    return i < f.collision->aux ? f.collision->pairs()[2 * i + 1] : Value::undefined();
   }
   if (!f.pair || !(f.pair[0] == key || values_equal(f.pair[0], key))) return Value::undefined();
   return f.pair[1];

@@ -265,6 +265,10 @@ struct Table : Object {
   uint64_t capacity;  // a power of two
   uint64_t count;     // live entries
   uint64_t used;      // live entries and tombstones
+  // Some key or value is a heap object. Without one the collector need not read the slots: a
+  // table of numbers costs a major collection nothing, however large (reading its untouched
+  // slots would also fault them in).
+  bool holds_objects;
 };
 
 // ---- host objects (value/handle.h) ---------------------------------------------------------

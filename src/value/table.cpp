@@ -82,16 +82,19 @@ TableSlot* find(const Table* t, Value key, uint64_t hash) {
   }
 }
 
-void grow(Table* t) {
+void grow(Heap& heap, Table* t) {
   TableSlot* old = t->slots;
   uint64_t old_capacity = t->capacity;
   // Double when live entries need it; the same size when tombstones filled it.
   if (2 * (t->count + 1) > t->capacity) t->capacity *= 2;
   t->slots = new_slots(t->capacity);
+  heap.count_outside_bytes(ptrdiff_t((t->capacity - old_capacity) * sizeof(TableSlot)));
   t->used = t->count;
+  t->holds_objects = false;  // entries deleted since may have held the last objects
   for (uint64_t i = 0; i < old_capacity; ++i) {
     if (old[i].key == kEmpty || old[i].key == kTombstone) continue;
     *find(t, old[i].key, hash_value(old[i].key)) = old[i];
+    t->holds_objects |= old[i].key.is_object() || old[i].value.is_object();
   }
   free_slots(old, old_capacity);
 }
@@ -101,7 +104,7 @@ void grow(Table* t) {
 size_t finalize_table(Object* o) {
   auto* t = static_cast<Table*>(o);
   free_slots(t->slots, t->capacity);
-  return 0;
+  return t->capacity * sizeof(TableSlot);  // counted as the table grew
 }
 
 Value table_new(Heap& heap) {
@@ -109,7 +112,9 @@ Value table_new(Heap& heap) {
   t->capacity = kInitialCapacity;
   t->count = 0;
   t->used = 0;
+  t->holds_objects = false;
   t->slots = new_slots(kInitialCapacity);
+  heap.count_outside_bytes(ptrdiff_t(kInitialCapacity * sizeof(TableSlot)));
   return Value::object(t);
 }
 
@@ -122,7 +127,7 @@ Value table_get(Value table, Value key) {
 void table_set(Heap& heap, Value table, Value key, Value value) {
   auto* t = table.as<Table>();
   // Live entries and tombstones at most half the slots: probe paths stay short.
-  if (2 * (t->used + 1) > t->capacity) grow(t);
+  if (2 * (t->used + 1) > t->capacity) grow(heap, t);
   TableSlot* s = find(t, key, hash_value(key));
   if (s->key == kEmpty || s->key == kTombstone) {
     if (s->key == kEmpty) ++t->used;
@@ -130,6 +135,7 @@ void table_set(Heap& heap, Value table, Value key, Value value) {
     ++t->count;
   }
   s->value = value;
+  t->holds_objects |= key.is_object() || value.is_object();
   heap.write_barrier(t, key);
   heap.write_barrier(t, value);
 }

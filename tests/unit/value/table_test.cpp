@@ -9,6 +9,7 @@
 #include "config/limits.h"
 #include "value/make.h"
 #include "vm/vm.h"
+#include "../vm/harness.h"
 
 namespace valk {
 namespace {
@@ -101,6 +102,34 @@ TEST_F(TableTest, LargeSlotArraysAreMappedAlignedAndKeepEveryEntry) {
   EXPECT_EQ(table_count(t), uint64_t(kN));
   for (int64_t k = 0; k < kN; ++k) ASSERT_EQ(int_value(table_get(t, i(k))), 2 * k);
   EXPECT_TRUE(table_get(t, i(kN)).is_undefined());
+}
+
+// The slot array, outside the collected heap, counts as live data (what triggers a major
+// collection): dropped tables of 32,768 slots (512 KB each) bring major collections as dropped
+// strings of that size would. None ran here when they did not count.
+TEST(TableMemory, DroppedTablesBringCollections) {
+  test::Harness h;
+  uint64_t before = h.vm().heap().stats().major_count;
+  EXPECT_EQ(h.eval("(do (fun {fill t n} {if (== n 0) {t} {do (table/set! t n n) (fill t (- n 1))}}) "
+                   "(repeat (\\ {i} {fill (table) 10000}) 200) 1)"),
+            "1");
+  EXPECT_GE(h.vm().heap().stats().major_count, before + 2);
+}
+
+// Whether the collector must read the slots: only once a key or value is a heap object, and
+// again not after a growth has dropped the deleted entries that held the last ones.
+TEST_F(TableTest, HoldsObjectsOnlyWhileAnEntryIsAnObject) {
+  Value t = table_new(heap);
+  for (int64_t k = 0; k < 4; ++k) table_set(heap, t, Value::fixnum(k), Value::fixnum(k));
+  EXPECT_FALSE(t.as<Table>()->holds_objects);
+  Value s = make_string(heap, "held");
+  table_set(heap, t, Value::fixnum(4), s);
+  EXPECT_TRUE(t.as<Table>()->holds_objects);
+  ASSERT_TRUE(table_delete(t, Value::fixnum(4)));
+  for (int64_t k = 5; k < 100; ++k) table_set(heap, t, Value::fixnum(k), Value::fixnum(k));
+  EXPECT_FALSE(t.as<Table>()->holds_objects);
+  table_set(heap, t, s, Value::fixnum(0));
+  EXPECT_TRUE(t.as<Table>()->holds_objects);
 }
 
 }  // namespace
