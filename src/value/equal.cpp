@@ -95,6 +95,8 @@ bool is_search(Value b) { return b.is_object() && b.obj()->type == ObjType::kDic
 }  // namespace
 
 bool values_equal(Value a, Value b) {
+  // Strings first, without the type table or a work list: they are most keys of dicts and tables.
+  if (is_string(a) && is_string(b)) return a.as<String>()->view() == b.as<String>()->view();
   EqualWork work;  // allocates only when a pair of lists, dicts ... must be looked into
   if (!compare_shallow(a, b, work)) return false;
   return work.empty() || components_equal(work);
@@ -102,6 +104,7 @@ bool values_equal(Value a, Value b) {
 
 uint64_t hash_value_at(Value v, int depth) {
   if (v.is_fixnum()) return hash_int(v.fixnum_value());
+  if (is_string(v)) return hash_bytes(v.as<String>()->view());
   if (v.is_flonum()) return type_info(ObjType::kFloat).hash(v, depth);
   if (!v.is_object()) return hash_mix(v.bits());
   // Numbers hash alike at every depth: -0.0 (boxed) must hash as 0 does, wherever it is.

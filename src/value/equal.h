@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string_view>
 
 #include "value/value.h"
 
@@ -34,6 +36,8 @@ inline uint64_t hash_mix(uint64_t x) {  // splitmix64's finalizer
   return x ^ (x >> 31);
 }
 inline uint64_t hash_combine(uint64_t h, uint64_t x) { return hash_mix(h ^ (x + 0x9E3779B97F4A7C15ull + (h << 6))); }
+// A String's hash: its bytes'.
+inline uint64_t hash_bytes(std::string_view bytes) { return std::hash<std::string_view>{}(bytes); }
 // Integers hash to themselves, as in Python and Clojure: consecutive keys then fill consecutive
 // slots of a Table and one path of a Dict's trie, which keeps them in cache. (Tables probe with
 // perturbation, so strided keys do not cluster.)

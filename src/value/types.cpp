@@ -87,7 +87,7 @@ void string_print(std::string& out, Value v, bool display) {
 bool string_equal(Value a, Value b, EqualWork&) {
   return a.as<String>()->view() == b.as<String>()->view();
 }
-uint64_t string_hash(Value v, int) { return std::hash<std::string_view>{}(v.as<String>()->view()); }
+uint64_t string_hash(Value v, int) { return hash_bytes(v.as<String>()->view()); }
 
 void symbol_print(std::string& out, Value v, bool) { out += v.as<Symbol>()->name(); }
 uint64_t symbol_hash(Value v, int) { return v.as<Symbol>()->hash; }
