@@ -5,7 +5,9 @@
 
 #include <cctype>
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -196,6 +198,12 @@ struct StreamState {
   bool begun = false;            // http/respond was called
   bool ended = false;
   BodyEnd request_end;           // the request body's end and trailers
+  // The answer's content-length, when http/respond gave one to a body that is sent (not HEAD,
+  // 204 or 304): what http/write may not pass and http/end must have reached, or the peer would
+  // read the next answer's bytes as this one's (HTTP/1.1) or wait for bytes that never come.
+  std::optional<uint64_t> length;
+  uint64_t written = 0;
+  bool head = false;  // the request is HEAD: its answer's body is dropped
 };
 
 struct StreamRef : HostRef {
@@ -448,6 +456,7 @@ net::Handler valk_handler(VM& vm, std::weak_ptr<ServerBox> weak) {
       stream = std::make_shared<StreamState>();
       stream->responder = r;
       stream->box = box;
+      stream->head = req.method == "HEAD";
       auto* ref = new StreamRef;
       ref->st = stream;
       ref->what = what;
@@ -636,6 +645,10 @@ Value builtin_serve(VM& vm, Args a) {
   if (Value e = server_options(vm, a[0], o, workers); !e.is_undefined()) return e;
   if (o.tls.cert_file.empty() != o.tls.key_file.empty()) {
     return vm.error("http/serve: options \"cert\" and \"key\" go together");
+  }
+  // Without them the server would answer in cleartext, asking no one for a certificate.
+  if (!o.tls.client_ca_file.empty() && o.tls.cert_file.empty()) {
+    return vm.error("http/serve: option \"client-ca\" (mutual TLS) needs \"cert\" and \"key\"");
   }
   if (workers > 1 && vm.is_worker()) return vm.error("http/serve: workers above 1 inside a worker isolate");
   std::string error;
@@ -1117,6 +1130,22 @@ Value builtin_read(VM& vm, Args a) {
   return future;
 }
 
+// The content-length of a streamed answer with a body, checked: digits only, as RFC 9110 8.6 has it.
+Value declared_length(VM& vm, StreamState& st, const net::Response& head) {
+  if (st.head || !net::status_has_body(head.status)) return Value::undefined();
+  for (const auto& [name, value] : head.headers) {
+    if (name != "content-length") continue;
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+      return vm.error("http/respond: content-length must be a number of bytes, got " +
+                      readable_for_message(str(vm, value)));
+    }
+    st.length = n;
+  }
+  return Value::undefined();
+}
+
 Value builtin_respond(VM& vm, Args a) {
   const char* fn = "http/respond";
   Value err;
@@ -1128,6 +1157,7 @@ Value builtin_respond(VM& vm, Args a) {
   if (a.n == 3 && !read_headers(a[2], head.headers, problem)) return vm.error("http/respond: " + problem);
   if (stream_gone(*st)) return gone_error(vm, fn);
   if (st->begun) return vm.error("http/respond: the answer has begun already");
+  if (Value e = declared_length(vm, *st, head); !e.is_undefined()) return e;
   st->begun = true;
   if (!st->responder.begin(std::move(head))) return gone_error(vm, fn);
   return Value::nil();
@@ -1143,6 +1173,12 @@ Value builtin_write(VM& vm, Args a) {
   if (stream_gone(*st)) return gone_error(vm, fn);
   if (!st->begun) return vm.error("http/write: call http/respond first");
   if (st->writing) return vm.error("http/write: a write of this stream is already waiting");
+  uint64_t size = sv(a[1]).size();
+  if (st->length && st->written + size > *st->length) {
+    return vm.error("http/write: the body would pass its content-length (" + std::to_string(*st->length) +
+                    " bytes) with " + std::to_string(st->written + size));
+  }
+  st->written += size;
   Value future;
   LateFuture late = late_future(vm, *st, &future);
   st->writing = true;
@@ -1172,6 +1208,11 @@ Value builtin_end(VM& vm, Args a) {
   std::string problem;
   if (a.n == 2 && !read_headers(a[1], trailers, problem, "trailer")) return vm.error("http/end: " + problem);
   st->ended = true;
+  if (st->length && st->written < *st->length) {
+    st->responder.reset();  // the peer learns the answer is cut short (HTTP/1.1: the connection closes)
+    return vm.error("http/end: the body has " + std::to_string(st->written) + " of the " +
+                    std::to_string(*st->length) + " bytes of its content-length");
+  }
   if (!st->responder.end(std::move(trailers))) return gone_error(vm, fn);
   return Value::nil();
 }

@@ -260,25 +260,67 @@ int H1::on_header_value(http_parser* p, const char* at, size_t n) {
   return 0;
 }
 
+// A field value without the whitespace around it (RFC 9110 5.5: it is not part of the value;
+// http_parser drops only the leading part).
+void trim_values(Headers& fields) {
+  for (auto& field : fields) {
+    std::string& v = field.second;
+    size_t end = v.find_last_not_of(" \t");
+    v.erase(end == std::string::npos ? 0 : end + 1);
+    v.erase(0, std::min(v.size(), v.find_first_not_of(" \t")));
+  }
+}
+
+// The request target (RFC 9112 3.2): its path, query and, in absolute form
+// ("GET http://h:81/p HTTP/1.1", as sent to proxies), the authority that replaces Host's. A
+// fragment is no part of a target; one sent anyway is dropped. False when it does not parse.
+bool split_target(const std::string& url, Request& r) {
+  std::string target = url.substr(0, url.find('#'));
+  bool absolute = target.compare(0, 7, "http://") == 0 || target.compare(0, 8, "https://") == 0;
+  if (absolute) {
+    http_parser_url u;
+    http_parser_url_init(&u);
+    if (http_parser_parse_url(target.data(), target.size(), 0, &u) != 0 || !(u.field_set & (1 << UF_HOST))) {
+      return false;
+    }
+    auto field = [&](int f) { return target.substr(u.field_data[f].off, u.field_data[f].len); };
+    r.authority = field(UF_HOST);
+    if (u.field_set & (1 << UF_PORT)) r.authority += ":" + field(UF_PORT);
+    size_t path_start = u.field_set & (1 << UF_PATH) ? u.field_data[UF_PATH].off : target.size();
+    target = target.substr(path_start);
+    if (target.empty() || target[0] == '?') target.insert(0, "/");
+  }
+  size_t q = target.find('?');
+  r.path = target.substr(0, q);
+  if (q != std::string::npos) r.query = target.substr(q + 1);
+  return true;
+}
+
 int H1::on_headers_complete(http_parser* p) {
   auto* self = static_cast<H1*>(p->data);
   Request& r = self->request_;
   self->in_headers_ = false;
   r.method = http_method_str(http_method(p->method));
-  size_t q = self->url_.find('?');
-  r.path = self->url_.substr(0, q);
-  if (q != std::string::npos) r.query = self->url_.substr(q + 1);
+  trim_values(r.headers);
+  bool http11 = p->http_major > 1 || (p->http_major == 1 && p->http_minor >= 1);
   bool expect_continue = false;
+  int hosts = 0;
   for (auto& [n, v] : r.headers) {
-    if (n == "host") r.authority = v;
+    if (n == "host" && ++hosts == 1) r.authority = v;
     if (n == "expect" && strcasecmp(v.c_str(), "100-continue") == 0) expect_continue = true;
+  }
+  // An HTTP/1.1 request names its host exactly once (RFC 9112 3.2); the target's authority,
+  // when it has one, wins over Host's.
+  if (!split_target(self->url_, r) || hosts > 1 || (http11 && hosts == 0)) {
+    self->error_status_ = 400;
+    return -1;
   }
   if (p->content_length != ULLONG_MAX && p->content_length > self->conn_.options().max_body_bytes) {
     self->error_status_ = 413;
     return -1;  // 1 would mean "no body"; any other value stops the parser
   }
   Pending pending;
-  pending.http10 = !(p->http_major > 1 || (p->http_major == 1 && p->http_minor >= 1));
+  pending.http10 = !http11;
   self->request_.protocol = pending.http10 ? "http/1.0" : "http/1.1";
   // curl asks before sending a large body; say yes unless earlier answers are still queued (an
   // HTTP/1.0 client knows no 100, RFC 9110 15.2).
@@ -332,10 +374,12 @@ int H1::on_message_complete(http_parser* hp) {
   if (self->final_) self->closing_ = true;
   Pending* p = self->find(self->body_id_);
   if (p && p->streaming) {
+    trim_values(self->trailers_);
     p->in.trailers = std::move(self->trailers_);
     p->in.end = true;
     self->deliver(*p);
   } else if (p && !self->streams()) {
+    trim_values(self->trailers_);
     self->request_.trailers = std::move(self->trailers_);
     self->dispatch(*p);
   }

@@ -208,6 +208,9 @@ int H2::on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_t* name,
   } else if (n == ":scheme") {
     // the connection knows whether it is TLS; the client's claim is not trusted
   } else {
+    // A request may name its host with host instead of :authority (RFC 9113 8.3.1); nghttp2
+    // refuses one whose two differ.
+    if (n == "host" && r.authority.empty()) r.authority = v;
     r.headers.emplace_back(std::string(n), std::move(v));
   }
   return 0;

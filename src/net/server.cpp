@@ -2,11 +2,13 @@
 // The core frees itself in its last close callback, so the Server handle may go at any time.
 #include "net/server.h"
 
+#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "net/conn.h"
 
@@ -76,11 +78,29 @@ bool ListenerCore::listen(uv_loop_t* l, std::string& error) {
   return rc == 0;
 }
 
+// host's address: an IPv4 or IPv6 literal, else a name resolved at once (a server starts
+// listening before its first request, and names to listen on are local: "localhost", the
+// machine's own).
+static int listen_address(const std::string& host, int port, sockaddr_storage* addr) {
+  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(addr)) == 0) return 0;
+  if (uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(addr)) == 0) return 0;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 || !found) {
+    return UV_EAI_NONAME;
+  }
+  std::memcpy(addr, found->ai_addr, found->ai_addrlen);
+  freeaddrinfo(found);
+  return 0;
+}
+
 int listen_socket(const std::string& host, int port, int* bound_port, std::string& error) {
-  bool v6 = host.find(':') != std::string::npos;
   sockaddr_storage addr{};
-  int rc = v6 ? uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr))
-              : uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr));
+  int rc = listen_address(host, port, &addr);
+  bool v6 = addr.ss_family == AF_INET6;
   // Each step runs while the ones before succeeded; the first to fail leaves its errno in rc.
   auto step = [&rc](bool ok) {
     if (rc == 0 && !ok) rc = uv_translate_sys_error(errno);

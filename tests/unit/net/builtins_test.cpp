@@ -1259,6 +1259,72 @@ TEST(NetValkTrailers, NodeHttp2AndRawHttp11AgainstServe) {
   EXPECT_NE(log.find("http/read: the trailers are over max-header-list-bytes (8192)"), std::string::npos) << log;
 }
 
+// A streamed answer's content-length binds its writes: one past it is refused, an end short of it
+// cuts the answer (HTTP/1.1 closes the connection, curl's "partial file", 18; HTTP/2 resets the
+// stream, 92) instead of leaving the peer waiting for bytes that never come; HEAD sends none.
+const char* kLengthServer = R"(
+(fun {answer s path} {
+  select
+    {(== path "/less") (do (http/respond s 200 (dict "content-length" "5")) (await (http/write s "01")) (http/end s))}
+    {(== path "/more") (do (http/respond s 200 (dict "content-length" "2")) (await (http/write s "0")) (await (http/write s "12")))}
+    {(== path "/bad") (http/respond s 200 (dict "content-length" "+5"))}
+    {otherwise (do (http/respond s 200 (dict "content-length" "2")) (await (http/write s "01")) (http/end s))}
+})
+(def {srv} (http/serve ["port" PORT "stream-body" 1] (\ {req} {answer (get req "stream") (get req "path")})))
+)";
+
+TEST(NetValkStreaming, ContentLengthBindsAStreamedAnswer) {
+  int port = free_port();
+  Peer peer(kValk + " " + program("length.valk", with_port(kLengthServer, port)), port);
+  ASSERT_GT(peer.pid, 0);
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  auto get = [&](const std::string& flags, const std::string& path) {
+    Shell r = sh("curl -s --max-time 10 " + flags + " -w \" %{http_code}\" " + base + path + "; printf \" %s\" $?", 20);
+    return r.out;
+  };
+  EXPECT_EQ(get("--http1.1", "/ok"), "01 200 0");
+  EXPECT_EQ(get("--http2-prior-knowledge", "/ok"), "01 200 0");
+  EXPECT_EQ(get("--http1.1", "/less"), "01 200 18");
+  EXPECT_NE(get("--http2-prior-knowledge", "/less").find(" 92"), std::string::npos);
+  EXPECT_EQ(get("--http1.1 -I", "/less"), "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n 200 0");
+  EXPECT_EQ(get("--http1.1", "/bad"), "internal server error\n 500 0");
+  get("--http1.1", "/more");
+  std::string log = sh("cat " + certs().dir + "/peer" + std::to_string(port) + ".log").out;
+  EXPECT_NE(log.find("http/end: the body has 2 of the 5 bytes of its content-length"), std::string::npos) << log;
+  EXPECT_NE(log.find("http/write: the body would pass its content-length (2 bytes) with 3"), std::string::npos) << log;
+  EXPECT_NE(log.find("http/respond: content-length must be a number of bytes, got \"+5\""), std::string::npos) << log;
+}
+
+// The request target and fields of HTTP/1.1 (RFC 9112 3.2, RFC 9110 5.5), raw: an absolute-form
+// target's authority wins over Host's, a fragment is dropped, a value loses the whitespace around
+// it, and a request with no Host or two is answered 400. Over HTTP/2, host stands for :authority.
+TEST(NetValkHttp11, RequestTargetHostAndFieldValues) {
+  int port = free_port();
+  std::string text = "(def {s} (http/serve [\"port\" " + std::to_string(port) +
+                     "] (\\ {r} {str/format \"%s|%s|%s|%s|\" (get r \"path\") (get r \"query\") "
+                     "(get r \"authority\") (get (get r \"headers\") \"x-sp\" \"none\")})))";
+  Peer peer(kValk + " " + program("target.valk", text), port);
+  ASSERT_GT(peer.pid, 0);
+  auto body = [&](const std::string& head) {
+    std::string got = raw_peer(port, head + "Connection: close\r\n\r\n", "read");
+    size_t at = got.find("\r\n\r\n");
+    return at == std::string::npos ? got : got.substr(0, got.find("\r\n")) + " " + got.substr(at + 4);
+  };
+  EXPECT_EQ(body("GET http://x:81/abs?q=1 HTTP/1.1\r\nHost: y\r\n"), "HTTP/1.1 200 OK /abs|q=1|x:81|none|");
+  EXPECT_EQ(body("GET http://x HTTP/1.1\r\nHost: x\r\n"), "HTTP/1.1 200 OK /||x|none|");
+  EXPECT_EQ(body("GET /a?b?c#frag HTTP/1.1\r\nHost: h\r\nX-Sp:   padded \t \r\n"),
+            "HTTP/1.1 200 OK /a|b?c|h|padded|");
+  EXPECT_EQ(body("GET / HTTP/1.0\r\n"), "HTTP/1.1 200 OK /|||none|");  // 1.0 needs no Host
+  EXPECT_EQ(body("GET / HTTP/1.1\r\n"), "HTTP/1.1 400 Bad Request ");
+  EXPECT_EQ(body("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n"), "HTTP/1.1 400 Bad Request ");
+  // HTTP/2: node sends a host field and no :authority when given one (RFC 9113 8.3.1 allows it).
+  std::string js = program("h2host.js",
+                           "const c=require('http2').connect('http://127.0.0.1:'+process.argv[2]);"
+                           "const q=c.request({':path':'/p','host':'hosty'});let b='';q.setEncoding('utf8');"
+                           "q.on('data',d=>b+=d);q.on('close',()=>{console.log(b);c.close();});q.end();");
+  EXPECT_EQ(sh("node " + js + " " + std::to_string(port), 30).out, "/p||hosty|none|\n");
+}
+
 // The Valk client's trailers against node's http2 server, which answers the request's x-sum
 // trailer and the body's length, with its own trailer x-server.
 TEST(NetValkTrailers, ClientAgainstNodeHttp2Server) {
