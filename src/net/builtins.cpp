@@ -781,6 +781,11 @@ std::function<void(net::ClientRequest::ChunkGiver)> body_source(VM& vm, Value fn
 // sent (RFC 3986 3.1, 3.5).
 bool parse_url(std::string_view url, net::ClientRequest& r) {
   url = url.substr(0, url.find('#'));
+  // Spaces and control bytes would end the request line (HTTP/1.1) or be reset by the peer
+  // (HTTP/2): a URL has them percent-encoded.
+  for (unsigned char c : url) {
+    if (c <= ' ' || c == 0x7f) return false;
+  }
   size_t colon = url.find("://");
   if (colon == std::string_view::npos) return false;
   r.scheme = std::string(url.substr(0, colon));
@@ -818,9 +823,25 @@ bool parse_url(std::string_view url, net::ClientRequest& r) {
     if (port < 1 || port > kMaxPort) return false;
     r.port = port;
   }
-  if (host.empty()) return false;
+  if (host.empty() || authority.find('@') != std::string_view::npos) return false;  // no user:password@
   r.host = std::string(host);
   return true;
+}
+
+// What the peer would reset the stream for, found at the call instead (nghttp2's checks): a
+// method that is no token, a content-length that is not the String body's.
+std::string request_problem(VM& vm, const net::ClientRequest& r) {
+  if (r.method.empty() || !nghttp2_check_method(reinterpret_cast<const uint8_t*>(r.method.data()), r.method.size())) {
+    return "option \"method\" must be a method name (letters, digits and !#$%&'*+-.^_`|~), got " +
+           readable_for_message(str(vm, r.method));
+  }
+  if (r.body_source) return "";
+  for (const auto& [name, value] : r.headers) {
+    if (name == "content-length" && value != std::to_string(r.body.size())) {
+      return "header content-length is " + value + " but the body has " + std::to_string(r.body.size()) + " bytes";
+    }
+  }
+  return "";
 }
 
 Value bad_url(VM& vm, const char* fn, Value url) {
@@ -869,6 +890,8 @@ Value builtin_request(VM& vm, Args a) {
   if (o.cert_file.empty() != o.key_file.empty()) {
     return vm.error("http/request: options \"cert\" and \"key\" go together");
   }
+  std::string problem = request_problem(vm, r);
+  if (!problem.empty()) return vm.error("http/request: " + problem);
   std::string error;
   const auto& client = client_for(vm, o, error);
   if (!client) return vm.error("http/request: " + error);
