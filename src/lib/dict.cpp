@@ -23,9 +23,9 @@ Value unpaired_error(VM& vm, const char* fn) {
 
 Value builtin_dict(VM& vm, Args a) {
   if (a.n % 2 != 0) return unpaired_error(vm, "dict");
-  Value d = dict_empty(vm.heap());
-  for (uint32_t i = 0; i < a.n; i += 2) d = dict_assoc(vm.heap(), d, a[i], a[i + 1]);
-  return d;
+  DictBuilder d(vm.heap());
+  for (uint32_t i = 0; i < a.n; i += 2) d.add(a[i], a[i + 1]);
+  return d.finish();
 }
 
 Value builtin_get(VM& vm, Args a) {
@@ -80,16 +80,16 @@ Value builtin_entries(VM& vm, Args a) { return list_of<Part::kEntries>(vm, "dict
 Value builtin_from_entries(VM& vm, Args a) {
   const char* fn = "dict/from-entries";
   if (!is_qexpr(a[0])) return arg_error(vm, fn, 0, "a Q-expression", a[0]);
-  Value d = dict_empty(vm.heap());
+  DictBuilder d(vm.heap());
   for (Value c = a[0]; is_cons(c); c = cdr(c)) {
     Value e = car(c);
     if (!is_qexpr(e) || list_length(e) != 2 || !cdr(cdr(e)).is_nil()) {
       return vm.error(std::string(fn) + ": each entry must be a Q-expression {key value}, got " +
                       readable_for_message(e));
     }
-    d = dict_assoc(vm.heap(), d, car(e), car(cdr(e)));
+    d.add(car(e), car(cdr(e)));
   }
-  return d;
+  return d.finish();
 }
 
 Value builtin_is_dict(VM&, Args a) { return Value::fixnum(is_dict(a[0]) ? 1 : 0); }

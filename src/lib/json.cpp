@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "config/limits.h"
@@ -78,7 +79,7 @@ const Parser& parser() {
 struct Building {
   struct Open {
     ListBuilder list;                 // an array's items
-    Value dict = Value::undefined();  // an object so far (undefined for an array)
+    std::optional<DictBuilder> dict;  // an object's entries (none for an array)
     Value key = Value::undefined();   // the key whose value comes next
   };
   Heap& heap;
@@ -91,15 +92,15 @@ struct Building {
       return;
     }
     Open& top = open.back();
-    if (top.dict.is_undefined()) {
+    if (!top.dict) {
       top.list.push(v);
     } else {
-      top.dict = dict_assoc(heap, top.dict, top.key, v);  // a repeated key: the last one wins
+      top.dict->add(top.key, v);  // a repeated key: the last one wins
     }
   }
   Value close() {
     Open& top = open.back();
-    Value v = top.dict.is_undefined() ? top.list.finish() : top.dict;
+    Value v = top.dict ? top.dict->finish() : top.list.finish();
     open.pop_back();
     return v;
   }
@@ -108,9 +109,9 @@ struct Building {
 Building& at(void* ctx) { return *static_cast<Building*>(ctx); }
 
 const ValkJsonSink kSink = {
-    [](void* c) { at(c).open.push_back({ListBuilder(at(c).heap, true)}); },
+    [](void* c) { at(c).open.push_back({ListBuilder(at(c).heap, true), std::nullopt}); },
     [](void* c) { at(c).add(at(c).close()); },
-    [](void* c) { at(c).open.push_back({ListBuilder(at(c).heap, true), dict_empty(at(c).heap)}); },
+    [](void* c) { at(c).open.push_back({ListBuilder(at(c).heap, true), DictBuilder(at(c).heap)}); },
     [](void* c, const char* s, size_t n) { at(c).open.back().key = make_string(at(c).heap, {s, n}); },
     [](void* c) { at(c).add(at(c).close()); },
     [](void* c, int64_t v) { at(c).add(make_int(at(c).heap, v)); },

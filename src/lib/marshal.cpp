@@ -731,8 +731,9 @@ bool Decoder::finish_pairs(const Item& it) {
   if (it.step == Step::kFinishTable) {
     for (uint32_t i = 0; i < it.b; ++i) table_set(heap_, holder, scratch_[it.a + 2 * i], scratch_[it.a + 2 * i + 1]);
   } else {
-    Value d = dict_empty(heap_);
-    for (uint32_t i = 0; i < it.b; ++i) d = dict_assoc(heap_, d, scratch_[it.a + 2 * i], scratch_[it.a + 2 * i + 1]);
+    DictBuilder entries(heap_);
+    for (uint32_t i = 0; i < it.b; ++i) entries.add(scratch_[it.a + 2 * i], scratch_[it.a + 2 * i + 1]);
+    Value d = entries.finish();
     auto* shell = holder.as<Dict>();
     shell->root = d.as<Dict>()->root;
     shell->count = d.as<Dict>()->count;

@@ -62,9 +62,9 @@ Value builtin_vals(VM& vm, Args a) { return list_of<false>(vm, "table/vals", a);
 
 Value builtin_to_dict(VM& vm, Args a) {
   if (Value e = check_table(vm, "table/to-dict", a[0]); !e.is_undefined()) return e;
-  Value d = dict_empty(vm.heap());
-  table_for_each(a[0], [&](Value k, Value v) { d = dict_assoc(vm.heap(), d, k, v); });
-  return d;
+  DictBuilder d(vm.heap());
+  table_for_each(a[0], [&](Value k, Value v) { d.add(k, v); });
+  return d.finish();
 }
 
 Value builtin_is_table(VM&, Args a) { return Value::fixnum(is_table(a[0]) ? 1 : 0); }

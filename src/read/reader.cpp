@@ -151,12 +151,12 @@ bool Reader::close_list(char close) {
 // [k1 v1 k2 v2]: keys and values are data, as in a Q-expression; a later key replaces an equal
 // earlier one. Undefined when a key has no value.
 Value Reader::dict_literal(Value items) {
-  Value d = dict_empty(heap_);
+  DictBuilder d(heap_);
   for (Value c = items; is_cons(c); c = cdr(cdr(c))) {
     if (!is_cons(cdr(c))) return Value::undefined();
-    d = dict_assoc(heap_, d, car(c), car(cdr(c)));
+    d.add(car(c), car(cdr(c)));
   }
-  return d;
+  return d.finish();
 }
 
 bool Reader::read_string() {

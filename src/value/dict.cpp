@@ -3,6 +3,7 @@
 // levels, then a collision node), so the recursion below is bounded.
 #include "value/dict.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "value/equal.h"
@@ -220,6 +221,83 @@ Value dict_refill(Heap& heap, Value shape, const Value* values) {
   auto* d = shape.as<Dict>();
   if (d->root.is_undefined()) return dict_empty(heap);
   return make_dict(heap, refill_node(heap, d->root.as<DictNode>(), values), d->count);
+}
+
+// Equal keys have equal hashes: after a stable sort by hash, each run of one hash keeps its
+// distinct keys in the order they came, each with the last value given for it.
+void DictBuilder::keep_unique() {
+  std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.hash < b.hash; });
+  size_t kept = 0;
+  for (size_t run = 0; run < entries_.size();) {
+    size_t run_end = run;
+    while (run_end < entries_.size() && entries_[run_end].hash == entries_[run].hash) ++run_end;
+    size_t run_kept = kept;
+    for (size_t i = run; i < run_end; ++i) {
+      size_t j = run_kept;
+      while (j < kept && !(entries_[j].key == entries_[i].key || values_equal(entries_[j].key, entries_[i].key))) ++j;
+      if (j < kept) {
+        entries_[j].value = entries_[i].value;
+      } else {
+        entries_[kept++] = entries_[i];
+      }
+    }
+    run = run_end;
+  }
+  entries_.resize(kept);
+}
+
+// The node of entries [begin, end), whose hashes agree below `shift`: the shape assoc gives
+// them (one pair per slot of five bits, a child node where two or more share it, a collision
+// node once all 64 bits agree).
+Value DictBuilder::build(size_t begin, size_t end, int shift) {
+  if (shift >= kHashBits) {
+    DictNode* c = new_node(*heap_, uint32_t(end - begin), dictflag::kCollision, uint32_t(end - begin));
+    for (size_t i = begin; i < end; ++i) {
+      c->pairs()[2 * (i - begin)] = entries_[i].key;
+      c->pairs()[2 * (i - begin) + 1] = entries_[i].value;
+    }
+    return finish_node(*heap_, c);
+  }
+  // A stable counting sort of the range by this level's slot (a collision node keeps the order
+  // the keys came in).
+  size_t starts[33] = {};
+  for (size_t i = begin; i < end; ++i) ++starts[((entries_[i].hash >> shift) & 31) + 1];
+  for (int s = 0; s < 32; ++s) starts[s + 1] += starts[s];
+  size_t fill[32];
+  std::copy(starts, starts + 32, fill);
+  for (size_t i = begin; i < end; ++i) scratch_[begin + fill[(entries_[i].hash >> shift) & 31]++] = entries_[i];
+  std::copy(scratch_.begin() + ptrdiff_t(begin), scratch_.begin() + ptrdiff_t(end), entries_.begin() + ptrdiff_t(begin));
+  // Children first: the node is then allocated last, as assoc allocates a path's nodes.
+  Value slots[32];
+  uint32_t bitmap = 0, npairs = 0;
+  for (int s = 0; s < 32; ++s) {
+    size_t from = begin + starts[s], to = begin + starts[s + 1];
+    if (from == to) continue;
+    bitmap |= 1u << s;
+    ++npairs;
+    slots[s] = to - from == 1 ? Value::undefined() : build(from, to, shift + kBits);
+  }
+  DictNode* n = new_node(*heap_, npairs, 0, bitmap);
+  Value* p = n->pairs();
+  for (int s = 0; s < 32; ++s) {
+    if (!(bitmap & (1u << s))) continue;
+    const Entry& e = entries_[begin + starts[s]];
+    bool child = starts[s + 1] - starts[s] > 1;
+    *p++ = child ? Value::undefined() : e.key;
+    *p++ = child ? slots[s] : e.value;
+  }
+  return finish_node(*heap_, n);
+}
+
+Value DictBuilder::finish() {
+  if (entries_.empty()) return dict_empty(*heap_);
+  keep_unique();
+  scratch_.resize(entries_.size());
+  Value root = build(0, entries_.size(), 0);
+  Value d = make_dict(*heap_, root, entries_.size());
+  entries_.clear();
+  scratch_.clear();
+  return d;
 }
 
 Value dict_dissoc(Heap& heap, Value dict, Value key) {

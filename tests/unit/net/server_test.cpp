@@ -221,8 +221,8 @@ TEST(NetServer, ListenSocketAndAFedServer) {
   int unused = 0;
   EXPECT_EQ(listen_socket("127.0.0.1", port, &unused, error), -1);
   EXPECT_EQ(error, "listen 127.0.0.1:" + std::to_string(port) + ": address already in use");
-  EXPECT_EQ(listen_socket("no-address", 80, &unused, error), -1);
-  EXPECT_EQ(error, "listen no-address:80: invalid argument");
+  EXPECT_EQ(listen_socket("", 80, &unused, error), -1);
+  EXPECT_EQ(error, "listen :80: unknown node or service");
   ServerOptions o;
   o.fed = true;
   o.port = port;  // taken, but a fed server binds nothing
