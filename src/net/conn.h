@@ -119,8 +119,8 @@ class Connection {
   void respond_later(int64_t id, Response&& response);
   // The protocol, for the streamed-body calls of a Responder; null once closing.
   Protocol* protocol() { return closing_ ? nullptr : proto_.get(); }
-  // Output waits (a window update, a chunk): flush at the loop's prepare phase, or after the
-  // current feed when inside one.
+  // Output waits (a window update, a chunk): flush at the loop's next turn, before it polls, or
+  // after the current feed when inside one.
   void poke();
   bool counted = false;  // registered with the server (ServerCore::add)
 
@@ -137,7 +137,7 @@ class Connection {
   static void on_read(uv_stream_t*, ssize_t n, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);
   static void on_timer(uv_timer_t*);
-  static void on_later(uv_prepare_t*);
+  static void on_later(uv_idle_t*);
   static void on_closed(uv_handle_t*);
   void received(std::string_view cipher);
   bool choose_protocol(std::string_view plain);
@@ -150,9 +150,13 @@ class Connection {
 
   uv_tcp_t tcp_;
   uv_timer_t timer_;
-  // Answers given outside a feed (a handler's fiber, a timer) are flushed together just before
-  // the loop next waits for I/O: one write for a batch of streams, not one per answer.
-  uv_prepare_t later_;
+  // Answers given outside a feed (a handler's fiber, a timer) are flushed together at the loop's
+  // next turn, before it polls: one write for a batch of streams, not one per answer. An idle
+  // handle, not a prepare one: while one is active the poll does not block, so a flush that
+  // stopped after kHttpSyncWriteRounds goes on as fast as the socket takes the output. (A prepare
+  // handle restarted from its own callback left that poll asleep until the connection's tick:
+  // a large answer to a peer that sent nothing back went at about 2 MB a second.)
+  uv_idle_t later_;
   std::unique_ptr<TlsChannel> tls_;
   std::unique_ptr<Protocol> proto_;
   std::string early_;      // plain bytes before the protocol is known

@@ -89,7 +89,7 @@ Connection::Connection(ServerCore& s, SSL_CTX* tls) : server(s) {
   ignore_sigpipe();
   uv_tcp_init(s.loop, &tcp_);
   uv_timer_init(s.loop, &timer_);
-  uv_prepare_init(s.loop, &later_);
+  uv_idle_init(s.loop, &later_);
   tcp_.data = this;
   timer_.data = this;
   later_.data = this;
@@ -200,7 +200,7 @@ void Connection::flush() {
   // When libuv finishes a write, on_write flushes again: a protocol may wait for its output to
   // be written (a streamed answer's next chunk, output held back at the high-water mark). What
   // the socket took at once has no such callback, so flush again here: a few rounds, then on
-  // the loop's next turn.
+  // the loop's next turn (poke), which runs without waiting for an event.
   for (uint32_t round = 0;; ++round) {
     flushing_ = true;
     if (proto_) proto_->produce();
@@ -281,13 +281,14 @@ void Connection::respond_later(int64_t id, Response&& response) {
 void Connection::poke() {
   // An answer given inside the handler call, itself inside nghttp2_session_mem_recv, waits for
   // the flush that follows feeding: nghttp2 must not be asked for output from its callbacks.
-  // Any other waits for the prepare phase, so that the answers of many fibers leave in one write.
-  if (!in_feed_ && !uv_is_active(reinterpret_cast<uv_handle_t*>(&later_))) uv_prepare_start(&later_, on_later);
+  // Any other waits for the loop's next turn, so that the answers of many fibers leave in one
+  // write.
+  if (!in_feed_ && !uv_is_active(reinterpret_cast<uv_handle_t*>(&later_))) uv_idle_start(&later_, on_later);
 }
 
-void Connection::on_later(uv_prepare_t* p) {
+void Connection::on_later(uv_idle_t* p) {
   auto* self = static_cast<Connection*>(p->data);
-  uv_prepare_stop(p);
+  uv_idle_stop(p);
   try {
     self->flush();
   } catch (...) {
