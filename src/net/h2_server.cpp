@@ -76,6 +76,7 @@ class H2 final : public Protocol {
                              nghttp2_data_source*, void*);
   void deliver(int32_t id, Stream& s);
   void drop_inbox(int32_t id, Stream& s);
+  void drop_body(int32_t id, Stream& s);
   void fail_stream(Stream& s, const std::string& error);
   void body_chunk(int32_t id, Stream& s, const uint8_t* data, size_t len);
   void over_limit(int32_t id, Stream& s, const std::string& error, int status);
@@ -359,6 +360,16 @@ void H2::drop_inbox(int32_t id, Stream& s) {
   s.in.bytes.clear();
 }
 
+// The handler is done with the body unread (answered whole, or a streamed answer ended): what
+// waits is dropped and the rest is dropped as it comes (on_data_chunk opens the window at once),
+// so the peer finishes its upload instead of waiting for a window the handler would never open.
+void H2::drop_body(int32_t id, Stream& s) {
+  if (!s.streaming) return;
+  drop_inbox(id, s);
+  s.streaming = false;
+  s.in.fail("the request was answered");
+}
+
 // Gives the waiting reader what has arrived (at most one chunk), or the end; the stream's window
 // reopens by as much.
 void H2::deliver(int32_t id, Stream& s) {
@@ -414,6 +425,9 @@ bool H2::end(int64_t id, Headers& trailers) {
   Stream* s = find(int32_t(id));
   if (!s || !s->out_stream || s->out_end) return false;
   s->out_end = true;
+  // A body that has all arrived stays readable; the rest of one still coming is dropped, as
+  // after a whole answer (over HTTP/1.1 too, once the answer is out).
+  if (!s->in.end) drop_body(int32_t(id), *s);
   if (!s->head) s->response.trailers = std::move(trailers);
   if (s->deferred) {
     s->deferred = false;
@@ -457,12 +471,7 @@ ssize_t H2::read_stream(nghttp2_session*, int32_t id, uint8_t* buf, size_t len, 
 void H2::respond(int64_t id, Response&& response) {
   Stream* s = find(int32_t(id));
   if (!s || s->answered) return;
-  if (s->streaming) {
-    // Answered whole before reading all the body: the rest is dropped as it comes.
-    drop_inbox(int32_t(id), *s);
-    s->streaming = false;
-    fail_stream(*s, "the request was answered");
-  }
+  drop_body(int32_t(id), *s);  // answered whole before reading all the body
   submit(int32_t(id), *s, std::move(response));
 }
 

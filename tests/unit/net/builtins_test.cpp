@@ -385,7 +385,9 @@ TEST(NetValk, ServeAndRequestUnderGcStress) {
 // headers went out, /after waits 1 s and then prints what each of http/read, http/respond,
 // http/write and http/end says, /twice writes again before its first write (over the buffer) is
 // taken and answers the error, /die writes a part and then ends the server's process, /wait waits
-// 50 ms and answers how many handlers ran at once at most so far, /hello answers at once.
+// 50 ms and answers how many handlers ran at once at most so far, /tick answers "tick\n" by
+// http/respond, http/write and http/end without reading the body (/tick?read then reads it and
+// prints what the read says), /hello answers at once.
 const char* kStreamProgram = R"(
 (def {msg} (\ {e} {error/message e}))
 (def {running} 0)
@@ -429,6 +431,11 @@ const char* kStreamProgram = R"(
        (await (aio/sleep 50))
        (def {running} (- running 1))
        (str/format "%d" most))}
+    {(== (get req "path") "/tick") (do
+       (http/respond s 200 (dict "content-type" "text/plain"))
+       (await (http/write s "tick\n"))
+       (http/end s)
+       (if (== (get req "query") "read") {print "tick read:" (try {await (http/read s)} msg)} {()}))}
     {(== (get req "path") "/boom-late") (do (http/respond s 200) (await (http/write s "part")) (await (aio/sleep 100)) (head 1))}
     {otherwise "hello"})
 })
@@ -800,6 +807,31 @@ TEST(NetValkStreaming, H2HeadOnAStreamedAnswerHasNoBody) {
   EXPECT_EQ(two.status, 0) << two.out;
   EXPECT_EQ(count(two.out, ":status: 200"), 2u) << two.out;
   EXPECT_EQ(count(two.out, "recv DATA frame <length="), count(two.out, "recv DATA frame <length=0,")) << two.out;
+}
+
+// A streamed answer that ends while the request's body is unread (the handler never reads it):
+// the rest of the body is read and dropped, as after a whole answer, so the upload finishes.
+// Before, over HTTP/2 the unread part held the stream's window shut and the client waited forever
+// for a WINDOW_UPDATE (HTTP/1.1 did not stall). /tick ends its answer by http/end, /gen by
+// returning; a read after the end fails.
+TEST(NetValkStreaming, UnreadBodyAfterAStreamedAnswerIsDropped) {
+  int port = free_port();
+  StreamServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  std::string up = blob(300'000), big = blob(5'000'000);
+  Shell tick = sh("nghttp -d " + big + " " + base + "/tick", 15);
+  EXPECT_EQ(tick.status, 0) << tick.out;
+  EXPECT_EQ(tick.out, "tick\n");
+  EXPECT_EQ(sh("nghttp -d " + up + " \"" + base + "/gen?1\" | wc -c", 15).out, "65536\n");
+  // Not curl over h2c: curl 7.88 whose answer has ended before its upload spins (polling to
+  // write, writing nothing), against a whole answer of ours too; against node's http2 server it
+  // fails with a framing error instead.
+  EXPECT_EQ(sh(curl("--http1.1 --data-binary @" + big + " " + base + "/tick"), 25).out, "tick\n");
+  EXPECT_EQ(sh("nghttp -d " + big + " \"" + base + "/tick?read\"", 15).out, "tick\n");
+  EXPECT_EQ(sh(curl("--http2-prior-knowledge " + base + "/hello")).out, "hello");
+  std::string log = sh("cat " + s.log).out;
+  EXPECT_NE(log.find("tick read: http/read: the request was answered\n"), std::string::npos) << log;
 }
 
 // 5 MB streamed to an HTTP/1.0 client in 64 KiB writes: every byte arrives, unframed, before the
