@@ -51,6 +51,7 @@ struct Pending {
   uint64_t deadline = 0;
   size_t sent = 0;  // request body bytes handed to nghttp2
   bool ended = false;  // the peer's END_STREAM arrived: the response is complete
+  bool head_done = false;  // the final (not 1xx) answer's HEADERS arrived: a later one is the trailers
   int retries = 0;
 };
 
@@ -443,7 +444,10 @@ int ClientConn::on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_
   std::string v(reinterpret_cast<const char*>(value), valuelen);
   if (n == ":status") {
     r.status = std::atoi(v.c_str());
-  } else if (f->headers.cat == NGHTTP2_HCAT_HEADERS && r.status >= 200) {
+  } else if (r.status < 200) {
+    // An interim answer's field (a 1xx such as 103 Early Hints): dropped. The final answer's
+    // HEADERS follows, which nghttp2 marks NGHTTP2_HCAT_HEADERS as it marks trailers.
+  } else if (it->second->head_done) {
     r.trailers.emplace_back(std::move(n), std::move(v));
   } else {
     // Room for a usual response's fields at once, rather than growing 1, 2, 4, 8.
@@ -597,6 +601,7 @@ int ClientConn::on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* us
       // The peer answers: it processed the request, which will not go again.
       it->second->replayable = false;
       std::string().swap(it->second->replay);
+      if (it->second->response.status >= 200) it->second->head_done = true;
     }
     if (it != self->streams_.end() && it->second->body && !it->second->delivered &&
         it->second->response.status >= 200) {

@@ -285,6 +285,54 @@ TEST(NetClient, AgainstNodeResetAndGoaway) {
   EXPECT_EQ(g.client->connections_opened(), 2u);
 }
 
+// Interim answers (1xx) before the final one: node sends 103 Early Hints (and a 100 on /two)
+// with fields of their own, then the final HEADERS, a body and on /trailers a trailer. The
+// response's headers are the final answer's, the interim fields dropped, and its trailers only
+// the trailer's. Before, nghttp2 marking the final HEADERS after a 1xx as NGHTTP2_HCAT_HEADERS
+// made its fields the trailers, and the 103's fields the headers. Whole and streamed alike.
+TEST(NetClient, InterimAnswersBeforeTheFinalOne) {
+  int port = free_port();
+  NodePeer peer("node_103", port,
+     "const h2 = require(\"http2\");\n"
+     "const s = h2.createServer();\n"
+     "s.on(\"stream\", (st, hd) => {\n"
+     "  const p = hd[\":path\"];\n"
+     "  if (p === \"/two\") st.additionalHeaders({\":status\": 100, \"x-interim\": \"100\"});\n"
+     "  st.additionalHeaders({\":status\": 103, \"link\": \"</a>; rel=preload\"});\n"
+     "  const trailers = p === \"/trailers\";\n"
+     "  st.respond({\":status\": 200, \"x-final\": \"yes\"}, {waitForTrailers: trailers});\n"
+     "  if (trailers) st.on(\"wantTrailers\", () => st.sendTrailers({\"x-t\": \"1\"}));\n"
+     "  st.end(\"after103\");\n"
+     "});\n"
+     "s.listen(" + std::to_string(port) + ", \"127.0.0.1\");\n");
+  ASSERT_GT(peer.pid, 0);
+  ClientLoop c;
+  c.send(get("http", port, "/"));
+  c.send(get("http", port, "/two"));
+  c.send(get("http", port, "/trailers"));
+  ClientRequest streamed = get("http", port, "/");
+  streamed.stream_body = true;
+  c.send(streamed);
+  ASSERT_TRUE(c.run());
+  const Headers final_fields{{"x-final", "yes"}};
+  for (size_t i = 0; i < 4; i++) {
+    const ClientResponse& r = c.answers[i].response;
+    EXPECT_EQ(c.answers[i].error, "") << i;
+    EXPECT_EQ(r.status, 200) << i;
+    // node adds a date field to the final answer.
+    Headers fields;
+    for (const auto& h : r.headers) {
+      if (h.first != "date") fields.push_back(h);
+    }
+    EXPECT_EQ(fields, final_fields) << i;
+  }
+  EXPECT_EQ(c.answers[0].response.body, "after103");
+  EXPECT_EQ(c.answers[0].response.trailers, Headers{});
+  EXPECT_EQ(c.answers[1].response.trailers, Headers{});
+  EXPECT_EQ(c.answers[2].response.trailers, (Headers{{"x-t", "1"}}));
+  EXPECT_EQ(c.finish(), 0);
+}
+
 // The server name sent in TLS (SNI): a host name, never an IP literal (RFC 6066 3). node's
 // server answers with the name it received, or "none".
 TEST(NetClient, ServerNameSentForNamesNotAddresses) {
