@@ -18,35 +18,44 @@ using simdjson::error_code;
 // run time. It cannot say where an error is; On-Demand can (but only with the portable kernel,
 // since we are built for any x86-64), so a malformed document is walked once more with it.
 
-void emit(simdjson::dom::element e, const ValkJsonSink& sink, void* ctx) {
+// The DOM parser is given one level more than max_depth: its own count leaves out an empty
+// innermost array or object but counts a scalar's, so at max_depth it refused 1024 arrays around
+// a number and took 1024 around nothing. Here an array or object deeper than max_depth ends the
+// emit (false), and the walk below says where.
+bool emit(simdjson::dom::element e, const ValkJsonSink& sink, void* ctx, uint32_t depth, uint32_t max_depth) {
   using simdjson::dom::element_type;
   switch (e.type()) {
     case element_type::ARRAY: {
+      if (depth > max_depth) return false;
       sink.array_begin(ctx);
       simdjson::dom::array items = e.get_array().value_unsafe();  // a copy: the result is a temporary
-      for (simdjson::dom::element x : items) emit(x, sink, ctx);
+      for (simdjson::dom::element x : items) {
+        if (!emit(x, sink, ctx, depth + 1, max_depth)) return false;
+      }
       sink.array_end(ctx);
-      return;
+      return true;
     }
     case element_type::OBJECT: {
+      if (depth > max_depth) return false;
       sink.object_begin(ctx);
       simdjson::dom::object fields = e.get_object().value_unsafe();
       for (auto field : fields) {
         sink.key(ctx, field.key.data(), field.key.size());
-        emit(field.value, sink, ctx);
+        if (!emit(field.value, sink, ctx, depth + 1, max_depth)) return false;
       }
       sink.object_end(ctx);
-      return;
+      return true;
     }
-    case element_type::INT64: return sink.integer(ctx, e.get_int64().value_unsafe());
-    case element_type::UINT64: return sink.real(ctx, double(e.get_uint64().value_unsafe()));
-    case element_type::DOUBLE: return sink.real(ctx, e.get_double().value_unsafe());
+    case element_type::INT64: sink.integer(ctx, e.get_int64().value_unsafe()); return true;
+    case element_type::UINT64: sink.real(ctx, double(e.get_uint64().value_unsafe())); return true;
+    case element_type::DOUBLE: sink.real(ctx, e.get_double().value_unsafe()); return true;
     case element_type::STRING: {
       std::string_view s = e.get_string().value_unsafe();
-      return sink.string(ctx, s.data(), s.size());
+      sink.string(ctx, s.data(), s.size());
+      return true;
     }
-    case element_type::BOOL: return sink.boolean(ctx, e.get_bool().value_unsafe() ? 1 : 0);
-    case element_type::NULL_VALUE: return sink.null(ctx);
+    case element_type::BOOL: sink.boolean(ctx, e.get_bool().value_unsafe() ? 1 : 0); return true;
+    case element_type::NULL_VALUE: sink.null(ctx); return true;
   }
   __builtin_unreachable();
 }
@@ -54,10 +63,13 @@ void emit(simdjson::dom::element e, const ValkJsonSink& sink, void* ctx) {
 // ---- a malformed document ---------------------------------------------------------------------------
 
 // Walks every value with On-Demand, which stops where the text is wrong.
+// depth: the levels of arrays and objects v is in, and v itself when it is one (a scalar inside
+// the deepest allowed array is no level of its own).
 error_code walk(od::value v, uint32_t depth, uint32_t max_depth) {
-  if (depth > max_depth) return simdjson::DEPTH_ERROR;
   od::json_type type;
   if (auto e = v.type().get(type)) return e;
+  bool container = type == od::json_type::array || type == od::json_type::object;
+  if (container && depth > max_depth) return simdjson::DEPTH_ERROR;
   switch (type) {
     case od::json_type::array: {
       od::array a;
@@ -167,12 +179,12 @@ extern "C" __attribute__((visibility("default"))) ValkJsonResult valk_json_parse
   // The parser keeps its buffers between documents (simdjson copies the text into its own padded
   // buffer).
   thread_local simdjson::dom::parser parser(simdjson::SIMDJSON_MAXSIZE_BYTES);
-  if (parser.allocate(std::max<size_t>(size, 64), max_depth) != simdjson::SUCCESS) {
+  if (parser.allocate(std::max<size_t>(size, 64), max_depth + 1) != simdjson::SUCCESS) {
     return {kValkJsonOutOfMemory, kValkJsonOutOfMemory, 0};
   }
   simdjson::dom::element root;
   error_code e = parser.parse(text, size, true).get(root);
   if (e) return locate(text, size, max_depth, e);
-  emit(root, *sink, ctx);
+  if (!emit(root, *sink, ctx, 1, max_depth)) return locate(text, size, max_depth, simdjson::DEPTH_ERROR);
   return {kValkJsonOk, kValkJsonOk, 0};
 }

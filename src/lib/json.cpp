@@ -347,10 +347,8 @@ std::string encode_dict(Value v, std::string& out, uint32_t depth) {
   return "";
 }
 
+// depth: the levels of arrays and objects v is in, and v itself when it is one.
 std::string encode_value(Value v, std::string& out, uint32_t depth) {
-  if (depth > limits::kJsonMaxDepth) {
-    return "cannot encode a value nested deeper than " + std::to_string(limits::kJsonMaxDepth) + " levels";
-  }
   if (is_int(v)) {
     out += std::to_string(int_value(v));
     return "";
@@ -365,6 +363,9 @@ std::string encode_value(Value v, std::string& out, uint32_t depth) {
   if (v.is_empty_sexpr()) {
     out += "null";
     return "";
+  }
+  if ((is_list(v) || is_dict(v)) && depth > limits::kJsonMaxDepth) {
+    return "cannot encode a value nested deeper than " + std::to_string(limits::kJsonMaxDepth) + " levels";
   }
   if (is_list(v)) return encode_list(v, out, depth);
   if (is_dict(v)) return encode_dict(v, out, depth);
