@@ -147,6 +147,8 @@ Value builtin_record_get(VM& vm, Args a) {
   if (a.size() != 3) return count_error(vm, accessor, a.size() - 2, 1);
   Value r = a[2];
   std::string got = is_record(r) ? "a " + std::string(record_name(r.as<Record>()->desc)) : type_name(r);
+  // A record of a type defined again since, or in another isolate: the same name, another type.
+  if (is_record(r) && record_name(r.as<Record>()->desc) == record_name(desc)) got += " of another definition of it";
   return vm.error(accessor + ": argument 1 must be a " + std::string(record_name(desc)) + ", got " + got);
 }
 

@@ -34,14 +34,15 @@ Value need_strings(VM& vm, const char* fn, Args a, uint32_t n) {
 #define NEED_STRINGS(fn, n)                                                     \
   if (Value e_ = need_strings(vm, fn, a, n); !e_.is_undefined()) return e_
 
-Value need_valid(VM& vm, const char* fn, std::string_view s) {
+// `whose` names the String when it is not the one the function works on ("the needle's ").
+Value need_valid(VM& vm, const char* fn, std::string_view s, const char* whose = "") {
   size_t bad = utf8::first_invalid(s);
   if (bad == utf8::kValid) return Value::undefined();
-  return vm.error(std::string(fn) + ": invalid UTF-8 at byte " + std::to_string(bad));
+  return vm.error(std::string(fn) + ": invalid UTF-8 at " + whose + "byte " + std::to_string(bad));
 }
 
-#define NEED_VALID(fn, s)                                                       \
-  if (Value e_ = need_valid(vm, fn, s); !e_.is_undefined()) return e_
+#define NEED_VALID(fn, ...)                                                     \
+  if (Value e_ = need_valid(vm, fn, __VA_ARGS__); !e_.is_undefined()) return e_
 
 // A character index: negative counts from the end; `count` itself is allowed when `end_ok`.
 // Returns an Error value or undefined, with the index in `out`.
@@ -166,7 +167,7 @@ Value builtin_find(VM& vm, Args a) {
   NEED_STRINGS("str/find", 2);
   std::string_view s = sv(a[0]), needle = sv(a[1]);
   NEED_VALID("str/find", s);
-  NEED_VALID("str/find", needle);  // else it could match inside a character
+  NEED_VALID("str/find", needle, "the needle's ");  // else it could match inside a character
   size_t from = 0;
   if (a.n > 2) {
     if (Value e = char_index(vm, "str/find", a, 2, utf8::count(s), true, from); !e.is_undefined()) return e;

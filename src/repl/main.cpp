@@ -1,6 +1,7 @@
 // main.cpp: the valk command: runs the steps of the command line in order (expressions, files
 // read form by form, stdin), then the REPL when asked or when nothing else was given.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -92,6 +93,13 @@ int run_stream(VM& vm, std::FILE* in, const std::string& name) {
 
 int run_file(VM& vm, const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
+  // fopen opens a directory for reading; its first read fails (EISDIR): one message for both.
+  struct stat st;
+  if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::fclose(f);
+    f = nullptr;
+    errno = EISDIR;
+  }
   if (!f) {
     std::fprintf(stderr, "valk: cannot open %s: %s\n", path.c_str(), std::strerror(errno));
     return kExitError;

@@ -158,7 +158,9 @@ std::string prelude_hint(const ErrorObj* e, std::string_view message) {
   if (message.find(" must be a") == std::string_view::npos) return "";
   std::string entry = prelude_entry(e);
   if (entry.empty()) return "";
-  if (message.find("must be a Q-expression") != std::string_view::npos) {
+  // Only an argument that is not a list: "each entry must be a Q-expression" (dict/map's
+  // function returned a bad entry) is no list the call was given.
+  if (message.find("argument") != std::string_view::npos && message.find("must be a Q-expression") != std::string_view::npos) {
     return "hint: `" + entry + "` was given something that is not a list; lists are written in { }, as in {1 2 3}\n";
   }
   return "hint: the error is inside `" + entry + "`, from a value this call passed it\n";
