@@ -108,7 +108,7 @@ uint64_t hash_value_at(Value v, int depth) {
   if (v.is_flonum()) return type_info(ObjType::kFloat).hash(v, depth);
   if (!v.is_object()) return hash_mix(v.bits());
   // Numbers hash alike at every depth: -0.0 (boxed) must hash as 0 does, wherever it is.
-  if (depth <= 0 && !is_number(v)) return 0;
+  if (depth <= 0 && !is_number(v) && !is_symbol(v)) return 0;
   auto hash = type_info(v.obj()->type).hash;
   return hash ? hash(v, depth) : hash_mix(v.bits());
 }

@@ -20,9 +20,11 @@ bool double_as_int(double d, int64_t* out);
 // a float); nan equals nan, so that == stays an equivalence (dictionary keys need it).
 bool numbers_equal(Value a, Value b);
 
-// Nested values deeper than this do not contribute to a hash (so hashing never recurses deeply;
-// equal values still hash alike, since both stop at the same depth).
-inline constexpr int kHashDepth = 4;
+// Lists and dicts nested deeper than this do not contribute to a hash (so hashing never recurses
+// deeply; equal values still hash alike, since both stop at the same depth). Numbers, Strings
+// and Symbols, which hold nothing, count at every depth. At 4, keys that differed only five
+// levels down all collided, and a Dict of 4,000 of them took 0.8 s.
+inline constexpr int kHashDepth = 8;
 
 // A hash with values_equal(a, b) implying hash_value(a) == hash_value(b).
 uint64_t hash_value(Value v);

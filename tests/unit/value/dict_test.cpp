@@ -8,6 +8,7 @@
 #include "config/limits.h"
 #include "value/equal.h"
 #include "value/make.h"
+#include "value/symbol.h"
 
 namespace valk {
 namespace {
@@ -92,6 +93,18 @@ TEST_F(DictTest, HashLooksNoDeeperThanTheDepthThroughKeysAndValues) {
   // One level less, the leaves are reached and tell the Dicts apart, through keys and values.
   EXPECT_NE(hash_value(with_key(wrapped(1, kHashDepth - 1))), hash_value(with_key(wrapped(2, kHashDepth - 1))));
   EXPECT_NE(hash_value(with_value(wrapped(1, kHashDepth - 1))), hash_value(with_value(wrapped(2, kHashDepth - 1))));
+}
+
+// Strings and symbols hold nothing: they count in a hash at any depth, so keys that differ only
+// in a string at the depth limit do not all collide (a Dict of them went quadratic).
+TEST_F(DictTest, StringsAndSymbolsCountAtTheDepthLimit) {
+  auto wrapped = [&](Value leaf) {
+    for (int d = 0; d < kHashDepth; ++d) leaf = make_cons(heap, leaf, Value::nil(), true);
+    return leaf;
+  };
+  EXPECT_NE(hash_value(wrapped(make_string(heap, "a"))), hash_value(wrapped(make_string(heap, "b"))));
+  SymbolTable symbols;
+  EXPECT_NE(hash_value(wrapped(Value::object(symbols.intern("a")))), hash_value(wrapped(Value::object(symbols.intern("b")))));
 }
 
 TEST_F(DictTest, EqualDictsHashAlikeWhateverTheOrder) {
