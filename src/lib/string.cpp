@@ -34,10 +34,34 @@ Value need_strings(VM& vm, const char* fn, Args a, uint32_t n) {
 #define NEED_STRINGS(fn, n)                                                     \
   if (Value e_ = need_strings(vm, fn, a, n); !e_.is_undefined()) return e_
 
+// What a String's bytes are, worked out once and kept in its header (value/object.h, strflag):
+// a loop of str/char-at over a String checked and counted all of it at every call.
+uint16_t char_flags(Value v) {
+  auto* s = v.as<String>();
+  if (!(s->flags & strflag::kChecked)) {
+    std::string_view bytes = s->view();
+    uint16_t flags = strflag::kChecked;
+    if (utf8::is_ascii(bytes)) {
+      flags |= strflag::kAscii;
+    } else if (utf8::first_invalid(bytes) != utf8::kValid) {
+      flags |= strflag::kInvalid;
+    }
+    s->flags = flags;
+  }
+  return s->flags;
+}
+
+// Characters of a valid String, and the byte where character k starts (counting from byte
+// `from`): an ASCII String's are its bytes.
+size_t char_count(Value v) { return char_flags(v) & strflag::kAscii ? v.as<String>()->length : utf8::count(sv(v)); }
+size_t char_offset(Value v, size_t k, size_t from = 0) {
+  return char_flags(v) & strflag::kAscii ? from + k : utf8::offset_of(sv(v), k, from);
+}
+
 // `whose` names the String when it is not the one the function works on ("the needle's ").
-Value need_valid(VM& vm, const char* fn, std::string_view s, const char* whose = "") {
-  size_t bad = utf8::first_invalid(s);
-  if (bad == utf8::kValid) return Value::undefined();
+Value need_valid(VM& vm, const char* fn, Value v, const char* whose = "") {
+  if (!(char_flags(v) & strflag::kInvalid)) return Value::undefined();
+  size_t bad = utf8::first_invalid(sv(v));
   return vm.error(std::string(fn) + ": invalid UTF-8 at " + whose + "byte " + std::to_string(bad));
 }
 
@@ -65,15 +89,15 @@ Value boolean(bool b) { return Value::fixnum(b ? 1 : 0); }
 
 Value builtin_length(VM& vm, Args a) {
   NEED_STRINGS("str/length", 1);
-  NEED_VALID("str/length", sv(a[0]));
-  return make_int(vm.heap(), int64_t(utf8::count(sv(a[0]))));
+  NEED_VALID("str/length", a[0]);
+  return make_int(vm.heap(), int64_t(char_count(a[0])));
 }
 
 Value builtin_slice(VM& vm, Args a) {
   NEED_STRINGS("str/slice", 1);
   std::string_view s = sv(a[0]);
-  NEED_VALID("str/slice", s);
-  size_t count = utf8::count(s), from, to = count;
+  NEED_VALID("str/slice", a[0]);
+  size_t count = char_count(a[0]), from, to = count;
   if (Value e = char_index(vm, "str/slice", a, 1, count, true, from); !e.is_undefined()) return e;
   if (a.n > 2) {
     if (Value e = char_index(vm, "str/slice", a, 2, count, true, to); !e.is_undefined()) return e;
@@ -81,25 +105,25 @@ Value builtin_slice(VM& vm, Args a) {
   if (from > to) {
     return vm.error("str/slice: start " + std::to_string(from) + " is after end " + std::to_string(to));
   }
-  size_t b0 = utf8::offset_of(s, from);
-  size_t b1 = utf8::offset_of(s, to - from, b0);
+  size_t b0 = char_offset(a[0], from);
+  size_t b1 = char_offset(a[0], to - from, b0);
   return str(vm, s.substr(b0, b1 - b0));
 }
 
 Value builtin_char_at(VM& vm, Args a) {
   NEED_STRINGS("str/char-at", 1);
   std::string_view s = sv(a[0]);
-  NEED_VALID("str/char-at", s);
+  NEED_VALID("str/char-at", a[0]);
   size_t k;
-  if (Value e = char_index(vm, "str/char-at", a, 1, utf8::count(s), false, k); !e.is_undefined()) return e;
-  size_t b0 = utf8::offset_of(s, k);
-  return str(vm, s.substr(b0, utf8::offset_of(s, 1, b0) - b0));
+  if (Value e = char_index(vm, "str/char-at", a, 1, char_count(a[0]), false, k); !e.is_undefined()) return e;
+  size_t b0 = char_offset(a[0], k);
+  return str(vm, s.substr(b0, char_offset(a[0], 1, b0) - b0));
 }
 
 Value builtin_chars(VM& vm, Args a) {
   NEED_STRINGS("str/chars", 1);
   std::string_view s = sv(a[0]);
-  NEED_VALID("str/chars", s);
+  NEED_VALID("str/chars", a[0]);
   ListBuilder out(vm.heap(), true);
   for (size_t i = 0; i < s.size();) {
     size_t next = utf8::offset_of(s, 1, i);
@@ -112,7 +136,7 @@ Value builtin_chars(VM& vm, Args a) {
 Value builtin_codepoints(VM& vm, Args a) {
   NEED_STRINGS("str/codepoints", 1);
   std::string_view s = sv(a[0]);
-  NEED_VALID("str/codepoints", s);
+  NEED_VALID("str/codepoints", a[0]);
   ListBuilder out(vm.heap(), true);
   for (size_t i = 0; i < s.size();) out.push(Value::fixnum(utf8::decode(s, i)));
   return out.finish();
@@ -166,15 +190,16 @@ Value builtin_from_bytes(VM& vm, Args a) {
 Value builtin_find(VM& vm, Args a) {
   NEED_STRINGS("str/find", 2);
   std::string_view s = sv(a[0]), needle = sv(a[1]);
-  NEED_VALID("str/find", s);
-  NEED_VALID("str/find", needle, "the needle's ");  // else it could match inside a character
+  NEED_VALID("str/find", a[0]);
+  NEED_VALID("str/find", a[1], "the needle's ");  // else it could match inside a character
   size_t from = 0;
   if (a.n > 2) {
-    if (Value e = char_index(vm, "str/find", a, 2, utf8::count(s), true, from); !e.is_undefined()) return e;
+    if (Value e = char_index(vm, "str/find", a, 2, char_count(a[0]), true, from); !e.is_undefined()) return e;
   }
-  size_t at = s.find(needle, utf8::offset_of(s, from));
+  size_t at = s.find(needle, char_offset(a[0], from));
   if (at == std::string_view::npos) return Value::fixnum(-1);
-  return make_int(vm.heap(), int64_t(utf8::count(s.substr(0, at))));
+  bool ascii = char_flags(a[0]) & strflag::kAscii;
+  return make_int(vm.heap(), int64_t(ascii ? at : utf8::count(s.substr(0, at))));
 }
 
 Value builtin_contains(VM& vm, Args a) {
@@ -284,7 +309,7 @@ Value map_case(VM& vm, Args a, const char* fn, bool up) {
     for (char& c : out) c = up ? upper(c) : lower(c);
     return str(vm, out);
   }
-  NEED_VALID(fn, s);
+  NEED_VALID(fn, a[0]);
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {

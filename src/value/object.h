@@ -70,6 +70,14 @@ struct BoxedFloat : Object {
   double value;
 };
 
+namespace strflag {
+// Object::flags of a String, set the first time a str/ function needs its characters (Strings are
+// immutable, so it holds for good; lib/string.cpp).
+inline constexpr uint16_t kChecked = 1;  // the two below are known
+inline constexpr uint16_t kInvalid = 2;  // not valid UTF-8
+inline constexpr uint16_t kAscii = 4;    // every byte below 0x80: character k is byte k
+}  // namespace strflag
+
 struct String : Object {
   uint64_t length;
   char* data() { return reinterpret_cast<char*>(this + 1); }
