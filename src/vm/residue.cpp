@@ -46,7 +46,7 @@ class ResidueBuilder {
   }
 
   void binding(Symbol* s, Value v) {
-    if (proto_param_index(callee_, s) >= 0 || seen(s)) return;
+    if (hidden(s)) return;
     entries_.push_back(Entry{s, v});
   }
   // A binding known to be neither the callee's nor seen before.
@@ -85,13 +85,33 @@ class ResidueBuilder {
   }
 
  private:
+  // Whether an entry already kept binds s: a name, or an env binding it. An env's names only
+  // grow (`=` adds, nothing removes), so what shadows s now shadows it for good.
   bool seen(const Symbol* s) const {
     for (const Entry& x : entries_) {
-      if (x.sym == s) return true;
+      if (x.sym ? x.sym == s : env_binds(x.value, s)) return true;
     }
     return false;
   }
-  bool hidden(Symbol* s) const { return proto_param_index(callee_, s) >= 0 || seen(s); }
+  // Whether the callee finds s before its residue: among its parameters or in the Envs its
+  // closure holds (a chain of continuations closes over frames binding the same names as the
+  // ones the residue would keep, and without this the residue grew by one env per call).
+  bool callee_binds(const Symbol* s) const {
+    if (proto_param_index(callee_, s) >= 0) return true;
+    for (Value e = callee_env_; !e.is_undefined(); e = e.as<Env>()->parent) {
+      if (env_binds(e, s)) return true;
+    }
+    return false;
+  }
+  static bool env_binds(Value env, const Symbol* s) {
+    auto* e = env.as<Env>();
+    if (proto_param_index(e->proto.as<Proto>(), s) >= 0) return true;
+    for (Value b = e->extras; !b.is_undefined(); b = b.as<Binding>()->next) {
+      if (b.as<Binding>()->sym == s) return true;
+    }
+    return false;
+  }
+  bool hidden(const Symbol* s) const { return callee_binds(s) || seen(s); }
   // Every name of a frozen env is bound earlier: nothing can ever be found in it.
   bool fully_shadowed(Value env) const {
     auto* e = env.as<Env>();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "harness.h"
+#include "internals.h"
 
 namespace valk {
 namespace {
@@ -11,6 +12,7 @@ using test::Harness;
 using test::HostBuiltin;
 
 Value probe_frames(VM& vm, Args) { return Value::fixnum(int64_t(vm.frame_count())); }
+Value probe_residue(VM& vm, Args) { return Value::fixnum(VmInternals::top_residue_links(vm)); }
 
 TEST(Residue, ACalleeReachedByATailCallSeesTheReplacedFrame) {
   Harness h;
@@ -95,6 +97,45 @@ TEST(Residue, SlotsHeldThroughASelfTailCallAreTheResiduesNotTheFrames) {
   EXPECT_EQ(walk("do (= {x} \"own\") (\\ {} {x})", "((walk 3))"), "\"own\"");
   EXPECT_EQ(walk("do (= {f} (\\ {} {x})) (= {x} \"late\") f", "((walk 3))"), "\"late\"");
   EXPECT_EQ(walk("do (eval {= {x} \"evaled\"}) (\\ {} {x})", "((walk 3))"), "\"evaled\"");
+}
+
+// Continuation-passing style: each continuation tail-calls the one it closed over. The frames
+// the residue would keep (the replaced continuation's closed-over frame, its caller's names)
+// bind only names the callee's own closure binds first, so they are dropped instead of piling up
+// (a residue growing by one env per call made the chain cubic: every call rebuilt it and
+// checked each env against the others).
+TEST(Residue, TailCallsAlongAChainOfContinuationsKeepNoShadowedFrames) {
+  Harness h;
+  HostBuiltin probe(h.vm(), "probe/residue", 0, 0, probe_residue, builtinflag::kCallBare);
+  EXPECT_EQ(h.eval("(fun {sum-k n k} {if (== n 0) {k 0} {sum-k (- n 1) (\\ {v} {k (+ n v)})}})"
+),
+            "()");
+  EXPECT_EQ(h.eval("(sum-k 300 (\\ {v} {list v (probe/residue)}))"), "{45150 1}");
+  // A chain of closures made by a function that has returned, composed with foldl.
+  EXPECT_EQ(h.eval("(fun {mk f} {\\ {x} {f x}}) (fun {chain n f} {if (== n 0) {f} {chain (- n 1) (mk f)}})"
+                   " ((chain 300 (\\ {x} {list x (probe/residue)})) 7)"),
+            "{7 1}");
+  // The heap each call costs does not grow with the chain.
+  auto bytes_for = [&](int n) {
+    uint64_t before = h.vm().heap().stats().bytes_allocated;
+    EXPECT_EQ(h.eval("(sum-k " + std::to_string(n) + " id)"), std::to_string(n * (n + 1) / 2));
+    return h.vm().heap().stats().bytes_allocated - before;
+  };
+  uint64_t small = bytes_for(400), large = bytes_for(800);
+  EXPECT_LT(large, 3 * small) << small << " bytes for 400 calls, " << large << " for 800";
+}
+
+// Dropping a frame from the residue must not lose a name only it binds.
+TEST(Residue, ContinuationsStillSeeNamesOnlyTheirCallersBind) {
+  Harness h;
+  EXPECT_EQ(h.eval("(fun {peek} {list n extra})"
+                   " (fun {walk n k} {if (== n 0) {k 0} {walk (- n 1) (\\ {v} {k (+ n v)})}})"
+                   " (fun {start extra} {walk 3 (\\ {v} {list v (peek)})})"
+                   " (start \"seen\")"),
+            "{6 {3 \"seen\"}}");
+  EXPECT_EQ(h.eval("(fun {tagged n k} {do (= {tag} n) (if (== n 0) {k 0} {tagged (- n 1) (\\ {v} {k (+ (* 10 v) tag)})})})"
+                   " (tagged 3 (\\ {v} {list v tag}))"),
+            "{123 3}");
 }
 
 }  // namespace
