@@ -14,16 +14,35 @@ bool is_scope_frame(const Frame& f) {
   return f.kind == FrameKind::kLambda || (f.kind == FrameKind::kNative && (f.flags & frameflag::kScope));
 }
 
+// True when every `=` binding of a frame's env is one of its bound slots (a captured frame keeps
+// them there too, lookup.cpp capture_env), so the frame binds no name outside its slots.
+bool extras_in_slots(const Proto* p, const Value* slots, Value env) {
+  if (env.is_undefined()) return true;
+  for (Value b = env.as<Env>()->extras; !b.is_undefined(); b = b.as<Binding>()->next) {
+    int i = proto_slot_index(p, b.as<Binding>()->sym);
+    if (i < int(p->nparams) || slots[i].is_undefined()) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 // True when frame `c` binds exactly the names lambda frame `f` binds: the same parameters, the
-// same closed-over frames, and nothing of its own (no `=` bindings, no tail-call residue).
+// same closed-over frames, the same `=` slots bound, and nothing else of its own (no `=` bindings
+// outside its slots, no tail-call residue). A recursion whose every level binds a local with `=`
+// is a run too; the values differ, the names do not, so a name neither frame binds is in neither.
 bool VM::binds_same_names(const Frame& f, const Frame& c) const {
-  return c.kind == FrameKind::kLambda && c.proto == f.proto && c.residue.is_undefined() &&
-         proto_slots_unset(c.proto.as<Proto>(), &fib_.stack[c.base]) &&
-         proto_slots_unset(f.proto.as<Proto>(), &fib_.stack[f.base]) &&
-         (c.env.is_undefined() || c.env.as<Env>()->extras.is_undefined()) &&
-         fib_.stack[c.base - 1].as<Closure>()->env == fib_.stack[f.base - 1].as<Closure>()->env;
+  if (c.kind != FrameKind::kLambda || c.proto != f.proto || !c.residue.is_undefined() ||
+      fib_.stack[c.base - 1].as<Closure>()->env != fib_.stack[f.base - 1].as<Closure>()->env) {
+    return false;
+  }
+  const Proto* p = f.proto.as<Proto>();
+  const Value* fs = &fib_.stack[f.base];
+  const Value* cs = &fib_.stack[c.base];
+  for (uint32_t i = p->nparams; i < p->nslots; ++i) {
+    if (fs[i].is_undefined() != cs[i].is_undefined()) return false;
+  }
+  return extras_in_slots(p, fs, f.env) && extras_in_slots(p, cs, c.env);
 }
 
 // A recursion leaves a run of caller frames that all bind the same names. Once a lookup has

@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 
 #include "harness.h"
+#include "internals.h"
 
 namespace valk {
 namespace {
 
 using test::Harness;
+using test::HostBuiltin;
+
+Value probe_stepped_over(VM& vm, Args) { return Value::fixnum(VmInternals::frames_stepped_over(vm)); }
 
 TEST(LookupDynamic, ACalleeSeesItsCallersParameters) {
   Harness h;
@@ -120,6 +124,22 @@ TEST(LookupAssign, EqThroughEvalInAFrameBelowSurvivesMinorCollections) {
                    " (eval {do (churn 100000) (= {x} (list 1 2 3)) (churn 100000) ()}) x})"
                    " (f)"),
             "{1 2 3}");
+}
+
+// A recursion whose every level binds a local with `=` is a run of frames binding the same names
+// (VM::run_base): a global looked up at the bottom steps over the rest of the recursion instead
+// of searching every frame (quadratic in the depth before). The names stay dynamic: a level that
+// binds a slot the others do not ends the run, and its value is found.
+TEST(LookupAssign, ARecursionBindingWithEqStepsOverItsOwnFrames) {
+  Harness h;
+  HostBuiltin probe(h.vm(), "probe/stepped", 0, 0, probe_stepped_over, builtinflag::kCallBare);
+  EXPECT_EQ(h.eval("(def {g} (\\ {x} {do (= {y} x) (if (== y 0) {id (probe/stepped)} {+ 0 (g (- y 1))})})) (g 1000)"), "1000");
+  EXPECT_EQ(h.eval("(def {g2} (\\ {x} {do (= {y} x) (if (== y 0) {0} {+ 1 (g2 (- y 1))})})) (g2 40000)"), "40000");
+  EXPECT_EQ(h.eval("(def {z} \"global\") (fun {peek} {list y z})"
+                   " (fun {h x} {do (= {y} x) (if (== x 2) {= {z} \"two\"} {()}) (if (== x 0) {id (peek)} {id (h (- x 1))})})"
+                   " (h 4)"),
+            "{0 \"two\"}");
+  EXPECT_EQ(h.eval("(h 1)"), "{0 \"global\"}");
 }
 
 TEST(LookupAssign, ErrorsOfDefAndEq) {
