@@ -46,7 +46,7 @@ class ResidueBuilder {
   }
 
   void binding(Symbol* s, Value v) {
-    if (hidden(s)) return;
+    if (proto_param_index(callee_, s) >= 0 || seen(s)) return;
     entries_.push_back(Entry{s, v});
   }
   // A binding known to be neither the callee's nor seen before.
@@ -56,7 +56,7 @@ class ResidueBuilder {
     for (const Entry& x : entries_) {
       if (!x.sym && x.value == e) return;
     }
-    if ((e.obj()->flags & envflag::kFrozen) && fully_shadowed(e)) return;
+    if ((e.obj()->flags & envflag::kFrozen) && (shadowed_by_callees_closure(e) || fully_shadowed(e))) return;
     entries_.push_back(Entry{nullptr, e});
   }
   // The replaced frame's own residue, updated in place, when it holds the same names in the same
@@ -85,33 +85,13 @@ class ResidueBuilder {
   }
 
  private:
-  // Whether an entry already kept binds s: a name, or an env binding it. An env's names only
-  // grow (`=` adds, nothing removes), so what shadows s now shadows it for good.
   bool seen(const Symbol* s) const {
     for (const Entry& x : entries_) {
-      if (x.sym ? x.sym == s : env_binds(x.value, s)) return true;
+      if (x.sym == s) return true;
     }
     return false;
   }
-  // Whether the callee finds s before its residue: among its parameters or in the Envs its
-  // closure holds (a chain of continuations closes over frames binding the same names as the
-  // ones the residue would keep, and without this the residue grew by one env per call).
-  bool callee_binds(const Symbol* s) const {
-    if (proto_param_index(callee_, s) >= 0) return true;
-    for (Value e = callee_env_; !e.is_undefined(); e = e.as<Env>()->parent) {
-      if (env_binds(e, s)) return true;
-    }
-    return false;
-  }
-  static bool env_binds(Value env, const Symbol* s) {
-    auto* e = env.as<Env>();
-    if (proto_param_index(e->proto.as<Proto>(), s) >= 0) return true;
-    for (Value b = e->extras; !b.is_undefined(); b = b.as<Binding>()->next) {
-      if (b.as<Binding>()->sym == s) return true;
-    }
-    return false;
-  }
-  bool hidden(const Symbol* s) const { return callee_binds(s) || seen(s); }
+  bool hidden(const Symbol* s) const { return proto_param_index(callee_, s) >= 0 || seen(s); }
   // Every name of a frozen env is bound earlier: nothing can ever be found in it.
   bool fully_shadowed(Value env) const {
     auto* e = env.as<Env>();
@@ -121,6 +101,25 @@ class ResidueBuilder {
     }
     for (Value b = e->extras; !b.is_undefined(); b = b.as<Binding>()->next) {
       if (!hidden(b.as<Binding>()->sym)) return false;
+    }
+    return true;
+  }
+  // A frozen env of the function whose frame the callee's closure holds first, whose `=` names
+  // that frame binds too: the callee finds each of its names (the same parameters) there before
+  // its residue, and names are only ever added to Envs, so nothing can ever be found in it. A
+  // chain of continuations is made of these: each closes over a frame of the same function, and
+  // without this the residue grew by one Env per call, rebuilt at each call (cubic time).
+  bool shadowed_by_callees_closure(Value env) const {
+    if (callee_env_.is_undefined()) return false;
+    auto* e = env.as<Env>();
+    auto* c = callee_env_.as<Env>();
+    if (c->proto != e->proto) return false;
+    for (Value b = e->extras; !b.is_undefined(); b = b.as<Binding>()->next) {
+      bool found = false;
+      for (Value x = c->extras; !x.is_undefined() && !found; x = x.as<Binding>()->next) {
+        found = x.as<Binding>()->sym == b.as<Binding>()->sym;
+      }
+      if (!found) return false;
     }
     return true;
   }

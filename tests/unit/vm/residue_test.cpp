@@ -107,11 +107,12 @@ TEST(Residue, SlotsHeldThroughASelfTailCallAreTheResiduesNotTheFrames) {
 TEST(Residue, TailCallsAlongAChainOfContinuationsKeepNoShadowedFrames) {
   Harness h;
   HostBuiltin probe(h.vm(), "probe/residue", 0, 0, probe_residue, builtinflag::kCallBare);
-  EXPECT_EQ(h.eval("(fun {sum-k n k} {if (== n 0) {k 0} {sum-k (- n 1) (\\ {v} {k (+ n v)})}})"
-),
+  EXPECT_EQ(h.eval("(fun {sum-k n k} {if (== n 0) {k 0} {sum-k (- n 1) (\\ {v} {k (+ n v)})}})"),
             "()");
-  EXPECT_EQ(h.eval("(sum-k 300 (\\ {v} {list v (probe/residue)}))"), "{45150 1}");
-  // A chain of closures made by a function that has returned, composed with foldl.
+  // The last continuation's residue: the Env of sum-k's frame at n = 300 and the names n and k
+  // of the frame at n = 0 (302 links before: every continuation's Env).
+  EXPECT_EQ(h.eval("(sum-k 300 (\\ {v} {list v (probe/residue)}))"), "{45150 3}");
+  // A chain of closures made by a function that has returned (the chain foldl composes).
   EXPECT_EQ(h.eval("(fun {mk f} {\\ {x} {f x}}) (fun {chain n f} {if (== n 0) {f} {chain (- n 1) (mk f)}})"
                    " ((chain 300 (\\ {x} {list x (probe/residue)})) 7)"),
             "{7 1}");
