@@ -51,9 +51,12 @@ uint16_t char_flags(Value v) {
   return s->flags;
 }
 
-// Characters of a valid String, and the byte where character k starts (counting from byte
-// `from`): an ASCII String's are its bytes.
-size_t char_count(Value v) { return char_flags(v) & strflag::kAscii ? v.as<String>()->length : utf8::count(sv(v)); }
+// Characters in the first `bytes` bytes of a valid String (all of it by default), and the byte
+// where character k starts (counting from byte `from`): an ASCII String's are its bytes.
+size_t char_count(Value v, size_t bytes = std::string_view::npos) {
+  std::string_view s = sv(v).substr(0, bytes);
+  return char_flags(v) & strflag::kAscii ? s.size() : utf8::count(s);
+}
 size_t char_offset(Value v, size_t k, size_t from = 0) {
   return char_flags(v) & strflag::kAscii ? from + k : utf8::offset_of(sv(v), k, from);
 }
@@ -198,8 +201,7 @@ Value builtin_find(VM& vm, Args a) {
   }
   size_t at = s.find(needle, char_offset(a[0], from));
   if (at == std::string_view::npos) return Value::fixnum(-1);
-  bool ascii = char_flags(a[0]) & strflag::kAscii;
-  return make_int(vm.heap(), int64_t(ascii ? at : utf8::count(s.substr(0, at))));
+  return make_int(vm.heap(), int64_t(char_count(a[0], at)));
 }
 
 Value builtin_contains(VM& vm, Args a) {

@@ -373,13 +373,12 @@ int H1::on_message_complete(http_parser* hp) {
   self->body_open_ = false;
   if (self->final_) self->closing_ = true;
   Pending* p = self->find(self->body_id_);
+  trim_values(self->trailers_);
   if (p && p->streaming) {
-    trim_values(self->trailers_);
     p->in.trailers = std::move(self->trailers_);
     p->in.end = true;
     self->deliver(*p);
   } else if (p && !self->streams()) {
-    trim_values(self->trailers_);
     self->request_.trailers = std::move(self->trailers_);
     self->dispatch(*p);
   }
