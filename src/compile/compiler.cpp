@@ -35,11 +35,15 @@ constexpr int kMaxSequenceDuplication = 2;
 constexpr uint32_t kMaxFusedPc = 16384;
 constexpr size_t kMaxStubs = 4096;
 
-// An operand a fused instruction can take: a parameter slot, or a small integer.
+// An operand a fused instruction can take: a slot of this frame (a parameter, or a literal `=`
+// name, read as SLOT reads it), or a small integer.
 struct Operand {
   bool ok = false;
-  bool local = false;
-  int32_t value = 0;  // slot or integer
+  bool local = false;    // a slot
+  bool eq_slot = false;  // a `=` slot: unbound, the fused instruction's fast path fails (the
+                         // value is undefined) and the stub's SLOT looks the name up
+  int32_t value = 0;     // slot or integer
+  SrcPos pos;            // where it is written (an unbound name's error)
 };
 
 // The unfused code a fused instruction stands for, emitted at the end of the prototype.
@@ -244,7 +248,7 @@ class Compiler {
   int own_slot(const Symbol* s) const;
   int frame_slot(const Symbol* s) const;
   int eq_slot(const Symbol* s) const;
-  Operand operand_of(Value form) const;
+  Operand operand_of(Value cell) const;
   bool fusable_if(Value cond, Op* fused, Stub* stub);
   bool fusable_arith(Op op, Value form, Op* fused, Stub* stub);
   bool inline_with_constant(Op op, Value form, SrcPos pos);
@@ -1151,13 +1155,17 @@ int Compiler::own_slot(const Symbol* s) const {
   return -1;
 }
 
-Operand Compiler::operand_of(Value form) const {
+// The operand in `cell`, found as symbol() finds a name of this frame.
+Operand Compiler::operand_of(Value cell) const {
+  Value form = car(cell);
   Operand o;
+  o.pos = cell_pos(cell);
   if (form.is_fixnum() && form.fixnum_value() >= INT16_MIN && form.fixnum_value() <= INT16_MAX) {
     o.ok = true;
     o.value = int32_t(form.fixnum_value());
   } else if (is_symbol(form)) {
     int slot = own_slot(form.as<Symbol>());
+    if (slot < 0 && (slot = eq_slot(form.as<Symbol>())) >= 0) o.eq_slot = true;
     o.ok = slot >= 0 && slot <= INT16_MAX;
     o.local = true;
     o.value = slot;
@@ -1195,7 +1203,7 @@ Op fused_compare(Op op, bool local_second) {
 }
 }  // namespace
 
-// (cmp x y) over a parameter and a small integer or another parameter, with cmp intact.
+// (cmp x y) over a slot and a small integer or another slot, with cmp intact.
 bool Compiler::fusable_if(Value cond, Op* fused, Stub* stub) {
   if (!is_scons(cond) || list_length(cond) != 3 || !is_symbol(car(cond))) return false;
   if (no_fuse_ || pc() >= kMaxFusedPc || stubs_.size() >= kMaxStubs) return false;
@@ -1203,9 +1211,11 @@ bool Compiler::fusable_if(Value cond, Op* fused, Stub* stub) {
   if (resolves_locally(head) || !vm_.watch_intact(head)) return false;
   Op op = comparison_op(WatchId(head->watch));
   if (op == Op::kCount) return false;
-  Operand x = operand_of(car(cdr(cond)));
-  Operand y = operand_of(car(cdr(cdr(cond))));
+  Operand x = operand_of(cdr(cond));
+  Operand y = operand_of(cdr(cdr(cond)));
   if (!x.ok || !y.ok || (!x.local && !y.local)) return false;
+  // an unbound `=` slot (undefined) would compare unequal to anything, not go to the stub
+  if ((op == Op::EQ || op == Op::NE) && (x.eq_slot || y.eq_slot)) return false;
   Operand a = x, b = y;
   Op cmp = op;
   if (!x.local) {  // a constant first: compare the other way round
@@ -1225,7 +1235,7 @@ bool Compiler::fusable_if(Value cond, Op* fused, Stub* stub) {
   return true;
 }
 
-// (+ x y), (- x y) or (* x y) over a parameter and a small integer or another parameter. + and *
+// (+ x y), (- x y), (* x y), (/ x y) or (% x y) over a slot and a small integer or another slot. + and *
 // of a constant and a parameter, (* 2 x), fuse the other way round: both commute exactly, on
 // integers and on doubles alike (the stub, which raises any error, keeps the written order).
 bool Compiler::fusable_arith(Op op, Value form, Op* fused, Stub* stub) {
@@ -1234,16 +1244,18 @@ bool Compiler::fusable_arith(Op op, Value form, Op* fused, Stub* stub) {
   };
   static const Row kFused[] = {{Op::ADD, Op::ADD_LK, Op::ADD_LL},
                                {Op::SUB, Op::SUB_LK, Op::SUB_LL},
-                               {Op::MUL, Op::MUL_LK, Op::MUL_LL}};
+                               {Op::MUL, Op::MUL_LK, Op::MUL_LL},
+                               {Op::DIV, Op::DIV_LK, Op::DIV_LL},
+                               {Op::MOD, Op::MOD_LK, Op::MOD_LL}};
   const Row* row = std::find_if(std::begin(kFused), std::end(kFused), [op](const Row& r) { return r.op == op; });
   if (row == std::end(kFused)) return false;
   if (no_fuse_ || pc() >= kMaxFusedPc || stubs_.size() >= kMaxStubs) return false;
-  Operand x = operand_of(car(cdr(form)));
-  Operand y = operand_of(car(cdr(cdr(form))));
+  Operand x = operand_of(cdr(form));
+  Operand y = operand_of(cdr(cdr(form)));
   if (!x.ok || !y.ok) return false;
   Operand a = x, b = y;
   if (!x.local && commutes(op)) std::swap(a, b);
-  if (!a.local || a.value > 0xff) return false;  // the instruction's first operand is a parameter
+  if (!a.local || a.value > 0xff) return false;  // the instruction's first operand is a slot
   *fused = b.local ? row->with_parameter : row->with_constant;
   stub->op = op;
   stub->op_sym = car(form).as<Symbol>();
@@ -1273,7 +1285,10 @@ void Compiler::emit_stubs() {
     x_->code[s.fused_pc + 1] = (x_->code[s.fused_pc + 1] & 0xffff) | (start << 16);
     depth_ = s.depth;
     for (const Operand& o : {s.first, s.second}) {
-      if (o.local) {
+      if (o.eq_slot) {
+        mark(o.pos);  // an unbound name's lookup, which may raise
+        emit(Op::SLOT, uint32_t(o.value), +1);
+      } else if (o.local) {
         emit(Op::LOCAL, uint32_t(o.value), +1);
       } else {
         emit(Op::INT, uint32_t(o.value) & kMaxOperand, +1);

@@ -40,11 +40,11 @@ std::string describe_operand(const Proto* p, Op op, uint32_t ins, uint32_t extra
   switch (kOpInfo[int(op)].format) {
     case OpFormat::F: {
       std::string a = std::to_string(fused_a(ins));
-      if (fused_a(ins) < p->nparams) a += " (" + std::string(p->params[fused_a(ins)]->name()) + ")";
+      if (fused_a(ins) < p->nslots) a += " (" + std::string(p->params[fused_a(ins)]->name()) + ")";
       std::string name = kOpInfo[int(op)].name;
       bool second_local = name.size() > 3 && name.substr(name.size() - 3) == "_LL";
       std::string b = std::to_string(fused_b(ins));
-      if (second_local && uint32_t(fused_b(ins)) < p->nparams) {
+      if (second_local && uint32_t(fused_b(ins)) < p->nslots) {
         b += " (" + std::string(p->params[fused_b(ins)]->name()) + ")";
       }
       std::string s = a + ", " + b;

@@ -877,7 +877,7 @@ dispatch_top:
       Symbol* s = car(c).as<Symbol>();
       int j = own_slots && s->watch < 0 ? proto_slot_index(proto, s) : -1;
       if (LIKELY(j >= 0)) {
-        bind_frame_slot(*fr, bp, uint32_t(j), proto->nparams, args[i++]);
+        bind_running_slot(*fr, bp, uint32_t(j), args[i++]);
         continue;
       }
       std::string refused = assign(s, args[i++], fr->scope);
@@ -902,9 +902,9 @@ dispatch_top:
     { tail_call = false; goto call_generic; }
   }
   // (= {name} v) where the name is a slot of this lambda, v on the stack: in its own frame, no
-  // closure having captured it, one store (and runs through the frame forgotten when the slot was
-  // unbound, as ASSIGN does); anywhere else, ASSIGN 2 with the names (the extra word's constant)
-  // put back under the value.
+  // closure having captured it, one store (the running frame is the top one: no run of frames
+  // above reaches it, VM::bind_running_slot); anywhere else, ASSIGN 2 with the names (the extra
+  // word's constant) put back under the value.
 #define NAMES_UNDER_VALUE()  \
   do {                       \
     sp[0] = sp[-1];          \
@@ -914,7 +914,7 @@ dispatch_top:
   } while (0)
   WATCHED(ASSIGN_SLOT) {
     if (LIKELY(fr->kind == FrameKind::kLambda && fr->env.is_undefined())) {
-      bind_frame_slot(*fr, bp, operand(ins), proto->nparams, sp[-1]);
+      bind_running_slot(*fr, bp, operand(ins), sp[-1]);
       sp[-1] = Value::empty_sexpr();
       ++pc;
       DISPATCH();
@@ -981,9 +981,13 @@ dispatch_top:
   FUSED_ARITH(ADD_LK, fast_add, FUSED_K)
   FUSED_ARITH(SUB_LK, fast_sub, FUSED_K)
   FUSED_ARITH(MUL_LK, fast_mul, FUSED_K)
+  FUSED_ARITH(DIV_LK, fast_div, FUSED_K)
+  FUSED_ARITH(MOD_LK, fast_mod, FUSED_K)
   FUSED_ARITH(ADD_LL, fast_add, FUSED_L)
   FUSED_ARITH(SUB_LL, fast_sub, FUSED_L)
   FUSED_ARITH(MUL_LL, fast_mul, FUSED_L)
+  FUSED_ARITH(DIV_LL, fast_div, FUSED_L)
+  FUSED_ARITH(MOD_LL, fast_mod, FUSED_L)
 
 #define FUSED_IF(name, cmp, second)                                                 \
   WATCHED(name) {                                                                   \

@@ -292,6 +292,10 @@ class VM final : public RootSource {
   // through the frame stale, and a held slot (frame.h) becomes the frame's own.
   void bind_frame_slot(Frame& f, Value* slots, uint32_t j, uint32_t nparams, Value v) {
     if (slots[j].is_undefined() && j >= nparams) forget_runs_through(uint32_t(&f - fib_.frames));
+    bind_running_slot(f, slots, j, v);
+  }
+  // The same in the running frame, the top one: no run of frames above it can reach down to it.
+  static void bind_running_slot(Frame& f, Value* slots, uint32_t j, Value v) {
     slots[j] = v;
     f.held_slots &= ~held_bit(j);
   }

@@ -108,6 +108,22 @@ TEST_F(CompilerTest, ParameterIsALocalAndPlusIsInlined) {
   EXPECT_EQ(text.find("NAME"), std::string::npos) << text;
 }
 
+// A literal `=` name of the frame is a fused operand as a parameter is: read as SLOT reads it
+// (its stub reads it with SLOT, whose lookup finds it while it is unbound); / and % fuse too.
+// == and != do not fuse over it: an unbound slot would compare, not go to the stub.
+TEST_F(CompilerTest, EqSlotsAreFusedOperands) {
+  EXPECT_EQ(lambda_ops("(\\ {a} {do (= {s} a) (/ s 2)})")[3], "DIV_LK");
+  EXPECT_EQ(lambda_ops("(\\ {a} {do (= {s} a) (% a s)})")[3], "MOD_LL");
+  std::string text = disasm("(\\ {a} {do (= {s} a) (- s a)})");
+  EXPECT_NE(text.find("SUB_LL    1 (s), 0 (a)"), std::string::npos) << text;
+  EXPECT_NE(text.find("SLOT      1 (s)"), std::string::npos) << text;  // in the stub
+  Ops lt = lambda_ops("(\\ {a} {do (= {s} a) (if (< s 3) {1} {2})})");
+  EXPECT_NE(std::find(lt.begin(), lt.end(), "IFLT_LK"), lt.end());
+  Ops eq = lambda_ops("(\\ {a} {do (= {s} a) (if (== s 3) {1} {2})})");
+  EXPECT_EQ(std::find(eq.begin(), eq.end(), "IFEQ_LK"), eq.end());
+  EXPECT_NE(std::find(eq.begin(), eq.end(), "SLOT"), eq.end());
+}
+
 // + - * / with three or more operands are one n-ary instruction whose operand is their number;
 // with one operand, + * / stay calls and - is NEG.
 TEST_F(CompilerTest, ArithmeticOfManyOperandsIsOneInstruction) {
@@ -135,7 +151,7 @@ TEST_F(CompilerTest, SmallIntegerOperandsAreHeldByTheInstruction) {
   EXPECT_EQ(lambda_ops("(\\ {n} {* 2 (g n)})"), (Ops{"NAME", "LOCAL", "CALL", "MUL_K", "RET"}));
   EXPECT_EQ(lambda_ops("(\\ {n} {/ (g n) 7})"), (Ops{"NAME", "LOCAL", "CALL", "DIV_K", "RET"}));
   EXPECT_EQ(lambda_ops("(\\ {n} {% (g n) 4})"), (Ops{"NAME", "LOCAL", "CALL", "MOD_K", "RET"}));
-  EXPECT_EQ(lambda_ops("(\\ {a b} {% a b})"), (Ops{"LOCAL", "LOCAL", "MOD", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {a b} {% a b})"), (Ops{"MOD_LL", "RET", "LOCAL", "LOCAL", "MOD", "JMP"}));
   EXPECT_EQ(lambda_ops("(\\ {a} {% 7 a})"), (Ops{"INT", "LOCAL", "MOD", "RET"}));
   EXPECT_EQ(lambda_ops("(\\ {n} {- 1 (g n)})"), (Ops{"INT", "NAME", "LOCAL", "CALL", "SUB", "RET"}));
   EXPECT_EQ(lambda_ops("(\\ {n} {/ 1 (g n)})"), (Ops{"INT", "NAME", "LOCAL", "CALL", "DIV", "RET"}));
