@@ -2,6 +2,7 @@
 // (computed goto where the compiler has it, else a switch); everything slow is called out of it.
 // Registers: pc (next instruction), sp (next free slot), bp (parameter slot 0 of the frame),
 // K (constants of the running prototype), code0 (its first instruction), fr (the frame).
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -41,7 +42,7 @@ std::string condition_error(Value c) { return std::string("if: condition must be
 // How many operands an inlined operator takes off the stack (arith_generic hands them to the builtin).
 constexpr uint32_t op_arity(uint32_t ins) {
   Op op = op_of(ins);
-  return op_nary(op) ? operand(ins) : op == Op::NEG ? 1 : op == Op::TSET ? 3 : 2;
+  return op_nary(op) ? operand(ins) : op == Op::NEG || op == Op::SQRT ? 1 : op == Op::TSET ? 3 : 2;
 }
 
 // The fold an arithmetic instruction computes (ADD and ADDN: +, ...), or none (the others).
@@ -712,6 +713,18 @@ dispatch_top:
     goto arith_generic;
   }
   ARITH_SLOW(NEG, 1)
+  // (sqrt x): float code's usual case without the call; the builtin takes every other operand.
+  WATCHED(SQRT) {
+    if (LIKELY(sp[-1].is_flonum())) {
+      Value r = Value::flonum_or_undefined(std::sqrt(sp[-1].flonum_value()));
+      if (LIKELY(!r.is_undefined())) {
+        sp[-1] = r;
+        DISPATCH();
+      }
+    }
+    goto arith_builtin;
+  }
+  ARITH_SLOW(SQRT, 1)
 
   ARITH2(LT, fast_lt)
   ARITH2(GT, fast_gt)
