@@ -52,6 +52,7 @@ const char* reason(int status) {
     case 413: return "Content Too Large";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
   }
   return "Status";
@@ -197,6 +198,7 @@ void H1::fail(int status) {
                                           std::to_string(conn_.options().max_body_bytes) + ")"
                     : status == 431 ? "the trailers are over max-header-list-bytes (" +
                                           std::to_string(conn_.options().max_header_list_bytes) + ")"
+                    : status == 501 ? "the body's transfer coding is not chunked"
                                     : "the request is malformed";
   open->streaming = false;
   open->in.bytes.clear();
@@ -304,10 +306,18 @@ int H1::on_headers_complete(http_parser* p) {
   trim_values(r.headers);
   bool http11 = p->http_major > 1 || (p->http_major == 1 && p->http_minor >= 1);
   bool expect_continue = false;
-  int hosts = 0;
+  int hosts = 0, codings = 0;
+  bool other_coding = false;
   for (auto& [n, v] : r.headers) {
     if (n == "host" && ++hosts == 1) r.authority = v;
     if (n == "expect" && strcasecmp(v.c_str(), "100-continue") == 0) expect_continue = true;
+    if (n == "transfer-encoding" && (++codings > 1 || strcasecmp(v.c_str(), "chunked") != 0)) other_coding = true;
+  }
+  // The one transfer coding the server decodes is chunked, alone: a body in any other (gzip,
+  // chunked) would reach the handler still encoded (RFC 9112 6.1: 501).
+  if (other_coding) {
+    self->error_status_ = 501;
+    return -1;
   }
   // An HTTP/1.1 request names its host exactly once (RFC 9112 3.2); the target's authority,
   // when it has one, wins over Host's.

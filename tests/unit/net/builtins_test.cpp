@@ -671,6 +671,14 @@ TEST(NetValkStreaming, Http11ErrorPaths) {
             "413");
   EXPECT_EQ(sh(curl("--http1.1 -o /dev/null -w %{http_code} --data-binary @" + blob(3'000'000) + " " + base + "/hello"), 60).out,
             "413");
+  // A transfer coding other than chunked alone is not decoded: 501, and the connection closes.
+  for (const char* coding : {"gzip, chunked", "gzip", "chunked\r\nTransfer-Encoding: chunked"}) {
+    std::string got = raw_peer(port, std::string("POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") + coding +
+                                         "\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "read");
+    EXPECT_EQ(got.find("HTTP/1.1 501 Not Implemented\r\n"), 0u) << coding << ": " << got;
+  }
+  EXPECT_EQ(raw_peer(port, "POST /count HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "read")
+                .find("HTTP/1.1 200 OK\r\n"), 0u);
   EXPECT_EQ(raw_peer(port, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 150000\r\n\r\n" +
                                std::string(100000, 'z'), "vanish"),
             "");
