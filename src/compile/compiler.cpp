@@ -642,27 +642,28 @@ void Compiler::inline_operator(Op op, Value form, SrcPos pos, size_t n, bool tai
   ret(tail);
 }
 
-// + and * give the same value, integer or double, with their two operands swapped: a fused or
-// integer-operand instruction may take the constant written first as its second operand.
-static bool commutes(Op op) { return op == Op::ADD || op == Op::MUL; }
+// + and * give the same value, integer or double, with their two operands swapped, and == and !=
+// the same answer: a fused or integer-operand instruction may take the constant written first as
+// its second operand.
+static bool commutes(Op op) { return op == Op::ADD || op == Op::MUL || op == Op::EQ || op == Op::NE; }
 
 // An IF or JMPF is about to take the value of the instruction just emitted: a comparison becomes
-// the one that also branches (BRLT ... BRNE, BRLT_K ... BRGE_K), which reads the target from the branch
+// the one that also branches (BRLT ... BRNE, BRLT_K ... BRNE_K), which reads the target from the branch
 // and, off its fast path, is the plain comparison. A jump to the branch itself still finds it.
 void Compiler::branch_after_comparison() {
   if (last_op_pc_ + 1 != pc()) return;  // the last word is an extra word, or nothing was emitted
   static const std::pair<Op, Op> kBranching[] = {
       {Op::LT, Op::BRLT},     {Op::GT, Op::BRGT},     {Op::LE, Op::BRLE},     {Op::GE, Op::BRGE},
       {Op::EQ, Op::BREQ},     {Op::NE, Op::BRNE},     {Op::LT_K, Op::BRLT_K}, {Op::GT_K, Op::BRGT_K},
-      {Op::LE_K, Op::BRLE_K}, {Op::GE_K, Op::BRGE_K}};
+      {Op::LE_K, Op::BRLE_K}, {Op::GE_K, Op::BRGE_K}, {Op::EQ_K, Op::BREQ_K}, {Op::NE_K, Op::BRNE_K}};
   uint32_t& last = x_->code.back();
   for (auto [plain, branching] : kBranching) {
     if (op_of(last) == plain) last = encode(branching, operand(last));  // the _K ones keep their k
   }
 }
 
-// (op x k) over a small integer k as one instruction with k in it (ADD_K ... GE_K); + and * also
-// (op k x). x is computed as any operand; the instruction's slow paths put k back on the stack
+// (op x k) over a small integer k as one instruction with k in it (ADD_K ... NE_K); + * == and !=
+// also (op k x). x is computed as any operand; the instruction's slow paths put k back on the stack
 // where it was written (one slot more than the operands: the depth accounts for it).
 bool Compiler::inline_with_constant(Op op, Value form, SrcPos pos) {
   struct Row {
@@ -670,7 +671,8 @@ bool Compiler::inline_with_constant(Op op, Value form, SrcPos pos) {
   };
   static const Row kRows[] = {{Op::ADD, Op::ADD_K}, {Op::SUB, Op::SUB_K}, {Op::MUL, Op::MUL_K},
                               {Op::DIV, Op::DIV_K}, {Op::MOD, Op::MOD_K}, {Op::LT, Op::LT_K},
-                              {Op::GT, Op::GT_K},   {Op::LE, Op::LE_K},   {Op::GE, Op::GE_K}};
+                              {Op::GT, Op::GT_K},   {Op::LE, Op::LE_K},   {Op::GE, Op::GE_K},
+                              {Op::EQ, Op::EQ_K},   {Op::NE, Op::NE_K}};
   const Row* row = std::find_if(std::begin(kRows), std::end(kRows), [op](const Row& r) { return r.op == op; });
   if (row == std::end(kRows)) return false;
   auto small = [](Value v) {

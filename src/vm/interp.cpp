@@ -731,7 +731,7 @@ dispatch_top:
   ARITH2(LE, fast_le)
   ARITH2(GE, fast_ge)
 
-  // An operator with a small integer in the instruction (ADD_K ... GE_K, opcodes.def): the fast
+  // An operator with a small integer in the instruction (ADD_K ... NE_K, opcodes.def): the fast
   // path over the top value and k; else k goes on the stack where it was written and the plain
   // instruction's out-of-line path (fast: the fold or the builtin) or slow handler runs.
 #define UNFOLD_K(plain)                       \
@@ -773,6 +773,16 @@ dispatch_top:
   ARITH_K(GT_K, fast_gt, GT)
   ARITH_K(LE_K, fast_le, LE)
   ARITH_K(GE_K, fast_ge, GE)
+  // == and != answer for any operand (fast_equal): no builtin but when the name changed.
+#define EQUAL_K(name, equal, plain)                                                              \
+  WATCHED(name) {                                                                                \
+    sp[-1] = Value::fixnum(fast_equal(sp[-1], Value::fixnum(small_k(ins))) == (equal) ? 1 : 0);  \
+    DISPATCH();                                                                                  \
+  }                                                                                              \
+  K_SLOW(name, plain)
+  EQUAL_K(EQ_K, true, EQ)
+  EQUAL_K(NE_K, false, NE)
+#undef EQUAL_K
 
   // (+ a b c ...) with n >= 3 operands (the operand): the builtin's own fold (lib/arith.h), in
   // place; an operand that is no number, or an Integer division by 0, goes to the builtin, which
@@ -807,7 +817,7 @@ dispatch_top:
   EQUAL(NE, false)
 #undef EQUAL
 
-  // A comparison and the IF or JMPF after it (BRLT ... BRNE, BRLT_K ... BRGE_K, opcodes.def),
+  // A comparison and the IF or JMPF after it (BRLT ... BRNE, BRLT_K ... BRNE_K, opcodes.def),
   // whose operand is the target: jump there when the comparison is false, else step over the
   // branch. Operands the fast path does not take go to the plain comparison's out-of-line path, a
   // changed operator or if to its slow handler (its site is at this pc; the _K ones put k back
@@ -856,6 +866,14 @@ dispatch_top:
   COMPARE_K_BRANCH(BRGT_K, >, GT)
   COMPARE_K_BRANCH(BRLE_K, <=, LE)
   COMPARE_K_BRANCH(BRGE_K, >=, GE)
+#define EQUAL_K_BRANCH(name, equal, plain)                                           \
+  WATCHED(name) {                                                                  \
+    BRANCH_ON(1, fast_equal(sp[-1], Value::fixnum(small_k(ins))) == (equal));      \
+  }                                                                                \
+  K_SLOW(name, plain)
+  EQUAL_K_BRANCH(BREQ_K, true, EQ)
+  EQUAL_K_BRANCH(BRNE_K, false, NE)
+#undef EQUAL_K_BRANCH
 #undef COMPARE_K_BRANCH
 #undef COMPARE_BRANCH
 #undef EQUAL_BRANCH
