@@ -51,14 +51,60 @@ uint16_t char_flags(Value v) {
   return s->flags;
 }
 
-// Characters in the first `bytes` bytes of a valid String (all of it by default), and the byte
-// where character k starts (counting from byte `from`): an ASCII String's are its bytes.
-size_t char_count(Value v, size_t bytes = std::string_view::npos) {
-  std::string_view s = sv(v).substr(0, bytes);
-  return char_flags(v) & strflag::kAscii ? s.size() : utf8::count(s);
+// A valid String's characters: an ASCII String's are its bytes; another's are found by walking
+// them. A loop indexing one String character by character (a lexer) walked from the start at
+// every call, quadratic in the String; now the last String indexed keeps its character count
+// and a cursor (character k starts at byte b), and the next index walks from there. The cursor
+// names the String by its address, which is only the String's between two collections: it
+// holds for the heap and the collection count it was made with.
+struct CharCursor {
+  const Heap* heap = nullptr;
+  uint64_t collections = 0;
+  const String* s = nullptr;
+  size_t chars = 0;
+  size_t k = 0, b = 0;
+};
+thread_local CharCursor char_cursor;
+
+CharCursor& cursor_of(VM& vm, Value v) {
+  auto* s = v.as<String>();
+  const GcStats& st = vm.heap().stats();
+  uint64_t collections = st.minor_count + st.major_count;
+  CharCursor& c = char_cursor;
+  if (c.s != s || c.heap != &vm.heap() || c.collections != collections) {
+    c = CharCursor{&vm.heap(), collections, s, utf8::count(s->view()), 0, 0};
+  }
+  return c;
 }
-size_t char_offset(Value v, size_t k, size_t from = 0) {
-  return char_flags(v) & strflag::kAscii ? from + k : utf8::offset_of(sv(v), k, from);
+
+size_t char_count(VM& vm, Value v) {
+  return char_flags(v) & strflag::kAscii ? v.as<String>()->length : cursor_of(vm, v).chars;
+}
+// The byte where character k (at most the count) starts.
+size_t char_offset(VM& vm, Value v, size_t k) {
+  if (char_flags(v) & strflag::kAscii) return k;
+  CharCursor& c = cursor_of(vm, v);
+  std::string_view s = sv(v);
+  if (k < c.k && k > c.k - k) {  // nearer the cursor than the start: walk back
+    for (; c.k > k; --c.k) {
+      do --c.b;
+      while ((uint8_t(s[c.b]) & 0xC0) == 0x80);  // continuation bytes
+    }
+    return c.b;
+  }
+  if (k < c.k) c.k = c.b = 0;
+  c.b = utf8::offset_of(s, k - c.k, c.b);
+  c.k = k;
+  return c.b;
+}
+// The characters before byte `at`, a character's first byte (or the end).
+size_t chars_before(VM& vm, Value v, size_t at) {
+  if (char_flags(v) & strflag::kAscii) return at;
+  CharCursor& c = cursor_of(vm, v);
+  if (at < c.b) c.k = c.b = 0;
+  c.k += utf8::count(sv(v).substr(c.b, at - c.b));
+  c.b = at;
+  return c.k;
 }
 
 // `whose` names the String when it is not the one the function works on ("the needle's ").
@@ -93,14 +139,14 @@ Value boolean(bool b) { return Value::fixnum(b ? 1 : 0); }
 Value builtin_length(VM& vm, Args a) {
   NEED_STRINGS("str/length", 1);
   NEED_VALID("str/length", a[0]);
-  return make_int(vm.heap(), int64_t(char_count(a[0])));
+  return make_int(vm.heap(), int64_t(char_count(vm, a[0])));
 }
 
 Value builtin_slice(VM& vm, Args a) {
   NEED_STRINGS("str/slice", 1);
   std::string_view s = sv(a[0]);
   NEED_VALID("str/slice", a[0]);
-  size_t count = char_count(a[0]), from, to = count;
+  size_t count = char_count(vm, a[0]), from, to = count;
   if (Value e = char_index(vm, "str/slice", a, 1, count, true, from); !e.is_undefined()) return e;
   if (a.n > 2) {
     if (Value e = char_index(vm, "str/slice", a, 2, count, true, to); !e.is_undefined()) return e;
@@ -108,8 +154,8 @@ Value builtin_slice(VM& vm, Args a) {
   if (from > to) {
     return vm.error("str/slice: start " + std::to_string(from) + " is after end " + std::to_string(to));
   }
-  size_t b0 = char_offset(a[0], from);
-  size_t b1 = char_offset(a[0], to - from, b0);
+  size_t b0 = char_offset(vm, a[0], from);
+  size_t b1 = char_offset(vm, a[0], to);
   return str(vm, s.substr(b0, b1 - b0));
 }
 
@@ -118,9 +164,9 @@ Value builtin_char_at(VM& vm, Args a) {
   std::string_view s = sv(a[0]);
   NEED_VALID("str/char-at", a[0]);
   size_t k;
-  if (Value e = char_index(vm, "str/char-at", a, 1, char_count(a[0]), false, k); !e.is_undefined()) return e;
-  size_t b0 = char_offset(a[0], k);
-  return str(vm, s.substr(b0, char_offset(a[0], 1, b0) - b0));
+  if (Value e = char_index(vm, "str/char-at", a, 1, char_count(vm, a[0]), false, k); !e.is_undefined()) return e;
+  size_t b0 = char_offset(vm, a[0], k);
+  return str(vm, s.substr(b0, utf8::offset_of(s, 1, b0) - b0));
 }
 
 Value builtin_chars(VM& vm, Args a) {
@@ -197,11 +243,11 @@ Value builtin_find(VM& vm, Args a) {
   NEED_VALID("str/find", a[1], "the needle's ");  // else it could match inside a character
   size_t from = 0;
   if (a.n > 2) {
-    if (Value e = char_index(vm, "str/find", a, 2, char_count(a[0]), true, from); !e.is_undefined()) return e;
+    if (Value e = char_index(vm, "str/find", a, 2, char_count(vm, a[0]), true, from); !e.is_undefined()) return e;
   }
-  size_t at = s.find(needle, char_offset(a[0], from));
+  size_t at = s.find(needle, char_offset(vm, a[0], from));
   if (at == std::string_view::npos) return Value::fixnum(-1);
-  return make_int(vm.heap(), int64_t(char_count(a[0], at)));
+  return make_int(vm.heap(), int64_t(chars_before(vm, a[0], at)));
 }
 
 Value builtin_contains(VM& vm, Args a) {
