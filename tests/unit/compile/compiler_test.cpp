@@ -154,6 +154,11 @@ TEST_F(CompilerTest, SmallIntegerOperandsAreHeldByTheInstruction) {
   EXPECT_EQ(lambda_ops("(\\ {a b} {% a b})"), (Ops{"MOD_LL", "RET", "LOCAL", "LOCAL", "MOD", "JMP"}));
   EXPECT_EQ(lambda_ops("(\\ {a} {% 7 a})"), (Ops{"INT", "LOCAL", "MOD", "RET"}));
   EXPECT_EQ(lambda_ops("(\\ {n} {- 1 (g n)})"), (Ops{"INT", "NAME", "LOCAL", "CALL", "SUB", "RET"}));
+  // == and != too, with the integer first or second; before a branch they also branch
+  EXPECT_EQ(lambda_ops("(\\ {n} {== (g n) 0})"), (Ops{"NAME", "LOCAL", "CALL", "EQ_K", "RET"}));
+  EXPECT_EQ(lambda_ops("(\\ {n} {!= 7 (g n)})"), (Ops{"NAME", "LOCAL", "CALL", "NE_K", "RET"}));
+  EXPECT_NE(disasm("(\\ {n} {!= 7 (g n)})").find("NE_K      7 (written first)"), std::string::npos);
+  EXPECT_EQ(lambda_ops("(\\ {n} {if (== (g n) 0) {1} {2}})")[3], "BREQ_K");
   EXPECT_EQ(lambda_ops("(\\ {n} {/ 1 (g n)})"), (Ops{"INT", "NAME", "LOCAL", "CALL", "DIV", "RET"}));
   for (const char* op : {"<", ">", "<=", ">="}) {
     std::string o = op;
@@ -452,7 +457,7 @@ TEST_F(CompilerWithPreludeTest, DoGivesTheLastValue) {
 // error, then the stub (the ordinary call of select by name) the guard jumps to.
 TEST_F(CompilerWithPreludeTest, SelectIsInlinedWithTailCalls) {
   Ops o = lambda_ops("(\\ {n} {select {(== n 0) 1} {otherwise (f n)}})");
-  EXPECT_EQ(o, (Ops{"SELECT", "LOCAL", "INT", "BREQ", "JMPF", "INT", "RET", "NAME", "JMPF", "NAME", "LOCAL",
+  EXPECT_EQ(o, (Ops{"SELECT", "LOCAL", "BREQ_K", "JMPF", "INT", "RET", "NAME", "JMPF", "NAME", "LOCAL",
                     "TAILCALL", "RET", "FAIL", "NAME", "CONST", "CONST", "TAILCALL", "RET"}));
 }
 
@@ -490,7 +495,7 @@ TEST_F(CompilerWithPreludeTest, TailExitsOfADosLastFormAreConditionalOnDo) {
             (Ops{"INT", "INT", "NAME", "LOCAL", "DOTAILCALL", "DORET", "DO", "DORET", "DO", "RET"}));
   // select and case clauses, and the call stub of the guard.
   EXPECT_EQ(lambda_ops("(\\ {n} {do 1 (select {(== n 0) 1} {otherwise (f n)})})"),
-            (Ops{"INT", "SELECT", "LOCAL", "INT", "BREQ", "JMPF", "INT", "DORET", "NAME", "JMPF", "NAME", "LOCAL",
+            (Ops{"INT", "SELECT", "LOCAL", "BREQ_K", "JMPF", "INT", "DORET", "NAME", "JMPF", "NAME", "LOCAL",
                  "DOTAILCALL", "DORET", "FAIL", "DO", "RET", "NAME", "CONST", "CONST", "DOTAILCALL", "DORET"}));
   Value f = lambda("(\\ {n} {do 1 (case n {{1} 10} {{2} (do 2 (f n))})})");
   ASSERT_TRUE(is_closure(f));
