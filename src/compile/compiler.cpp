@@ -612,6 +612,7 @@ bool Compiler::special_form(Symbol* head, Value form, SrcPos pos, size_t n, bool
     case WatchId::Ne: return n == 3 && (inline_operator(Op::NE, form, pos, n, tail), true);
     case WatchId::Tail: return n == 2 && (inline_operator(Op::TAIL, form, pos, n, tail), true);
     case WatchId::Sqrt: return n == 2 && (inline_operator(Op::SQRT, form, pos, n, tail), true);
+    case WatchId::Len: return n == 2 && (inline_operator(Op::LEN, form, pos, n, tail), true);
     case WatchId::Assign: return assign_inlinable(a1, n) && (inline_assign(form, pos, n, tail), true);
     case WatchId::TableGet: return n == 3 && (inline_operator(Op::TGET, form, pos, n, tail), true);
     case WatchId::TableSet: return n == 4 && (inline_operator(Op::TSET, form, pos, n, tail), true);

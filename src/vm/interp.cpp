@@ -42,7 +42,7 @@ std::string condition_error(Value c) { return std::string("if: condition must be
 // How many operands an inlined operator takes off the stack (arith_generic hands them to the builtin).
 constexpr uint32_t op_arity(uint32_t ins) {
   Op op = op_of(ins);
-  return op_nary(op) ? operand(ins) : op == Op::NEG || op == Op::SQRT ? 1 : op == Op::TSET ? 3 : 2;
+  return op_nary(op) ? operand(ins) : op == Op::NEG || op == Op::SQRT || op == Op::LEN ? 1 : op == Op::TSET ? 3 : 2;
 }
 
 // The fold an arithmetic instruction computes (ADD and ADDN: +, ...), or none (the others).
@@ -725,6 +725,31 @@ dispatch_top:
     goto arith_builtin;
   }
   ARITH_SLOW(SQRT, 1)
+  // (len x) of a list or a String without the call. A list's length compared with a small
+  // integer right after, (== (len l) 0), only decides that comparison: counting stops past k + 1,
+  // so the usual test for an empty list does not walk the list (the comparison's fast path only:
+  // a rebound == would see the count).
+  WATCHED(LEN) {
+    Value v = sp[-1];
+    if (LIKELY(is_list(v))) {
+      Op next = op_of(*pc);
+      uint64_t limit = UINT64_MAX;
+      if ((next == Op::EQ_K || next == Op::NE_K || next == Op::BREQ_K || next == Op::BRNE_K) &&
+          !(broken_ & kOpWatchMasks[int(next)]) && small_k(*pc) >= 0) {
+        limit = uint64_t(small_k(*pc)) + 1;
+      }
+      uint64_t n = 0;
+      for (; is_cons(v) && n < limit; v = cdr(v)) ++n;
+      sp[-1] = Value::fixnum(int64_t(n));
+      DISPATCH();
+    }
+    if (is_string(v)) {
+      sp[-1] = Value::fixnum(int64_t(v.as<String>()->length));
+      DISPATCH();
+    }
+    goto arith_builtin;
+  }
+  ARITH_SLOW(LEN, 1)
 
   ARITH2(LT, fast_lt)
   ARITH2(GT, fast_gt)
