@@ -144,6 +144,18 @@ template <typename Cmp>
   return a == b || (!(a.is_fixnum() && b.is_fixnum()) && values_equal(a, b));
 }
 
+// The comparisons of the top value with a small integer k (either written first). Each answers
+// for a count n of k + 1 or more as it answers for k + 1, so LEN counts a list only that far
+// when one of them follows: `(> (len l) 0)` in a recursion over l stays linear.
+constexpr bool compares_with_k(Op op) {
+  switch (op) {
+    case Op::LT_K: case Op::GT_K: case Op::LE_K: case Op::GE_K: case Op::EQ_K: case Op::NE_K:
+    case Op::BRLT_K: case Op::BRGT_K: case Op::BRLE_K: case Op::BRGE_K: case Op::BREQ_K: case Op::BRNE_K:
+      return true;
+    default: return false;  // an opcode, not a value type
+  }
+}
+
 // Moves a call (callee and arguments) down the stack, word by word: a libc memmove of a few
 // words writes them with wide stores that the loads of the next instructions cannot forward from.
 // Calls of up to eight words are moved without a loop, every word loaded before the first store
@@ -726,16 +738,15 @@ dispatch_top:
   }
   ARITH_SLOW(SQRT, 1)
   // (len x) of a list or a String without the call. A list's length compared with a small
-  // integer right after, (== (len l) 0), only decides that comparison: counting stops past k + 1,
-  // so the usual test for an empty list does not walk the list (the comparison's fast path only:
-  // a rebound == would see the count).
+  // integer right after, (== (len l) 0) or (> (len l) 2), only decides that comparison: counting
+  // stops past k + 1 (compares_with_k), so the usual test for an empty list does not walk the
+  // list (the comparison's fast path only: a rebound == or > would see the count).
   WATCHED(LEN) {
     Value v = sp[-1];
     if (LIKELY(is_list(v))) {
       Op next = op_of(*pc);
       uint64_t limit = UINT64_MAX;
-      if ((next == Op::EQ_K || next == Op::NE_K || next == Op::BREQ_K || next == Op::BRNE_K) &&
-          !(broken_ & kOpWatchMasks[int(next)]) && small_k(*pc) >= 0) {
+      if (compares_with_k(next) && !(broken_ & kOpWatchMasks[int(next)]) && small_k(*pc) >= 0) {
         limit = uint64_t(small_k(*pc)) + 1;
       }
       uint64_t n = 0;
