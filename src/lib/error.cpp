@@ -65,6 +65,7 @@ Value builtin_error_data(VM& vm, Args a) {
 Value builtin_error_trace(VM& vm, Args a) {
   Value problem;
   const ErrorObj* e = error_arg(vm, "error/trace", a, &problem);
+  if (e) vm.settle_trace(a[0]);
   return e ? e->frames : problem;
 }
 

@@ -243,6 +243,7 @@ void marshal_binding(Encoder& e, Value v) {
 }
 
 void marshal_error(Encoder& e, Value v) {
+  e.vm().settle_trace(v);  // the lines travel, not the recorded calls (they name this VM's symbols)
   auto* err = v.as<ErrorObj>();
   e.tag(Tag::kError);
   e.byte(uint8_t(err->flags));

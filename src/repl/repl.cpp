@@ -84,6 +84,7 @@ std::string_view result_colour(Value v) {
 }  // namespace
 
 std::string format_error_for_user(VM& vm, Value error) {
+  vm.settle_trace(error);
   const auto* e = error.as<ErrorObj>();
   std::string s = "Error: ";
   s += e->message.as<String>()->view();

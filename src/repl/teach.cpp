@@ -286,6 +286,7 @@ std::string source_excerpt(std::string_view line, uint32_t line_number, uint32_t
 }
 
 std::string explain_error(VM& vm, Value error, const std::string& formatted, const SourceText& source, bool colour) {
+  vm.settle_trace(error);  // the hints read error/trace's calls
   std::string line = error_source_line(vm, error, source.text, source.first_line, source.file);
   std::string hints = error_hints(vm, error, line);
   SrcPos pos = error.as<ErrorObj>()->pos;

@@ -192,12 +192,14 @@ struct Residue : Object {
 namespace errflag {
 inline constexpr uint16_t kUncatchable = 1;  // an interrupt: unwinds past load and test runners
 inline constexpr uint16_t kRaised = 2;       // position and call chain already recorded
+inline constexpr uint16_t kTraceRecorded = 4;  // trace holds the calls as bytes (VM::settle_trace)
 }  // namespace errflag
 
 struct ErrorObj : Object {
   Value message;  // String
   SrcPos pos;     // where it was raised (unknown when not from code)
-  Value trace;    // Q-expression of Strings, innermost call first (folded: see vm.cpp)
+  Value trace;    // Q-expression of Strings, innermost call first (folded: see vm.cpp), or the
+                  // calls recorded (errflag::kTraceRecorded): read after VM::settle_trace
   Value data;     // what (error "msg" data) attached, or {} (error/data)
   Value frames;   // the trace's calls as {function file line column} lists (error/trace)
 };

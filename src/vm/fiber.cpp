@@ -153,6 +153,8 @@ Value VM::drive_main(uint32_t entry, Value result) {
 Value VM::rethrow_awaited(Value err) {
   const auto* e = err.as<ErrorObj>();
   Value here = raise_at(error(e->message.as<String>()->view()));  // placed at the await site
+  settle_trace(err);
+  settle_trace(here);
   auto* h = here.as<ErrorObj>();
   ListBuilder trace(heap_, true);
   for (Value t = e->trace; is_cons(t); t = cdr(t)) trace.push(car(t));

@@ -382,12 +382,12 @@ SrcPos VM::frame_position(const Frame& f) const {
 
 namespace {
 // A lambda's name in traces: the name it was first defined as.
-std::string lambda_name(const Proto* p) {
-  return is_symbol(p->name) ? std::string(p->name.as<Symbol>()->name()) : "<lambda>";
+std::string_view lambda_name(const Proto* p) {
+  return is_symbol(p->name) ? p->name.as<Symbol>()->name() : "<lambda>";
 }
 }  // namespace
 
-std::string VM::frame_name(const Frame& f) const {
+std::string_view VM::frame_name(const Frame& f) const {
   switch (f.kind) {
     case FrameKind::kLambda: return lambda_name(f.proto.as<Proto>());
     case FrameKind::kChunk:
@@ -402,24 +402,31 @@ std::string VM::frame_name(const Frame& f) const {
 
 namespace {
 
-// One call of a trace: who, and where (unknown when not known).
+// One call of a trace: who, and where (unknown when not known). The name lives as long as the VM
+// (a Symbol's name, a builtin's table entry, or a literal): raise_at keeps the calls as bytes.
 struct TraceCall {
-  std::string name;
+  std::string_view name;
   SrcPos pos;
   friend bool operator==(const TraceCall& a, const TraceCall& b) { return a.name == b.name && a.pos == b.pos; }
 };
 
 // The frames' calls (innermost first), with runs of the same call kept as one call and a count.
+struct TraceRun {
+  TraceCall call;
+  size_t count;
+  friend bool operator==(const TraceRun&, const TraceRun&) = default;
+};
+static_assert(std::is_trivially_copyable_v<TraceRun>);  // kept as bytes in the ErrorObj
 struct TraceLines {
-  std::vector<std::pair<TraceCall, size_t>> runs;
+  std::vector<TraceRun> runs;
   void add(TraceCall call) {
-    if (!runs.empty() && runs.back().first == call) {
-      ++runs.back().second;
+    if (!runs.empty() && runs.back().call == call) {
+      ++runs.back().count;
     } else {
-      runs.emplace_back(std::move(call), 1);
+      runs.push_back({call, 1});
     }
   }
-  void repeat_last() { ++runs.back().second; }
+  void repeat_last() { ++runs.back().count; }
 };
 
 // One line of the folded trace: its text, and the call it names (null for a note).
@@ -439,7 +446,7 @@ size_t cycle_repeats(const TraceLines& t, size_t i, size_t period) {
 
 // One line of a trace: who, and where when known.
 std::string trace_line(const TraceCall& call, const SourceFiles& files) {
-  std::string line = call.name;
+  std::string line(call.name);
   if (call.pos.known()) line += " (" + files.format(call.pos) + ")";
   return line;
 }
@@ -549,6 +556,24 @@ Value VM::raise_at(Value err) {
     }
   }
   if (!positioned) e->pos = fallback;
+  // Most caught errors are never shown: the calls are kept as they are, and folded into lines
+  // and error/trace's lists when first read (settle_trace). A try/catch loop spent nine tenths of
+  // its time folding and formatting traces no one read.
+  e->trace = make_string(heap_, std::string_view(reinterpret_cast<const char*>(lines.runs.data()),
+                                                 lines.runs.size() * sizeof(lines.runs[0])));
+  heap_.write_barrier(e, e->trace);
+  e->frames = Value::nil();
+  e->flags |= errflag::kTraceRecorded;
+  return err;
+}
+
+void VM::settle_trace(Value err) {
+  if (!is_error(err) || !(err.as<ErrorObj>()->flags & errflag::kTraceRecorded)) return;
+  auto* e = err.as<ErrorObj>();
+  std::string_view bytes = e->trace.as<String>()->view();
+  TraceLines lines;
+  lines.runs.resize(bytes.size() / sizeof(lines.runs[0]));
+  std::memcpy(static_cast<void*>(lines.runs.data()), bytes.data(), bytes.size());
   std::vector<FoldedLine> folded = fold_trace(lines, files_);
   ListBuilder trace(heap_, true);
   for (const FoldedLine& line : folded) trace.push(make_string(heap_, line.text));
@@ -560,13 +585,14 @@ Value VM::raise_at(Value err) {
   }
   e->frames = frames.finish();
   heap_.write_barrier(e, e->frames);
-  return err;
+  e->flags &= uint16_t(~errflag::kTraceRecorded);
 }
 
 bool VM::is_trace_note(std::string_view line) { return line.starts_with("[") || line.starts_with("..."); }
 
-std::string VM::describe_error(Value err) const {
+std::string VM::describe_error(Value err) {
   if (!is_error(err)) return "";
+  settle_trace(err);
   const auto* e = err.as<ErrorObj>();
   std::string s;
   if (e->pos.known()) s += files_.format(e->pos) + ": ";

@@ -99,7 +99,10 @@ class VM final : public RootSource {
   // A line of an error's trace that says how lines were folded ("[...]", "... N more ..."),
   // rather than naming a call.
   static bool is_trace_note(std::string_view line);
-  std::string describe_error(Value error) const;
+  std::string describe_error(Value error);
+  // Folds the calls raise_at recorded into an error's trace lines and error/trace's lists, once:
+  // every reader of ErrorObj::trace or ::frames calls it first.
+  void settle_trace(Value error);
   // An error of a loaded form as `load` prints it (VmConfig::show_load_error).
   std::string show_load_error(Value error) {
     return config_.show_load_error ? config_.show_load_error(*this, error) : describe_error(error);
@@ -310,7 +313,7 @@ class VM final : public RootSource {
   Value apply_operator(Op op, Args args);
   Value make_partial(Value fn, Args args);
   SrcPos frame_position(const Frame& f) const;
-  std::string frame_name(const Frame& f) const;
+  std::string_view frame_name(const Frame& f) const;
 
   VmConfig config_;
   Heap heap_;

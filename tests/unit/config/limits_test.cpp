@@ -32,7 +32,8 @@ std::string message(Value v) {
                      : "<not an error: " + readable(v) + ">";
 }
 
-std::vector<std::string> trace_lines(Value error) {
+std::vector<std::string> trace_lines(VM& vm, Value error) {
+  vm.settle_trace(error);
   std::vector<std::string> lines;
   for (Value t = error.as<ErrorObj>()->trace; is_cons(t); t = cdr(t)) {
     lines.emplace_back(car(t).as<String>()->view());
@@ -135,7 +136,7 @@ TEST(Limits, MaxCallDepthIsNotExceeded) {
   VM vm(vm_config(false));
   Value r = vm.run_source("(def {runaway} (\\ {k} {+ 1 (runaway k)}))\n(runaway 1)", "runaway.valk");
   ASSERT_TRUE(is_error(r));
-  auto lines = trace_lines(r);
+  auto lines = trace_lines(vm, r);
   ASSERT_FALSE(lines.empty());
   // "runaway (runaway.valk:1:28) [N times]": N calls were active at once.
   const std::string& first = lines[0];
@@ -155,7 +156,7 @@ TEST(Limits, MaxTraceLinesRecursionFoldsIntoOneLine) {
       "trace.valk");
   ASSERT_TRUE(is_error(r));
   EXPECT_EQ(message(r), "bottom");
-  auto lines = trace_lines(r);
+  auto lines = trace_lines(vm, r);
   EXPECT_LE(lines.size(), limits::kMaxTraceLines + 1);
   ASSERT_GE(lines.size(), 2u);
   bool folded = false;
@@ -176,7 +177,7 @@ TEST(Limits, MaxTraceLinesLongChainOfDistinctCallsIsCut) {
   Value r = vm.run_source(program, "chain.valk");
   ASSERT_TRUE(is_error(r));
   EXPECT_EQ(message(r), "end of chain");
-  auto lines = trace_lines(r);
+  auto lines = trace_lines(vm, r);
   EXPECT_EQ(lines.size(), limits::kMaxTraceLines + 1);
   const std::string& middle = lines[limits::kMaxTraceLines / 2];
   EXPECT_EQ(middle.substr(0, 4), "... ") << middle;

@@ -36,6 +36,10 @@ TEST(ErrorTrace, FramesMatchThePrintedTrace) {
   Value v = h.run("(fun {f x} {error \"in f\" x})\n(fun {g x} {+ 1 (f x)})\n(g 5)");
   ASSERT_TRUE(is_error(v));
   auto* e = v.as<ErrorObj>();
+  EXPECT_TRUE(e->flags & errflag::kTraceRecorded);  // the calls, recorded: folded when first read
+  h.vm().settle_trace(v);
+  EXPECT_FALSE(e->flags & errflag::kTraceRecorded);
+  h.vm().settle_trace(v);  // once
   EXPECT_EQ(readable(e->data), "5");
   EXPECT_EQ(readable(e->frames),
             "{{\"f\" \"test.valk\" 1 13} {\"g\" \"test.valk\" 2 17} {\"<top level>\" \"test.valk\" 3 1}}");
@@ -46,6 +50,7 @@ TEST(ErrorTrace, FoldedNotesHaveNoEntry) {
   Harness h;
   Value v = h.run("(fun {down n} {if (== n 0) {error \"x\"} {+ 1 (down (- n 1))}})\n(down 100)");
   ASSERT_TRUE(is_error(v));
+  h.vm().settle_trace(v);
   auto* e = v.as<ErrorObj>();
   // "down (...)", "down (...) [100 times]", "<top level> (...)": three lines, three entries
   EXPECT_EQ(list_length(e->trace), 3u);
@@ -60,6 +65,7 @@ TEST(ErrorThrow, KeepsTheFirstPositionAndTrace) {
   RootGuard keep(h.vm(), v);  // across the next run, which may move it
   EXPECT_EQ(v, h.run("saved"));  // the same object, raised again
   EXPECT_EQ(h.vm().files().format(v.as<ErrorObj>()->pos), "test.valk:1:13");
+  h.vm().settle_trace(v);
   EXPECT_EQ(readable(v.as<ErrorObj>()->frames),
             "{{\"f\" \"test.valk\" 1 13} {\"try\" \"\" 0 0} {\"<top level>\" \"test.valk\" 2 14}}");
 }

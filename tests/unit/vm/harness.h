@@ -90,6 +90,7 @@ class Harness {
   ErrorInfo inspect(Value v) {
     ErrorInfo info;
     if (!is_error(v)) return info;
+    vm_->settle_trace(v);
     auto* e = v.as<ErrorObj>();
     info.is_error = true;
     info.message = std::string(e->message.as<String>()->view());
