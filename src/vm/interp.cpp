@@ -1409,6 +1409,13 @@ call_generic : {
       RELOAD_STACK();
       sp -= nargs + 1;
       *sp++ = r;
+      // A builtin that built a large value (str/codepoints, json/decode) collects here, so that
+      // passing the heap limit is raised at its call, not at whatever allocates next.
+      if (UNLIKELY(poll_.load(std::memory_order_relaxed)) &&
+          (fr->kind == FrameKind::kLambda || fr->kind == FrameKind::kChunk)) {
+        pc = fr->pc;
+        goto safepoint;
+      }
       CONTINUE_CALLER();
     }
     // A native builtin runs as a continuation in a frame of its own.
