@@ -1356,7 +1356,9 @@ Value Compiler::lambda(Value formals, Value lambda_body, SrcPos pos) {
   x_->params.insert(x_->params.end(), eq_slots_.begin(), eq_slots_.end());
   if (!pos.known() && is_cons(lambda_body)) pos = cell_pos(lambda_body);
   module_ = vm_.module_of_pos(pos);
-  body(lambda_body, pos, true);
+  // The body's call is placed at its first element, as for a lambda made at run time (fun): not
+  // at the `{` a literal's body opens with, which may be lines above the call that failed.
+  body(lambda_body, SrcPos{}, true);
   Value result = finish(pos);
   if (is_error(result)) return result;
   Proto* p = result.as<Proto>();

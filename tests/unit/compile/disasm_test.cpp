@@ -94,7 +94,7 @@ TEST_F(DisasmTest, LambdaHeaderShowsNameFormalsParamsAndStack) {
   EXPECT_EQ(lines[0], "lambda inc {a} (1 params, stack 3)");
   std::string fused_line = "    0  ADD_LK    0 (a), 1  [stub 3]";
   fused_line.resize(44, ' ');
-  EXPECT_EQ(lines[1], fused_line + " ; d.valk:1:19");
+  EXPECT_EQ(lines[1], fused_line + " ; d.valk:1:20");  // the body's call at its first element
   EXPECT_EQ(lines[2], "    2  RET       ");
   // the stub: the same addition unfused, for when + is rebound or a is not an integer
   EXPECT_EQ(lines[3], "    3  LOCAL     0 (a)");
