@@ -162,9 +162,10 @@ bool H1::feed(std::string_view bytes) {
   size_t n = http_parser_execute(&parser_, &kSettings, bytes.data(), bytes.size());
   if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) {
     held_.assign(bytes.substr(n));
-  } else if (parser_.upgrade) {
+  } else if (parser_.upgrade && !body_open_) {
     // Upgrade (h2c's included) is not taken: the request was answered as HTTP/1.1, and HTTP/2
-    // needs prior knowledge or TLS. What follows the request is not read.
+    // needs prior knowledge or TLS. What follows the request is not read; its body, still to
+    // come (after a 100 Continue), is.
     closing_ = true;
   } else if (closing_) {
     // a final request (Connection: close) stopped the parser on purpose
