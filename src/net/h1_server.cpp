@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 
 #include "net/conn.h"
@@ -38,24 +39,13 @@ struct Pending {
   std::function<void(bool)> taken;  // a write waiting until libuv has written it
 };
 
+// The reason phrase of a status line: http-parser's table, with the names RFC 9110 gave 413 and
+// 422 since; none for a code it does not know (the phrase may be empty, RFC 9112 4).
 const char* reason(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-  }
-  return "Status";
+  if (status == 413) return "Content Too Large";
+  if (status == 422) return "Unprocessable Content";
+  const char* name = http_status_str(http_status(status));
+  return std::strcmp(name, "<unknown>") == 0 ? "" : name;
 }
 
 class H1 final : public Protocol {

@@ -1059,6 +1059,8 @@ const char* kAnswerProgram = R"(
     {(== p "/trailer") (dict "body" "b" "trailers" (dict "x-t" "a\r\nx-u: 2"))}
     {(== p "/streamed") (do (http/respond s 200 (dict "x-s" "a\nb")) "unreached")}
     {(== p "/status-100") (dict "status" 100)}
+    {(== p "/status-429") (dict "status" 429 "body" "")}
+    {(== p "/status-599") (dict "status" 599 "body" "")}
     {(== p "/big") (dict "headers" (dict "x-big" (str/repeat "a" 70000)))}
     {(== p "/204") (dict "status" 204 "headers" (dict "x-a" "1") "body" "s\n")}
     {(== p "/304") (dict "status" 304 "headers" (dict "content-length" "3") "body" "old")}
@@ -1119,6 +1121,17 @@ TEST(NetValk, ResponseHeaderFieldsAreCheckedBeforeTheyAreSent) {
   EXPECT_NE(log.find("http: handler failed for GET /streamed: "), std::string::npos) << log;
   EXPECT_NE(log.find("http/respond: header \"x-s\" has a value with CR, LF or NUL"), std::string::npos) << log;
   EXPECT_EQ(count(log, "handler failed"), 12u) << log;
+}
+
+// An HTTP/1.1 status line names its status as RFC 9110 does, or nothing for a code it does not
+// name (the reason phrase may be empty).
+TEST(NetValk, Http11StatusLinesNameTheStatus) {
+  int port = free_port();
+  AnswerServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  EXPECT_EQ(sh("curl -sS --max-time 5 -i --http1.1 " + s.base + "/status-429 | head -1").out, "HTTP/1.1 429 Too Many Requests\r\n");
+  EXPECT_EQ(sh("curl -sS --max-time 5 -i --http1.1 " + s.base + "/status-599 | head -1").out, "HTTP/1.1 599 \r\n");
+  EXPECT_EQ(sh("curl -sS --max-time 5 -i --http1.1 " + s.base + "/none | head -1").out, "HTTP/1.1 200 OK\r\n");
 }
 
 // A final status must be 200 to 599: 100 as the answer left an HTTP/1.1 client waiting for
