@@ -312,7 +312,8 @@ Value response_value(VM& vm, const net::ClientResponse& r, const std::string& wh
 }
 
 // Reads a Dict of String -> String into header (or trailer: `kind`) fields, names lower-cased as
-// HTTP/2 requires. Every field a Valk program sends (an answer's headers and trailers, whole or
+// HTTP/2 requires. A Q-expression of Strings is one field per String: set-cookie must be sent so,
+// never combined into one (RFC 9110 5.3). Every field a Valk program sends (an answer's headers and trailers, whole or
 // streamed, a request's) comes through here, so this is where a field that cannot be sent is
 // refused (net::field_problem), and a block over kHttpMaxSentHeaderBytes, before either protocol
 // writes it.
@@ -325,20 +326,32 @@ bool read_headers(Value d, net::Headers& out, std::string& problem, std::string_
   size_t bytes = 0;
   dict_for_each(d, [&](Value k, Value v) {
     if (!ok) return;
-    if (!is_string(k) || !is_string(v)) {
-      problem = std::string(kind) + " names and values must be Strings, got " + type_name(is_string(k) ? v : k);
+    if (!is_string(k)) {
+      problem = std::string(kind) + " names must be Strings, got " + type_name(k);
+      ok = false;
+      return;
+    }
+    bool strings = is_string(v) || is_list(v);
+    for (Value x = v; strings && is_cons(x); x = cdr(x)) strings = is_string(car(x));
+    if (!strings) {
+      problem = std::string(kind) + " " + readable_for_message(k) + " must be a String or a Q-expression of Strings, got " +
+                type_name(v);
       ok = false;
       return;
     }
     std::string name(sv(k));
     for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
-    if (std::string_view why = net::field_problem(name, sv(v)); !why.empty()) {
-      problem = std::string(kind) + " " + readable_for_message(k) + " " + std::string(why);
-      ok = false;
-      return;
-    }
-    bytes += name.size() + sv(v).size() + net::kFieldOverheadBytes;
-    out.emplace_back(std::move(name), std::string(sv(v)));
+    auto field = [&](Value value) {
+      if (std::string_view why = net::field_problem(name, sv(value)); !why.empty()) {
+        problem = std::string(kind) + " " + readable_for_message(k) + " " + std::string(why);
+        ok = false;
+        return;
+      }
+      bytes += name.size() + sv(value).size() + net::kFieldOverheadBytes;
+      out.emplace_back(name, std::string(sv(value)));
+    };
+    if (is_string(v)) field(v);
+    for (Value x = v; ok && is_cons(x); x = cdr(x)) field(car(x));
   });
   if (ok && bytes > limits::kHttpMaxSentHeaderBytes) {
     problem = std::string(kind) + "s are over " + std::to_string(limits::kHttpMaxSentHeaderBytes) +

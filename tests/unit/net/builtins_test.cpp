@@ -1060,6 +1060,7 @@ const char* kAnswerProgram = R"(
     {(== p "/streamed") (do (http/respond s 200 (dict "x-s" "a\nb")) "unreached")}
     {(== p "/status-100") (dict "status" 100)}
     {(== p "/status-429") (dict "status" 429 "body" "")}
+    {(== p "/cookies") (dict "headers" (dict "set-cookie" {"a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT" "b=2"}) "body" "c")}
     {(== p "/status-599") (dict "status" 599 "body" "")}
     {(== p "/big") (dict "headers" (dict "x-big" (str/repeat "a" 70000)))}
     {(== p "/204") (dict "status" 204 "headers" (dict "x-a" "1") "body" "s\n")}
@@ -1132,6 +1133,17 @@ TEST(NetValk, Http11StatusLinesNameTheStatus) {
   EXPECT_EQ(sh("curl -sS --max-time 5 -i --http1.1 " + s.base + "/status-429 | head -1").out, "HTTP/1.1 429 Too Many Requests\r\n");
   EXPECT_EQ(sh("curl -sS --max-time 5 -i --http1.1 " + s.base + "/status-599 | head -1").out, "HTTP/1.1 599 \r\n");
   EXPECT_EQ(sh("curl -sS --max-time 5 -i --http1.1 " + s.base + "/none | head -1").out, "HTTP/1.1 200 OK\r\n");
+}
+
+// A header given a Q-expression of Strings is sent as one field per String, over both protocols:
+// two cookies, never combined into one (RFC 9110 5.3).
+TEST(NetValk, AHeaderOfSeveralStringsIsSentAsSeveralFields) {
+  int port = free_port();
+  AnswerServer s(port);
+  ASSERT_GT(s.peer.pid, 0);
+  std::string cookies = "set-cookie: a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT\r\nset-cookie: b=2\r\n";
+  EXPECT_EQ(sh("curl -sS --max-time 5 -i --http1.1 " + s.base + "/cookies | grep -i set-cookie").out, cookies);
+  EXPECT_EQ(sh("curl -sS --max-time 5 -i --http2-prior-knowledge " + s.base + "/cookies | grep -i set-cookie").out, cookies);
 }
 
 // A final status must be 200 to 599: 100 as the answer left an HTTP/1.1 client waiting for
