@@ -789,21 +789,22 @@ std::function<void(net::ClientRequest::ChunkGiver)> body_source(VM& vm, Value fn
   };
 }
 
-// "http://host:port/path?q#f" -> scheme, host, port, path. False when it is not such a URL. The
+// "http://host:port/path?q#f" -> scheme, host, port, path; else what is wrong with it. The
 // scheme is matched in any case and the fragment is dropped: it is the client's alone, never
 // sent (RFC 3986 3.1, 3.5).
-bool parse_url(std::string_view url, net::ClientRequest& r) {
+std::string parse_url(std::string_view url, net::ClientRequest& r) {
   url = url.substr(0, url.find('#'));
-  // Spaces and control bytes would end the request line (HTTP/1.1) or be reset by the peer
-  // (HTTP/2): a URL has them percent-encoded.
-  for (unsigned char c : url) {
-    if (c <= ' ' || c == 0x7f) return false;
-  }
   size_t colon = url.find("://");
-  if (colon == std::string_view::npos) return false;
+  if (colon == std::string_view::npos) return "not an http:// or https:// URL";
   r.scheme = std::string(url.substr(0, colon));
   for (char& c : r.scheme) c = char(std::tolower(static_cast<unsigned char>(c)));
-  if (r.scheme != "http" && r.scheme != "https") return false;
+  if (r.scheme != "http" && r.scheme != "https") return "not an http:// or https:// URL";
+  // Spaces and control bytes would end the request line (HTTP/1.1) or be reset by the peer
+  // (HTTP/2): a URL has them percent-encoded.
+  for (size_t i = 0; i < url.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(url[i]);
+    if (c <= ' ' || c == 0x7f) return "byte " + std::to_string(i) + " is a space or a control byte (percent-encode it: %20 for a space)";
+  }
   std::string_view rest = url.substr(colon + 3);
   size_t slash = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, slash);
@@ -811,14 +812,15 @@ bool parse_url(std::string_view url, net::ClientRequest& r) {
   if (path[0] == '?') path = "/" + path;
   r.path = path;
   r.port = r.scheme == "https" ? 443 : 80;
+  if (authority.find('@') != std::string_view::npos) return "a user name or password (user@host) is not supported";
   std::string_view host = authority;
   size_t port_at = std::string_view::npos;
   if (!authority.empty() && authority[0] == '[') {  // [::1]:8443
     size_t close = authority.find(']');
-    if (close == std::string_view::npos) return false;
+    if (close == std::string_view::npos) return "the host's [ is not closed";
     host = authority.substr(1, close - 1);
     if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return false;
+      if (authority[close + 1] != ':') return "the host's ] is followed by neither : nor /";
       port_at = close + 2;
     }
   } else if (size_t c = authority.rfind(':'); c != std::string_view::npos) {
@@ -827,18 +829,18 @@ bool parse_url(std::string_view url, net::ClientRequest& r) {
   }
   if (port_at != std::string_view::npos) {
     std::string_view digits = authority.substr(port_at);
-    if (digits.empty() || digits.size() > 5) return false;
     int port = 0;
+    bool number = !digits.empty() && digits.size() <= 5;
     for (char ch : digits) {
-      if (ch < '0' || ch > '9') return false;
-      port = port * 10 + (ch - '0');
+      number = number && ch >= '0' && ch <= '9';
+      if (number) port = port * 10 + (ch - '0');
     }
-    if (port < 1 || port > kMaxPort) return false;
+    if (!number || port < 1 || port > kMaxPort) return "the port must be a number from 1 to " + std::to_string(kMaxPort);
     r.port = port;
   }
-  if (host.empty() || authority.find('@') != std::string_view::npos) return false;  // no user:password@
+  if (host.empty()) return "it names no host";
   r.host = std::string(host);
-  return true;
+  return "";
 }
 
 // What the peer would reset the stream for, found at the call instead (nghttp2's checks): a
@@ -857,8 +859,9 @@ std::string request_problem(VM& vm, const net::ClientRequest& r) {
   return "";
 }
 
-Value bad_url(VM& vm, const char* fn, Value url) {
-  return vm.error(std::string(fn) + ": not an http:// or https:// URL: " + readable_for_message(url));
+Value bad_url(VM& vm, const char* fn, Value url, const std::string& problem) {
+  return vm.error(std::string(fn) + ": " + (problem.starts_with("not an") ? problem + ": " + readable_for_message(url)
+                                                                          : readable_for_message(url) + ": " + problem));
 }
 
 Value builtin_request(VM& vm, Args a) {
@@ -899,7 +902,7 @@ Value builtin_request(VM& vm, Args a) {
   });
   if (!e.is_undefined()) return e;
   if (url.is_undefined()) return vm.error("http/request: option \"url\" is required");
-  if (!parse_url(sv(url), r)) return bad_url(vm, fn, url);
+  if (std::string problem = parse_url(sv(url), r); !problem.empty()) return bad_url(vm, fn, url, problem);
   if (o.cert_file.empty() != o.key_file.empty()) {
     return vm.error("http/request: options \"cert\" and \"key\" go together");
   }
@@ -914,7 +917,7 @@ Value builtin_request(VM& vm, Args a) {
 Value builtin_get(VM& vm, Args a) {
   if (!is_string(a[0])) return arg_error(vm, "http/get", 0, "a String", a[0]);
   net::ClientRequest r;
-  if (!parse_url(sv(a[0]), r)) return bad_url(vm, "http/get", a[0]);
+  if (std::string problem = parse_url(sv(a[0]), r); !problem.empty()) return bad_url(vm, "http/get", a[0], problem);
   std::string error;
   static const net::ClientOptions kDefaults;
   const auto& client = client_for(vm, kDefaults, error);
