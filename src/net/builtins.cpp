@@ -650,9 +650,21 @@ Value start_workers(VM& vm, net::ServerOptions o, uint32_t n, Value handler, std
   return server_handle(vm, box, box->workers->port());
 }
 
+// A lambda handler that cannot be called with the request alone: with more parameters every
+// request would get a partial application back (a 500 naming a Function), with none an error.
+Value handler_arity_error(VM& vm, Value handler) {
+  if (!is_closure(handler)) return Value::undefined();
+  const Proto* p = handler.as<Closure>()->proto.as<Proto>();
+  bool variadic = p->pflags & protoflag::kVariadic;
+  if (p->nrequired == 1 || (variadic && p->nrequired == 0) || (p->nparams == 1 && !variadic)) return Value::undefined();
+  return vm.error("http/serve: the handler must take one argument, the request; it takes " +
+                  std::to_string(p->nrequired));
+}
+
 Value builtin_serve(VM& vm, Args a) {
   if (!is_dict(a[0])) return arg_error(vm, "http/serve", 0, "a Dict", a[0]);
   if (!is_function(a[1])) return arg_error(vm, "http/serve", 1, "a Function", a[1]);
+  if (Value e = handler_arity_error(vm, a[1]); !e.is_undefined()) return e;
   net::ServerOptions o;
   uint32_t workers = 1;
   if (Value e = server_options(vm, a[0], o, workers); !e.is_undefined()) return e;
