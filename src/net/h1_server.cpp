@@ -439,11 +439,14 @@ void append_last_chunk(std::string& wire, const Headers& trailers) {
 std::string H1::head_of(const Pending& p, const Response& r, bool whole) const {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason(r.status) + "\r\n";
   bool sized = status_has_body(r.status);
+  bool dated = false;
   for (const auto& [n, v] : r.headers) {
     bool length = n == "content-length" && (whole || p.chunked || !sized);
     if (connection_specific(n, v) || length) continue;  // the connection's fields are the engine's
     out += n + ": " + v + "\r\n";
+    dated = dated || n == "date";
   }
+  if (!dated) out += "date: " + http_date() + "\r\n";
   if (whole && sized) out += "content-length: " + std::to_string(r.body.size()) + "\r\n";
   if (!whole && p.chunked) out += "transfer-encoding: chunked\r\n";
   if (!p.keep_alive || stopping_) {

@@ -6,6 +6,8 @@
 #include <nghttp2/nghttp2.h>
 #include <strings.h>
 
+#include <ctime>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +31,24 @@ inline bool connection_specific(std::string_view name, std::string_view value) {
     if (name == n) return true;
   }
   return name == "te" && !(value.size() == 8 && strncasecmp(value.data(), "trailers", 8) == 0);
+}
+
+// The date field's value for an answer sent now, "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110
+// 5.6.7): every answer of a server with a clock carries one (RFC 9110 6.6.1), made once a second
+// per thread (workers answer on their own).
+inline const std::string& http_date() {
+  thread_local std::string text;
+  thread_local time_t made = -1;
+  time_t now = time(nullptr);
+  if (now != made) {
+    struct tm t;
+    gmtime_r(&now, &t);
+    char buf[40];
+    size_t n = strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &t);
+    text.assign(buf, n);
+    made = now;
+  }
+  return text;
 }
 
 // One field; the strings must live until nghttp2 has copied them (it does in the submit call).

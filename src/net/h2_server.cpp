@@ -504,12 +504,15 @@ void H2::submit(int32_t id, Stream& s, Response&& response) {
   std::string status = std::to_string(s.response.status);
   std::string length = s.out_stream ? "" : std::to_string(s.response.body.size());
   std::vector<nghttp2_nv> nva;
-  nva.reserve(s.response.headers.size() + 2);
-  static const std::string kStatus = ":status", kLength = "content-length";
+  nva.reserve(s.response.headers.size() + 3);
+  static const std::string kStatus = ":status", kLength = "content-length", kDate = "date";
   add_nv(nva, kStatus, status);
+  bool dated = false;
   for (const auto& [n, v] : s.response.headers) {
     if (n != kLength && !connection_specific(n, v)) add_nv(nva, n, v);
+    dated = dated || n == kDate;
   }
+  if (!dated) add_nv(nva, kDate, http_date());
   if (!s.out_stream && sized) add_nv(nva, kLength, length);
   if (s.head) s.response.trailers.clear();  // HEAD's HEADERS frame ends the stream
   nghttp2_data_provider body{};

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -584,10 +585,17 @@ except socket.timeout:
 print("streamed" if sys.argv[3] == "until-end" and got.endswith(b"0\r\n\r\n") else got.decode("latin-1"), end="")
 )";
 
+// An answer's head without its date fields, which change each second, when they have the form
+// RFC 9110 5.6.7 gives them (NetValk.Http11StatusLinesNameTheStatus checks that there is one).
+std::string without_dates(const std::string& head) {
+  static const std::regex kDate("date: [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT\r\n");
+  return std::regex_replace(head, kDate, "");
+}
+
 std::string raw_peer(int port, const std::string& send, const std::string& mode) {
   std::string path = program("rawpeer.py", kRawPeer);
   std::string request = program("rawpeer.req", send);
-  return sh("python3 " + path + " " + std::to_string(port) + " " + request + " " + mode, 30).out;
+  return without_dates(sh("python3 " + path + " " + std::to_string(port) + " " + request + " " + mode, 30).out);
 }
 
 // HTTP/1.1 streams as HTTP/2 does: answers by chunks (transfer-encoding: chunked), uploads read as
@@ -1133,6 +1141,11 @@ TEST(NetValk, Http11StatusLinesNameTheStatus) {
   EXPECT_EQ(sh("curl -sS --max-time 5 -i --http1.1 " + s.base + "/status-429 | head -1").out, "HTTP/1.1 429 Too Many Requests\r\n");
   EXPECT_EQ(sh("curl -sS --max-time 5 -i --http1.1 " + s.base + "/status-599 | head -1").out, "HTTP/1.1 599 \r\n");
   EXPECT_EQ(sh("curl -sS --max-time 5 -i --http1.1 " + s.base + "/none | head -1").out, "HTTP/1.1 200 OK\r\n");
+  // Each answer says when it was made (RFC 9110 6.6.1), over both protocols.
+  for (const char* proto : {"--http1.1", "--http2-prior-knowledge"}) {
+    std::string head = sh("curl -sS --max-time 5 -i " + std::string(proto) + " " + s.base + "/status-429").out;
+    EXPECT_EQ(without_dates(head).size() + 37, head.size()) << proto << ": " << head;  // one, of 37 bytes
+  }
 }
 
 // A header given a Q-expression of Strings is sent as one field per String, over both protocols:
@@ -1354,7 +1367,7 @@ TEST(NetValkStreaming, ContentLengthBindsAStreamedAnswer) {
   EXPECT_EQ(get("--http2-prior-knowledge", "/ok"), "01 200 0");
   EXPECT_EQ(get("--http1.1", "/less"), "01 200 18");
   EXPECT_NE(get("--http2-prior-knowledge", "/less").find(" 92"), std::string::npos);
-  EXPECT_EQ(get("--http1.1 -I", "/less"), "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n 200 0");
+  EXPECT_EQ(without_dates(get("--http1.1 -I", "/less")), "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n 200 0");
   EXPECT_EQ(get("--http1.1", "/bad"), "internal server error\n 500 0");
   get("--http1.1", "/more");
   std::string log = sh("cat " + certs().dir + "/peer" + std::to_string(port) + ".log").out;
