@@ -313,8 +313,8 @@ Value response_value(VM& vm, const net::ClientResponse& r, const std::string& wh
 
 // Reads a Dict of String -> String into header (or trailer: `kind`) fields, names lower-cased as
 // HTTP/2 requires. A Q-expression of Strings is one field per String: set-cookie must be sent so,
-// never combined into one (RFC 9110 5.3). Every field a Valk program sends (an answer's headers and trailers, whole or
-// streamed, a request's) comes through here, so this is where a field that cannot be sent is
+// never combined into one (RFC 9110 5.3). Every field a Valk program sends (an answer's headers
+// and trailers, whole or streamed, a request's) comes through here, so this is where a field that cannot be sent is
 // refused (net::field_problem), and a block over kHttpMaxSentHeaderBytes, before either protocol
 // writes it.
 bool read_headers(Value d, net::Headers& out, std::string& problem, std::string_view kind = "header") {
@@ -656,7 +656,7 @@ Value handler_arity_error(VM& vm, Value handler) {
   if (!is_closure(handler)) return Value::undefined();
   const Proto* p = handler.as<Closure>()->proto.as<Proto>();
   bool variadic = p->pflags & protoflag::kVariadic;
-  if (p->nrequired == 1 || (variadic && p->nrequired == 0) || (p->nparams == 1 && !variadic)) return Value::undefined();
+  if (p->nrequired == 1 || (variadic && p->nrequired == 0)) return Value::undefined();
   return vm.error("http/serve: the handler must take one argument, the request; it takes " +
                   std::to_string(p->nrequired));
 }
@@ -872,8 +872,7 @@ std::string request_problem(VM& vm, const net::ClientRequest& r) {
 }
 
 Value bad_url(VM& vm, const char* fn, Value url, const std::string& problem) {
-  return vm.error(std::string(fn) + ": " + (problem.starts_with("not an") ? problem + ": " + readable_for_message(url)
-                                                                          : readable_for_message(url) + ": " + problem));
+  return vm.error(std::string(fn) + ": " + readable_for_message(url) + ": " + problem);
 }
 
 Value builtin_request(VM& vm, Args a) {

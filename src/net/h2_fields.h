@@ -7,7 +7,6 @@
 #include <strings.h>
 
 #include <ctime>
-
 #include <string>
 #include <string_view>
 #include <vector>
