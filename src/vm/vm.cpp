@@ -573,7 +573,7 @@ void VM::settle_trace(Value err) {
   std::string_view bytes = e->trace.as<String>()->view();
   TraceLines lines;
   lines.runs.resize(bytes.size() / sizeof(lines.runs[0]));
-  std::memcpy(static_cast<void*>(lines.runs.data()), bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(static_cast<void*>(lines.runs.data()), bytes.data(), bytes.size());  // none: no calls
   std::vector<FoldedLine> folded = fold_trace(lines, files_);
   ListBuilder trace(heap_, true);
   for (const FoldedLine& line : folded) trace.push(make_string(heap_, line.text));
