@@ -163,9 +163,18 @@ Value builtin_race(VM& vm, Args a) {
 Value builtin_timeout(VM& vm, Args a) {
   if (Value e = future_arg(vm, "aio/timeout", a, 0); !e.is_undefined()) return e;
   if (Value e = ms_arg(vm, "aio/timeout", a, 1); !e.is_undefined()) return e;
-  Value out = vm.loop().make_future(false);
-  vm.loop().forward(a[0], out);
-  vm.loop().settle_after(out, uint64_t(int_value(a[1])), true);
+  Loop& loop = vm.loop();
+  Value out = loop.make_future(false);
+  loop.forward(a[0], out);
+  loop.settle_after(out, uint64_t(int_value(a[1])), true);
+  // Out of time (or cancelled): the work is stopped too, as Python's asyncio.wait_for does, so
+  // that a request or process nobody waits for any more does not run on.
+  uint32_t inner = loop.keep(a[0]);
+  loop.on_settle(out, [&loop, inner](bool resolved, Value) {
+    Value f = loop.kept(inner);
+    loop.release(inner);
+    if (!resolved) loop.cancel(f);
+  });
   return out;
 }
 
@@ -206,13 +215,16 @@ const BuiltinInfo kAio[] = {
     {"aio/race", "futures", "A future settled as the first of the futures to settle.", 1, 1, 0, 0, builtin_race,
      nullptr},
     {"aio/timeout", "future ms",
-     "A future settled as future, or rejected with a timeout error when ms milliseconds pass first.", 2, 2, 0, 0,
+     "A future settled as future, or rejected with a timeout error when ms milliseconds pass first; future is "
+     "then cancelled (aio/cancel), as it is when this one is.",
+     2, 2, 0, 0,
      builtin_timeout, nullptr},
     {"aio/sleep", "ms", "A future that resolves to () after ms milliseconds.", 1, 1, 0, 0, builtin_sleep,
      nullptr},
     {"aio/cancel", "future",
-     "Stops the fiber computing future at its next suspension; the future rejects with `cancelled`. Returns 1, "
-     "or 0 when the fiber had already ended (or future has no fiber).",
+     "Stops what computes future, which rejects with `cancelled`: a fiber at its next suspension; an HTTP "
+     "request (reset), a process (killed), a timer at once. Returns 1, or 0 when future was settled or is a "
+     "promise.",
      1, 1, 0, 0, builtin_cancel, nullptr},
 };
 

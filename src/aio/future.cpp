@@ -8,6 +8,10 @@
 
 namespace valk {
 
+namespace {
+bool pending(Value future) { return future.as<Future>()->aux == uint32_t(FutureState::kPending); }
+}  // namespace
+
 Value Loop::make_future(bool promise) {
   auto* f = static_cast<Future*>(vm_.heap().alloc(sizeof(Future), ObjType::kFuture));
   f->aux = uint32_t(FutureState::kPending);
@@ -26,7 +30,7 @@ Value Loop::entry(WaitKind kind, Value a, Value b) {
 
 void Loop::add_waiter(Value future, Value entry) {
   auto* f = future.as<Future>();
-  if (f->aux != uint32_t(FutureState::kPending)) {
+  if (!pending(future)) {
     run_waiter(entry, f->aux == uint32_t(FutureState::kResolved), f->value);
     return;
   }
@@ -56,9 +60,16 @@ void Loop::on_settle(Value future, SettleFn fn) {
   add_waiter(future, entry(WaitKind::kNative, Value::fixnum(int64_t(handle)), Value::undefined()));
 }
 
+void Loop::on_cancel(Value future, std::function<void()> abort) {
+  uint32_t handle = settle_fns_.take([abort = std::move(abort)](bool resolved, Value v) {
+    if (!resolved && (v.obj()->flags & errflag::kCancelled)) abort();
+  });
+  add_waiter(future, entry(WaitKind::kNative, Value::fixnum(int64_t(handle)), Value::undefined()));
+}
+
 void Loop::settle(Value future, bool resolved, Value value) {
+  if (!pending(future)) return;
   auto* f = future.as<Future>();
-  if (f->aux != uint32_t(FutureState::kPending)) return;
   f->aux = uint32_t(resolved ? FutureState::kResolved : FutureState::kRejected);
   f->value = value;
   vm_.heap().write_barrier(f, value);
@@ -89,6 +100,7 @@ void Loop::run_waiter(Value w, bool resolved, Value value) {
   switch (kind) {
     case WaitKind::kForward: settle(a, resolved, value); return;
     case WaitKind::kThen:
+      if (!pending(b)) return;  // cancelled: f is not called
       if (resolved) {
         Value args[] = {value};
         spawn(a, Args{args, 1}, b);
@@ -97,6 +109,7 @@ void Loop::run_waiter(Value w, bool resolved, Value value) {
       }
       return;
     case WaitKind::kCatch:
+      if (!pending(b)) return;
       if (resolved) {
         settle(b, true, value);
       } else {
@@ -135,8 +148,13 @@ void Loop::finish(Value fiber, Value result) {
 }
 
 bool Loop::cancel(Value future) {
-  Value fv = future.as<Future>()->fiber;
-  if (fv.is_undefined()) return false;
+  auto* fut = future.as<Future>();
+  Value fv = fut->fiber;
+  if (fv.is_undefined()) {  // an operation: its on_cancel hooks run as the rejection's waiters
+    if (!pending(future) || (fut->flags & futureflag::kPromise)) return false;
+    settle(future, false, cancelled_error());
+    return true;
+  }
   auto* f = fv.as<FiberObj>();
   if (f->aux == uint32_t(FiberState::kDone) || (f->flags & fiberflag::kCancelled)) return false;
   f->flags |= fiberflag::kCancelled;
@@ -151,7 +169,7 @@ bool Loop::cancel(Value future) {
 Value Loop::cancelled_error() {
   // Uncatchable, so that nothing in the fiber can keep it from stopping.
   Value e = vm_.error("cancelled");
-  e.obj()->flags |= errflag::kUncatchable;
+  e.obj()->flags |= errflag::kUncatchable | errflag::kCancelled;
   return e;
 }
 

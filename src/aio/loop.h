@@ -126,8 +126,13 @@ class Loop {
   // connection's input and its output, so that the handlers that input started answer in the
   // same write, while the connection's state is still in the cache.
   void run_ready();
-  // Stops the fiber computing `future` at its next suspension (aio/cancel). False when it ended.
+  // aio/cancel: stops the fiber computing `future` at its next suspension, or, for a future no
+  // fiber computes, rejects it with `cancelled` at once, which stops the operation behind it
+  // (on_cancel). False when it was settled, or is a promise (settled by aio/resolve).
   bool cancel(Value future);
+  // How to stop the operation computing a pending future without a fiber (an HTTP request, a
+  // process): abort runs once if the future is cancelled, and is dropped when it settles otherwise.
+  void on_cancel(Value future, std::function<void()> abort);
   // The error `await` raises for a rejected future: its own trace, then the await site.
   Value awaited_error(Value error);
 

@@ -622,6 +622,10 @@ Value builtin_run(VM& vm, Args a) {
   if (!o.on_line.is_undefined()) p->on_line = loop.keep(o.on_line);
   if (!o.on_err_line.is_undefined()) p->on_err_line = loop.keep(o.on_err_line);
   p->closer = loop.add_closer([p] { stop(p); });
+  // Cancelled: killed; its pipes end and finish() frees it (the future is rejected already).
+  loop.on_cancel(future, [p] {
+    if (!p->exited) kill_program(p);
+  });
   start_io(p);
   return future;
 }

@@ -744,12 +744,14 @@ const std::shared_ptr<net::Client>& client_for(VM& vm, const net::ClientOptions&
 
 // Sends r on client; returns the future of its response Dict, rejected with "FN: URL: error"
 // ("FN: error" without a URL). The message is made only on an error.
-Value send_request(VM& vm, net::Client& client, net::ClientRequest&& r, const char* fn, std::string url) {
+// aio/cancel (or aio/timeout's time) resets it.
+Value send_request(VM& vm, const std::shared_ptr<net::Client>& client, net::ClientRequest&& r, const char* fn,
+                   std::string url) {
   Value future = vm.loop().make_future(false);
   uint32_t kept = vm.loop().keep(future);
   // What a streamed body's handle prints as; only a streamed response has one.
   std::string what = r.stream_body ? r.method + " " + r.scheme + "://" + r.host + ":" + std::to_string(r.port) + r.path : "";
-  client.request(std::move(r), [&vm, kept, fn, url = std::move(url), what](const std::string& error, net::ClientResponse&& resp) {
+  uint64_t id = client->request(std::move(r), [&vm, kept, fn, url = std::move(url), what](const std::string& error, net::ClientResponse&& resp) {
     Loop& loop = vm.loop();
     if (error.empty()) {
       loop.settle(loop.kept(kept), true, response_value(vm, resp, what));
@@ -757,6 +759,10 @@ Value send_request(VM& vm, net::Client& client, net::ClientRequest&& r, const ch
       loop.settle(loop.kept(kept), false, vm.error(std::string(fn) + ": " + (url.empty() ? "" : url + ": ") + error));
     }
     loop.release(kept);
+  });
+  // A client closed meanwhile has failed the request already.
+  vm.loop().on_cancel(future, [weak = std::weak_ptr<net::Client>(client), id] {
+    if (auto c = weak.lock()) c->cancel(id);
   });
   return future;
 }
@@ -922,7 +928,7 @@ Value builtin_request(VM& vm, Args a) {
   std::string error;
   const auto& client = client_for(vm, o, error);
   if (!client) return vm.error("http/request: " + error);
-  return send_request(vm, *client, std::move(r), fn, std::string(sv(url)));
+  return send_request(vm, client, std::move(r), fn, std::string(sv(url)));
 }
 
 Value builtin_get(VM& vm, Args a) {
@@ -933,7 +939,7 @@ Value builtin_get(VM& vm, Args a) {
   static const net::ClientOptions kDefaults;
   const auto& client = client_for(vm, kDefaults, error);
   if (!client) return vm.error("http/get: " + error);
-  return send_request(vm, *client, std::move(r), "http/get", std::string(sv(a[0])));
+  return send_request(vm, client, std::move(r), "http/get", std::string(sv(a[0])));
 }
 
 // ---- the original's http2/ builtins ---------------------------------------------------------------
@@ -1046,7 +1052,7 @@ Value builtin_send(VM& vm, Args a) {
   req.sni = c->sni;
   req.path = r->path;
   req.headers = r->headers;
-  return send_request(vm, *client, std::move(req), "ERR", "");
+  return send_request(vm, client, std::move(req), "ERR", "");
 }
 
 // The response Dict of http2/send or http/request.

@@ -24,6 +24,7 @@ namespace {
 constexpr uint32_t kClientTickMs = 100;  // how often deadlines are checked
 
 struct Pending {
+  uint64_t id = 0;  // Client::request's, for Client::cancel
   ClientRequest request;
   std::shared_ptr<ClientBody::State> body;  // stream_body: where the response's body goes
   bool delivered = false;  // stream_body: done has run with the head; the body follows in body
@@ -84,6 +85,7 @@ class ClientCore {
   bool closing = false;
   bool orphaned = false;
   uint64_t opened = 0;
+  uint64_t requests = 0;  // made so far: the last one's id
   std::unordered_map<std::string, ClientConn*> conns;  // usable connections by authority
   std::unordered_set<ClientConn*> all;                 // connections not yet freed
   ClientConn* last = nullptr;  // the usable connection conn_for found last (most requests go to one)
@@ -103,6 +105,8 @@ class ClientConn {
   ~ClientConn();
   void start();
   void add(std::unique_ptr<Pending> p);
+  // Drops request id when it is on this connection; false when it is not.
+  bool cancel(uint64_t id);
   // ready runs once the session is up ("") or the connection failed (its error).
   void on_ready(std::function<void(const std::string&)> ready);
   void close(const std::string& why);
@@ -305,6 +309,28 @@ void ClientConn::add(std::unique_ptr<Pending> p) {
     waiting_.push_back(std::move(p));
   }
   update_ref();
+}
+
+// A request sent is reset (CANCEL; nghttp2 drops its HEADERS if they still wait for a free
+// stream), one waiting for the session taken from the queue; its callback runs with "cancelled".
+bool ClientConn::cancel(uint64_t id) {
+  for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
+    if ((*it)->id != id) continue;
+    std::unique_ptr<Pending> p = std::move(*it);
+    waiting_.erase(it);
+    update_ref();
+    p->done("cancelled", ClientResponse{});
+    return true;
+  }
+  for (const auto& [stream, p] : streams_) {
+    if (p->id != id) continue;
+    int32_t reset = stream;
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, reset, NGHTTP2_CANCEL);
+    finish(reset, "cancelled", false);
+    flush();
+    return true;
+  }
+  return false;
 }
 
 void ClientConn::on_ready(std::function<void(const std::string&)> ready) {
@@ -875,12 +901,20 @@ Client::~Client() {
   }
 }
 
-void Client::request(ClientRequest&& request, ResponseCallback done) {
+uint64_t Client::request(ClientRequest&& request, ResponseCallback done) {
   auto p = std::make_unique<Pending>();
+  uint64_t id = p->id = ++core_->requests;
   if (request.stream_body) p->body = std::make_shared<ClientBody::State>();
   p->request = std::move(request);
   p->done = std::move(done);
   core_->send(std::move(p));
+  return id;
+}
+
+void Client::cancel(uint64_t id) {
+  for (ClientConn* c : core_->all) {
+    if (c->cancel(id)) return;
+  }
 }
 
 void Client::connect(ClientRequest request, std::function<void(const std::string& error)> ready) {

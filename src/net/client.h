@@ -74,7 +74,7 @@ struct ClientResponse {
 
 // error is empty on success, else one line: "connect 127.0.0.1:1: connection refused",
 // "tls: certificate not trusted: ...", "timeout after 30000 ms", "stream reset: CANCEL",
-// "connection closed", "client closed".
+// "connection closed", "client closed", "cancelled".
 using ResponseCallback = std::function<void(const std::string& error, ClientResponse&& response)>;
 
 class ClientCore;
@@ -87,8 +87,12 @@ class Client {
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
-  // Sends a request; done runs once, on the loop, with the response or an error.
-  void request(ClientRequest&& request, ResponseCallback done);
+  // Sends a request; done runs once, on the loop, with the response or an error. Returns the
+  // request's id for cancel.
+  uint64_t request(ClientRequest&& request, ResponseCallback done);
+  // Stops a request (reset when sent, unqueued when not): done runs with "cancelled", or a body
+  // being streamed ends with it. Nothing when the request is over.
+  void cancel(uint64_t id);
   // Opens (or reuses) the connection to request's authority without sending anything; ready
   // runs once, on the loop, with "" once the HTTP/2 session is up, or the connection's error.
   // (The original's http2/connect: a refused connection is an error before any request.)

@@ -193,6 +193,7 @@ namespace errflag {
 inline constexpr uint16_t kUncatchable = 1;  // an interrupt: unwinds past load and test runners
 inline constexpr uint16_t kRaised = 2;       // position and call chain already recorded
 inline constexpr uint16_t kTraceRecorded = 4;  // trace holds the calls as bytes (VM::settle_trace)
+inline constexpr uint16_t kCancelled = 8;       // aio/cancel's: the operation settled with it stops
 }  // namespace errflag
 
 struct ErrorObj : Object {
