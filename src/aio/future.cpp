@@ -42,6 +42,10 @@ void Loop::add_waiter(Value future, Value entry) {
 void Loop::wait_fiber(Value future, Value waiter) {
   future.obj()->flags |= futureflag::kHandled;
   add_waiter(future, waiter);
+  if (is_obj(waiter, ObjType::kFiber)) {
+    waiter.as<FiberObj>()->awaiting = future;
+    vm_.heap().write_barrier(waiter.obj(), future);
+  }
 }
 
 void Loop::forward(Value from, Value to) {
@@ -64,7 +68,7 @@ void Loop::on_cancel(Value future, std::function<void()> abort) {
   uint32_t handle = settle_fns_.take([abort = std::move(abort)](bool resolved, Value v) {
     if (!resolved && (v.obj()->flags & errflag::kCancelled)) abort();
   });
-  add_waiter(future, entry(WaitKind::kNative, Value::fixnum(int64_t(handle)), Value::undefined()));
+  add_waiter(future, entry(WaitKind::kAbort, Value::fixnum(int64_t(handle)), Value::undefined()));
 }
 
 void Loop::settle(Value future, bool resolved, Value value) {
@@ -118,7 +122,8 @@ void Loop::run_waiter(Value w, bool resolved, Value value) {
       }
       return;
     case WaitKind::kStopTimer: stop_timer(uint32_t(a.fixnum_value()), uint64_t(b.fixnum_value())); return;
-    case WaitKind::kNative: {
+    case WaitKind::kNative:
+    case WaitKind::kAbort: {
       SettleFn fn = settle_fns_.release(uint32_t(a.fixnum_value()));
       fn(resolved, value);
       return;
@@ -158,11 +163,32 @@ bool Loop::cancel(Value future) {
   auto* f = fv.as<FiberObj>();
   if (f->aux == uint32_t(FiberState::kDone) || (f->flags & fiberflag::kCancelled)) return false;
   f->flags |= fiberflag::kCancelled;
-  if (f->aux == uint32_t(FiberState::kSuspended)) {
-    f->aux = uint32_t(FiberState::kReady);
-    make_ready(Ready{fv, Value::undefined(), cancelled_error()});
-  }
+  if (f->aux == uint32_t(FiberState::kSuspended)) stop_suspended(fv);
   // A ready fiber raises it when it runs; a running one when it next suspends (run_one).
+  return true;
+}
+
+// The cancelled fiber raises `cancelled` where it waits. What it awaited is cancelled too when
+// nothing else waits on it (as asyncio cancels the future a task awaits), so that a request or a
+// timer no one wants any more stops; one awaited elsewhere too goes on.
+void Loop::stop_suspended(Value fiber) {
+  auto* f = fiber.as<FiberObj>();
+  Value awaited = f->awaiting;
+  f->awaiting = Value::undefined();
+  f->aux = uint32_t(FiberState::kReady);
+  make_ready(Ready{fiber, Value::undefined(), cancelled_error()});
+  if (!awaited.is_undefined() && only_waiter(awaited, fiber)) cancel(awaited);
+}
+
+// True when `fiber` is all that waits on `future` (besides its own timer and abort hooks).
+bool Loop::only_waiter(Value future, Value fiber) {
+  for (Value w = future.as<Future>()->waiters; is_cons(w); w = cdr(w)) {
+    Value e = car(w);
+    if (e == fiber) continue;
+    if (!is_cons(e)) return false;  // another fiber
+    auto kind = WaitKind(car(e).fixnum_value());
+    if (kind != WaitKind::kStopTimer && kind != WaitKind::kAbort) return false;
+  }
   return true;
 }
 

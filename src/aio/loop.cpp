@@ -81,6 +81,7 @@ void Loop::resume(Value waiter, Value value) {
   auto* f = waiter.as<FiberObj>();
   if (f->aux != uint32_t(FiberState::kSuspended)) return;
   f->aux = uint32_t(FiberState::kReady);
+  f->awaiting = Value::undefined();
   make_ready(Ready{waiter, value, Value::undefined()});
 }
 
@@ -133,9 +134,7 @@ void Loop::run_one(Ready r) {
   if (vm_.run_fiber(fiber, r.value, raise, &result)) {
     finish(fiber, result);
   } else if (fiber.as<FiberObj>()->flags & fiberflag::kCancelled) {
-    // Cancelled while it ran: it stops at this suspension.
-    fiber.as<FiberObj>()->aux = uint32_t(FiberState::kReady);
-    make_ready(Ready{fiber, Value::undefined(), cancelled_error()});
+    stop_suspended(fiber);  // cancelled while it ran: it stops at this suspension
   }
 }
 

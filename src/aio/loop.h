@@ -176,7 +176,8 @@ class Loop {
   };
   struct Timer;
   // What waits on a future, besides fibers: one row each, run when it settles (future.cpp).
-  enum class WaitKind : int64_t { kForward = 1, kThen = 2, kCatch = 3, kStopTimer = 4, kNative = 5 };
+  // kAbort is an on_cancel hook: a kNative that is no one waiting for the value.
+  enum class WaitKind : int64_t { kForward = 1, kThen = 2, kCatch = 3, kStopTimer = 4, kNative = 5, kAbort = 6 };
   Value entry(WaitKind kind, Value a, Value b);
   static void on_timer(uv_timer_t* handle);
   void fire(Timer* t);
@@ -184,6 +185,8 @@ class Loop {
   bool step();
   void run_front();  // the first ready fiber, taken off the queue
   void run_one(Ready r);
+  void stop_suspended(Value fiber);
+  bool only_waiter(Value future, Value fiber);
   void make_ready(Ready r);
   void unblock_poll();
   void finish(Value fiber, Value result);

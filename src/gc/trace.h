@@ -87,6 +87,7 @@ void trace_fields(Object* o, F&& f) {
       // A suspended fiber's stacks, exactly; a running fiber's are in the VM (traced as roots).
       auto* fb = static_cast<FiberObj*>(o);
       f(fb->future);
+      f(fb->awaiting);
       if (fb->stacks) fb->stacks->trace(f);
       break;
     }

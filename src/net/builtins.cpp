@@ -45,7 +45,37 @@ struct ServerBox {
   uint32_t handler = UINT32_MAX;  // Loop::keep handle of the Valk handler; none: the default page
   bool stopping = false;
   bool streaming = false;  // "stream-body": requests carry an HttpStream (http/read, http/write)
+  // Loop::keep handles of the handlers' futures not settled yet (UINT32_MAX: vacant). Those left
+  // when the server has stopped are cancelled: no one is left to answer.
+  Slots<uint32_t> running;
 };
+
+// A handler's future in its server's `running`, until it settles.
+struct RunningHandler {
+  std::weak_ptr<ServerBox> box;
+  uint32_t slot = 0;
+  uint32_t kept = 0;
+  static RunningHandler track(VM& vm, const std::shared_ptr<ServerBox>& box, Value future) {
+    uint32_t kept = vm.loop().keep(future);
+    return RunningHandler{box, box->running.take(kept), kept};
+  }
+  void settled(VM& vm) const {
+    auto b = box.lock();
+    if (!b || b->running[slot] != kept) return;  // cancelled by the stop, which released it
+    vm.loop().release(b->running.release(slot, UINT32_MAX));
+  }
+};
+
+// The server has stopped: its handlers still running are cancelled.
+void cancel_running(VM& vm, ServerBox& box) {
+  for (uint32_t slot = 0; slot < box.running.all().size(); ++slot) {
+    if (box.running[slot] == UINT32_MAX) continue;
+    uint32_t kept = box.running.release(slot, UINT32_MAX);
+    Value future = vm.loop().kept(kept);
+    vm.loop().release(kept);
+    vm.loop().cancel(future);
+  }
+}
 
 // A shape Dict (name k -> k) kept in the loop, and the name of each of its entries in
 // dict_for_each's order: a Dict of those names is then a copy of it (dict_refill), no key hashed,
@@ -423,9 +453,15 @@ void log_handler_error(VM& vm, const std::string& what, const std::string& detai
 }
 
 // Answers the request once `future` (the handler's fiber, or a future it returned) settles.
-void answer_when_settled(VM& vm, Value future, net::Responder r, std::string what,
-                         std::shared_ptr<StreamState> stream) {
-  vm.loop().on_settle(future, [&vm, r, what = std::move(what), stream](bool resolved, Value v) mutable {
+void answer_when_settled(VM& vm, const std::shared_ptr<ServerBox>& box, Value future, net::Responder r,
+                         std::string what, std::shared_ptr<StreamState> stream) {
+  RunningHandler running = RunningHandler::track(vm, box, future);
+  vm.loop().on_settle(future, [&vm, r, what = std::move(what), stream, running](bool resolved, Value v) mutable {
+    running.settled(vm);
+    if (!resolved && (v.obj()->flags & errflag::kCancelled)) {
+      log_handler_error(vm, what, "cancelled: the server stopped before it answered");
+      return;
+    }
     if (stream && stream->begun) {
       // A streamed answer has its headers out: an error can only cut the stream; a success ends
       // the body if the handler did not.
@@ -444,7 +480,7 @@ void answer_when_settled(VM& vm, Value future, net::Responder r, std::string wha
       return;
     }
     if (is_future(v)) {
-      answer_when_settled(vm, v, std::move(r), std::move(what), std::move(stream));
+      if (auto b = running.box.lock()) answer_when_settled(vm, b, v, std::move(r), std::move(what), std::move(stream));
       return;
     }
     net::Response resp;
@@ -482,7 +518,7 @@ net::Handler valk_handler(VM& vm, std::weak_ptr<ServerBox> weak) {
       answer_500(r);
       return;
     }
-    answer_when_settled(vm, future, std::move(r), std::move(what), std::move(stream));
+    answer_when_settled(vm, box, future, std::move(r), std::move(what), std::move(stream));
   };
 }
 
@@ -715,6 +751,7 @@ Value builtin_stop(VM& vm, Args a) {
   ServerBox* raw = box.get();
   auto done = [&vm, kept, raw] {
     Loop& loop = vm.loop();
+    cancel_running(vm, *raw);
     loop.settle(loop.kept(kept), true, Value::empty_sexpr());
     loop.release(kept);
     forget_server(vm, raw);

@@ -224,8 +224,9 @@ namespace fiberflag {
 inline constexpr uint16_t kCancelled = 1;  // aio/cancel: raise `cancelled` at its next suspension
 }  // namespace fiberflag
 struct FiberObj : Object {  // aux: FiberState
-  Fiber* stacks;  // owned; null once the fiber has ended
-  Value future;   // the Future its result settles
+  Fiber* stacks;   // owned; null once the fiber has ended
+  Value future;    // the Future its result settles
+  Value awaiting;  // while suspended in await: the Future awaited (cancelled with the fiber)
 };
 
 // The one mutable text object: str/add! appends in amortized constant time, str/build copies the

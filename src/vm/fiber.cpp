@@ -57,6 +57,7 @@ Value VM::new_fiber(Value fn, Args args, Value future) {
   f->aux = uint32_t(FiberState::kReady);
   f->stacks = stacks;
   f->future = future;
+  f->awaiting = Value::undefined();
   heap_.finish(f);
   return Value::object(f);
 }
