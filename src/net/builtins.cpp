@@ -289,7 +289,8 @@ bool distinct_names(const net::Headers& headers) {
 }
 
 // Header fields as a Dict name -> value; a repeated name gets its values joined as RFC 9110 says
-// (", ", or "; " for cookie).
+// (", ", or "; " for cookie), except set-cookie, which must never be joined (RFC 9110 5.3: a
+// cookie's value may hold ", "): repeated, it is a Q-expression of its values, as sent.
 // With a shape, a message with the last one's names is made from it.
 Value headers_dict(VM& vm, const net::Headers& headers, HeaderShape* shape = nullptr) {
   if (distinct_names(headers)) {
@@ -300,18 +301,28 @@ Value headers_dict(VM& vm, const net::Headers& headers, HeaderShape* shape = nul
     for (const auto& [n, v] : headers) d = dict_assoc(vm.heap(), d, str(vm, n), str(vm, v));
     return d;
   }
-  std::unordered_map<std::string, std::string> merged;
+  std::unordered_map<std::string, std::vector<std::string>> merged;
   std::vector<const std::string*> order;
   for (const auto& [n, v] : headers) {
-    auto [it, fresh] = merged.emplace(n, v);
-    if (fresh) {
-      order.push_back(&it->first);
-    } else {
-      it->second += (n == "cookie" ? "; " : ", ") + v;
-    }
+    auto [it, fresh] = merged.try_emplace(n);
+    if (fresh) order.push_back(&it->first);
+    it->second.push_back(v);
   }
-  Value d = dict_empty(vm.heap());
-  for (const std::string* n : order) d = dict_assoc(vm.heap(), d, str(vm, *n), str(vm, merged[*n]));
+  Heap& heap = vm.heap();
+  Value d = dict_empty(heap);
+  for (const std::string* n : order) {
+    const std::vector<std::string>& values = merged[*n];
+    Value value;
+    if (values.size() > 1 && *n == "set-cookie") {
+      value = Value::nil();
+      for (size_t i = values.size(); i-- > 0;) value = make_cons(heap, str(vm, values[i]), value, true);
+    } else {
+      std::string joined = values[0];
+      for (size_t i = 1; i < values.size(); ++i) joined += (*n == "cookie" ? "; " : ", ") + values[i];
+      value = str(vm, joined);
+    }
+    d = dict_assoc(heap, d, str(vm, *n), value);
+  }
   return d;
 }
 
