@@ -46,8 +46,9 @@ struct ServerBox {
   bool stopping = false;
   bool streaming = false;  // "stream-body": requests carry an HttpStream (http/read, http/write)
   // Loop::keep handles of the handlers' futures not settled yet (UINT32_MAX: vacant). Those left
-  // when the server has stopped are cancelled: no one is left to answer.
+  // when the server has closed are cancelled: no one is left to answer.
   Slots<uint32_t> running;
+  bool closed = false;  // the stop is over (cancel_running)
 };
 
 // A handler's future in its server's `running`, until it settles.
@@ -59,15 +60,18 @@ struct RunningHandler {
     uint32_t kept = vm.loop().keep(future);
     return RunningHandler{box, box->running.take(kept), kept};
   }
-  void settled(VM& vm) const {
+  // Returns false once the server has closed.
+  bool settled(VM& vm) const {
     auto b = box.lock();
-    if (!b || b->running[slot] != kept) return;  // cancelled by the stop, which released it
-    vm.loop().release(b->running.release(slot, UINT32_MAX));
+    if (!b) return false;
+    if (b->running[slot] == kept) vm.loop().release(b->running.release(slot, UINT32_MAX));  // else the stop did
+    return !b->closed;
   }
 };
 
 // The server has stopped: its handlers still running are cancelled.
 void cancel_running(VM& vm, ServerBox& box) {
+  box.closed = true;
   for (uint32_t slot = 0; slot < box.running.all().size(); ++slot) {
     if (box.running[slot] == UINT32_MAX) continue;
     uint32_t kept = box.running.release(slot, UINT32_MAX);
@@ -468,8 +472,7 @@ void answer_when_settled(VM& vm, const std::shared_ptr<ServerBox>& box, Value fu
                          std::string what, std::shared_ptr<StreamState> stream) {
   RunningHandler running = RunningHandler::track(vm, box, future);
   vm.loop().on_settle(future, [&vm, r, what = std::move(what), stream, running](bool resolved, Value v) mutable {
-    running.settled(vm);
-    if (!resolved && (v.obj()->flags & errflag::kCancelled)) {
+    if (!running.settled(vm) && !resolved && (v.obj()->flags & errflag::kCancelled)) {
       log_handler_error(vm, what, "cancelled: the server stopped before it answered");
       return;
     }
