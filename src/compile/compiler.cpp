@@ -1327,6 +1327,7 @@ Value Compiler::finish(SrcPos pos) {
   x_ = nullptr;  // the proto owns it now
   if (nparams > 0xffff) return make_error(vm_.heap(), "too many parameters");
   p->nparams = uint16_t(params_.size());
+  p->update_direct_nargs();
   p->nrequired = p->nparams;
   p->nslots = uint16_t(params_.size() + eq_slots_.size());
   if (p->nslots <= kHeldSlotLimit) p->held_mask = uint32_t((uint64_t(1) << p->nslots) - (uint64_t(1) << p->nparams));
@@ -1364,6 +1365,7 @@ Value Compiler::lambda(Value formals, Value lambda_body, SrcPos pos) {
   Proto* p = result.as<Proto>();
   p->nrequired = nrequired;
   if (variadic) p->pflags |= protoflag::kVariadic;
+  p->update_direct_nargs();
   p->formals = formals;
   p->body = lambda_body;
   return result;

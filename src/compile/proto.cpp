@@ -30,6 +30,7 @@ Proto* make_proto(Heap& heap, ProtoKind kind, ProtoExtra* extra, uint32_t max_st
   p->consts = extra->consts.data();
   p->params = extra->params.data();
   p->intrinsic = nullptr;
+  p->update_direct_nargs();
   p->formals = Value::undefined();
   p->body = Value::undefined();
   p->name = Value::undefined();

@@ -313,7 +313,10 @@ const Intrinsic kIntrinsics[] = {
 void attach_intrinsics(VM& vm) {
   for (const Intrinsic& in : kIntrinsics) {
     Value f = vm.sym(in.name)->global;
-    if (is_closure(f)) f.as<Closure>()->proto.as<Proto>()->intrinsic = &in;
+    if (!is_closure(f)) continue;
+    Proto* p = f.as<Closure>()->proto.as<Proto>();
+    p->intrinsic = &in;
+    p->update_direct_nargs();
   }
 }
 

@@ -137,6 +137,9 @@ struct Proto : Object {
   uint16_t ntry;       // slots above the `=` slots holding the handlers of the inlined tries open
                        // (one per level of nesting); the operand stack starts after them
   uint32_t max_stack;  // temporaries the code needs above its parameters
+  // The argument count CALL and TAILCALL enter this lambda with straight away: nparams when it
+  // has no & rest and no intrinsic, else kNoDirectCall (update_direct_nargs after a change).
+  uint32_t direct_nargs;
   uint32_t held_mask;  // the `=` slots (bit i: slot i) a self tail call holds (Frame::held_slots):
                        // all of them, bound ones held and unbound ones seen past; set with nslots
   uint32_t ncode;
@@ -150,6 +153,8 @@ struct Proto : Object {
   Value name;                  // symbol the function was first defined as, or undefined
   ProtoExtra* extra;           // owned storage: code, constants, lines, inline sites
   bool variadic() const { return (pflags & protoflag::kVariadic) != 0; }
+  static constexpr uint32_t kNoDirectCall = UINT32_MAX;
+  void update_direct_nargs() { direct_nargs = variadic() || intrinsic ? kNoDirectCall : nparams; }
 };
 
 struct Closure : Object {

@@ -534,7 +534,7 @@ dispatch_top:
     Value f = sp[-int(nargs) - 1];
     if (LIKELY(is_closure(f))) {
       Proto* p = f.as<Closure>()->proto.as<Proto>();
-      if (LIKELY(p->nparams == nargs && !(p->pflags & protoflag::kVariadic) && !p->intrinsic)) {
+      if (LIKELY(p->direct_nargs == nargs)) {
         fr->pc = pc;
         if (UNLIKELY(fib_.nframes >= fib_.call_cap || sp + p->max_stack > stack_end)) { tail_call = false; goto call_generic; }
         fr = push_frame(fr, fib_.nframes, FrameKind::kLambda, uint32_t(sp - fib_.stack) - nargs, 0,
@@ -556,8 +556,7 @@ dispatch_top:
     Value f = sp[-int(nargs) - 1];
     if (LIKELY(is_closure(f) && fr->kind == FrameKind::kLambda)) {
       Proto* p = f.as<Closure>()->proto.as<Proto>();
-      if (LIKELY(p->nparams == nargs && !(p->pflags & protoflag::kVariadic) && !p->intrinsic &&
-                 bp + nargs + p->max_stack <= stack_end)) {
+      if (LIKELY(p->direct_nargs == nargs && bp + nargs + p->max_stack <= stack_end)) {
         REPLACE_FRAME(p, f.as<Closure>()->env);
         ENTER_PROTO(p);
         INIT_SLOTS(p);
