@@ -56,7 +56,9 @@ void print_value(std::string& out, Value v, bool display_top_string) {
     if (is_cons(cur)) {
       bool quoted = (cur.obj()->flags & consflag::kQuoted) != 0;
       out += quoted ? '{' : '(';
-      stack.push_back({cdr(cur), 0, 0, 0, quoted ? "}" : ")"});
+      // No parts of its own: closing it leaves the enclosing dict's or record's as they are.
+      size_t here = parts.size();
+      stack.push_back({cdr(cur), here, here, here, quoted ? "}" : ")"});
       cur = car(cur);
       continue;
     }
