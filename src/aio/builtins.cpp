@@ -155,8 +155,12 @@ Value builtin_all(VM& vm, Args a) {
 
 Value builtin_race(VM& vm, Args a) {
   if (Value e = futures_arg(vm, "aio/race", a[0], true); !e.is_undefined()) return e;
-  Value out = vm.loop().make_future(false);
-  for (Value l = a[0]; is_cons(l); l = cdr(l)) vm.loop().forward(car(l), out);
+  Loop& loop = vm.loop();
+  Value out = loop.make_future(false);
+  for (Value l = a[0]; is_cons(l); l = cdr(l)) {
+    loop.forward(car(l), out);
+    loop.computed_from(out, car(l), false);  // the others go on once one has settled
+  }
   return out;
 }
 
@@ -167,14 +171,9 @@ Value builtin_timeout(VM& vm, Args a) {
   Value out = loop.make_future(false);
   loop.forward(a[0], out);
   loop.settle_after(out, uint64_t(int_value(a[1])), true);
-  // Out of time (or cancelled): the work is stopped too, as Python's asyncio.wait_for does, so
-  // that a request or process nobody waits for any more does not run on.
-  uint32_t inner = loop.keep(a[0]);
-  loop.on_settle(out, [&loop, inner](bool resolved, Value) {
-    Value f = loop.kept(inner);
-    loop.release(inner);
-    if (!resolved) loop.cancel(f);
-  });
+  // Out of time (or cancelled): the work is stopped too unless something else waits on it, so
+  // that a request or process no one wants any more does not run on.
+  loop.computed_from(out, a[0], true);
   return out;
 }
 
@@ -216,7 +215,7 @@ const BuiltinInfo kAio[] = {
      nullptr},
     {"aio/timeout", "future ms",
      "A future settled as future, or rejected with a timeout error when ms milliseconds pass first; future is "
-     "then cancelled (aio/cancel), as it is when this one is.",
+     "then cancelled (aio/cancel) unless something else waits on it, as it is when this one is.",
      2, 2, 0, 0,
      builtin_timeout, nullptr},
     {"aio/sleep", "ms", "A future that resolves to () after ms milliseconds.", 1, 1, 0, 0, builtin_sleep,

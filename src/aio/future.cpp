@@ -56,19 +56,38 @@ void Loop::forward(Value from, Value to) {
 void Loop::chain(Value from, bool on_error, Value fn, Value out) {
   from.obj()->flags |= futureflag::kHandled;
   add_waiter(from, entry(on_error ? WaitKind::kCatch : WaitKind::kThen, fn, out));
+  computed_from(out, from, false);
 }
 
-void Loop::on_settle(Value future, SettleFn fn) {
-  future.obj()->flags |= futureflag::kHandled;
+void Loop::computed_from(Value out, Value source, bool stop_on_failure) {
+  uint32_t kept_out = keep(out), kept_source = keep(source);
+  on_settle(
+      out,
+      [this, kept_out, kept_source, stop_on_failure](bool resolved, Value v) {
+        bool stop = !resolved && (stop_on_failure || (v.obj()->flags & errflag::kCancelled));
+        Value from = kept(kept_source);
+        unwait(from, kept(kept_out));
+        release(kept_out);
+        release(kept_source);
+        if (stop) cancel_unwaited(from);
+      },
+      false);
+}
+
+void Loop::on_settle(Value future, SettleFn fn, bool waits) {
+  if (waits) future.obj()->flags |= futureflag::kHandled;
   uint32_t handle = settle_fns_.take(std::move(fn));
-  add_waiter(future, entry(WaitKind::kNative, Value::fixnum(int64_t(handle)), Value::undefined()));
+  add_waiter(future, entry(waits ? WaitKind::kNative : WaitKind::kHook, Value::fixnum(int64_t(handle)),
+                           Value::undefined()));
 }
 
 void Loop::on_cancel(Value future, std::function<void()> abort) {
-  uint32_t handle = settle_fns_.take([abort = std::move(abort)](bool resolved, Value v) {
-    if (!resolved && (v.obj()->flags & errflag::kCancelled)) abort();
-  });
-  add_waiter(future, entry(WaitKind::kAbort, Value::fixnum(int64_t(handle)), Value::undefined()));
+  on_settle(
+      future,
+      [abort = std::move(abort)](bool resolved, Value v) {
+        if (!resolved && (v.obj()->flags & errflag::kCancelled)) abort();
+      },
+      false);
 }
 
 void Loop::settle(Value future, bool resolved, Value value) {
@@ -123,7 +142,7 @@ void Loop::run_waiter(Value w, bool resolved, Value value) {
       return;
     case WaitKind::kStopTimer: stop_timer(uint32_t(a.fixnum_value()), uint64_t(b.fixnum_value())); return;
     case WaitKind::kNative:
-    case WaitKind::kAbort: {
+    case WaitKind::kHook: {
       SettleFn fn = settle_fns_.release(uint32_t(a.fixnum_value()));
       fn(resolved, value);
       return;
@@ -152,7 +171,23 @@ void Loop::finish(Value fiber, Value result) {
   settle(future, !is_error(result), result);
 }
 
+// ---- cancelling -----------------------------------------------------------------------------------
+
+// A chain of fibers, each awaiting the next, is cancelled link by link here, not by recursion:
+// a million links would be a million C++ frames.
 bool Loop::cancel(Value future) {
+  Value next = Value::undefined();
+  bool cancelled = cancel_one(future, &next);
+  while (!next.is_undefined()) {
+    Value f = next;
+    next = Value::undefined();
+    cancel_one(f, &next);
+  }
+  return cancelled;
+}
+
+// Cancels `future` alone; *next is what its fiber was awaiting, when no one waits on it any more.
+bool Loop::cancel_one(Value future, Value* next) {
   auto* fut = future.as<Future>();
   Value fv = fut->fiber;
   if (fv.is_undefined()) {  // an operation: its on_cancel hooks run as the rejection's waiters
@@ -163,33 +198,64 @@ bool Loop::cancel(Value future) {
   auto* f = fv.as<FiberObj>();
   if (f->aux == uint32_t(FiberState::kDone) || (f->flags & fiberflag::kCancelled)) return false;
   f->flags |= fiberflag::kCancelled;
-  if (f->aux == uint32_t(FiberState::kSuspended)) stop_suspended(fv);
+  if (f->aux == uint32_t(FiberState::kSuspended)) *next = stop_suspended(fv);
   // A ready fiber raises it when it runs; a running one when it next suspends (run_one).
   return true;
 }
 
-// The cancelled fiber raises `cancelled` where it waits. What it awaited is cancelled too when
-// nothing else waits on it (as asyncio cancels the future a task awaits), so that a request or a
-// timer no one wants any more stops; one awaited elsewhere too goes on.
-void Loop::stop_suspended(Value fiber) {
+// The cancelled fiber raises `cancelled` where it waits, and no longer waits on what it awaited.
+// Returns that future when no one else waits on it (to be cancelled too, as asyncio cancels the
+// future a task awaits: a request or a timer no one wants any more stops), else undefined.
+Value Loop::stop_suspended(Value fiber) {
   auto* f = fiber.as<FiberObj>();
   Value awaited = f->awaiting;
   f->awaiting = Value::undefined();
   f->aux = uint32_t(FiberState::kReady);
   make_ready(Ready{fiber, Value::undefined(), cancelled_error()});
-  if (!awaited.is_undefined() && only_waiter(awaited, fiber)) cancel(awaited);
+  if (awaited.is_undefined()) return awaited;
+  unwait(awaited, fiber);
+  return waited_on(awaited) ? Value::undefined() : awaited;
 }
 
-// True when `fiber` is all that waits on `future` (besides its own timer and abort hooks).
-bool Loop::only_waiter(Value future, Value fiber) {
+void Loop::cancel_unwaited(Value future) {
+  if (pending(future) && !waited_on(future)) cancel(future);
+}
+
+// Takes `waiter` off `future`'s waiters: a fiber, or the kForward, kThen or kCatch entry whose
+// output future it is.
+void Loop::unwait(Value future, Value waiter) {
+  auto* f = future.as<Future>();
+  Value prev = Value::undefined();
+  for (Value w = f->waiters; is_cons(w); prev = w, w = cdr(w)) {
+    Value e = car(w);
+    bool match = e == waiter;
+    if (!match && is_cons(e)) {
+      auto kind = WaitKind(car(e).fixnum_value());
+      Value out = kind == WaitKind::kForward ? car(cdr(e)) : car(cdr(cdr(e)));
+      match = (kind == WaitKind::kForward || kind == WaitKind::kThen || kind == WaitKind::kCatch) && out == waiter;
+    }
+    if (!match) continue;
+    if (prev.is_undefined()) {
+      f->waiters = cdr(w);
+      vm_.heap().write_barrier(f, f->waiters);
+    } else {
+      prev.as<Cons>()->cdr = cdr(w);
+      vm_.heap().write_barrier(prev.obj(), cdr(w));
+    }
+    return;
+  }
+}
+
+// True when something waits for `future`'s value: a fiber, a forward, then or catch, a native
+// waiter; its own timer and hooks (on_cancel) wait for nothing.
+bool Loop::waited_on(Value future) const {
   for (Value w = future.as<Future>()->waiters; is_cons(w); w = cdr(w)) {
     Value e = car(w);
-    if (e == fiber) continue;
-    if (!is_cons(e)) return false;  // another fiber
+    if (!is_cons(e)) return true;  // a fiber
     auto kind = WaitKind(car(e).fixnum_value());
-    if (kind != WaitKind::kStopTimer && kind != WaitKind::kAbort) return false;
+    if (kind != WaitKind::kStopTimer && kind != WaitKind::kHook) return true;
   }
-  return true;
+  return false;
 }
 
 Value Loop::cancelled_error() {

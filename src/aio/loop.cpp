@@ -134,7 +134,8 @@ void Loop::run_one(Ready r) {
   if (vm_.run_fiber(fiber, r.value, raise, &result)) {
     finish(fiber, result);
   } else if (fiber.as<FiberObj>()->flags & fiberflag::kCancelled) {
-    stop_suspended(fiber);  // cancelled while it ran: it stops at this suspension
+    // Cancelled while it ran: it stops at this suspension.
+    if (Value awaited = stop_suspended(fiber); !awaited.is_undefined()) cancel(awaited);
   }
 }
 

@@ -110,11 +110,17 @@ class Loop {
   void wait_fiber(Value future, Value waiter);
   void forward(Value from, Value to);                  // settle `to` as `from` settles
   void chain(Value from, bool on_error, Value fn, Value out);  // aio/then, aio/catch
+  // `out` is computed from `source` (a forward, a chain): once out settles it stops waiting on
+  // source, and when out was cancelled (with stop_on_failure: rejected in any way) source is
+  // cancelled too if nothing else waits on it.
+  void computed_from(Value out, Value source, bool stop_on_failure);
   // C++ code waiting on a future (the HTTP server answering when a handler's fiber ends): fn
   // runs once, on the loop, when it settles (at once when it is settled). fn must keep no raw
-  // Value (use keep()); the value it is given is valid until it returns or allocates.
+  // Value (use keep()); the value it is given is valid until it returns or allocates. With
+  // `waits` false fn is a hook that wants nothing of the value (a clean-up): it does not count as
+  // waiting on the future (cancel_unwaited).
   using SettleFn = std::function<void(bool resolved, Value value)>;
-  void on_settle(Value future, SettleFn fn);
+  void on_settle(Value future, SettleFn fn, bool waits = true);
   // A new fiber calling fn with args; its result settles `future` (a new one when undefined).
   // Returns the future, or an Error.
   Value spawn(Value fn, Args args, Value future = Value::undefined());
@@ -133,6 +139,11 @@ class Loop {
   // How to stop the operation computing a pending future without a fiber (an HTTP request, a
   // process): abort runs once if the future is cancelled, and is dropped when it settles otherwise.
   void on_cancel(Value future, std::function<void()> abort);
+  // Cancels a pending `future` that nothing waits for any more (waited_on): what a cancelled
+  // future was computed from, once no one else wants it.
+  void cancel_unwaited(Value future);
+  // Takes `waiter` (a fiber, or the output future of a forward, then or catch) off `future`.
+  void unwait(Value future, Value waiter);
   // The error `await` raises for a rejected future: its own trace, then the await site.
   Value awaited_error(Value error);
 
@@ -176,8 +187,8 @@ class Loop {
   };
   struct Timer;
   // What waits on a future, besides fibers: one row each, run when it settles (future.cpp).
-  // kAbort is an on_cancel hook: a kNative that is no one waiting for the value.
-  enum class WaitKind : int64_t { kForward = 1, kThen = 2, kCatch = 3, kStopTimer = 4, kNative = 5, kAbort = 6 };
+  // kHook is a kNative that waits for nothing (on_settle with waits false, on_cancel).
+  enum class WaitKind : int64_t { kForward = 1, kThen = 2, kCatch = 3, kStopTimer = 4, kNative = 5, kHook = 6 };
   Value entry(WaitKind kind, Value a, Value b);
   static void on_timer(uv_timer_t* handle);
   void fire(Timer* t);
@@ -185,8 +196,9 @@ class Loop {
   bool step();
   void run_front();  // the first ready fiber, taken off the queue
   void run_one(Ready r);
-  void stop_suspended(Value fiber);
-  bool only_waiter(Value future, Value fiber);
+  bool cancel_one(Value future, Value* next);
+  Value stop_suspended(Value fiber);
+  bool waited_on(Value future) const;
   void make_ready(Ready r);
   void unblock_poll();
   void finish(Value fiber, Value result);

@@ -332,14 +332,20 @@ void on_timeout(uv_timer_t* t) {
   close_timer(p);
 }
 
-// The loop is closing with the process still running: kill it and close everything.
-void stop(Proc* p) {
+// Kills the program (if it runs) and closes its pipes: no output is read after, and a child it
+// left holding them keeps nothing alive. Its exit watch, if open, still reaps it.
+void kill_and_close_pipes(Proc* p) {
   if (!p->exited) kill_program(p);
   close_timer(p);
-  close_watch(p);
   close_handle(p, reinterpret_cast<uv_handle_t*>(&p->out));
   close_handle(p, reinterpret_cast<uv_handle_t*>(&p->err));
   if (p->has_in) close_handle(p, reinterpret_cast<uv_handle_t*>(&p->in));
+}
+
+// The loop is closing with the process still running: kill it and close everything.
+void stop(Proc* p) {
+  kill_and_close_pipes(p);
+  close_watch(p);
 }
 
 void init_pipe(Proc* p, uv_pipe_t* pipe) {
@@ -622,10 +628,8 @@ Value builtin_run(VM& vm, Args a) {
   if (!o.on_line.is_undefined()) p->on_line = loop.keep(o.on_line);
   if (!o.on_err_line.is_undefined()) p->on_err_line = loop.keep(o.on_err_line);
   p->closer = loop.add_closer([p] { stop(p); });
-  // Cancelled: killed; its pipes end and finish() frees it (the future is rejected already).
-  loop.on_cancel(future, [p] {
-    if (!p->exited) kill_program(p);
-  });
+  // Cancelled (the future is rejected already): no line is given after; finish() frees it.
+  loop.on_cancel(future, [p] { kill_and_close_pipes(p); });
   start_io(p);
   return future;
 }

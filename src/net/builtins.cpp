@@ -69,7 +69,8 @@ struct RunningHandler {
   }
 };
 
-// The server has stopped: its handlers still running are cancelled.
+// The server has closed: its handlers still running are cancelled, and the futures they
+// answered with, unless something else waits on them.
 void cancel_running(VM& vm, ServerBox& box) {
   box.closed = true;
   for (uint32_t slot = 0; slot < box.running.all().size(); ++slot) {
@@ -77,7 +78,7 @@ void cancel_running(VM& vm, ServerBox& box) {
     uint32_t kept = box.running.release(slot, UINT32_MAX);
     Value future = vm.loop().kept(kept);
     vm.loop().release(kept);
-    vm.loop().cancel(future);
+    vm.loop().cancel_unwaited(future);
   }
 }
 
@@ -471,6 +472,9 @@ void log_handler_error(VM& vm, const std::string& what, const std::string& detai
 void answer_when_settled(VM& vm, const std::shared_ptr<ServerBox>& box, Value future, net::Responder r,
                          std::string what, std::shared_ptr<StreamState> stream) {
   RunningHandler running = RunningHandler::track(vm, box, future);
+  // The answer handles the future's failure (it is logged), but is not someone waiting on it: a
+  // future the handler answered with is cancelled by the stop only when no one else awaits it.
+  future.obj()->flags |= futureflag::kHandled;
   vm.loop().on_settle(future, [&vm, r, what = std::move(what), stream, running](bool resolved, Value v) mutable {
     if (!running.settled(vm) && !resolved && (v.obj()->flags & errflag::kCancelled)) {
       log_handler_error(vm, what, "cancelled: the server stopped before it answered");
@@ -505,7 +509,7 @@ void answer_when_settled(VM& vm, const std::shared_ptr<ServerBox>& box, Value fu
       return;
     }
     r.respond(std::move(resp));
-  });
+  }, false);
 }
 
 net::Handler valk_handler(VM& vm, std::weak_ptr<ServerBox> weak) {

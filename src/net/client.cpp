@@ -318,7 +318,13 @@ bool ClientConn::cancel(uint64_t id) {
     if ((*it)->id != id) continue;
     std::unique_ptr<Pending> p = std::move(*it);
     waiting_.erase(it);
-    update_ref();
+    // A connection still being made for no one is given up: its connect would keep the loop
+    // alive until it succeeds or times out.
+    if (waiting_.empty() && ready_.empty()) {
+      close("cancelled");
+    } else {
+      update_ref();
+    }
     p->done("cancelled", ClientResponse{});
     return true;
   }
