@@ -1209,6 +1209,14 @@ Value read_response(VM& vm, ClientStreamRef& ref) {
     }
     loop.release(kept);
   });
+  // Cancelled (or timed out): nothing is lost, the next read gets what arrives.
+  vm.loop().on_cancel(future, [&vm, kept, weak, raw] {
+    if (auto body = weak.lock()) {
+      raw->reading = false;
+      body->unread();
+    }
+    vm.loop().release(kept);
+  });
   return future;
 }
 
@@ -1237,7 +1245,15 @@ Value builtin_read(VM& vm, Args a) {
   if (!ok) {
     st->reading = false;
     late.settle(false, gone_error(vm, fn));
+    return future;
   }
+  // Cancelled (or timed out): nothing is lost, the next read gets what arrives. The read's fn,
+  // dropped, will never release the future's slot: this does (unless the stream went, whose
+  // end ran the fn already).
+  vm.loop().on_cancel(future, [late, weak, r = st->responder]() mutable {
+    if (auto s = weak.lock()) s->reading = false;
+    if (r.unread() && !late.box.expired()) late.vm->loop().release(late.slot);
+  });
   return future;
 }
 

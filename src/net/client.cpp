@@ -528,6 +528,8 @@ void ClientBody::State::deliver() {
   fn("", std::move(chunk), std::move(with_end));
 }
 
+void ClientBody::unread() { st_->reader = nullptr; }
+
 bool ClientBody::read(ChunkFn fn) {
   if (st_->reader) return false;
   st_->reader = std::move(fn);

@@ -59,6 +59,8 @@ class ClientBody {
   // INTERNAL_ERROR", "connection closed", "client closed"), again at every read after.
   // False (and fn never runs) when a read already waits.
   bool read(ChunkFn fn);
+  // Drops the waiting read's fn (its future was cancelled): what arrives stays for the next read.
+  void unread();
 
  private:
   std::shared_ptr<State> st_;

@@ -85,6 +85,7 @@ class Protocol {
   // Streamed bodies (Responder::read and the rest; ServerOptions::stream_bodies).
   [[nodiscard]] virtual bool streams() const { return false; }
   virtual bool read(int64_t, Responder::ChunkFn&) { return false; }
+  virtual bool unread(int64_t) { return false; }
   virtual bool begin(int64_t, Response&&) { return false; }
   virtual bool write(int64_t, std::string&, std::function<void(bool)>&) { return false; }
   virtual bool end(int64_t, Headers&) { return false; }

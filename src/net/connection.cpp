@@ -69,6 +69,10 @@ bool Responder::read(ChunkFn fn) {
   return with_stream(slot_, [&](Protocol& p, int64_t id) { return p.read(id, fn); });
 }
 
+bool Responder::unread() {
+  return with_stream(slot_, [&](Protocol& p, int64_t id) { return p.unread(id); });
+}
+
 bool Responder::begin(Response head) {
   return with_stream(slot_, [&](Protocol& p, int64_t id) { return p.begin(id, std::move(head)); });
 }

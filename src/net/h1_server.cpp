@@ -67,6 +67,7 @@ class H1 final : public Protocol {
   [[nodiscard]] bool wants_input() const override;
   [[nodiscard]] bool streams() const override { return conn_.options().stream_bodies; }
   bool read(int64_t id, Responder::ChunkFn& fn) override;
+  bool unread(int64_t id) override;
   bool begin(int64_t id, Response&& head) override;
   bool write(int64_t id, std::string& chunk, std::function<void(bool)>& taken) override;
   bool end(int64_t id, Headers& trailers) override;
@@ -495,6 +496,13 @@ bool H1::read(int64_t id, Responder::ChunkFn& fn) {
   }
   p->in.reader = std::move(fn);
   deliver(*p);
+  return true;
+}
+
+bool H1::unread(int64_t id) {
+  Pending* p = find(id);
+  if (!p) return false;
+  p->in.reader = nullptr;
   return true;
 }
 

@@ -57,6 +57,7 @@ class H2 final : public Protocol {
   void say_goodbye() override { shutdown(); }
   [[nodiscard]] bool streams() const override { return conn_.options().stream_bodies; }
   bool read(int64_t id, Responder::ChunkFn& fn) override;
+  bool unread(int64_t id) override;
   bool begin(int64_t id, Response&& head) override;
   bool write(int64_t id, std::string& chunk, std::function<void(bool)>& taken) override;
   bool end(int64_t id, Headers& trailers) override;
@@ -389,6 +390,13 @@ bool H2::read(int64_t id, Responder::ChunkFn& fn) {
   }
   s->in.reader = std::move(fn);
   deliver(int32_t(id), *s);
+  return true;
+}
+
+bool H2::unread(int64_t id) {
+  Stream* s = find(int32_t(id));
+  if (!s) return false;
+  s->in.reader = nullptr;
   return true;
 }
 

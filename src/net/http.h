@@ -89,6 +89,8 @@ class Responder {
   // Each returns false when the stream has gone (or read while a read waits, write before begin).
   [[nodiscard]] bool streams() const;
   bool read(ChunkFn fn);
+  // Drops the waiting read's fn (its future was cancelled): what arrives stays for the next read.
+  bool unread();
   bool begin(Response head);
   bool write(std::string chunk, std::function<void(bool)> taken);
   bool end(Headers trailers = {});
