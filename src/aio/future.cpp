@@ -173,16 +173,26 @@ void Loop::finish(Value fiber, Value result) {
 
 // ---- cancelling -----------------------------------------------------------------------------------
 
-// A chain of fibers, each awaiting the next, is cancelled link by link here, not by recursion:
-// a million links would be a million C++ frames.
+// A chain of futures, each computed from the next (fibers awaiting, thens, timeouts), is
+// cancelled link by link from a queue, not by recursion: a million links would be a million C++
+// frames. A cancel asked for while one runs (by a hook its rejection ran) joins the queue.
 bool Loop::cancel(Value future) {
+  if (cancelling_) {
+    cancel_queue_.push_back(future);
+    return true;
+  }
+  cancelling_ = true;
   Value next = Value::undefined();
   bool cancelled = cancel_one(future, &next);
-  while (!next.is_undefined()) {
-    Value f = next;
+  if (!next.is_undefined()) cancel_queue_.push_back(next);
+  while (!cancel_queue_.empty()) {  // allocation does not collect: the queue's Values stay put
+    Value f = cancel_queue_.back();
+    cancel_queue_.pop_back();
     next = Value::undefined();
     cancel_one(f, &next);
+    if (!next.is_undefined()) cancel_queue_.push_back(next);
   }
+  cancelling_ = false;
   return cancelled;
 }
 

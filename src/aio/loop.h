@@ -226,6 +226,8 @@ class Loop {
   size_t fibers_started_ = 0;
   size_t fibers_run_ahead_ = 0;  // by run_ahead, without a loop turn
   Slots<SettleFn> settle_fns_;  // on_settle's; the waiter entry holds the handle
+  bool cancelling_ = false;          // inside cancel(): further cancels are queued
+  std::vector<Value> cancel_queue_;  // only while cancelling_ (no collection can run then)
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<LoopState> http_state_;
 };

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "../repl/exec.h"
 #include "../vm/harness.h"
 
 namespace valk {
@@ -136,6 +137,24 @@ TEST(AioLoop, AHundredThousandFibersAliveAtOnce) {
             "4999950000");
   EXPECT_EQ(h.vm().loop().fibers_started(), 100001u);  // and aio/all's own
   EXPECT_EQ(h.vm().loop().close(), 0);
+}
+
+// Chains of futures, each computed from the next, are cancelled link by link, not by recursion:
+// 300,000 fibers each awaiting the one before crashed the recursive version (its C++ stack), as
+// would a million thens. The real binary, VALK_* cleared: under GC stress (make stress) a chain
+// this long would take minutes.
+TEST(AioCancel, LongChainsAreCancelledWholeWithoutRecursion) {
+  Exec r = run_valk({"-"},
+                    "(fun {chain n prev} {if (== n 0) {prev} {chain (- n 1) (aio/spawn (\\ {p} {await p}) prev)}})\n"
+                    "(def {bottom} (aio/sleep 100000))\n"
+                    "(def {top} (chain 300000 bottom))\n"
+                    "(await (aio/sleep 1))\n"
+                    "(print (aio/cancel top) (try {await bottom} (\\ {e} {error/message e})))\n"
+                    "(fun {thens n prev} {if (== n 0) {prev} {thens (- n 1) (aio/then prev (\\ {x} {x}))}})\n"
+                    "(def {bottom} (aio/sleep 100000))\n"
+                    "(print (aio/cancel (thens 1000000 bottom)) (try {await bottom} (\\ {e} {error/message e})))\n");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "1 cancelled\n1 cancelled\n") << r.err;
 }
 
 int g_fibers_freed = 0;
