@@ -289,6 +289,7 @@ class Compiler {
     size_t range;  // in x_->tries
     Value form;    // (try {body} handler)
     SrcPos pos;    // the form's
+    bool tail;     // the try is in tail position: the handler's call is a tail call
   };
   std::vector<TryHandler> try_handlers_;
 };
@@ -1045,7 +1046,8 @@ void Compiler::inline_let(Value form, SrcPos pos, size_t n, bool tail) {
 // (try {body} handler): the handler is evaluated first, as the arguments of the builtin are, and
 // kept in a frame slot of its own (Proto::ntry, one per level of nesting) while the body runs in
 // this frame; nothing runs when the body ends. An error raised in the body (at any depth of
-// calls) unwinds to the handler's call, placed after the prototype's code (emit_try_handlers):
+// calls) unwinds to the handler's call, placed after the prototype's code (emit_try_handlers),
+// a TAILCALL when the try is in tail position (a loop retrying through its handler):
 //   <handler> TRY s <body> end: ...        h: CALL 1  JMP end
 // A handler written as a lambda literal is made only when an error comes (the closure it would
 // be, over this frame: nothing the body does can tell the two apart); TRYFN only empties the slot:
@@ -1073,7 +1075,7 @@ void Compiler::inline_try(Value form, SrcPos pos, size_t n, bool tail) {
   --try_level_;
   range.close = pc();
   if (site != kNoSite) x_->sites[site].end_pc = pc();
-  try_handlers_.push_back(TryHandler{x_->tries.size(), form, pos});
+  try_handlers_.push_back(TryHandler{x_->tries.size(), form, pos, tail});
   x_->tries.push_back(range);
   ret(tail);
 }
@@ -1133,7 +1135,7 @@ void Compiler::emit_try_handlers() {
     depth_ = int(x_->tries[h.range].height);
     adjust(+2);
     mark(h.pos);
-    emit(Op::CALL, 1, -1);
+    emit(h.tail ? Op::TAILCALL : Op::CALL, 1, -1);
     emit(Op::JMP, x_->tries[h.range].close, 0);
     if (x_->tries[h.range].lambda != kNoLambda) {
       TryRange t = x_->tries[h.range];

@@ -30,6 +30,11 @@ inline constexpr uint8_t kScope = 2;        // a native frame that stands for a 
                                             // frame: it is a scope whose names are proto's params
 inline constexpr uint8_t kTailSite = 4;     // a lambda frame running builtin code that the user's
                                             // code reached by a tail call: see tail_proto
+inline constexpr uint8_t kTailOfCaller = 8; // a native or chunk frame whose value is the value of
+                                            // the frame below it, which only returns it: a lambda
+                                            // frame's tail call of a builtin (eval, unpack's apply,
+                                            // try's handler), or the chunk such a builtin runs as
+                                            // its value. Its tail calls replace that lambda frame.
 }  // namespace frameflag
 
 struct Frame {

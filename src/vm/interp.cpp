@@ -207,6 +207,12 @@ inline void note_tail_site(Frame* fr, const Proto* from, const Proto* to, const 
   fr->tail_proto = Value::object(const_cast<Proto*>(from));
   fr->tail_offset = uint32_t(pc - from->code);
 }
+// The flag of a builtin's frame entered by a call from `caller`: a tail call from a lambda frame,
+// or from a frame that is its lambda frame's value, makes the builtin's value that lambda's.
+inline uint8_t tail_call_of_caller(const Frame* caller, bool tail_call) {
+  if (!tail_call) return 0;
+  return caller->kind == FrameKind::kLambda ? frameflag::kTailOfCaller : caller->flags & frameflag::kTailOfCaller;
+}
 // Pushes the frame of a call above `caller` (one place sets a frame's fields; luaD_precall's role).
 // `base` is the stack index of parameter slot 0, `scope` the frame whose bindings are current,
 // `nargs` a native frame's argument count (a lambda frame starts with no held slots instead).
@@ -1317,23 +1323,36 @@ call_generic : {
       *sp++ = rest;
       nargs = p->nparams;
     }
-    if (tail_call && fr->kind == FrameKind::kLambda && !run_native_intrinsic) {
-      REPLACE_FRAME(p, sp[-int(nargs) - 1].as<Closure>()->env);  // (pc is fr->pc here)
-      ROOM(p->max_stack, false);
-      ENTER_PROTO(p);
-      INIT_SLOTS(p);
-      pc = code0;
-      if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
-      DISPATCH();
+    if (tail_call && !run_native_intrinsic) {
+      if (UNLIKELY(fr->flags & frameflag::kTailOfCaller)) {
+        // A tail call of the chunk that an eval in a lambda's tail position runs: a tail call of
+        // that lambda (LANGUAGE.md 5), so a loop through eval or unpack runs in constant space.
+        while (fr->flags & frameflag::kTailOfCaller) --fr;  // down to that lambda's frame
+        fib_.nframes = uint32_t(fr - fib_.frames) + 1;
+        touch_frame(fib_.nframes - 1);
+        bp = fib_.stack + fr->base;
+        pc = fr->pc;
+        ENTER_PROTO(fr->proto.as<Proto>());
+      }
+      if (fr->kind == FrameKind::kLambda) {
+        REPLACE_FRAME(p, sp[-int(nargs) - 1].as<Closure>()->env);  // (pc is fr->pc here)
+        ROOM(p->max_stack, false);
+        ENTER_PROTO(p);
+        INIT_SLOTS(p);
+        pc = code0;
+        if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
+        DISPATCH();
+      }
     }
     uint32_t extra = run_native_intrinsic ? in->extra_slots : 0;
+    uint8_t of_caller = tail_call_of_caller(fr, tail_call);
     ROOM(p->max_stack + extra, true);
     fr = push_frame(fr, fib_.nframes, FrameKind::kLambda, uint32_t(sp - fib_.stack) - nargs, 0,
                     sp[-int(nargs) - 1].as<Closure>()->proto, nargs);
     bp = sp - nargs;
     if (run_native_intrinsic) {
       fr->kind = FrameKind::kNative;
-      fr->flags = frameflag::kScope;
+      fr->flags = frameflag::kScope | of_caller;
       fr->nargs = nargs;
       fr->native = in->native;
       for (uint32_t i = 0; i < extra; ++i) *sp++ = Value::undefined();
@@ -1418,10 +1437,11 @@ call_generic : {
       CONTINUE_CALLER();
     }
     // A native builtin runs as a continuation in a frame of its own.
+    uint8_t of_caller = tail_call_of_caller(fr, tail_call);
     ROOM(info->extra_slots + limits::kStackSlack, true);
     fr = push_frame(fr, fib_.nframes, FrameKind::kNative, uint32_t(sp - fib_.stack) - nargs, fr->scope,
                     Value::undefined(), nargs);
-    fr->flags = (info->flags & builtinflag::kCatch) ? frameflag::kCatchErrors : 0;
+    fr->flags = ((info->flags & builtinflag::kCatch) ? frameflag::kCatchErrors : 0) | of_caller;
     fr->native = info->native;
     bp = sp - nargs;
     for (uint32_t i = 0; i < info->extra_slots; ++i) *sp++ = Value::undefined();
@@ -1458,6 +1478,7 @@ run_native : {
       { tail_call = false; goto call_generic; }
     case NativeAction::kTailCall: {
       nargs = r.nargs;
+      tail_call = fr->flags & frameflag::kTailOfCaller;
       move_down(bp - 1, sp - nargs - 1, nargs + 1);
       sp = bp + nargs;
       --fib_.nframes;
@@ -1470,20 +1491,28 @@ run_native : {
       } else {
         bp = fib_.stack + fr->base;
       }
-      { tail_call = false; goto call_generic; }
+      goto call_generic;  // keeps tail_call
     }
     case NativeAction::kEval:
       resumed = r.value;
       fr->pc = nullptr;
       goto push_chunk;
     case NativeAction::kTailEval: {
-      // The chunk takes the native frame's place: its value is the builtin's value.
+      // The chunk takes the native frame's place: its value is the builtin's value. An eval in
+      // tail position of a chunk run so takes that chunk's place (both are the lambda's value).
       Proto* p = r.value.as<Proto>();
+      uint8_t of_caller = fr->flags & frameflag::kTailOfCaller;
+      if (of_caller && fr[-1].kind == FrameKind::kChunk && (fr[-1].flags & frameflag::kTailOfCaller)) {
+        --fib_.nframes;
+        touch_frame(fib_.nframes - 1);
+        --fr;
+        bp = fib_.stack + fr->base;
+      }
       bp[-1] = r.value;
       sp = bp;
       ROOM(p->max_stack, false);
       fr->kind = FrameKind::kChunk;
-      fr->flags = 0;
+      fr->flags = of_caller;
       fr->scope = fib_.frames[fib_.nframes - 2].scope;
       fr->proto = r.value;
       INIT_SLOTS(p);
