@@ -313,6 +313,7 @@ Value VM::execute(uint32_t entry) {
   uint32_t ins = 0;
   uint32_t nargs = 0;      // operand of the call being made
   bool tail_call = false;  // call_generic: the call is in tail position
+  Proto* callee = nullptr; // replace_caller: the lambda tail-called
   Value resumed;           // value handed to a native continuation
   Value err;               // error being raised
   Proto* proto = nullptr;
@@ -361,10 +362,11 @@ Value VM::execute(uint32_t entry) {
   } while (0)
 #define RAISE_MSG(msg) RAISE(error(msg))
 // A tail call to lambda `p` (its arguments on top of the stack) replaces this frame, keeping what
-// dynamic lookup could still see of it (residue.cpp) and where the user's code made the call.
+// dynamic lookup could still see of it (residue.cpp) and where the user's code made the call
+// (`site` at `site_pc`: this frame's code, or the chunk it ran by a tail eval).
 // A self tail call that holds its slots (holds_slots_through_self_tail_call) leaves the frame's
 // `=` slots and residue as they are; INIT_SLOTS then starts after the slots.
-#define REPLACE_FRAME(p, callee_env)                                                        \
+#define REPLACE_FRAME(p, callee_env, site, site_pc)                                                     \
   do {                                                                                      \
     Value callee_env_ = (callee_env);                                                       \
     if (holds_slots_through_self_tail_call(fr, proto, (p), bp, callee_env_)) {              \
@@ -390,7 +392,7 @@ Value VM::execute(uint32_t entry) {
       fr->residue = residue_;                                                               \
       fr->held_slots = 0;                                                                   \
     }                                                                                       \
-    note_tail_site(fr, proto, (p), pc);                                                     \
+    note_tail_site(fr, (site), (p), (site_pc));                                             \
     fr->proto = Value::object(p);                                                           \
     fr->run_base = 0;                                                                       \
   } while (0)
@@ -563,7 +565,7 @@ dispatch_top:
     if (LIKELY(is_closure(f) && fr->kind == FrameKind::kLambda)) {
       Proto* p = f.as<Closure>()->proto.as<Proto>();
       if (LIKELY(p->direct_nargs == nargs && bp + nargs + p->max_stack <= stack_end)) {
-        REPLACE_FRAME(p, f.as<Closure>()->env);
+        REPLACE_FRAME(p, f.as<Closure>()->env, proto, pc);
         ENTER_PROTO(p);
         INIT_SLOTS(p);
         pc = code0;
@@ -1175,13 +1177,14 @@ dispatch_top:
       sp[-1] = r;
       DISPATCH();
     }
-    // Not a plain element: the prelude's definition runs (it evaluates it, or raises).
+    // Not a plain element: the prelude's definition runs (it evaluates it, or raises), by a tail
+    // call when the pick is in tail position (a RET follows), so a loop through it runs in place.
     sp[0] = sp[-1];
     sp[-1] = original(operand(ins) == 0 ? WatchId::Fst : operand(ins) == 1 ? WatchId::Snd : WatchId::Trd);
     ++sp;
     nargs = 1;
     fr->pc = pc;
-    { tail_call = false; goto call_generic; }
+    { tail_call = op_of(*pc) == Op::RET; goto call_generic; }
   }
   SLOW(PICK) {
     SAVE();
@@ -1212,7 +1215,7 @@ dispatch_top:
     ++sp;
     nargs = 2;
     fr->pc = pc;
-    { tail_call = false; goto call_generic; }
+    { tail_call = op_of(*pc) == Op::RET; goto call_generic; }  // as PICK's
   }
   SLOW(NTH) {
     SAVE();
@@ -1323,26 +1326,10 @@ call_generic : {
       *sp++ = rest;
       nargs = p->nparams;
     }
-    if (tail_call && !run_native_intrinsic) {
-      if (UNLIKELY(fr->flags & frameflag::kTailOfCaller)) {
-        // A tail call of the chunk that an eval in a lambda's tail position runs: a tail call of
-        // that lambda (LANGUAGE.md 5), so a loop through eval or unpack runs in constant space.
-        while (fr->flags & frameflag::kTailOfCaller) --fr;  // down to that lambda's frame
-        fib_.nframes = uint32_t(fr - fib_.frames) + 1;
-        touch_frame(fib_.nframes - 1);
-        bp = fib_.stack + fr->base;
-        pc = fr->pc;
-        ENTER_PROTO(fr->proto.as<Proto>());
-      }
-      if (fr->kind == FrameKind::kLambda) {
-        REPLACE_FRAME(p, sp[-int(nargs) - 1].as<Closure>()->env);  // (pc is fr->pc here)
-        ROOM(p->max_stack, false);
-        ENTER_PROTO(p);
-        INIT_SLOTS(p);
-        pc = code0;
-        if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
-        DISPATCH();
-      }
+    if (tail_call && !run_native_intrinsic &&
+        (fr->kind == FrameKind::kLambda || (fr->flags & frameflag::kTailOfCaller))) {
+      callee = p;
+      goto replace_caller;
     }
     uint32_t extra = run_native_intrinsic ? in->extra_slots : 0;
     uint8_t of_caller = tail_call_of_caller(fr, tail_call);
@@ -1522,8 +1509,21 @@ run_native : {
       DISPATCH();
     }
     case NativeAction::kDecline: {
-      // An intrinsic declined: run the prelude function's own Valk body in this frame.
+      // An intrinsic declined: run the prelude function's own Valk body in this frame, or, when
+      // it was tail-called, in place of its caller's frame as that tail call would have.
       Proto* p = fr->proto.as<Proto>();
+      if (fr->flags & frameflag::kTailOfCaller) {
+        nargs = p->nparams;
+        sp = bp + nargs;
+        --fib_.nframes;
+        touch_frame(fib_.nframes - 1);
+        --fr;
+        bp = fib_.stack + fr->base;
+        pc = fr->pc;
+        ENTER_PROTO(fr->proto.as<Proto>());
+        callee = p;
+        goto replace_caller;
+      }
       fr->kind = FrameKind::kLambda;
       fr->flags = 0;
       fr->held_slots = 0;
@@ -1548,6 +1548,31 @@ run_native : {
       return Value::undefined();
   }
   __builtin_unreachable();
+}
+
+replace_caller : {
+  // A tail call of lambda `callee` (its arguments on top of the stack) from frame fr: a lambda
+  // frame, which the call replaces, or a frame that is one's value (kTailOfCaller: the chunk of
+  // an eval in its tail position), dropped first so that the call replaces that lambda's frame
+  // (LANGUAGE.md 5: a loop through eval, unpack or try's handler runs in constant space).
+  Proto* p = callee;
+  const Proto* site = proto;  // where the call was made, for errors raised in the prelude
+  const uint32_t* site_pc = pc;
+  if (UNLIKELY(fr->flags & frameflag::kTailOfCaller)) {
+    while (fr->flags & frameflag::kTailOfCaller) --fr;  // down to that lambda's frame
+    fib_.nframes = uint32_t(fr - fib_.frames) + 1;
+    touch_frame(fib_.nframes - 1);
+    bp = fib_.stack + fr->base;
+    pc = fr->pc;
+    ENTER_PROTO(fr->proto.as<Proto>());
+  }
+  REPLACE_FRAME(p, sp[-int(nargs) - 1].as<Closure>()->env, site, site_pc);
+  ROOM(p->max_stack, false);
+  ENTER_PROTO(p);
+  INIT_SLOTS(p);
+  pc = code0;
+  if (UNLIKELY(poll_.load(std::memory_order_relaxed))) goto safepoint;
+  DISPATCH();
 }
 
 push_chunk : {

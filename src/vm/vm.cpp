@@ -551,6 +551,8 @@ Value VM::raise_at(Value err) {
         e->pos = site;
         positioned = true;
       }
+      // (a chunk that eval ran: placed, but its line is the frame's below, as above)
+      if (caller->kind == ProtoKind::kChunk) continue;
       lines.add(TraceCall{lambda_name(caller), site});
       previous = nullptr;
     }
