@@ -24,7 +24,7 @@ Value open_promise_arg(VM& vm, const char* fn, Args a) {
   if (!is_future(a[0]) || !(a[0].obj()->flags & futureflag::kPromise)) {
     return arg_error(vm, fn, 0, "a Promise", a[0]);
   }
-  if (a[0].obj()->aux != uint32_t(FutureState::kPending)) {
+  if (!future_pending(a[0].as<Future>())) {
     return vm.error(std::string(fn) + ": the promise is already settled");
   }
   return Value::undefined();
@@ -59,7 +59,7 @@ Value ms_arg(VM& vm, const char* fn, Args a, uint32_t i) {
 // for it. Woken up, it looks again (a wake-up that finds it pending waits once more).
 NativeResult settled_or_wait(VM& vm, Value fut) {
   auto* f = fut.as<Future>();
-  switch (FutureState(f->aux)) {
+  switch (future_state(f)) {
     case FutureState::kPending:
       vm.loop().wait_fiber(fut, vm.loop().waiter());
       return NativeResult::suspend();
@@ -74,7 +74,7 @@ NativeResult settled_or_wait(VM& vm, Value fut) {
 NativeResult native_await(VM& vm, uint32_t fi, Value resumed) {
   Value fut = vm.slot(fi, 0);
   if (!is_future(fut)) return NativeResult::error(arg_error(vm, "await", 0, "a Future", fut));
-  if (fut.as<Future>()->aux == uint32_t(FutureState::kPending)) {
+  if (future_pending(fut.as<Future>())) {
     // A spawned fiber that has not run yet usually ends at once: run it before waiting.
     vm.loop().run_ahead(fut);
     fut = vm.slot(fi, 0);  // a collection in the fiber may have moved the future
@@ -104,7 +104,7 @@ NativeResult native_await_all(VM& vm, uint32_t fi, Value resumed) {
     Value rest = vm.slot(fi, kAllRest);
     if (!is_cons(rest)) return NativeResult::ret(reversed(vm.heap(), vm.slot(fi, kAllAcc)));
     auto* f = car(rest).as<Future>();
-    if (f->aux != uint32_t(FutureState::kResolved)) return settled_or_wait(vm, car(rest));
+    if (future_state(f) != FutureState::kResolved) return settled_or_wait(vm, car(rest));
     vm.slot(fi, kAllAcc) = make_cons(vm.heap(), f->value, vm.slot(fi, kAllAcc), true);
     vm.slot(fi, kAllRest) = cdr(rest);
   }

@@ -9,7 +9,7 @@
 namespace valk {
 
 namespace {
-bool pending(Value future) { return future.as<Future>()->aux == uint32_t(FutureState::kPending); }
+bool pending(Value future) { return future_pending(future.as<Future>()); }
 }  // namespace
 
 Value Loop::make_future(bool promise) {
@@ -31,7 +31,7 @@ Value Loop::entry(WaitKind kind, Value a, Value b) {
 void Loop::add_waiter(Value future, Value entry) {
   auto* f = future.as<Future>();
   if (!pending(future)) {
-    run_waiter(entry, f->aux == uint32_t(FutureState::kResolved), f->value);
+    run_waiter(entry, future_state(f) == FutureState::kResolved, f->value);
     return;
   }
   Value cell = make_cons(vm_.heap(), entry, f->waiters, true);
@@ -71,14 +71,14 @@ void Loop::computed_from(Value out, Value source, bool stop_on_failure) {
         release(kept_source);
         if (stop) cancel_unwaited(from);
       },
-      false);
+      SettleRole::kHook);
 }
 
-void Loop::on_settle(Value future, SettleFn fn, bool waits) {
-  if (waits) future.obj()->flags |= futureflag::kHandled;
+void Loop::on_settle(Value future, SettleFn fn, SettleRole role) {
+  if (role != SettleRole::kHook) future.obj()->flags |= futureflag::kHandled;
   uint32_t handle = settle_fns_.take(std::move(fn));
-  add_waiter(future, entry(waits ? WaitKind::kNative : WaitKind::kHook, Value::fixnum(int64_t(handle)),
-                           Value::undefined()));
+  add_waiter(future, entry(role == SettleRole::kWaits ? WaitKind::kNative : WaitKind::kHook,
+                           Value::fixnum(int64_t(handle)), Value::undefined()));
 }
 
 void Loop::on_cancel(Value future, std::function<void()> abort) {
@@ -87,7 +87,7 @@ void Loop::on_cancel(Value future, std::function<void()> abort) {
       [abort = std::move(abort)](bool resolved, Value v) {
         if (!resolved && (v.obj()->flags & errflag::kCancelled)) abort();
       },
-      false);
+      SettleRole::kHook);
 }
 
 void Loop::settle(Value future, bool resolved, Value value) {

@@ -116,11 +116,16 @@ class Loop {
   void computed_from(Value out, Value source, bool stop_on_failure);
   // C++ code waiting on a future (the HTTP server answering when a handler's fiber ends): fn
   // runs once, on the loop, when it settles (at once when it is settled). fn must keep no raw
-  // Value (use keep()); the value it is given is valid until it returns or allocates. With
-  // `waits` false fn is a hook that wants nothing of the value (a clean-up): it does not count as
-  // waiting on the future (cancel_unwaited).
+  // Value (use keep()); the value it is given is valid until it returns or allocates. `role`
+  // says what fn is to the future:
+  enum class SettleRole : uint8_t {
+    kWaits,           // wants its value: counts as waiting on it, and its failure is fn's
+    kHandlesFailure,  // its failure is fn's (no "never awaited" report), but fn does not keep it
+                      // from being cancelled when nothing else waits (a server's answer)
+    kHook,            // a clean-up that wants nothing of it: neither
+  };
   using SettleFn = std::function<void(bool resolved, Value value)>;
-  void on_settle(Value future, SettleFn fn, bool waits = true);
+  void on_settle(Value future, SettleFn fn, SettleRole role = SettleRole::kWaits);
   // A new fiber calling fn with args; its result settles `future` (a new one when undefined).
   // Returns the future, or an Error.
   Value spawn(Value fn, Args args, Value future = Value::undefined());
@@ -187,7 +192,8 @@ class Loop {
   };
   struct Timer;
   // What waits on a future, besides fibers: one row each, run when it settles (future.cpp).
-  // kHook is a kNative that waits for nothing (on_settle with waits false, on_cancel).
+  // kHook is a kNative that waits for nothing (on_settle with SettleRole kHook or
+  // kHandlesFailure, on_cancel).
   enum class WaitKind : int64_t { kForward = 1, kThen = 2, kCatch = 3, kStopTimer = 4, kNative = 5, kHook = 6 };
   Value entry(WaitKind kind, Value a, Value b);
   static void on_timer(uv_timer_t* handle);

@@ -474,7 +474,6 @@ void answer_when_settled(VM& vm, const std::shared_ptr<ServerBox>& box, Value fu
   RunningHandler running = RunningHandler::track(vm, box, future);
   // The answer handles the future's failure (it is logged), but is not someone waiting on it: a
   // future the handler answered with is cancelled by the stop only when no one else awaits it.
-  future.obj()->flags |= futureflag::kHandled;
   vm.loop().on_settle(future, [&vm, r, what = std::move(what), stream, running](bool resolved, Value v) mutable {
     if (!running.settled(vm) && !resolved && (v.obj()->flags & errflag::kCancelled)) {
       log_handler_error(vm, what, "cancelled: the server stopped before it answered");
@@ -509,7 +508,7 @@ void answer_when_settled(VM& vm, const std::shared_ptr<ServerBox>& box, Value fu
       return;
     }
     r.respond(std::move(resp));
-  }, false);
+  }, Loop::SettleRole::kHandlesFailure);
 }
 
 net::Handler valk_handler(VM& vm, std::weak_ptr<ServerBox> weak) {

@@ -222,6 +222,8 @@ struct Future : Object {
   Value waiters;  // list of what runs when it settles (aio/future.cpp), innermost last
   Value fiber;    // the FiberObj computing it (aio/spawn), or undefined
 };
+inline FutureState future_state(const Future* f) { return FutureState(f->aux); }
+inline bool future_pending(const Future* f) { return future_state(f) == FutureState::kPending; }
 
 struct Fiber;  // vm/fiber.h
 enum class FiberState : uint32_t { kReady = 0, kRunning = 1, kSuspended = 2, kDone = 3 };
